@@ -1,0 +1,34 @@
+package net.roamproxy.client;
+
+import java.net.InetAddress;
+import java.util.Objects;
+
+import net.roamproxy.link.LinkSettings;
+
+/**
+ * What cproxy needs to run. Immutable.
+ *
+ * @param listenAddress where local applications connect (loopback by default)
+ * @param listenPort    local port, {@value #DEFAULT_LISTEN_PORT} by default; 0 picks a free one
+ * @param serverHost    sproxy's host name or address, resolved again on every reconnect
+ * @param serverPort    sproxy's port, {@value #DEFAULT_SERVER_PORT} by default
+ * @param link          link timings and buffer sizes
+ */
+public record ClientConfig(InetAddress listenAddress, int listenPort, String serverHost, int serverPort,
+                           LinkSettings link) {
+
+    public static final int DEFAULT_LISTEN_PORT = 5200;
+    public static final int DEFAULT_SERVER_PORT = 6200;
+
+    public ClientConfig {
+        Objects.requireNonNull(listenAddress, "listenAddress");
+        Objects.requireNonNull(serverHost, "serverHost");
+        Objects.requireNonNull(link, "link");
+    }
+
+    /** The classic setup: listen on loopback:5200, relay to {@code serverHost}:6200. */
+    public static ClientConfig defaults(String serverHost) {
+        return new ClientConfig(InetAddress.getLoopbackAddress(), DEFAULT_LISTEN_PORT, serverHost,
+                DEFAULT_SERVER_PORT, LinkSettings.defaults());
+    }
+}

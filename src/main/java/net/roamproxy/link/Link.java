@@ -1,0 +1,70 @@
+package net.roamproxy.link;
+
+import java.io.IOException;
+import java.io.OutputStream;
+import java.net.Socket;
+import java.net.SocketException;
+
+import net.roamproxy.protocol.Frame;
+import net.roamproxy.protocol.FrameReader;
+import net.roamproxy.protocol.Wire;
+
+/**
+ * One TCP connection between cproxy and sproxy, carrying frames. A session outlives many links.
+ *
+ * <p>Threading: one thread reads ({@link #read}); writers serialise on the session's send lock;
+ * {@link #close} may be called from any thread and is the way to unblock a stuck write.
+ */
+public final class Link {
+    private final Socket socket;
+    private final FrameReader reader;
+    private final OutputStream out;
+    private final String peer;
+
+    public Link(Socket socket) throws IOException {
+        this.socket = socket;
+        Sockets.tune(socket);
+        this.reader = new FrameReader(socket.getInputStream());
+        this.out = socket.getOutputStream();
+        this.peer = Sockets.describe(socket.getRemoteSocketAddress());
+    }
+
+    /** Reads the next frame, waiting at most {@code timeoutMillis} (then SocketTimeoutException). */
+    public Frame read(int timeoutMillis) throws IOException {
+        socket.setSoTimeout(timeoutMillis);
+        return reader.next();
+    }
+
+    public void send(byte[] frame, int off, int len) throws IOException {
+        out.write(frame, off, len);
+    }
+
+    public void send(Frame frame) throws IOException {
+        byte[] b = Wire.encode(frame);
+        send(b, 0, b.length);
+    }
+
+    /** The peer's address, for logs. */
+    public String peer() {
+        return peer;
+    }
+
+    /** Our local address on this link, for logs: after a roam this is the new address. */
+    public String local() {
+        return Sockets.describe(socket.getLocalSocketAddress());
+    }
+
+    public boolean isClosed() {
+        return socket.isClosed();
+    }
+
+    /** Closes at once, discarding unsent data (RST); a dead link has nothing worth a FIN. */
+    public void close() {
+        try {
+            socket.setSoLinger(true, 0);
+        } catch (SocketException ignored) {
+            // already closed
+        }
+        Sockets.closeQuietly(socket);
+    }
+}

@@ -1,0 +1,63 @@
+package net.roamproxy.link;
+
+import java.time.Duration;
+
+/**
+ * Timing and buffer settings shared by both ends of the framed link. Immutable.
+ *
+ * @param heartbeatInterval how often each side sends a heartbeat, and the base unit of every
+ *                          other link timing
+ * @param missedHeartbeats  how many heartbeat intervals without any frame from the peer mean
+ *                          the link is lost
+ * @param bufferBytes       capacity of each session's replay buffer (bytes sent but not yet
+ *                          acknowledged) and of its receive queue; also the advertised window
+ * @param handshakeTimeout  how long a new connection may take to complete its handshake
+ * @param detachTimeout     how long a session whose link is down is kept waiting for a resume
+ */
+public record LinkSettings(Duration heartbeatInterval, int missedHeartbeats, int bufferBytes,
+                           Duration handshakeTimeout, Duration detachTimeout) {
+
+    public static final Duration DEFAULT_HEARTBEAT_INTERVAL = Duration.ofSeconds(1);
+    public static final int DEFAULT_MISSED_HEARTBEATS = 3;
+    public static final int DEFAULT_BUFFER_BYTES = 1 << 20;
+    public static final Duration DEFAULT_HANDSHAKE_TIMEOUT = Duration.ofSeconds(5);
+    public static final Duration DEFAULT_DETACH_TIMEOUT = Duration.ofMinutes(15);
+    /** Smallest buffer that still holds one full data frame. */
+    public static final int MIN_BUFFER_BYTES = 64 * 1024;
+
+    public LinkSettings {
+        if (heartbeatInterval.isNegative() || heartbeatInterval.toMillis() < 10) {
+            throw new IllegalArgumentException("heartbeat interval must be at least 10 ms, got " + heartbeatInterval.toMillis() + " ms");
+        }
+        if (missedHeartbeats < 1) {
+            throw new IllegalArgumentException("missed-heartbeat limit must be at least 1, got " + missedHeartbeats);
+        }
+        if (bufferBytes < MIN_BUFFER_BYTES) {
+            throw new IllegalArgumentException("buffer must be at least " + MIN_BUFFER_BYTES + " bytes, got " + bufferBytes);
+        }
+        if (handshakeTimeout.toMillis() < 1) {
+            throw new IllegalArgumentException("handshake timeout must be positive");
+        }
+        if (detachTimeout.toMillis() < 1) {
+            throw new IllegalArgumentException("detach timeout must be positive");
+        }
+    }
+
+    public static LinkSettings defaults() {
+        return new LinkSettings(DEFAULT_HEARTBEAT_INTERVAL, DEFAULT_MISSED_HEARTBEATS, DEFAULT_BUFFER_BYTES,
+                DEFAULT_HANDSHAKE_TIMEOUT, DEFAULT_DETACH_TIMEOUT);
+    }
+
+    public LinkSettings withHeartbeatInterval(Duration interval) {
+        return new LinkSettings(interval, missedHeartbeats, bufferBytes, handshakeTimeout, detachTimeout);
+    }
+
+    public LinkSettings withBufferBytes(int bytes) {
+        return new LinkSettings(heartbeatInterval, missedHeartbeats, bytes, handshakeTimeout, detachTimeout);
+    }
+
+    /** Time without any frame from the peer after which the link counts as lost. */
+    public Duration deadAfter() {
+        return heartbeatInterval.multipliedBy(missedHeartbeats);
+    }
+}

@@ -1,0 +1,425 @@
+package net.roamproxy.link;
+
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.net.Socket;
+import java.net.SocketTimeoutException;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.locks.LockSupport;
+import java.util.concurrent.locks.ReentrantLock;
+import java.util.function.Consumer;
+import java.util.function.LongSupplier;
+
+import org.apache.logging.log4j.LogManager;
+import org.apache.logging.log4j.Logger;
+
+import net.roamproxy.protocol.Frame;
+import net.roamproxy.protocol.FrameType;
+import net.roamproxy.protocol.Handshake;
+import net.roamproxy.protocol.ProtocolException;
+import net.roamproxy.protocol.Wire;
+import net.roamproxy.session.InboundStream;
+import net.roamproxy.session.Liveness;
+import net.roamproxy.session.OutboundStream;
+import net.roamproxy.session.SessionClosedException;
+
+/**
+ * One session: relays an application socket over a succession of links. Used by both proxies;
+ * only the {@link LinkProvider} differs.
+ *
+ * <p>Four threads, so that no blocking call can stop another duty:
+ * <ul>
+ *   <li><b>worker</b>: the select-like loop. Reads frames from the current link with a socket
+ *       timeout no longer than the next heartbeat or liveness deadline, requests heartbeats,
+ *       detects a lost link and obtains the next one. It never writes to a socket, so a stuck
+ *       write can never stop failure detection.</li>
+ *   <li><b>sender</b>: the only writer of the link. Sends unsent data (after a new link: replay
+ *       from the peer's ack), CLOSE, heartbeats and acks. If its write is stuck, the worker still
+ *       sees the peer go silent and closes the link, which unblocks it.</li>
+ *   <li><b>app reader</b>: application to replay buffer; blocks when the window is full, which
+ *       is the backpressure that keeps memory bounded.</li>
+ *   <li><b>app writer</b>: receive queue to application; a stalled application only fills the
+ *       queue, whose size the peer respects, so the link stays healthy.</li>
+ * </ul>
+ * The session ends once both CLOSEs are exchanged and all received bytes reached the
+ * application, or through {@link #close(String)} for final failures and shutdown.
+ */
+public final class Relay {
+    private static final Logger log = LogManager.getLogger(Relay.class);
+
+    private final Socket app;
+    private final LinkSettings settings;
+    private final LinkProvider provider;
+    private final Consumer<Relay> onClosed;
+    private final LongSupplier clock;
+    private final OutboundStream out;
+    private final InboundStream in;
+    /** Held by the sender while it writes; taken by the worker to swap links safely. */
+    private final ReentrantLock sendLock = new ReentrantLock();
+    private final AtomicBoolean heartbeatRequested = new AtomicBoolean();
+    private final AtomicBoolean closed = new AtomicBoolean();
+    private final CountDownLatch finished = new CountDownLatch(1);
+    private final String threadPrefix;
+
+    private volatile String name;
+    private volatile Link link;
+    /** Guarded by sendLock: the WELCOME the sender owes the current link. */
+    private Handshake pendingReply;
+    private volatile boolean closeSent;
+    private volatile boolean appWriterDone;
+    private volatile long detachedAt;
+    /** Worker-only: whether any link was attached yet. */
+    private boolean everAttached;
+    private volatile String closeReason;
+    private Thread sender;
+    private Thread worker;
+
+    public Relay(String name, String threadPrefix, Socket app, LinkSettings settings, LinkProvider provider,
+                 Consumer<Relay> onClosed) {
+        this.name = name;
+        this.threadPrefix = threadPrefix;
+        this.app = app;
+        this.settings = settings;
+        this.provider = provider;
+        this.onClosed = onClosed;
+        this.clock = System::nanoTime;
+        this.out = new OutboundStream(settings.bufferBytes());
+        this.in = new InboundStream(settings.bufferBytes());
+        this.detachedAt = clock.getAsLong();
+    }
+
+    /** Starts the session's threads. */
+    public void start() throws IOException {
+        Sockets.tune(app);
+        InputStream appIn = app.getInputStream();
+        OutputStream appOut = app.getOutputStream();
+        sender = thread("send", this::sendLoop);
+        worker = thread("link", this::workerLoop);
+        thread("app-in", () -> appReadLoop(appIn));
+        thread("app-out", () -> appWriteLoop(appOut));
+    }
+
+    private Thread thread(String role, Runnable body) {
+        Thread t = new Thread(body, threadPrefix + "-" + role);
+        t.setDaemon(true);
+        t.start();
+        return t;
+    }
+
+    // ---------------------------------------------------------------- worker
+
+    private void workerLoop() {
+        try {
+            while (!closed.get()) {
+                Attachment a = provider.next(this);
+                if (a == null) {
+                    close("no link to the peer can be made");
+                    return;
+                }
+                if (attach(a)) {
+                    runLink(a.link());
+                }
+                detach(a.link());
+            }
+        } catch (InterruptedException e) {
+            close("shutting down");
+        } catch (ProtocolException e) {
+            close("protocol error: " + e.getMessage());
+        } catch (RuntimeException e) {
+            log.error("{}: unexpected failure", name, e);
+            close("internal error: " + e);
+        }
+    }
+
+    /** Makes {@code a} the current link; replay starts at the peer's ack. */
+    private boolean attach(Attachment a) throws ProtocolException {
+        sendLock.lock();
+        try {
+            if (closed.get()) {
+                return false;
+            }
+            long resend = out.rewind(a.peerAck(), a.peerWindow());
+            pendingReply = a.reply();
+            link = a.link();
+            if (!everAttached) {
+                everAttached = true;
+                log.info("{}: started over link {} -> {}", name, a.link().local(), a.link().peer());
+            } else {
+                log.info("{}: resumed over link {} -> {} after {} ms away; resending {} bytes the peer missed, "
+                                + "asking it to resend from offset {}", name, a.link().local(), a.link().peer(),
+                        (clock.getAsLong() - detachedAt) / 1_000_000, resend, in.delivered());
+            }
+        } finally {
+            sendLock.unlock();
+        }
+        LockSupport.unpark(sender);
+        return true;
+    }
+
+    private void runLink(Link l) {
+        Liveness live = new Liveness(settings.heartbeatInterval().toNanos(), settings.missedHeartbeats(),
+                clock.getAsLong());
+        while (!closed.get()) {
+            long now = clock.getAsLong();
+            if (live.peerLost(now)) {
+                log.info("{}: link {} lost: no frame for {} ms ({} heartbeats missed); keeping the session",
+                        name, l.peer(), live.millisSinceLastFrame(now), settings.missedHeartbeats());
+                return;
+            }
+            if (live.heartbeatDue(now)) {
+                live.heartbeatSent(now);
+                heartbeatRequested.set(true);
+                LockSupport.unpark(sender);
+            }
+            if (provider.hasWaiting()) {
+                log.info("{}: link {} replaced by a newer one", name, l.peer());
+                return;
+            }
+            Frame f;
+            try {
+                f = l.read(live.millisUntilNextEvent(now));
+            } catch (SocketTimeoutException e) {
+                continue;
+            } catch (ProtocolException e) {
+                log.warn("{}: dropping link {}: {}", name, l.peer(), e.getMessage());
+                return;
+            } catch (IOException e) {
+                if (!closed.get() && !provider.hasWaiting()) {
+                    log.info("{}: link {} lost: {} ({} ms since its last frame); keeping the session",
+                            name, l.peer(), e.getMessage(), live.millisSinceLastFrame(clock.getAsLong()));
+                }
+                return;
+            }
+            live.frameReceived(clock.getAsLong());
+            try {
+                handle(f);
+            } catch (ProtocolException e) {
+                log.warn("{}: dropping link {}: {}", name, l.peer(), e.getMessage());
+                return;
+            }
+            if (l.isClosed()) {
+                return;
+            }
+        }
+    }
+
+    private void handle(Frame f) throws ProtocolException {
+        if (log.isTraceEnabled()) {
+            log.trace("{} << {}", name, f);
+        }
+        out.ack(f.ack());
+        switch (f.type()) {
+            case DATA -> in.accept(f.seq(), f.payload());
+            case CLOSE -> {
+                log.info("{}: peer closed its side after {} bytes", name, f.seq());
+                in.peerFinished(f.seq());
+            }
+            case HEARTBEAT, ACK -> {
+                // the ack above is all they carry
+            }
+            default -> throw new ProtocolException("unexpected " + f.type() + " on an established link");
+        }
+    }
+
+    /** Closes the link and waits for the sender to let go of it, so the next attach starts clean. */
+    private void detach(Link l) {
+        l.close();
+        sendLock.lock();
+        try {
+            if (link == l) {
+                link = null;
+                detachedAt = clock.getAsLong();
+            }
+        } finally {
+            sendLock.unlock();
+        }
+    }
+
+    // ---------------------------------------------------------------- sender
+
+    private void sendLoop() {
+        byte[] frame = new byte[Wire.MAX_FRAME];
+        while (!closed.get()) {
+            if (!sendPending(frame)) {
+                LockSupport.park(this);
+            }
+        }
+    }
+
+    /** Sends whatever is owed on the current link. @return true if it did any work */
+    private boolean sendPending(byte[] frame) {
+        sendLock.lock();
+        Link l = link;
+        try {
+            if (l == null) {
+                return false;
+            }
+            boolean worked = false;
+            if (pendingReply != null) {
+                Handshake r = pendingReply;
+                pendingReply = null;
+                l.send(new Frame(FrameType.WELCOME, out.sendCursor(), in.ackToSend(), r.encode()));
+                worked = true;
+            }
+            int n;
+            while ((n = out.drainTo(frame, Wire.HEADER_SIZE, Wire.MAX_DATA)) > 0) {
+                long seq = out.sendCursor() - n;
+                Wire.writeHeader(frame, FrameType.DATA, n, seq, in.ackToSend());
+                l.send(frame, 0, Wire.HEADER_SIZE + n);
+                worked = true;
+            }
+            if (out.takeCloseDue()) {
+                l.send(Frame.control(FrameType.CLOSE, out.sendCursor(), in.ackToSend()));
+                closeSent = true;
+                worked = true;
+            } else if (heartbeatRequested.getAndSet(false)) {
+                l.send(Frame.control(FrameType.HEARTBEAT, out.sendCursor(), in.ackToSend()));
+            } else if (in.ackDue()) {
+                l.send(Frame.control(FrameType.ACK, out.sendCursor(), in.ackToSend()));
+            }
+            return worked;
+        } catch (IOException e) {
+            // The worker sees the dead link too (it may already be closed); data stays buffered for replay.
+            log.debug("{}: send on {} failed: {}", name, l.peer(), e.getMessage());
+            l.close();
+            return false;
+        } finally {
+            sendLock.unlock();
+            finishIfDone();
+        }
+    }
+
+    // ---------------------------------------------------------------- application side
+
+    private void appReadLoop(InputStream appIn) {
+        byte[] buf = new byte[Wire.MAX_DATA];
+        String why = "application closed its connection";
+        try {
+            int n;
+            while ((n = appIn.read(buf)) >= 0) {
+                out.append(buf, 0, n);
+                LockSupport.unpark(sender);
+            }
+        } catch (SessionClosedException e) {
+            return;
+        } catch (IOException e) {
+            why = "application connection failed: " + e.getMessage();
+        } catch (InterruptedException e) {
+            return;
+        }
+        if (!closed.get() && !out.finished()) {
+            log.info("{}: {}; telling the peer after {} bytes", name, why, out.end());
+            out.finish();
+            LockSupport.unpark(sender);
+        }
+    }
+
+    private void appWriteLoop(OutputStream appOut) {
+        byte[] buf = new byte[Wire.MAX_DATA];
+        boolean appGone = false;
+        try {
+            int n;
+            while ((n = in.take(buf)) >= 0) {
+                if (!appGone) {
+                    try {
+                        appOut.write(buf, 0, n);
+                    } catch (IOException e) {
+                        // The app reader sees the same failure and ends our stream; keep acking.
+                        appGone = true;
+                    }
+                }
+                in.delivered(n);
+                if (in.ackDue()) {
+                    LockSupport.unpark(sender);
+                }
+            }
+        } catch (SessionClosedException | InterruptedException e) {
+            return;
+        }
+        // The peer's stream ended and all of it reached the application.
+        Sockets.closeQuietly(app);
+        out.finish();
+        appWriterDone = true;
+        LockSupport.unpark(sender);
+        finishIfDone();
+    }
+
+    private void finishIfDone() {
+        if (appWriterDone && closeSent && !closed.get()) {
+            close("both sides closed the connection");
+        }
+    }
+
+    // ---------------------------------------------------------------- lifecycle
+
+    /** Ends the session for good: idempotent, callable from any thread. */
+    public void close(String reason) {
+        if (!closed.compareAndSet(false, true)) {
+            return;
+        }
+        closeReason = reason;
+        log.info("{}: closed: {}", name, reason);
+        out.close();
+        in.close();
+        Link l = link;
+        if (l != null) {
+            l.close();
+        }
+        Sockets.closeQuietly(app);
+        provider.close();
+        if (worker != null && worker != Thread.currentThread()) {
+            worker.interrupt();
+        }
+        LockSupport.unpark(sender);
+        onClosed.accept(this);
+        finished.countDown();
+    }
+
+    public boolean awaitClosed(long timeout, TimeUnit unit) throws InterruptedException {
+        return finished.await(timeout, unit);
+    }
+
+    public boolean isClosed() {
+        return closed.get();
+    }
+
+    public String closeReason() {
+        return closeReason;
+    }
+
+    public String name() {
+        return name;
+    }
+
+    /** Renames the session for logs, e.g. once sproxy has assigned its id. */
+    public void rename(String newName) {
+        this.name = newName;
+    }
+
+    /** The link in use, or {@code null} while detached. */
+    public Link currentLink() {
+        return link;
+    }
+
+    /** Bytes of the peer's stream delivered to our application: the ack a HELLO carries. */
+    public long delivered() {
+        return in.delivered();
+    }
+
+    /** Our receive window, advertised in the handshake. */
+    public int window() {
+        return in.window();
+    }
+
+    /** Whether our application has closed its side. */
+    public boolean applicationFinished() {
+        return out.finished();
+    }
+
+    public LinkSettings settings() {
+        return settings;
+    }
+}

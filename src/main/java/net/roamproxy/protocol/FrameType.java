@@ -1,0 +1,55 @@
+package net.roamproxy.protocol;
+
+/**
+ * Every frame type on the link, with its wire code and the payload sizes it allows.
+ * Codes are part of the wire format: never renumber.
+ */
+public enum FrameType {
+    /** cproxy opens a link: new session, or resume of a session with its credential. */
+    HELLO(1, Handshake.SIZE, Handshake.SIZE),
+    /** sproxy answers a HELLO with a status and the session's identity. */
+    WELCOME(2, Handshake.SIZE, Handshake.SIZE),
+    /** Sent by both sides every heartbeat interval; carries the current ack. */
+    HEARTBEAT(3, 0, 0),
+    /** Application bytes; seq is the stream offset of the first payload byte. */
+    DATA(4, 1, Wire.MAX_DATA),
+    /** Stand-alone acknowledgement, sent when half the window is unacknowledged. */
+    ACK(5, 0, 0),
+    /** The sender's application closed; seq is the final length of its stream. */
+    CLOSE(6, 0, 0);
+
+    private static final FrameType[] BY_CODE = new FrameType[256];
+
+    static {
+        for (FrameType t : values()) {
+            BY_CODE[t.code] = t;
+        }
+    }
+
+    private final int code;
+    private final int minPayload;
+    private final int maxPayload;
+
+    FrameType(int code, int minPayload, int maxPayload) {
+        this.code = code;
+        this.minPayload = minPayload;
+        this.maxPayload = maxPayload;
+    }
+
+    public int code() {
+        return code;
+    }
+
+    boolean allowsLength(int length) {
+        return length >= minPayload && length <= maxPayload;
+    }
+
+    String allowedLengths() {
+        return minPayload == maxPayload ? String.valueOf(minPayload) : minPayload + ".." + maxPayload;
+    }
+
+    /** @return the type for a wire code, or {@code null} if the code is unknown */
+    static FrameType ofCode(int code) {
+        return code >= 0 && code < BY_CODE.length ? BY_CODE[code] : null;
+    }
+}

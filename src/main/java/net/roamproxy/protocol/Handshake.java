@@ -1,0 +1,117 @@
+package net.roamproxy.protocol;
+
+import java.security.MessageDigest;
+import java.util.Arrays;
+import java.util.HexFormat;
+
+/**
+ * Payload of HELLO and WELCOME frames: a code (HELLO: the {@link Mode}; WELCOME: the
+ * {@link Status}), the session id, the session secret and the sender's receive window.
+ *
+ * <pre>
+ *  offset size field
+ *   0      1   code
+ *   1      8   session id (0 in a HELLO for a new session)
+ *   9     16   secret     (zeros in a HELLO for a new session)
+ *  25      4   receive window in bytes
+ * </pre>
+ *
+ * The id names the session in logs; the secret is the resume credential and never leaves
+ * this object except onto the wire.
+ */
+public record Handshake(int code, long sessionId, byte[] secret, int window) {
+    public static final int SECRET_SIZE = 16;
+    public static final int SIZE = 1 + 8 + SECRET_SIZE + 4;
+
+    /** What a HELLO asks for. */
+    public enum Mode { NEW, RESUME }
+
+    /** How sproxy answered a HELLO. Codes are part of the wire format. */
+    public enum Status {
+        NEW_SESSION, RESUMED, UNKNOWN_SESSION, VERSION_MISMATCH, TARGET_UNAVAILABLE, BUSY;
+
+        /** Whether the link is usable after this answer. */
+        public boolean accepted() {
+            return this == NEW_SESSION || this == RESUMED;
+        }
+    }
+
+    public Handshake {
+        if (secret.length != SECRET_SIZE) {
+            throw new IllegalArgumentException("secret must be " + SECRET_SIZE + " bytes");
+        }
+        if (window <= 0) {
+            throw new IllegalArgumentException("window must be positive");
+        }
+    }
+
+    public static Handshake hello(Mode mode, long sessionId, byte[] secret, int window) {
+        return new Handshake(mode.ordinal(), sessionId, secret, window);
+    }
+
+    public static Handshake welcome(Status status, long sessionId, byte[] secret, int window) {
+        return new Handshake(status.ordinal(), sessionId, secret, window);
+    }
+
+    public byte[] encode() {
+        byte[] b = new byte[SIZE];
+        b[0] = (byte) code;
+        Wire.putLong(b, 1, sessionId);
+        System.arraycopy(secret, 0, b, 9, SECRET_SIZE);
+        Wire.putInt(b, 25, window);
+        return b;
+    }
+
+    /** Decodes and validates the payload of a HELLO or WELCOME frame. */
+    public static Handshake decode(Frame frame) throws ProtocolException {
+        byte[] b = frame.payload();
+        if ((frame.type() != FrameType.HELLO && frame.type() != FrameType.WELCOME) || b.length != SIZE) {
+            throw new ProtocolException("expected a HELLO or WELCOME, got " + frame);
+        }
+        int code = b[0] & 0xff;
+        int codes = frame.type() == FrameType.HELLO ? Mode.values().length : Status.values().length;
+        if (code >= codes) {
+            throw new ProtocolException(frame.type() + " code " + code + " is unknown");
+        }
+        int window = Wire.getInt(b, 25);
+        if (window <= 0) {
+            throw new ProtocolException(frame.type() + " window " + Integer.toUnsignedString(window) + " is not positive");
+        }
+        return new Handshake(code, Wire.getLong(b, 1), Arrays.copyOfRange(b, 9, 9 + SECRET_SIZE), window);
+    }
+
+    public Mode mode() {
+        return Mode.values()[code];
+    }
+
+    public Status status() {
+        return Status.values()[code];
+    }
+
+    /** Constant-time comparison, so a guesser learns nothing from timing. */
+    public boolean secretMatches(byte[] expected) {
+        return MessageDigest.isEqual(secret, expected);
+    }
+
+    /** The id as operators see it in logs. */
+    public static String idText(long sessionId) {
+        return HexFormat.of().toHexDigits(sessionId);
+    }
+
+    @Override
+    public boolean equals(Object o) {
+        return o instanceof Handshake h && h.code == code && h.sessionId == sessionId
+                && Arrays.equals(h.secret, secret) && h.window == window;
+    }
+
+    @Override
+    public int hashCode() {
+        return Long.hashCode(sessionId) * 31 + code;
+    }
+
+    /** Never prints the secret. */
+    @Override
+    public String toString() {
+        return "Handshake[code=" + code + ", session=" + idText(sessionId) + ", window=" + window + "]";
+    }
+}

@@ -1,0 +1,137 @@
+package net.roamproxy.session;
+
+import net.roamproxy.protocol.ProtocolException;
+
+/**
+ * Bytes received from the peer and not yet written to the application. The link reader
+ * {@linkplain #accept accepts} frames without ever blocking, so a stalled application cannot
+ * stop heartbeats; the application writer {@linkplain #take takes} them.
+ *
+ * <ul>
+ *   <li>{@code received}: the next stream offset expected from the peer. Frames repeating
+ *       bytes before it (replays) are trimmed, so nothing is delivered twice.</li>
+ *   <li>{@code delivered}: bytes written to the application. This is the ack we send, so the
+ *       peer never has more than our window in flight and this queue cannot overflow.</li>
+ * </ul>
+ *
+ * Thread-safe.
+ */
+public final class InboundStream {
+    private final ByteRing ring;
+    private long received;
+    private long delivered;
+    private long lastAckSent;
+    private boolean peerFinished;
+    private boolean closed;
+
+    public InboundStream(int window) {
+        ring = new ByteRing(window);
+    }
+
+    /** Our receive window, advertised to the peer. */
+    public int window() {
+        return ring.capacity();
+    }
+
+    /**
+     * Queues the part of a DATA frame at stream offset {@code seq} not received before.
+     *
+     * @return the number of new bytes queued
+     * @throws ProtocolException if the frame leaves a gap, comes after the peer's CLOSE, or
+     *                           overflows the window
+     */
+    public synchronized int accept(long seq, byte[] payload) throws ProtocolException {
+        if (seq > received) {
+            throw new ProtocolException("DATA at offset " + seq + " leaves a gap after " + received);
+        }
+        long skip = received - seq;
+        if (skip >= payload.length) {
+            return 0;
+        }
+        if (peerFinished) {
+            throw new ProtocolException("DATA at offset " + seq + " after the peer's CLOSE");
+        }
+        int n = payload.length - (int) skip;
+        if (n > ring.free()) {
+            throw new ProtocolException("DATA overflows the receive window of " + ring.capacity() + " bytes");
+        }
+        ring.write(payload, (int) skip, n);
+        received += n;
+        notifyAll();
+        return n;
+    }
+
+    /**
+     * The peer's stream ended at {@code finalLength}.
+     *
+     * @throws ProtocolException if bytes before that offset are missing
+     */
+    public synchronized void peerFinished(long finalLength) throws ProtocolException {
+        if (finalLength != received) {
+            throw new ProtocolException("CLOSE at offset " + finalLength + " but " + received + " bytes received");
+        }
+        peerFinished = true;
+        notifyAll();
+    }
+
+    /**
+     * Waits for queued bytes and moves up to {@code dst.length} of them into {@code dst}.
+     * Call {@link #delivered(int)} once they are written to the application.
+     *
+     * @return bytes moved, or -1 once the peer's stream has ended and everything was taken
+     * @throws SessionClosedException if the session closed
+     */
+    public synchronized int take(byte[] dst) throws InterruptedException, SessionClosedException {
+        while (ring.size() == 0 && !peerFinished && !closed) {
+            wait();
+        }
+        if (closed) {
+            throw new SessionClosedException();
+        }
+        if (ring.size() == 0) {
+            return -1;
+        }
+        int n = Math.min(dst.length, ring.size());
+        ring.copy(0, dst, 0, n);
+        ring.discard(n);
+        return n;
+    }
+
+    /** Records that {@code n} taken bytes reached the application. */
+    public synchronized void delivered(int n) {
+        delivered += n;
+    }
+
+    /** Whether so much is delivered but unacknowledged that the peer may soon stall on its window. */
+    public synchronized boolean ackDue() {
+        return delivered - lastAckSent >= ring.capacity() / 2;
+    }
+
+    /** The ack to put on an outgoing frame; remembers it as sent. */
+    public synchronized long ackToSend() {
+        lastAckSent = delivered;
+        return delivered;
+    }
+
+    public synchronized long received() {
+        return received;
+    }
+
+    public synchronized long delivered() {
+        return delivered;
+    }
+
+    public synchronized boolean peerHasFinished() {
+        return peerFinished;
+    }
+
+    /** Bytes waiting for the application: never more than the window. */
+    public synchronized int queued() {
+        return ring.size();
+    }
+
+    public synchronized void close() {
+        closed = true;
+        notifyAll();
+    }
+}
