@@ -339,9 +339,10 @@ public final class Relay {
         } catch (SessionClosedException | InterruptedException e) {
             return;
         }
-        // The peer's stream ended and all of it reached the application.
-        Sockets.closeQuietly(app);
+        // The peer's stream ended and all of it reached the application. Finish our stream
+        // first, so the app reader takes the socket closing below as the end, not a failure.
         out.finish();
+        Sockets.closeQuietly(app);
         appWriterDone = true;
         LockSupport.unpark(sender);
         finishIfDone();

@@ -8,6 +8,7 @@ import org.apache.logging.log4j.LogManager;
 import org.apache.logging.log4j.Logger;
 
 import net.roamproxy.link.Attachment;
+import net.roamproxy.link.Link;
 import net.roamproxy.link.LinkProvider;
 import net.roamproxy.link.Relay;
 
@@ -28,15 +29,14 @@ final class ResumeQueue implements LinkProvider {
 
     /** Called by a handshake thread: hands a proven link to the session and wakes its worker. */
     void offer(Attachment a) {
-        queue.add(a);
         Relay r = relay;
+        Link old = r == null ? null : r.currentLink();
+        queue.add(a);
         if (r != null && r.isClosed()) {
             drain();
-            return;
-        }
-        if (r != null && r.currentLink() != null) {
+        } else if (old != null) {
             // The worker may be blocked reading the old link for up to a heartbeat interval.
-            r.currentLink().close();
+            old.close();
         }
     }
 
