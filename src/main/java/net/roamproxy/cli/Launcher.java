@@ -124,16 +124,25 @@ abstract class Launcher {
 
     private static LinkSettings linkSettings(CommandLine cl) throws UsageException {
         LinkSettings d = LinkSettings.defaults();
-        try {
-            return new LinkSettings(
-                    Duration.ofMillis(longOption(cl, "heartbeat", d.heartbeatInterval().toMillis())),
-                    (int) longOption(cl, "missed", d.missedHeartbeats()),
-                    (int) Math.min(Integer.MAX_VALUE - 8, bytesOption(cl, "buffer", d.bufferBytes())),
-                    d.handshakeTimeout(),
-                    Duration.ofSeconds(longOption(cl, "detach-timeout", d.detachTimeout().toSeconds())));
-        } catch (IllegalArgumentException e) {
-            throw new UsageException(e.getMessage());
+        long heartbeat = ranged(cl, "heartbeat", d.heartbeatInterval().toMillis(), 10, 3_600_000);
+        long missed = ranged(cl, "missed", d.missedHeartbeats(), 1, 1000);
+        long buffer = bytesOption(cl, "buffer", d.bufferBytes());
+        if (buffer < LinkSettings.MIN_BUFFER_BYTES || buffer > MAX_BUFFER) {
+            throw new UsageException("--buffer must be from 64K to 1G, got " + cl.getOptionValue("buffer"));
         }
+        long detach = ranged(cl, "detach-timeout", d.detachTimeout().toSeconds(), 1, 31_536_000);
+        return new LinkSettings(Duration.ofMillis(heartbeat), (int) missed, (int) buffer, d.handshakeTimeout(),
+                Duration.ofSeconds(detach));
+    }
+
+    private static final long MAX_BUFFER = 1L << 30;
+
+    private static long ranged(CommandLine cl, String name, long dflt, long min, long max) throws UsageException {
+        long v = longOption(cl, name, dflt);
+        if (v < min || v > max) {
+            throw new UsageException("--" + name + " must be from " + min + " to " + max + ", got " + v);
+        }
+        return v;
     }
 
     static long longOption(CommandLine cl, String name, long dflt) throws UsageException {

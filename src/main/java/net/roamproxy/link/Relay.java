@@ -211,6 +211,9 @@ public final class Relay {
             log.trace("{} << {}", name, f);
         }
         out.ack(f.ack());
+        if (out.sendable() > 0) {
+            LockSupport.unpark(sender); // the ack opened the peer's window
+        }
         switch (f.type()) {
             case DATA -> in.accept(f.seq(), f.payload());
             case CLOSE -> {

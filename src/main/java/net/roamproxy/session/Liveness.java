@@ -45,8 +45,10 @@ public final class Liveness {
 
     /** How long the reader may block before a heartbeat is due or the peer counts as lost; at least 1. */
     public int millisUntilNextEvent(long now) {
-        long next = Math.min(lastSent + intervalNanos, lastReceived + intervalNanos * missLimit);
-        long ms = (next - now + 999_999) / 1_000_000;
+        // Differences, not absolute deadlines: nanoTime values may wrap around.
+        long untilHeartbeat = intervalNanos - (now - lastSent);
+        long untilLost = intervalNanos * missLimit - (now - lastReceived);
+        long ms = (Math.min(untilHeartbeat, untilLost) + 999_999) / 1_000_000;
         return (int) Math.max(1, Math.min(ms, Integer.MAX_VALUE));
     }
 }

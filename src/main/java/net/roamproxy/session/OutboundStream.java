@@ -106,15 +106,23 @@ public final class OutboundStream {
     }
 
     /**
-     * Copies up to {@code max} unsent bytes to {@code dst} and advances the send cursor past them.
+     * Copies up to {@code max} {@linkplain #sendable() sendable} bytes to {@code dst} and advances the send cursor past them.
      *
-     * @return the number of bytes copied, 0 if everything buffered has been sent
+     * @return the number of bytes copied, 0 if nothing may be sent now
      */
     public synchronized int drainTo(byte[] dst, int dstOff, int max) {
-        int n = (int) Math.min(max, end() - sendCursor);
+        int n = (int) Math.min(max, sendable());
         ring.copy((int) (sendCursor - acked), dst, dstOff, n);
         sendCursor += n;
         return n;
+    }
+
+    /**
+     * Unsent bytes the peer's window allows now. Bytes buffered before the peer's (smaller)
+     * window was known wait here until acks make room.
+     */
+    public synchronized long sendable() {
+        return Math.max(0, Math.min(end(), acked + limit) - sendCursor);
     }
 
     /** @return true exactly once per link, when the stream is finished and fully sent */
