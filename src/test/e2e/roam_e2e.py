@@ -1,0 +1,838 @@
+#!/usr/bin/env python3
+"""End-to-end test of roamproxy, run the way the user runs it.
+
+Builds two network namespaces joined by a veth pair (both ends are called eth1):
+
+    server namespace  192.0.2.1/24   inetd -> telnetd on :23, bin/sproxy on :6200
+    client namespace  192.0.2.2/24   bin/cproxy 192.0.2.1 on 127.0.0.1:5200
+
+and drives a real `telnet localhost 5200` through a pty in the client namespace. Inside
+the telnet session it runs `ping -i 0.2 127.0.0.1`, changes the client's address with
+`ip addr del` / `ip addr add` and checks what the user sees: every icmp_seq exactly once.
+
+Scenarios (default: all):
+  roam        one session; address 192.0.2.2 -> 192.0.2.3; ping output must resume less
+              than 1 s after the new address and show no gap and no repeat in icmp_seq.
+  abandon     the user gives up on the hung session (Ctrl-] quit) while the address is
+              gone; after the new address a new telnet must get a fresh, working shell,
+              and the old shell and its ping on the server must be gone within 5 s.
+  concurrent  three telnet sessions, each running ping, one address change; all three
+              must resume and be gapless as in `roam`.
+  baseline    control without proxies: plain telnet straight to telnetd must NOT
+              resume after the same address change (proves the change really breaks TCP).
+
+telnetd gives a shell without an account or password: inetd starts
+`telnetd -h -E <tempdir>/login.sh` (inetutils telnetd; -E replaces /bin/login), and the
+script sets PATH and PS1 and execs `sh -i`.
+
+Usage (as root; needs ip, inetd (openbsd-inetd), telnetd, telnet, ping, ss, setsid,
+unshare, mount; Python 3 standard library only):
+  mvn -q -DskipTests package
+  sudo python3 src/test/e2e/roam_e2e.py --dist target/roamproxy [roam|abandon|concurrent|baseline|all]
+
+Only 192.0.2.0/24 (reserved for documentation) and loopback are used, and only inside
+the namespaces this script creates. Every namespace, process and temp dir it creates is
+removed on success, failure, Ctrl-C and SIGTERM. Exit status: 0 all passed, 1 a scenario
+failed, 2 cannot run (not root, tool missing, no dist), 130 interrupted.
+"""
+
+import argparse
+import bisect
+import collections
+import fcntl
+import os
+import re
+import shlex
+import shutil
+import signal
+import struct
+import subprocess
+import sys
+import tempfile
+import termios
+import threading
+import time
+import traceback
+
+SERVER_ADDR = "192.0.2.1"
+CLIENT_ADDR = "192.0.2.2"
+CLIENT_NEW_ADDR = "192.0.2.3"
+PREFIX = 24
+IFACE = "eth1"
+NS_PREFIX = "rpe2e"
+PROMPT = "rp-e2e$ "
+PROMPT_RE = re.escape(PROMPT)
+PING_LINE_RE = re.compile(r"icmp_seq=(\d+) ")
+STATS_RE = re.compile(r"(\d+) packets transmitted, (\d+) received")
+
+RESUME_LIMIT_S = 1.0        # ping output must reappear this soon after the new address
+OLD_SESSION_GONE_S = 5.0    # abandon: old server-side shell must be gone this soon
+SCENARIO_BUDGET_S = 120     # hard cap per scenario, hang => failure
+PING_BEFORE_S = 3.0         # ping output before the address is removed
+OUTAGE_S = 5.0              # time without any address (> 3 missed heartbeats)
+PING_AFTER_S = 3.0          # ping output after the resume, before Ctrl-C
+
+T0 = time.monotonic()
+
+
+def log(msg):
+    print(f"[{time.monotonic() - T0:7.2f}s] {msg}", flush=True)
+
+
+class Fail(Exception):
+    """A scenario assertion failed (or the environment broke during a scenario)."""
+
+
+class Interrupted(BaseException):
+    """SIGTERM/SIGHUP/SIGINT: stop now, but clean up first."""
+
+
+def _on_signal(signum, _frame):
+    raise Interrupted(signal.Signals(signum).name)
+
+
+def _on_alarm(_signum, _frame):
+    raise Fail(f"scenario exceeded its {SCENARIO_BUDGET_S} s budget (something hung)")
+
+
+def run(argv, timeout=15, check=True):
+    """Run a short command, bounded by a timeout; raise Fail on error."""
+    try:
+        p = subprocess.run(argv, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+                           stderr=subprocess.STDOUT, timeout=timeout)
+    except subprocess.TimeoutExpired:
+        raise Fail(f"command timed out after {timeout} s: {shlex.join(argv)}")
+    out = p.stdout.decode(errors="replace")
+    if check and p.returncode != 0:
+        raise Fail(f"command failed ({p.returncode}): {shlex.join(argv)}\n{out}")
+    return out
+
+
+def wait_until(pred, timeout, what, interval=0.05):
+    deadline = time.monotonic() + timeout
+    while True:
+        v = pred()
+        if v:
+            return v
+        if time.monotonic() >= deadline:
+            raise Fail(f"timed out after {timeout} s waiting for {what}")
+        time.sleep(interval)
+
+
+# ---------------------------------------------------------------- processes by pid
+
+def proc_identity(pid):
+    """(starttime, state) of a live pid, or None. Zombies count as gone."""
+    try:
+        with open(f"/proc/{pid}/stat") as f:
+            stat = f.read()
+    except OSError:
+        return None
+    fields = stat[stat.rindex(")") + 2:].split()
+    state, starttime = fields[0], fields[19]
+    if state in ("Z", "X"):
+        return None
+    return starttime
+
+
+def proc_alive(pid, identity):
+    return identity is not None and proc_identity(pid) == identity
+
+
+def find_ping(marker):
+    """pid of the ping whose command line carries `-p marker`."""
+    for d in os.listdir("/proc"):
+        if not d.isdigit():
+            continue
+        try:
+            with open(f"/proc/{d}/cmdline", "rb") as f:
+                argv = f.read().split(b"\0")
+        except OSError:
+            continue
+        if argv and os.path.basename(argv[0]) == b"ping" and marker.encode() in argv:
+            return int(d)
+    return None
+
+
+# ---------------------------------------------------------------- telnet through a pty
+
+class Term:
+    """A program (telnet) on its own pty; a thread records every byte with its arrival time."""
+
+    def __init__(self, name, argv, tmp):
+        self.name = name
+        self.cond = threading.Condition()
+        self.text = ""          # latin-1 decoded, so offsets are byte offsets
+        self.ends = []          # end offset of each chunk read ...
+        self.times = []         # ... and when it arrived (monotonic)
+        self.eof = False
+        self.transcript_path = os.path.join(tmp, f"{name}.transcript")
+        self.transcript = open(self.transcript_path, "wb")
+        self.master, slave = os.openpty()
+        fcntl.ioctl(slave, termios.TIOCSWINSZ, struct.pack("HHHH", 50, 200, 0, 0))
+        env = dict(os.environ, TERM="vt100")
+        # setsid -c: own session with this pty as controlling terminal (no fork: exec chain
+        # setsid -> ip netns exec -> telnet keeps Popen's pid).
+        self.proc = subprocess.Popen(["setsid", "-c"] + argv, stdin=slave, stdout=slave,
+                                     stderr=slave, close_fds=True, env=env)
+        os.close(slave)
+        self.thread = threading.Thread(target=self._reader, name=f"pty-{name}", daemon=True)
+        self.thread.start()
+        self.shell_pid = None
+        self.shell_id = None
+        self.ping_start = None
+        self.marker = None
+        self.ping_pid = None
+        self.ping_id = None
+
+    def _reader(self):
+        while True:
+            try:
+                b = os.read(self.master, 65536)
+            except OSError:
+                break
+            if not b:
+                break
+            t = time.monotonic()
+            self.transcript.write(b)
+            self.transcript.flush()
+            with self.cond:
+                self.text += b.decode("latin-1")
+                self.ends.append(len(self.text))
+                self.times.append(t)
+                self.cond.notify_all()
+        with self.cond:
+            self.eof = True
+            self.cond.notify_all()
+
+    def send(self, s):
+        os.write(self.master, s.encode())
+
+    def mark(self):
+        with self.cond:
+            return len(self.text)
+
+    def arrival(self, offset):
+        """When the byte at `offset` arrived."""
+        with self.cond:
+            i = bisect.bisect_right(self.ends, offset)
+            return self.times[i] if i < len(self.times) else None
+
+    def expect(self, pattern, timeout, start=0, what=None):
+        rx = re.compile(pattern)
+        deadline = time.monotonic() + timeout
+        with self.cond:
+            while True:
+                m = rx.search(self.text, start)
+                if m:
+                    return m
+                if self.eof:
+                    raise Fail(f"{self.name}: telnet ended while waiting for {what or pattern!r}")
+                left = deadline - time.monotonic()
+                if left <= 0:
+                    raise Fail(f"{self.name}: no {what or repr(pattern)} within {timeout} s")
+                self.cond.wait(min(left, 0.5))
+
+    def tail(self, n=2500):
+        with self.cond:
+            return self.text[-n:].replace("\r", "")
+
+    def close(self):
+        if self.proc.poll() is None:
+            try:
+                self.proc.kill()
+            except ProcessLookupError:
+                pass
+        try:
+            self.proc.wait(timeout=5)
+        except subprocess.TimeoutExpired:
+            pass
+        self.thread.join(timeout=2)
+        try:
+            os.close(self.master)
+        except OSError:
+            pass
+        self.transcript.close()
+
+
+# ---------------------------------------------------------------- the two hosts
+
+class Env:
+    """Two namespaces, a veth pair, inetd+telnetd, and (unless direct) sproxy and cproxy."""
+
+    def __init__(self, args, index, direct):
+        self.args = args
+        self.direct = direct
+        tag = f"{NS_PREFIX}-{os.getpid()}-{index}"
+        self.srv = f"{tag}-srv"
+        self.cli = f"{tag}-cli"
+        self.tmp = tempfile.mkdtemp(prefix=f"{tag}-")
+        self.namespaces = []
+        self.daemons = {}       # name -> (Popen, log path)
+        self.terms = []
+
+    # -- helpers
+    def in_srv(self, *argv):
+        return ["ip", "netns", "exec", self.srv, *argv]
+
+    def in_cli(self, *argv):
+        return ["ip", "netns", "exec", self.cli, *argv]
+
+    def client_ip(self, *argv):
+        log(f"client# ip {' '.join(argv)}")
+        run(["ip", "-n", self.cli, *argv])
+
+    def listening(self, ns, port):
+        out = run(["ip", "netns", "exec", ns, "ss", "-Hltn", f"sport = :{port}"], check=False)
+        return bool(out.strip())
+
+    def daemon(self, name, argv, env=None):
+        path = os.path.join(self.tmp, f"{name}.log")
+        f = open(path, "wb")
+        p = subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=f, stderr=subprocess.STDOUT,
+                             env=env, start_new_session=True)
+        f.close()
+        self.daemons[name] = (p, path)
+        return p
+
+    def wait_listening(self, name, ns, port, timeout):
+        p = self.daemons[name][0]
+
+        def up():
+            if p.poll() is not None:
+                raise Fail(f"{name} exited with status {p.returncode} before listening on {port}")
+            return self.listening(ns, port)
+        wait_until(up, timeout, f"{name} to listen on port {port}", interval=0.1)
+
+    def telnet(self, name):
+        if self.direct:
+            argv = self.in_cli("telnet", SERVER_ADDR, "23")
+        else:
+            argv = self.in_cli("telnet", "localhost", "5200")
+        t = Term(name, argv, self.tmp)
+        self.terms.append(t)
+        return t
+
+    # -- setup
+    def start(self):
+        for ns in (self.srv, self.cli):
+            run(["ip", "netns", "add", ns])
+            self.namespaces.append(ns)
+            run(["ip", "-n", ns, "link", "set", "lo", "up"])
+        run(["ip", "-n", self.srv, "link", "add", IFACE, "type", "veth",
+             "peer", "name", IFACE, "netns", self.cli])
+        run(["ip", "-n", self.srv, "addr", "add", f"{SERVER_ADDR}/{PREFIX}", "dev", IFACE])
+        run(["ip", "-n", self.cli, "addr", "add", f"{CLIENT_ADDR}/{PREFIX}", "dev", IFACE])
+        for ns in (self.srv, self.cli):
+            run(["ip", "-n", ns, "link", "set", IFACE, "up"])
+        wait_until(lambda: run(self.in_cli("ping", "-c", "1", "-W", "1", SERVER_ADDR),
+                               check=False).find(" 0% packet loss") >= 0,
+                   10, f"{SERVER_ADDR} reachable from the client namespace", interval=0.2)
+        log(f"namespaces {self.srv} ({SERVER_ADDR}) and {self.cli} ({CLIENT_ADDR}) "
+            f"joined by veth {IFACE}")
+        self.start_inetd()
+        if not self.direct:
+            self.start_proxies()
+
+    def start_inetd(self):
+        sh = shutil.which("sh")
+        login = os.path.join(self.tmp, "login.sh")
+        with open(login, "w") as f:
+            f.write(f"#!{sh}\n"
+                    "# Run by telnetd instead of login(1): a shell without account or password.\n"
+                    f"PATH={shlex.quote(os.environ.get('PATH', ''))}; export PATH\n"
+                    f"PS1={shlex.quote(PROMPT)}; export PS1\n"
+                    "unset ENV\n"
+                    f"exec {shlex.quote(sh)} -i\n")
+        os.chmod(login, 0o755)
+        telnetd = shutil.which("telnetd") or shutil.which("in.telnetd")
+        conf = os.path.join(self.tmp, "inetd.conf")
+        with open(conf, "w") as f:
+            f.write(f"telnet stream tcp nowait root {telnetd} telnetd -h -E {login}\n")
+        # inetd writes its pid file under /run even in debug mode: give it a private /run
+        # (tmpfs in its own mount namespace) so the host's pid file and utmp are untouched.
+        inner = (f"mount -t tmpfs -o mode=0755 e2e-run /run && "
+                 f"exec inetd -d {shlex.quote(conf)}")
+        self.daemon("inetd", self.in_srv("unshare", "-m", "sh", "-c", inner))
+        self.wait_listening("inetd", self.srv, 23, 10)
+        log("inetd + telnetd listening on :23 in the server namespace")
+        # Sanity: plain telnet to telnetd inside the server namespace gives a working shell.
+        t = Term("telnetd-check", self.in_srv("telnet", "127.0.0.1", "23"), self.tmp)
+        self.terms.append(t)
+        t.expect(PROMPT_RE, 15, what="shell prompt from telnetd")
+        t.send("echo TELNETD-$((6*7))-OK\r")
+        t.expect(r"TELNETD-42-OK", 5, what="echo output from the telnetd shell")
+        t.send("exit\r")
+        try:
+            t.proc.wait(timeout=5)
+        except subprocess.TimeoutExpired:
+            raise Fail("telnet to telnetd did not end after `exit`")
+        log("telnet -> telnetd gives a shell without password: OK")
+
+    def start_proxies(self):
+        dist = self.args.dist
+        env = dict(os.environ, ROAMPROXY_LOG_LEVEL=self.args.log_level)
+        self.daemon("sproxy", self.in_srv(os.path.join(dist, "bin", "sproxy")), env)
+        self.wait_listening("sproxy", self.srv, 6200, 30)
+        self.daemon("cproxy", self.in_cli(os.path.join(dist, "bin", "cproxy"), SERVER_ADDR), env)
+        self.wait_listening("cproxy", self.cli, 5200, 30)
+        log(f"sproxy listening on :6200, cproxy {SERVER_ADDR} listening on 127.0.0.1:5200")
+
+    # -- reporting and teardown
+    def dump(self):
+        for name, (p, path) in self.daemons.items():
+            print(f"----- {name} log ({path}) -----", flush=True)
+            try:
+                with open(path, "rb") as f:
+                    lines = f.read().decode(errors="replace").splitlines()
+            except OSError as e:
+                lines = [f"(cannot read: {e})"]
+            if len(lines) > 400:
+                print(f"... {len(lines) - 400} earlier lines omitted ...")
+            print("\n".join(lines[-400:]), flush=True)
+        for t in self.terms:
+            print(f"----- {t.name} telnet transcript (tail) -----", flush=True)
+            print(t.tail(), flush=True)
+        print("----- end -----", flush=True)
+
+    def close(self, keep):
+        for t in self.terms:
+            t.close()
+        for name, (p, _) in self.daemons.items():
+            if p.poll() is None:
+                try:
+                    os.killpg(p.pid, signal.SIGTERM)
+                except ProcessLookupError:
+                    pass
+        for name, (p, _) in self.daemons.items():
+            try:
+                p.wait(timeout=5)
+            except subprocess.TimeoutExpired:
+                log(f"{name} ignored SIGTERM; killing it")
+                try:
+                    os.killpg(p.pid, signal.SIGKILL)
+                except ProcessLookupError:
+                    pass
+                try:
+                    p.wait(timeout=5)
+                except subprocess.TimeoutExpired:
+                    pass
+        for ns in list(self.namespaces):
+            kill_namespace_processes(ns)
+            run(["ip", "netns", "del", ns], check=False)
+            self.namespaces.remove(ns)
+        time.sleep(0.1)
+        reap_orphans()
+        if keep:
+            log(f"kept logs and transcripts in {self.tmp}")
+        else:
+            shutil.rmtree(self.tmp, ignore_errors=True)
+
+
+def kill_namespace_processes(ns):
+    """SIGKILL what is still running in a namespace this script created (telnetd, shells, pings)."""
+    deadline = time.monotonic() + 5
+    while time.monotonic() < deadline:
+        out = run(["ip", "netns", "pids", ns], check=False, timeout=5)
+        pids = [int(x) for x in out.split() if x.isdigit()]
+        if not pids:
+            return
+        for pid in pids:
+            try:
+                os.kill(pid, signal.SIGKILL)
+            except ProcessLookupError:
+                pass
+        time.sleep(0.1)
+
+
+def become_subreaper():
+    """Orphans of killed shells/telnetds get reparented to us (not to a pid 1 that may never
+    reap them), so cleanup can reap them instead of leaving zombies behind."""
+    try:
+        import ctypes
+        libc = ctypes.CDLL(None, use_errno=True)
+        libc.prctl(36, 1, 0, 0, 0)  # PR_SET_CHILD_SUBREAPER
+    except Exception:
+        pass
+
+
+def reap_orphans():
+    while True:
+        try:
+            pid, _ = os.waitpid(-1, os.WNOHANG)
+        except ChildProcessError:
+            return
+        if pid == 0:
+            return
+
+
+def remove_stale_namespaces():
+    """Namespaces left by an earlier run of this script that was SIGKILLed."""
+    out = run(["ip", "netns", "list"], check=False)
+    for line in out.splitlines():
+        name = line.split()[0] if line.split() else ""
+        m = re.fullmatch(rf"{NS_PREFIX}-(\d+)-\d+-(srv|cli)", name)
+        if not m:
+            continue
+        pid = int(m.group(1))
+        if pid == os.getpid() or os.path.exists(f"/proc/{pid}"):
+            continue
+        log(f"removing stale namespace {name} from an earlier run")
+        kill_namespace_processes(name)
+        run(["ip", "netns", "del", name], check=False)
+
+
+# ---------------------------------------------------------------- session steps
+
+def open_session(env, name, prompt_timeout=15):
+    t = env.telnet(name)
+    started = time.monotonic()
+    t.expect(PROMPT_RE, prompt_timeout, what="shell prompt")
+    took = time.monotonic() - started
+    start = t.mark()
+    t.send("echo PID=$$\r")
+    m = t.expect(r"PID=(\d+)", 5, start=start, what="shell pid")
+    t.shell_pid = int(m.group(1))
+    t.shell_id = proc_identity(t.shell_pid)
+    t.expect(PROMPT_RE, 5, start=m.end(), what="prompt after echo")
+    log(f"{name}: shell prompt after {took:.2f} s, server-side shell pid {t.shell_pid}")
+    return t
+
+
+def start_ping(t, marker):
+    t.marker = marker
+    t.ping_start = t.mark()
+    t.send(f"ping -i 0.2 -p {marker} 127.0.0.1\r")
+    t.expect(r"icmp_seq=1 ", 10, start=t.ping_start, what="first ping line")
+    t.ping_pid = find_ping(marker)
+    t.ping_id = proc_identity(t.ping_pid) if t.ping_pid else None
+    log(f"{t.name}: `ping -i 0.2 -p {marker} 127.0.0.1` running (server-side pid {t.ping_pid})")
+
+
+def stop_ping(t):
+    start = t.mark()
+    t.send("\x03")
+    m = t.expect(STATS_RE, 10, start=start, what="ping statistics after Ctrl-C")
+    t.expect(PROMPT_RE, 5, start=m.end(), what="prompt after ping ended")
+    return int(m.group(1)), int(m.group(2)), m.start()
+
+
+def ping_lines(t, start=None, end=None):
+    """[(seq, end offset)] of ping lines in the telnet output."""
+    with t.cond:
+        text = t.text[:end] if end is not None else t.text
+    return [(int(m.group(1)), m.end()) for m in PING_LINE_RE.finditer(text, start or t.ping_start)]
+
+
+def wait_resumed(t, off_add, t_add, timeout=10):
+    """Delay from the new address to the first ping line that arrives after it."""
+    def first_after():
+        lines = [(s, e) for s, e in ping_lines(t) if e > off_add]
+        return lines[0] if lines else None
+    try:
+        seq, end = wait_until(first_after, timeout, "ping output", interval=0.01)
+    except Fail:
+        raise Fail(f"{t.name}: no ping output within {timeout} s after the new address "
+                   f"(the session did not resume)")
+    return t.arrival(end - 1) - t_add, seq
+
+
+def check_quiet_during_outage(t, t_del, t_add):
+    """While the client has no address nothing can reach it; output there means the cut was fake."""
+    late = [s for s, e in ping_lines(t) if t_del + 0.5 <= t.arrival(e - 1) < t_add]
+    if late:
+        raise Fail(f"{t.name}: ping lines {late[:5]} arrived while the client had no address; "
+                   "the address removal did not cut the link, so this run proves nothing")
+
+
+def verdict(t, transmitted, received, stats_at, delay):
+    seqs = [s for s, _ in ping_lines(t, end=stats_at)]
+    counts = collections.Counter(seqs)
+    missing = [s for s in range(1, transmitted + 1) if counts[s] == 0]
+    repeated = sorted(s for s, c in counts.items() if c > 1)
+    beyond = sorted(s for s in counts if s > transmitted)
+    disorder = [b for a, b in zip(seqs, seqs[1:]) if b <= a]
+    note = ""
+    # Ctrl-C can land between ping's send and its reply: ping then itself reports one fewer
+    # received and never prints the last line. Only that exact case is tolerated.
+    if missing == [transmitted] and received == transmitted - 1:
+        missing, note = [], f" (seq {transmitted} sent but not answered before Ctrl-C, per ping)"
+    problems = []
+    if missing:
+        problems.append(f"missing {fmt_seqs(missing)}")
+    if repeated:
+        problems.append(f"repeated {fmt_seqs(repeated)} "
+                        f"(counts {[counts[s] for s in repeated[:10]]})")
+    if beyond:
+        problems.append(f"beyond the {transmitted} transmitted: {fmt_seqs(beyond)}")
+    if disorder:
+        problems.append(f"out of order at {fmt_seqs(disorder)}")
+    if received < transmitted - 1:
+        problems.append(f"ping itself lost replies ({received} of {transmitted} received)")
+    line = (f"{t.name}: icmp_seq 1..{transmitted}: "
+            f"{'none missing' if not missing else 'MISSING ' + fmt_seqs(missing)}, "
+            f"{'none repeated' if not repeated else 'REPEATED ' + fmt_seqs(repeated)}; "
+            f"resumed {delay:.2f} s after the new address{note}")
+    log(("PASS " if not problems and delay < RESUME_LIMIT_S else "FAIL ") + line)
+    if problems:
+        raise Fail(f"{t.name}: " + "; ".join(problems))
+    if delay >= RESUME_LIMIT_S:
+        raise Fail(f"{t.name}: ping output resumed {delay:.2f} s after the new address "
+                   f"(limit {RESUME_LIMIT_S} s)")
+
+
+def fmt_seqs(seqs):
+    s = ",".join(str(x) for x in seqs[:20])
+    return s + (f",... ({len(seqs)} in all)" if len(seqs) > 20 else "")
+
+
+def link_sources(env):
+    out = run(env.in_cli("ss", "-Htn", "state", "established", "dport", "= :6200"), check=False)
+    hosts = {line.split()[-2].rsplit(":", 1)[0] for line in out.splitlines() if line.split()}
+    return ", ".join(sorted(h.strip("[]").replace("::ffff:", "") for h in hosts)) or "nowhere"
+
+
+def change_address(env, terms):
+    """Remove the client's address, wait OUTAGE_S, add a new one. Returns timing/offsets."""
+    t_del = time.monotonic()
+    env.client_ip("addr", "del", f"{CLIENT_ADDR}/{PREFIX}", "dev", IFACE)
+    time.sleep(OUTAGE_S)
+    offs = {t.name: t.mark() for t in terms}
+    t_add = time.monotonic()
+    env.client_ip("addr", "add", f"{CLIENT_NEW_ADDR}/{PREFIX}", "dev", IFACE)
+    return t_del, t_add, offs
+
+
+# ---------------------------------------------------------------- scenarios
+
+def scenario_roam(env):
+    t = open_session(env, "telnet")
+    start_ping(t, "e2e00001")
+    time.sleep(PING_BEFORE_S)
+    t_del, t_add, offs = change_address(env, [t])
+    delay, seq = wait_resumed(t, offs[t.name], t_add)
+    log(f"{t.name}: ping output resumed {delay:.2f} s after the new address (icmp_seq={seq} "
+        f"first); link now from {link_sources(env)}")
+    check_quiet_during_outage(t, t_del, t_add)
+    time.sleep(PING_AFTER_S)
+    transmitted, received, at = stop_ping(t)
+    verdict(t, transmitted, received, at, delay)
+
+
+def scenario_concurrent(env):
+    terms = []
+    for i in range(3):
+        t = open_session(env, f"telnet{i + 1}")
+        start_ping(t, f"e2e0010{i + 1}")
+        terms.append(t)
+    for t in terms:   # each session shows its own ping's pattern, nobody else's
+        own = re.findall(r"PATTERN: 0x([0-9a-f]+)", t.tail(10 ** 9))
+        if own != [t.marker]:
+            raise Fail(f"{t.name}: expected only PATTERN 0x{t.marker} in its output, saw {own}")
+    time.sleep(PING_BEFORE_S)
+    t_del, t_add, offs = change_address(env, terms)
+    delays = {}
+    for t in terms:
+        delays[t.name], seq = wait_resumed(t, offs[t.name], t_add)
+        log(f"{t.name}: ping output resumed {delays[t.name]:.2f} s after the new address "
+            f"(icmp_seq={seq} first)")
+    log(f"links now from {link_sources(env)}")
+    for t in terms:
+        check_quiet_during_outage(t, t_del, t_add)
+    time.sleep(PING_AFTER_S)
+    failures = []
+    for t in terms:
+        transmitted, received, at = stop_ping(t)
+        try:
+            verdict(t, transmitted, received, at, delays[t.name])
+        except Fail as e:
+            failures.append(str(e))
+    if failures:
+        raise Fail("; ".join(failures))
+
+
+def scenario_abandon(env):
+    old = open_session(env, "telnet-old")
+    start_ping(old, "e2e00201")
+    if not old.ping_pid:
+        raise Fail("could not find the old session's ping process on the server")
+    time.sleep(2)
+    t_del = time.monotonic()
+    env.client_ip("addr", "del", f"{CLIENT_ADDR}/{PREFIX}", "dev", IFACE)
+    time.sleep(1.5)
+    log("telnet-old: user gives up: Ctrl-] then quit")
+    start = old.mark()
+    old.send("\x1d")
+    try:
+        old.expect(r"telnet> ", 5, start=start, what="telnet> escape prompt")
+        old.send("quit\r")
+        old.proc.wait(timeout=5)
+    except (Fail, subprocess.TimeoutExpired) as e:
+        log(f"telnet-old: did not quit cleanly ({e}); killing it")
+        old.proc.kill()
+        old.proc.wait(timeout=5)
+    log(f"telnet-old: telnet client exited ({old.proc.returncode})")
+    if not proc_alive(old.shell_pid, old.shell_id):
+        raise Fail("the old shell died while the link was down; the test cannot tell whether "
+                   "sproxy closes an abandoned session once cproxy reaches it again")
+    time.sleep(max(0.0, t_del + OUTAGE_S - time.monotonic()))
+    t_add = time.monotonic()
+    env.client_ip("addr", "add", f"{CLIENT_NEW_ADDR}/{PREFIX}", "dev", IFACE)
+
+    new = open_session(env, "telnet-new", prompt_timeout=10)
+    if new.shell_pid == old.shell_pid:
+        raise Fail(f"the new telnet got the old shell (pid {old.shell_pid}) instead of a fresh one")
+    start = new.mark()
+    new.send("echo FRESH-$((6*7))-SHELL\r")
+    new.expect(r"FRESH-42-SHELL", 5, start=start, what="echo output in the new session")
+    log(f"telnet-new: fresh shell pid {new.shell_pid} answered `echo`")
+
+    def old_gone():
+        return not proc_alive(old.shell_pid, old.shell_id) and \
+            not proc_alive(old.ping_pid, old.ping_id)
+    try:
+        wait_until(old_gone, max(0.0, t_add + OLD_SESSION_GONE_S - time.monotonic()) + 0.01,
+                   "old session to end", interval=0.05)
+    except Fail:
+        raise Fail(f"old server-side session still running {OLD_SESSION_GONE_S} s after the new "
+                   f"address: shell pid {old.shell_pid} alive="
+                   f"{proc_alive(old.shell_pid, old.shell_id)}, ping pid {old.ping_pid} "
+                   f"alive={proc_alive(old.ping_pid, old.ping_id)}")
+    gone_after = time.monotonic() - t_add
+    if not proc_alive(new.shell_pid, new.shell_id):
+        raise Fail(f"the new session's shell (pid {new.shell_pid}) died with the old one")
+    start = new.mark()
+    new.send("echo STILL-$((6*7))-HERE\r")
+    new.expect(r"STILL-42-HERE", 5, start=start, what="echo in the new session after cleanup")
+    log(f"PASS abandon: old shell {old.shell_pid} and its ping {old.ping_pid} gone "
+        f"{gone_after:.2f} s after the new address; new session (shell {new.shell_pid}) works")
+
+
+def scenario_baseline(env):
+    t = open_session(env, "telnet-direct")
+    start_ping(t, "e2e00301")
+    time.sleep(2)
+    t_del, t_add, offs = change_address(env, [t])
+    check_quiet_during_outage(t, t_del, t_add)
+    time.sleep(4)
+    after = [s for s, e in ping_lines(t) if e > offs[t.name]]
+    if after:
+        raise Fail(f"plain telnet resumed after the address change (icmp_seq {after[:5]} ...): "
+                   "the address change does not break TCP here, so the proxy scenarios prove "
+                   "nothing")
+    last = ping_lines(t)[-1][0]
+    log(f"PASS baseline: plain telnet hung at icmp_seq={last} and showed nothing in the 4 s "
+        f"after the new address (the problem roamproxy solves)")
+
+
+SCENARIOS = {
+    "roam": (scenario_roam, False),
+    "abandon": (scenario_abandon, False),
+    "concurrent": (scenario_concurrent, False),
+    "baseline": (scenario_baseline, True),
+}
+ALL = ["roam", "abandon", "concurrent", "baseline"]
+
+
+# ---------------------------------------------------------------- main
+
+def preflight(args):
+    problems = []
+    if os.geteuid() != 0:
+        problems.append("must run as root (network namespaces, inetd on port 23)")
+    tools = ["ip", "ss", "inetd", "telnet", "ping", "setsid", "unshare", "mount", "sh"]
+    missing = [x for x in tools if not shutil.which(x)]
+    if not (shutil.which("telnetd") or shutil.which("in.telnetd")):
+        missing.append("telnetd")
+    if missing:
+        problems.append(f"missing tools: {' '.join(missing)} (Debian: apt-get install -y "
+                        "telnetd openbsd-inetd telnet iputils-ping iproute2 util-linux)")
+    if any(SCENARIOS[s][1] is False for s in args.scenarios):
+        for b in ("cproxy", "sproxy"):
+            if not os.access(os.path.join(args.dist, "bin", b), os.X_OK):
+                problems.append(f"{args.dist}/bin/{b} not found or not executable "
+                                "(build with: mvn -q -DskipTests package)")
+    return problems
+
+
+def run_scenario(args, index, name):
+    fn, direct = SCENARIOS[name]
+    log(f"===== scenario {name} =====")
+    env = Env(args, index, direct)
+    ok = False
+    signal.signal(signal.SIGALRM, _on_alarm)
+    signal.alarm(SCENARIO_BUDGET_S)
+    try:
+        env.start()
+        fn(env)
+        ok = True
+    except Fail as e:
+        log(f"FAIL {name}: {e}")
+    except Exception:
+        log(f"FAIL {name}: harness error\n{traceback.format_exc()}")
+    finally:
+        signal.alarm(0)
+        # Finish cleanup even if the user presses Ctrl-C again or CI sends SIGTERM.
+        saved = {s: signal.signal(s, signal.SIG_IGN)
+                 for s in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)}
+        try:
+            if not ok:
+                env.dump()
+            env.close(args.keep or not ok and args.keep_on_failure)
+        finally:
+            for s, h in saved.items():
+                signal.signal(s, h)
+    return ok
+
+
+def main():
+    here = os.path.dirname(os.path.abspath(__file__))          # src/test/e2e
+    repo = os.path.dirname(os.path.dirname(os.path.dirname(here)))
+    ap = argparse.ArgumentParser(description=__doc__,
+                                 formatter_class=argparse.RawDescriptionHelpFormatter,
+                                 epilog="SCENARIO: " + ", ".join(ALL) + " or all (default)")
+    ap.add_argument("--dist", default=os.path.join(repo, "target", "roamproxy"),
+                    help="the packaged tree with bin/cproxy and bin/sproxy "
+                         "(default: target/roamproxy of this checkout)")
+    ap.add_argument("--log-level", default="DEBUG",
+                    help="ROAMPROXY_LOG_LEVEL for the proxies (default: %(default)s)")
+    ap.add_argument("--keep", action="store_true", help="keep the temp dir with logs and transcripts")
+    ap.add_argument("--keep-on-failure", action="store_true",
+                    help="keep the temp dir only when a scenario fails")
+    ap.add_argument("scenarios", nargs="*", default=["all"], metavar="SCENARIO")
+    args = ap.parse_args()
+    names = []
+    for s in args.scenarios:
+        if s == "all":
+            names += ALL
+        elif s in SCENARIOS:
+            names.append(s)
+        else:
+            ap.error(f"unknown scenario {s!r}; choose from {', '.join(ALL)}, all")
+    args.scenarios = names
+    args.dist = os.path.abspath(args.dist)
+
+    problems = preflight(args)
+    if problems:
+        for p in problems:
+            print(f"roam_e2e: cannot run: {p}", file=sys.stderr, flush=True)
+        return 2
+
+    for s in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):
+        signal.signal(s, _on_signal)
+    become_subreaper()
+    results = {}
+    try:
+        remove_stale_namespaces()
+        for i, name in enumerate(names):
+            results[name] = run_scenario(args, i, name)
+    except Interrupted as e:
+        log(f"interrupted by {e}; cleaned up")
+        return 130
+    for name, ok in results.items():
+        log(f"{'PASS' if ok else 'FAIL'} {name}")
+    return 0 if all(results.values()) else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
