@@ -13,9 +13,10 @@ import net.roamproxy.link.LinkSettings;
  * @param serverHost    sproxy's host name or address, resolved again on every reconnect
  * @param serverPort    sproxy's port, {@value #DEFAULT_SERVER_PORT} by default
  * @param link          link timings and buffer sizes
+ * @param presharedKey  the key sproxy demands, or {@code null} if it demands none
  */
 public record ClientConfig(InetAddress listenAddress, int listenPort, String serverHost, int serverPort,
-                           LinkSettings link) {
+                           LinkSettings link, byte[] presharedKey) {
 
     public static final int DEFAULT_LISTEN_PORT = 5200;
     public static final int DEFAULT_SERVER_PORT = 6200;
@@ -24,6 +25,12 @@ public record ClientConfig(InetAddress listenAddress, int listenPort, String ser
         Objects.requireNonNull(listenAddress, "listenAddress");
         Objects.requireNonNull(serverHost, "serverHost");
         Objects.requireNonNull(link, "link");
+    }
+
+    /** No pre-shared key. */
+    public ClientConfig(InetAddress listenAddress, int listenPort, String serverHost, int serverPort,
+                        LinkSettings link) {
+        this(listenAddress, listenPort, serverHost, serverPort, link, null);
     }
 
     /** The classic setup: listen on loopback:5200, relay to {@code serverHost}:6200. */

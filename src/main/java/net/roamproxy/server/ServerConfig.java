@@ -13,9 +13,17 @@ import net.roamproxy.link.LinkSettings;
  * @param targetHost    the application server each new session connects to
  * @param targetPort    its port, {@value #DEFAULT_TARGET_PORT} (telnet) by default
  * @param link          link timings and buffer sizes
+ * @param maxSessions   live sessions allowed at once; a new session beyond it is refused (BUSY)
+ * @param maxHandshakes connections allowed to be in their handshake at once; more are dropped
+ *                      at accept, so silent peers cannot exhaust threads
+ * @param presharedKey  if not {@code null}, a cproxy must prove it knows this key (HMAC
+ *                      challenge-response) before it can open or resume any session
  */
 public record ServerConfig(InetAddress listenAddress, int listenPort, String targetHost, int targetPort,
-                           LinkSettings link) {
+                           LinkSettings link, int maxSessions, int maxHandshakes, byte[] presharedKey) {
+
+    public static final int DEFAULT_MAX_SESSIONS = 1024;
+    public static final int DEFAULT_MAX_HANDSHAKES = 256;
 
     public static final int DEFAULT_LISTEN_PORT = 6200;
     public static final String DEFAULT_TARGET_HOST = "127.0.0.1";
@@ -24,6 +32,16 @@ public record ServerConfig(InetAddress listenAddress, int listenPort, String tar
     public ServerConfig {
         Objects.requireNonNull(targetHost, "targetHost");
         Objects.requireNonNull(link, "link");
+        if (maxSessions < 1 || maxHandshakes < 1) {
+            throw new IllegalArgumentException("session and handshake limits must be at least 1");
+        }
+    }
+
+    /** Default limits, no pre-shared key. */
+    public ServerConfig(InetAddress listenAddress, int listenPort, String targetHost, int targetPort,
+                        LinkSettings link) {
+        this(listenAddress, listenPort, targetHost, targetPort, link, DEFAULT_MAX_SESSIONS, DEFAULT_MAX_HANDSHAKES,
+                null);
     }
 
     /** The classic setup: listen on every interface at 6200, relay to 127.0.0.1:23. */
