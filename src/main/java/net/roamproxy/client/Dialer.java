@@ -18,6 +18,7 @@ import net.roamproxy.protocol.Frame;
 import net.roamproxy.protocol.FrameType;
 import net.roamproxy.protocol.Handshake;
 import net.roamproxy.protocol.Handshake.Mode;
+import net.roamproxy.protocol.PresharedKey;
 import net.roamproxy.protocol.ProtocolException;
 
 /**
@@ -38,6 +39,7 @@ final class Dialer implements LinkProvider {
     private static final long REPORT_EVERY_NANOS = TimeUnit.SECONDS.toNanos(10);
 
     private final ClientConfig config;
+    private final PresharedKey key;
     private long sessionId;
     private byte[] secret;
     private volatile Socket connecting;
@@ -45,6 +47,7 @@ final class Dialer implements LinkProvider {
 
     Dialer(ClientConfig config) {
         this.config = config;
+        this.key = config.presharedKey() == null ? null : new PresharedKey(config.presharedKey());
     }
 
     @Override
@@ -103,9 +106,17 @@ final class Dialer implements LinkProvider {
             link = new Link(socket);
             Mode mode = secret == null ? Mode.NEW : Mode.RESUME;
             byte[] credential = secret == null ? new byte[Handshake.SECRET_SIZE] : secret;
-            link.send(new Frame(FrameType.HELLO, 0, relay.delivered(),
-                    Handshake.hello(mode, sessionId, credential, relay.window()).encode()));
-            Frame f = link.read((int) s.handshakeTimeout().toMillis());
+            Handshake hello = Handshake.hello(mode, sessionId, credential, relay.window());
+            byte[] helloPayload = hello.encode();
+            link.send(new Frame(FrameType.HELLO, 0, relay.delivered(), helloPayload));
+            int timeout = (int) s.handshakeTimeout().toMillis();
+            Frame f = link.read(timeout);
+            if (f.type() == FrameType.CHALLENGE) {
+                f = answerChallenge(link, hello, helloPayload, f, timeout);
+            } else if (key != null && f.type() == FrameType.WELCOME) {
+                throw new Refused("sproxy did not prove the pre-shared key: it runs without --secret-file, "
+                        + "or it is not our sproxy");
+            }
             if (f.type() != FrameType.WELCOME) {
                 throw new Refused("sproxy answered HELLO with " + f.type() + ": is " + config.serverHost() + ":"
                         + config.serverPort() + " really sproxy?");
@@ -126,6 +137,9 @@ final class Dialer implements LinkProvider {
                         + "timed out, or sproxy restarted)");
                 case VERSION_MISMATCH -> throw new Refused("sproxy speaks another protocol version: upgrade one side");
                 case TARGET_UNAVAILABLE -> throw new Refused("sproxy cannot reach its target service");
+                case BUSY -> throw new Refused("sproxy has reached its session limit");
+                case AUTH_FAILED -> throw new Refused("sproxy rejected our pre-shared key: the --secret-file "
+                        + "contents differ between the hosts");
                 default -> throw new Refused("sproxy refused the session: " + w.status());
             }
             Attachment a = new Attachment(link, f.ack(), w.window(), null);
@@ -142,6 +156,20 @@ final class Dialer implements LinkProvider {
                 Sockets.closeQuietly(socket);
             }
         }
+    }
+
+    /** The pre-shared-key exchange: check sproxy's proof, send ours, return the frame after. */
+    private Frame answerChallenge(Link link, Handshake hello, byte[] helloPayload, Frame challenge, int timeout)
+            throws IOException {
+        if (key == null) {
+            throw new Refused("sproxy demands a pre-shared key: start cproxy with --secret-file");
+        }
+        if (!key.serverProofValid(hello.nonce(), challenge.payload())) {
+            throw new Refused("sproxy does not know our pre-shared key: the --secret-file contents differ "
+                    + "between the hosts, or it is not our sproxy");
+        }
+        link.send(new Frame(FrameType.PROOF, 0, 0, key.clientProof(hello.nonce(), challenge.payload(), helloPayload)));
+        return link.read(timeout);
     }
 
     @Override

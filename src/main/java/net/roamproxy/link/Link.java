@@ -60,11 +60,16 @@ public final class Link {
 
     /** Closes at once, discarding unsent data (RST); a dead link has nothing worth a FIN. */
     public void close() {
+        reset(socket);
+    }
+
+    /** Closes {@code s} with a reset. */
+    public static void reset(Socket s) {
         try {
-            socket.setSoLinger(true, 0);
+            s.setSoLinger(true, 0);
         } catch (SocketException ignored) {
             // already closed
         }
-        Sockets.closeQuietly(socket);
+        Sockets.closeQuietly(s);
     }
 }

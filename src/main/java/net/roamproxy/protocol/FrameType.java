@@ -16,7 +16,11 @@ public enum FrameType {
     /** Stand-alone acknowledgement, sent when half the window is unacknowledged. */
     ACK(5, 0, 0),
     /** The sender's application closed; seq is the final length of its stream. */
-    CLOSE(6, 0, 0);
+    CLOSE(6, 0, 0),
+    /** sproxy with a pre-shared key: its nonce and its proof of the key. */
+    CHALLENGE(7, PresharedKey.CHALLENGE_SIZE, PresharedKey.CHALLENGE_SIZE),
+    /** cproxy's proof of the pre-shared key, answering a CHALLENGE. */
+    PROOF(8, PresharedKey.PROOF_SIZE, PresharedKey.PROOF_SIZE);
 
     private static final FrameType[] BY_CODE = new FrameType[256];
 

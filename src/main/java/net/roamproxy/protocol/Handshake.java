@@ -1,12 +1,14 @@
 package net.roamproxy.protocol;
 
 import java.security.MessageDigest;
+import java.security.SecureRandom;
 import java.util.Arrays;
 import java.util.HexFormat;
 
 /**
  * Payload of HELLO and WELCOME frames: a code (HELLO: the {@link Mode}; WELCOME: the
- * {@link Status}), the session id, the session secret and the sender's receive window.
+ * {@link Status}), the session id, the session secret, the sender's receive window and a
+ * fresh random nonce (used by the pre-shared-key proof).
  *
  * <pre>
  *  offset size field
@@ -14,21 +16,24 @@ import java.util.HexFormat;
  *   1      8   session id (0 in a HELLO for a new session)
  *   9     16   secret     (zeros in a HELLO for a new session)
  *  25      4   receive window in bytes
+ *  29     16   nonce
  * </pre>
  *
  * The id names the session in logs; the secret is the resume credential and never leaves
  * this object except onto the wire.
  */
-public record Handshake(int code, long sessionId, byte[] secret, int window) {
+public record Handshake(int code, long sessionId, byte[] secret, int window, byte[] nonce) {
     public static final int SECRET_SIZE = 16;
-    public static final int SIZE = 1 + 8 + SECRET_SIZE + 4;
+    public static final int NONCE_SIZE = 16;
+    public static final int SIZE = 1 + 8 + SECRET_SIZE + 4 + NONCE_SIZE;
+    private static final SecureRandom RANDOM = new SecureRandom();
 
     /** What a HELLO asks for. */
     public enum Mode { NEW, RESUME }
 
     /** How sproxy answered a HELLO. Codes are part of the wire format. */
     public enum Status {
-        NEW_SESSION, RESUMED, UNKNOWN_SESSION, VERSION_MISMATCH, TARGET_UNAVAILABLE, BUSY;
+        NEW_SESSION, RESUMED, UNKNOWN_SESSION, VERSION_MISMATCH, TARGET_UNAVAILABLE, BUSY, AUTH_FAILED;
 
         /** Whether the link is usable after this answer. */
         public boolean accepted() {
@@ -43,14 +48,31 @@ public record Handshake(int code, long sessionId, byte[] secret, int window) {
         if (window <= 0) {
             throw new IllegalArgumentException("window must be positive");
         }
+        if (nonce.length != NONCE_SIZE) {
+            throw new IllegalArgumentException("nonce must be " + NONCE_SIZE + " bytes");
+        }
     }
 
+    /** A HELLO with a fresh random nonce. */
     public static Handshake hello(Mode mode, long sessionId, byte[] secret, int window) {
-        return new Handshake(mode.ordinal(), sessionId, secret, window);
+        return new Handshake(mode.ordinal(), sessionId, secret, window, randomBytes(NONCE_SIZE));
     }
 
+    /** A WELCOME with a fresh random nonce. */
     public static Handshake welcome(Status status, long sessionId, byte[] secret, int window) {
-        return new Handshake(status.ordinal(), sessionId, secret, window);
+        return new Handshake(status.ordinal(), sessionId, secret, window, randomBytes(NONCE_SIZE));
+    }
+
+    /** A refusal: carries only the status. */
+    public static Handshake refusal(Status status) {
+        return welcome(status, 0, new byte[SECRET_SIZE], 1);
+    }
+
+    /** Fresh bytes from {@link SecureRandom}: session secrets and nonces. */
+    public static byte[] randomBytes(int n) {
+        byte[] b = new byte[n];
+        RANDOM.nextBytes(b);
+        return b;
     }
 
     public byte[] encode() {
@@ -59,14 +81,18 @@ public record Handshake(int code, long sessionId, byte[] secret, int window) {
         Wire.putLong(b, 1, sessionId);
         System.arraycopy(secret, 0, b, 9, SECRET_SIZE);
         Wire.putInt(b, 25, window);
+        System.arraycopy(nonce, 0, b, 29, NONCE_SIZE);
         return b;
     }
 
     /** Decodes and validates the payload of a HELLO or WELCOME frame. */
     public static Handshake decode(Frame frame) throws ProtocolException {
         byte[] b = frame.payload();
-        if ((frame.type() != FrameType.HELLO && frame.type() != FrameType.WELCOME) || b.length != SIZE) {
-            throw new ProtocolException("expected a HELLO or WELCOME, got " + frame);
+        if (frame.type() != FrameType.HELLO && frame.type() != FrameType.WELCOME) {
+            throw new ProtocolException("expected a HELLO or WELCOME, got " + frame.type());
+        }
+        if (b.length != SIZE) {
+            throw new ProtocolException(frame.type() + " payload is " + b.length + " bytes, expected " + SIZE);
         }
         int code = b[0] & 0xff;
         int codes = frame.type() == FrameType.HELLO ? Mode.values().length : Status.values().length;
@@ -77,7 +103,8 @@ public record Handshake(int code, long sessionId, byte[] secret, int window) {
         if (window <= 0) {
             throw new ProtocolException(frame.type() + " window " + Integer.toUnsignedString(window) + " is not positive");
         }
-        return new Handshake(code, Wire.getLong(b, 1), Arrays.copyOfRange(b, 9, 9 + SECRET_SIZE), window);
+        return new Handshake(code, Wire.getLong(b, 1), Arrays.copyOfRange(b, 9, 9 + SECRET_SIZE), window,
+                Arrays.copyOfRange(b, 29, 29 + NONCE_SIZE));
     }
 
     public Mode mode() {
@@ -101,7 +128,7 @@ public record Handshake(int code, long sessionId, byte[] secret, int window) {
     @Override
     public boolean equals(Object o) {
         return o instanceof Handshake h && h.code == code && h.sessionId == sessionId
-                && Arrays.equals(h.secret, secret) && h.window == window;
+                && Arrays.equals(h.secret, secret) && h.window == window && Arrays.equals(h.nonce, nonce);
     }
 
     @Override

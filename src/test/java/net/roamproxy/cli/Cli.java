@@ -1,0 +1,112 @@
+package net.roamproxy.cli;
+
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.io.PrintStream;
+import java.nio.charset.StandardCharsets;
+import java.util.List;
+
+import org.apache.commons.cli.CommandLine;
+import org.apache.commons.cli.Options;
+
+import net.roamproxy.link.LinkSettings;
+
+/** Runs a command the way {@code main} does, without blocking or exiting, and captures what it printed. */
+final class Cli {
+
+    /** The outcome of one run: exit status and everything printed to each stream. */
+    record Result(int status, String out, String err) {
+        List<String> errLines() {
+            return err.lines().toList();
+        }
+
+        @Override
+        public String toString() {
+            return "status " + status + "\n--- out:\n" + out + "--- err:\n" + err;
+        }
+    }
+
+    private Cli() {
+    }
+
+    static Result run(Launcher command, String... args) {
+        ByteArrayOutputStream out = new ByteArrayOutputStream();
+        ByteArrayOutputStream err = new ByteArrayOutputStream();
+        int status;
+        try (PrintStream o = new PrintStream(out, true, StandardCharsets.UTF_8);
+             PrintStream e = new PrintStream(err, true, StandardCharsets.UTF_8)) {
+            status = command.run(args, o, e, false);
+        }
+        return new Result(status, out.toString(StandardCharsets.UTF_8), err.toString(StandardCharsets.UTF_8));
+    }
+
+    static Result cproxy(String... args) {
+        return run(new CproxyMain(), args);
+    }
+
+    static Result sproxy(String... args) {
+        return run(new SproxyMain(), args);
+    }
+
+    /**
+     * Runs cproxy for a case that must not start anything, with the command's own error
+     * prefix; should it start a proxy after all, that proxy is closed again at once.
+     */
+    static Result cproxyExpectingNoStart(String... args) {
+        return runAndClose("cproxy", new CproxyMain(), args);
+    }
+
+    /** As {@link #cproxyExpectingNoStart}, for sproxy. */
+    static Result sproxyExpectingNoStart(String... args) {
+        return runAndClose("sproxy", new SproxyMain(), args);
+    }
+
+    /** Runs a command through {@link Capturing} and closes whatever it started, even if it should not have. */
+    static Result runAndClose(String command, Launcher real, String... args) {
+        try (Capturing c = new Capturing(command, real)) {
+            return run(c, args);
+        }
+    }
+
+    /**
+     * Wraps a real command so that the proxy its {@code start} returns can be closed by the
+     * test. Parsing, option handling and start-up are the real command's; only the proxy's
+     * reference is kept.
+     */
+    static final class Capturing extends Launcher implements AutoCloseable {
+        private final Launcher real;
+        private AutoCloseable started;
+
+        Capturing(String command, Launcher real) {
+            super(command, "", "");
+            this.real = real;
+        }
+
+        @Override
+        void addOptions(Options options) {
+            real.addOptions(options);
+        }
+
+        @Override
+        AutoCloseable start(CommandLine cl, LinkSettings link) throws UsageException, IOException {
+            started = real.start(cl, link);
+            return started;
+        }
+
+        /** The proxy the real command started, or {@code null} if it started none. */
+        AutoCloseable started() {
+            return started;
+        }
+
+        @Override
+        public void close() {
+            if (started != null) {
+                try {
+                    started.close();
+                } catch (Exception e) {
+                    throw new IllegalStateException("closing the proxy the command started failed", e);
+                }
+            }
+        }
+    }
+}

@@ -1,0 +1,84 @@
+package net.roamproxy.protocol;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.nio.charset.StandardCharsets;
+import java.util.Arrays;
+
+import org.junit.jupiter.api.Test;
+
+/** The HMAC challenge-response: both proofs check out with the same key and fail otherwise. */
+class PresharedKeyTest {
+    private static final byte[] KEY = "correct horse battery staple".getBytes(StandardCharsets.US_ASCII);
+    private static final byte[] OTHER = "a different key of enough size".getBytes(StandardCharsets.US_ASCII);
+
+    private final byte[] clientNonce = Handshake.randomBytes(Handshake.NONCE_SIZE);
+    private final byte[] hello = Handshake.hello(Handshake.Mode.NEW, 0, new byte[Handshake.SECRET_SIZE], 65536).encode();
+
+    @Test
+    void sameKeyOnBothSidesProvesBothWays() {
+        PresharedKey server = new PresharedKey(KEY);
+        PresharedKey client = new PresharedKey(KEY.clone());
+
+        byte[] challenge = server.challenge(clientNonce);
+
+        assertEquals(PresharedKey.CHALLENGE_SIZE, challenge.length);
+        assertTrue(client.serverProofValid(clientNonce, challenge));
+        byte[] proof = client.clientProof(clientNonce, challenge, hello);
+        assertTrue(server.clientProofValid(clientNonce, challenge, hello, proof));
+    }
+
+    @Test
+    void clientWithAnotherKeyIsRejectedAndRejectsTheServer() {
+        PresharedKey server = new PresharedKey(KEY);
+        PresharedKey client = new PresharedKey(OTHER);
+
+        byte[] challenge = server.challenge(clientNonce);
+
+        assertFalse(client.serverProofValid(clientNonce, challenge));
+        assertFalse(server.clientProofValid(clientNonce, challenge, hello, client.clientProof(clientNonce, challenge, hello)));
+    }
+
+    @Test
+    void proofForOneChallengeDoesNotAnswerAFreshOne() {
+        PresharedKey server = new PresharedKey(KEY);
+        byte[] first = server.challenge(clientNonce);
+        byte[] recorded = server.clientProof(clientNonce, first, hello);
+
+        byte[] second = server.challenge(clientNonce);
+
+        assertFalse(Arrays.equals(first, second), "server nonces must be fresh");
+        assertFalse(server.clientProofValid(clientNonce, second, hello, recorded));
+    }
+
+    @Test
+    void proofDoesNotCoverAHelloThatWasChangedInTransit() {
+        PresharedKey key = new PresharedKey(KEY);
+        byte[] challenge = key.challenge(clientNonce);
+        byte[] proof = key.clientProof(clientNonce, challenge, hello);
+        byte[] tampered = hello.clone();
+        tampered[1] ^= 1;
+
+        assertFalse(key.clientProofValid(clientNonce, challenge, tampered, proof));
+    }
+
+    @Test
+    void serverProofCannotBeReflectedAsAClientProof() {
+        PresharedKey key = new PresharedKey(KEY);
+        byte[] challenge = key.challenge(clientNonce);
+        byte[] serverProof = Arrays.copyOfRange(challenge, PresharedKey.SERVER_NONCE_SIZE, PresharedKey.CHALLENGE_SIZE);
+
+        assertFalse(key.clientProofValid(clientNonce, challenge, hello, serverProof));
+    }
+
+    @Test
+    void keysShorterThanTheMinimumAreRefused() {
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+                () -> new PresharedKey(new byte[PresharedKey.MIN_KEY_SIZE - 1]));
+
+        assertTrue(e.getMessage().contains("at least " + PresharedKey.MIN_KEY_SIZE), e.getMessage());
+    }
+}

@@ -1,0 +1,149 @@
+package net.roamproxy.session;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+
+import java.util.ArrayDeque;
+import java.util.Iterator;
+import java.util.Random;
+
+import org.junit.jupiter.api.Test;
+
+/** The circular byte FIFO under the replay buffer and the receive queue. */
+class ByteRingTest {
+
+    private static byte[] bytes(int... values) {
+        byte[] b = new byte[values.length];
+        for (int i = 0; i < values.length; i++) {
+            b[i] = (byte) values[i];
+        }
+        return b;
+    }
+
+    private static byte[] copy(ByteRing ring, int from, int len) {
+        byte[] out = new byte[len];
+        ring.copy(from, out, 0, len);
+        return out;
+    }
+
+    @Test
+    void writtenBytesCopyOutInOrderAndStayUntilDiscarded() {
+        ByteRing ring = new ByteRing(8);
+
+        ring.write(bytes(1, 2, 3, 4, 5), 1, 3);
+
+        assertEquals(3, ring.size());
+        assertEquals(5, ring.free());
+        assertArrayEquals(bytes(2, 3, 4), copy(ring, 0, 3));
+        assertArrayEquals(bytes(3, 4), copy(ring, 1, 2));
+        assertEquals(3, ring.size(), "copy does not consume");
+    }
+
+    @Test
+    void writeThatWrapsPastTheEndOfTheArrayKeepsOrder() {
+        ByteRing ring = new ByteRing(8);
+        ring.write(bytes(1, 2, 3, 4, 5, 6), 0, 6);
+        ring.discard(5);
+
+        ring.write(bytes(7, 8, 9, 10, 11, 12, 13), 0, 7);
+
+        assertEquals(8, ring.size());
+        assertEquals(0, ring.free());
+        assertArrayEquals(bytes(6, 7, 8, 9, 10, 11, 12, 13), copy(ring, 0, 8));
+    }
+
+    @Test
+    void copyStartingPastTheWrapPointReadsTheRightBytes() {
+        ByteRing ring = new ByteRing(5);
+        ring.write(bytes(1, 2, 3, 4), 0, 4);
+        ring.discard(3);
+        ring.write(bytes(5, 6, 7, 8), 0, 4);
+
+        assertArrayEquals(bytes(6, 7, 8), copy(ring, 2, 3));
+        assertArrayEquals(bytes(5, 6), copy(ring, 1, 2));
+    }
+
+    @Test
+    void discardThatWrapsMovesTheHeadAcrossTheEnd() {
+        ByteRing ring = new ByteRing(4);
+        ring.write(bytes(1, 2, 3), 0, 3);
+        ring.discard(2);
+        ring.write(bytes(4, 5, 6), 0, 3);
+
+        ring.discard(3);
+
+        assertEquals(1, ring.size());
+        assertArrayEquals(bytes(6), copy(ring, 0, 1));
+    }
+
+    @Test
+    void writeLargerThanTheFreeSpaceIsRefusedAndChangesNothing() {
+        ByteRing ring = new ByteRing(4);
+        ring.write(bytes(1, 2, 3), 0, 3);
+
+        assertThrows(IllegalStateException.class, () -> ring.write(bytes(9, 9), 0, 2));
+
+        assertEquals(3, ring.size());
+        assertArrayEquals(bytes(1, 2, 3), copy(ring, 0, 3));
+    }
+
+    @Test
+    void copyBeyondTheStoredBytesIsRefused() {
+        ByteRing ring = new ByteRing(4);
+        ring.write(bytes(1, 2), 0, 2);
+
+        assertThrows(IndexOutOfBoundsException.class, () -> ring.copy(1, new byte[2], 0, 2));
+        assertThrows(IndexOutOfBoundsException.class, () -> ring.copy(-1, new byte[1], 0, 1));
+    }
+
+    @Test
+    void discardOfMoreThanIsStoredIsRefused() {
+        ByteRing ring = new ByteRing(4);
+        ring.write(bytes(1, 2), 0, 2);
+
+        assertThrows(IndexOutOfBoundsException.class, () -> ring.discard(3));
+        assertThrows(IndexOutOfBoundsException.class, () -> ring.discard(-1));
+        assertEquals(2, ring.size());
+    }
+
+    @Test
+    void nonPositiveCapacityIsRefused() {
+        assertThrows(IllegalArgumentException.class, () -> new ByteRing(0));
+    }
+
+    @Test
+    void randomWritesCopiesAndDiscardsMatchASimpleQueue() {
+        Random random = new Random(42);
+        ByteRing ring = new ByteRing(13);
+        ArrayDeque<Byte> model = new ArrayDeque<>();
+        byte next = 0;
+        for (int step = 0; step < 20_000; step++) {
+            if (random.nextBoolean()) {
+                int n = random.nextInt(ring.free() + 1);
+                byte[] src = new byte[n + 2];
+                for (int i = 0; i < n; i++) {
+                    src[i + 1] = next;
+                    model.addLast(next++);
+                }
+                ring.write(src, 1, n);
+            } else {
+                ring.discard(random.nextInt(ring.size() + 1));
+                while (model.size() > ring.size()) {
+                    model.removeFirst();
+                }
+            }
+            assertEquals(model.size(), ring.size());
+            assertEquals(13 - model.size(), ring.free());
+            int from = random.nextInt(ring.size() + 1);
+            byte[] got = copy(ring, from, ring.size() - from);
+            Iterator<Byte> it = model.iterator();
+            for (int i = 0; i < from; i++) {
+                it.next();
+            }
+            for (byte b : got) {
+                assertEquals(it.next().byteValue(), b, "step " + step);
+            }
+        }
+    }
+}

@@ -1,0 +1,245 @@
+package net.roamproxy.session;
+
+import static java.nio.charset.StandardCharsets.US_ASCII;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertInstanceOf;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.io.ByteArrayOutputStream;
+
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+
+import net.roamproxy.protocol.ProtocolException;
+
+/** The receive queue: in-order delivery, replay trimming, protocol checks, blocking take, and acks. */
+/* A separate thread, so a test stuck entering a monitor still times out. */
+@Timeout(value = 20, threadMode = Timeout.ThreadMode.SEPARATE_THREAD)
+class InboundStreamTest {
+
+    private static byte[] ascii(String s) {
+        return s.getBytes(US_ASCII);
+    }
+
+    /** Takes everything queued right now (the caller knows it is non-empty or finished). */
+    private static String takeQueued(InboundStream in) throws Exception {
+        ByteArrayOutputStream out = new ByteArrayOutputStream();
+        byte[] buf = new byte[3];
+        while (in.queued() > 0) {
+            int n = in.take(buf);
+            out.write(buf, 0, n);
+            in.delivered(n);
+        }
+        return out.toString(US_ASCII);
+    }
+
+    @Test
+    void framesAcceptedInOrderAreTakenInOrder() throws Exception {
+        InboundStream in = new InboundStream(64);
+
+        assertEquals(5, in.accept(0, ascii("hello")));
+        assertEquals(6, in.accept(5, ascii(" world")));
+
+        assertEquals(11, in.received());
+        assertEquals("hello world", takeQueued(in));
+        assertEquals(11, in.delivered());
+    }
+
+    @Test
+    void replayedFrameThatWasAlreadyReceivedIsDroppedWhole() throws Exception {
+        InboundStream in = new InboundStream(64);
+        in.accept(0, ascii("abc"));
+
+        assertEquals(0, in.accept(0, ascii("abc")));
+
+        assertEquals(3, in.received());
+        assertEquals("abc", takeQueued(in));
+    }
+
+    @Test
+    void replayedFrameAlreadyTakenByTheApplicationIsNotDeliveredAgain() throws Exception {
+        InboundStream in = new InboundStream(64);
+        in.accept(0, ascii("abcdef"));
+        assertEquals("abcdef", takeQueued(in));
+
+        assertEquals(0, in.accept(2, ascii("cd")));
+
+        assertEquals(0, in.queued());
+    }
+
+    @Test
+    void replayedFrameOverlappingNewBytesQueuesOnlyTheNewPart() throws Exception {
+        InboundStream in = new InboundStream(64);
+        in.accept(0, ascii("abcd"));
+
+        assertEquals(3, in.accept(2, ascii("cdefg")));
+
+        assertEquals(7, in.received());
+        assertEquals("abcdefg", takeQueued(in));
+    }
+
+    @Test
+    void frameLeavingAGapIsAProtocolErrorNamingTheOffsets() {
+        InboundStream in = new InboundStream(64);
+
+        ProtocolException e = assertThrows(ProtocolException.class, () -> in.accept(5, ascii("x")));
+
+        assertTrue(e.getMessage().contains("5"), e.getMessage());
+        assertEquals(0, in.received());
+        assertEquals(0, in.queued());
+    }
+
+    @Test
+    void frameOverflowingTheWindowIsAProtocolErrorAndQueuesNothing() throws Exception {
+        InboundStream in = new InboundStream(8);
+        in.accept(0, ascii("12345678"));
+
+        assertThrows(ProtocolException.class, () -> in.accept(8, ascii("9")));
+
+        assertEquals(8, in.received());
+        assertEquals("12345678", takeQueued(in));
+    }
+
+    @Test
+    void singleFrameLargerThanTheWindowIsAProtocolError() {
+        InboundStream in = new InboundStream(8);
+
+        ProtocolException e = assertThrows(ProtocolException.class, () -> in.accept(0, new byte[9]));
+
+        assertTrue(e.getMessage().contains("window"), e.getMessage());
+    }
+
+    @Test
+    void takenBytesFreeWindowSpaceForMore() throws Exception {
+        InboundStream in = new InboundStream(8);
+        in.accept(0, ascii("12345678"));
+        byte[] buf = new byte[5];
+        assertEquals(5, in.take(buf));
+
+        assertEquals(5, in.accept(8, ascii("9abcd")));
+
+        assertEquals(8, in.queued());
+    }
+
+    @Test
+    void peerFinishedAtAnOffsetOtherThanWhatWasReceivedIsAProtocolError() throws Exception {
+        InboundStream in = new InboundStream(64);
+        in.accept(0, ascii("abc"));
+
+        assertThrows(ProtocolException.class, () -> in.peerFinished(2));
+        ProtocolException e = assertThrows(ProtocolException.class, () -> in.peerFinished(4));
+
+        assertTrue(e.getMessage().contains("4"), e.getMessage());
+        assertFalse(in.peerHasFinished());
+    }
+
+    @Test
+    void takeReturnsMinusOneOnceThePeerFinishedAndEverythingWasTaken() throws Exception {
+        InboundStream in = new InboundStream(64);
+        in.accept(0, ascii("ab"));
+        in.peerFinished(2);
+
+        byte[] buf = new byte[10];
+        assertEquals(2, in.take(buf));
+        assertEquals(-1, in.take(buf));
+        assertEquals(-1, in.take(buf), "the end stays the end");
+    }
+
+    @Test
+    void newDataAfterThePeersCloseIsAProtocolErrorButAReplayOfOldDataIsNot() throws Exception {
+        InboundStream in = new InboundStream(64);
+        in.accept(0, ascii("ab"));
+        in.peerFinished(2);
+
+        assertEquals(0, in.accept(0, ascii("ab")));
+        assertThrows(ProtocolException.class, () -> in.accept(2, ascii("c")));
+    }
+
+    @Test
+    void takeBlocksUntilDataArrives() throws Exception {
+        InboundStream in = new InboundStream(64);
+        byte[] buf = new byte[16];
+        Blocking<Integer> taker = Blocking.<Integer>start("taker", () -> in.take(buf)).assertParked();
+
+        in.accept(0, ascii("late"));
+
+        assertEquals(4, taker.awaitResult());
+        assertEquals("late", new String(buf, 0, 4, US_ASCII));
+    }
+
+    @Test
+    void takeBlockedOnAnEmptyQueueSeesTheEndWhenThePeerFinishes() throws Exception {
+        InboundStream in = new InboundStream(64);
+        Blocking<Integer> taker = Blocking.<Integer>start("taker", () -> in.take(new byte[4])).assertParked();
+
+        in.peerFinished(0);
+
+        assertEquals(-1, taker.awaitResult());
+    }
+
+    @Test
+    void closeWakesABlockedTakeWithSessionClosed() throws Exception {
+        InboundStream in = new InboundStream(64);
+        Blocking<Integer> taker = Blocking.<Integer>start("taker", () -> in.take(new byte[4])).assertParked();
+
+        in.close();
+
+        assertInstanceOf(SessionClosedException.class, taker.awaitFailure());
+    }
+
+    @Test
+    void takeOnAClosedStreamFailsEvenWithBytesQueued() throws Exception {
+        InboundStream in = new InboundStream(64);
+        in.accept(0, ascii("x"));
+        in.close();
+
+        assertThrows(SessionClosedException.class, () -> in.take(new byte[4]));
+    }
+
+    @Test
+    void takeMovesNoMoreThanTheDestinationHolds() throws Exception {
+        InboundStream in = new InboundStream(64);
+        in.accept(0, ascii("abcdef"));
+
+        byte[] buf = new byte[4];
+        assertEquals(4, in.take(buf));
+
+        assertEquals(2, in.queued());
+    }
+
+    @Test
+    void ackBecomesDueWhenHalfTheWindowWasDeliveredSinceTheLastAck() {
+        InboundStream in = new InboundStream(100);
+
+        in.delivered(49);
+        assertFalse(in.ackDue());
+        in.delivered(1);
+        assertTrue(in.ackDue());
+    }
+
+    @Test
+    void ackToSendReportsDeliveredBytesAndResetsTheDueCount() {
+        InboundStream in = new InboundStream(100);
+        in.delivered(60);
+
+        assertEquals(60, in.ackToSend());
+
+        assertFalse(in.ackDue());
+        in.delivered(49);
+        assertFalse(in.ackDue());
+        in.delivered(1);
+        assertTrue(in.ackDue());
+        assertEquals(110, in.ackToSend());
+    }
+
+    @Test
+    void ackCountsDeliveredBytesNotMerelyReceivedOnes() throws Exception {
+        InboundStream in = new InboundStream(100);
+        in.accept(0, new byte[80]);
+
+        assertFalse(in.ackDue(), "nothing reached the application yet");
+        assertEquals(0, in.ackToSend());
+    }
+}
