@@ -49,6 +49,8 @@ import net.roamproxy.session.SessionClosedException;
  */
 public final class Relay {
     private static final Logger log = LogManager.getLogger(Relay.class);
+    /** Per-thread buffer size of an idle session; grown to a full frame on the first bulk read. */
+    private static final int SMALL_BUFFER = 4096;
 
     private final Socket app;
     private final LinkSettings settings;
@@ -244,8 +246,11 @@ public final class Relay {
     // ---------------------------------------------------------------- sender
 
     private void sendLoop() {
-        byte[] frame = new byte[Wire.MAX_FRAME];
+        byte[] frame = new byte[Wire.HEADER_SIZE + SMALL_BUFFER];
         while (!closed.get()) {
+            if (frame.length < Wire.MAX_FRAME && out.sendable() > frame.length - Wire.HEADER_SIZE) {
+                frame = new byte[Wire.MAX_FRAME]; // bulk data: send full-size frames from now on
+            }
             if (!sendPending(frame)) {
                 LockSupport.park(this);
             }
@@ -268,7 +273,7 @@ public final class Relay {
                 worked = true;
             }
             int n;
-            while ((n = out.drainTo(frame, Wire.HEADER_SIZE, Wire.MAX_DATA)) > 0) {
+            while ((n = out.drainTo(frame, Wire.HEADER_SIZE, frame.length - Wire.HEADER_SIZE)) > 0) {
                 long seq = out.sendCursor() - n;
                 Wire.writeHeader(frame, FrameType.DATA, n, seq, in.ackToSend());
                 l.send(frame, 0, Wire.HEADER_SIZE + n);
@@ -298,13 +303,14 @@ public final class Relay {
     // ---------------------------------------------------------------- application side
 
     private void appReadLoop(InputStream appIn) {
-        byte[] buf = new byte[Wire.MAX_DATA];
+        byte[] buf = new byte[SMALL_BUFFER];
         String why = "application closed its connection";
         try {
             int n;
             while ((n = appIn.read(buf)) >= 0) {
                 out.append(buf, 0, n);
                 LockSupport.unpark(sender);
+                buf = grownIfFilled(buf, n);
             }
         } catch (SessionClosedException e) {
             return;
@@ -321,7 +327,7 @@ public final class Relay {
     }
 
     private void appWriteLoop(OutputStream appOut) {
-        byte[] buf = new byte[Wire.MAX_DATA];
+        byte[] buf = new byte[SMALL_BUFFER];
         boolean appGone = false;
         try {
             int n;
@@ -338,6 +344,7 @@ public final class Relay {
                 if (in.ackDue()) {
                     LockSupport.unpark(sender);
                 }
+                buf = grownIfFilled(buf, n);
             }
         } catch (SessionClosedException | InterruptedException e) {
             return;
@@ -349,6 +356,11 @@ public final class Relay {
         appWriterDone = true;
         LockSupport.unpark(sender);
         finishIfDone();
+    }
+
+    /** Keystrokes need little; a read that fills the buffer means bulk data, so use full frames. */
+    private static byte[] grownIfFilled(byte[] buf, int n) {
+        return n == buf.length && buf.length < Wire.MAX_DATA ? new byte[Wire.MAX_DATA] : buf;
     }
 
     private void finishIfDone() {

@@ -14,7 +14,8 @@ import java.util.Arrays;
  */
 public final class FrameReader {
     private final InputStream in;
-    private final byte[] buf = new byte[Wire.MAX_FRAME + 8192];
+    /** Starts small (idle links are the common case) and grows to fit the largest frame seen. */
+    private byte[] buf = new byte[8192];
     private int start;
     private int end;
 
@@ -45,6 +46,9 @@ public final class FrameReader {
             return;
         }
         if (buf.length - start < need) {
+            if (need > buf.length) {
+                buf = Arrays.copyOf(buf, Math.max(need, Math.min(2 * buf.length, Wire.MAX_FRAME)));
+            }
             System.arraycopy(buf, start, buf, 0, end - start);
             end -= start;
             start = 0;

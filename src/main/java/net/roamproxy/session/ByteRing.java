@@ -1,11 +1,16 @@
 package net.roamproxy.session;
 
 /**
- * A fixed-capacity FIFO of bytes in a circular array. Not thread-safe: the streams that use it
- * guard it with their own monitor.
+ * A bounded FIFO of bytes in a circular array. The array starts small and grows (by doubling,
+ * never past the capacity) only when the data needs it, so an idle interactive session costs
+ * kilobytes while a bulk transfer gets the full window. Not thread-safe: the streams that use
+ * it guard it with their own monitor.
  */
 final class ByteRing {
-    private final byte[] buf;
+    static final int INITIAL_SIZE = 4096;
+
+    private final int capacity;
+    private byte[] buf;
     private int head;
     private int size;
 
@@ -13,10 +18,16 @@ final class ByteRing {
         if (capacity <= 0) {
             throw new IllegalArgumentException("capacity must be positive: " + capacity);
         }
-        buf = new byte[capacity];
+        this.capacity = capacity;
+        buf = new byte[Math.min(capacity, INITIAL_SIZE)];
     }
 
     int capacity() {
+        return capacity;
+    }
+
+    /** Bytes currently allocated: at most the capacity. */
+    int allocated() {
         return buf.length;
     }
 
@@ -25,13 +36,16 @@ final class ByteRing {
     }
 
     int free() {
-        return buf.length - size;
+        return capacity - size;
     }
 
     /** Appends {@code len} bytes; the caller has checked {@code len <= free()}. */
     void write(byte[] src, int off, int len) {
         if (len > free()) {
             throw new IllegalStateException("ring overflow: " + len + " > " + free());
+        }
+        if (size + len > buf.length) {
+            grow(size + len);
         }
         int tail = (head + size) % buf.length;
         int first = Math.min(len, buf.length - tail);
@@ -49,6 +63,17 @@ final class ByteRing {
         int first = Math.min(len, buf.length - at);
         System.arraycopy(buf, at, dst, dstOff, first);
         System.arraycopy(buf, 0, dst, dstOff + first, len - first);
+    }
+
+    private void grow(int needed) {
+        int n = buf.length;
+        while (n < needed) {
+            n = (int) Math.min(capacity, 2L * n);
+        }
+        byte[] bigger = new byte[n];
+        copy(0, bigger, 0, size);
+        buf = bigger;
+        head = 0;
     }
 
     /** Removes {@code n} bytes from the head. */

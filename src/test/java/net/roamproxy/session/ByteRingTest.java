@@ -3,6 +3,7 @@ package net.roamproxy.session;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.util.ArrayDeque;
 import java.util.Iterator;
@@ -145,5 +146,28 @@ class ByteRingTest {
                 assertEquals(it.next().byteValue(), b, "step " + step);
             }
         }
+    }
+
+    @Test
+    void allocatesOnlyWhatTheDataNeedsAndNeverMoreThanTheCapacity() {
+        ByteRing ring = new ByteRing(1 << 20);
+        assertTrue(ring.allocated() <= ByteRing.INITIAL_SIZE, "idle ring allocated " + ring.allocated());
+
+        byte[] chunk = new byte[100_000];
+        for (int i = 0; i < chunk.length; i++) {
+            chunk[i] = (byte) i;
+        }
+        ring.write(chunk, 0, 10);
+        ring.discard(7); // head no longer at 0, so growth must keep the order across the wrap
+        ring.write(chunk, 10, chunk.length - 10);
+
+        assertTrue(ring.allocated() >= ring.size() && ring.allocated() < 2 * ring.size() + ByteRing.INITIAL_SIZE,
+                "allocated " + ring.allocated() + " for " + ring.size());
+        byte[] back = new byte[ring.size()];
+        ring.copy(0, back, 0, back.length);
+        assertArrayEquals(java.util.Arrays.copyOfRange(chunk, 7, chunk.length), back);
+
+        ring.write(new byte[ring.free()], 0, ring.free());
+        assertEquals(1 << 20, ring.allocated());
     }
 }
