@@ -1,14 +1,11 @@
 package net.roamproxy.client;
 
 import java.io.IOException;
-import java.net.InetSocketAddress;
 import java.net.ServerSocket;
 import java.net.Socket;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 
 import org.apache.logging.log4j.LogManager;
@@ -39,15 +36,7 @@ public final class ClientProxy implements AutoCloseable {
 
     /** Binds the local port and starts accepting. */
     public void start() throws IOException {
-        ServerSocket ss = new ServerSocket();
-        ss.setReuseAddress(true);
-        try {
-            ss.bind(new InetSocketAddress(config.listenAddress(), config.listenPort()), 50);
-        } catch (IOException e) {
-            ss.close();
-            throw new IOException("cannot listen on " + config.listenAddress().getHostAddress() + ":"
-                    + config.listenPort() + ": " + e.getMessage(), e);
-        }
+        ServerSocket ss = Sockets.listen(config.listenAddress(), config.listenPort(), 50);
         listener = ss;
         new Thread(this::acceptLoop, "cproxy-accept").start();
         log.info("cproxy listening on {}, relaying to sproxy at {}:{}", Sockets.describe(ss.getLocalSocketAddress()),
@@ -99,16 +88,7 @@ public final class ClientProxy implements AutoCloseable {
         }
         closed = true;
         Sockets.closeQuietly(listener);
-        List<Relay> relays = new ArrayList<>(sessions);
-        relays.forEach(r -> r.close("cproxy is shutting down"));
-        for (Relay r : relays) {
-            try {
-                r.awaitClosed(1, TimeUnit.SECONDS);
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-                return;
-            }
-        }
+        Relay.closeAll(List.copyOf(sessions), "cproxy is shutting down", 1000);
         log.info("cproxy stopped");
     }
 }

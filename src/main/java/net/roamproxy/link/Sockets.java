@@ -2,7 +2,9 @@ package net.roamproxy.link;
 
 import java.io.Closeable;
 import java.io.IOException;
+import java.net.InetAddress;
 import java.net.InetSocketAddress;
+import java.net.ServerSocket;
 import java.net.Socket;
 import java.net.SocketAddress;
 
@@ -26,6 +28,23 @@ public final class Sockets {
         } catch (IOException ignored) {
             // nothing useful to do: we are discarding it
         }
+    }
+
+    /**
+     * A listening socket bound to {@code address:port} ({@code null} address: every interface),
+     * with an error that names both if binding fails.
+     */
+    public static ServerSocket listen(InetAddress address, int port, int backlog) throws IOException {
+        ServerSocket ss = new ServerSocket();
+        ss.setReuseAddress(true);
+        try {
+            ss.bind(new InetSocketAddress(address, port), backlog);
+        } catch (IOException e) {
+            ss.close();
+            throw new IOException("cannot listen on " + (address == null ? "*" : address.getHostAddress()) + ":" + port
+                    + ": " + e.getMessage(), e);
+        }
+        return ss;
     }
 
     /** "192.0.2.2:40122" rather than "/192.0.2.2:40122". */

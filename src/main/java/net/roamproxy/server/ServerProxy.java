@@ -1,10 +1,8 @@
 package net.roamproxy.server;
 
 import java.io.IOException;
-import java.net.InetSocketAddress;
 import java.net.ServerSocket;
 import java.net.Socket;
-import java.util.List;
 import java.util.Set;
 import java.util.concurrent.Executors;
 import java.util.concurrent.RejectedExecutionException;
@@ -63,16 +61,7 @@ public final class ServerProxy implements AutoCloseable {
 
     /** Binds the listening port and starts accepting. */
     public void start() throws IOException {
-        ServerSocket ss = new ServerSocket();
-        ss.setReuseAddress(true);
-        try {
-            ss.bind(new InetSocketAddress(config.listenAddress(), config.listenPort()), 128);
-        } catch (IOException e) {
-            ss.close();
-            throw new IOException("cannot listen on "
-                    + (config.listenAddress() == null ? "*" : config.listenAddress().getHostAddress()) + ":"
-                    + config.listenPort() + ": " + e.getMessage(), e);
-        }
+        ServerSocket ss = Sockets.listen(config.listenAddress(), config.listenPort(), 128);
         listener = ss;
         new Thread(this::acceptLoop, "sproxy-accept").start();
         log.info("sproxy listening on {}, relaying new sessions to {}:{}{}",
@@ -174,17 +163,7 @@ public final class ServerProxy implements AutoCloseable {
         closed = true;
         Sockets.closeQuietly(listener);
         timer.shutdownNow();
-        List<Relay> relays = sessions.relays();
-        relays.forEach(r -> r.close("sproxy is shutting down"));
-        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(1);
-        for (Relay r : relays) {
-            try {
-                r.awaitClosed(Math.max(0, deadline - System.nanoTime()), TimeUnit.NANOSECONDS);
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-                return;
-            }
-        }
+        Relay.closeAll(sessions.relays(), "sproxy is shutting down", 1000);
         log.info("sproxy stopped");
     }
 }
