@@ -20,15 +20,20 @@ Scenarios (default: all):
               must resume and be gapless as in `roam`.
   baseline    control without proxies: plain telnet straight to telnetd must NOT
               resume after the same address change (proves the change really breaks TCP).
+  loss        as `roam`, but an nftables rule in the client namespace drops a random 10%
+              of the packets each way on its veth (`numgen random mod 100 < 10 drop`) for
+              the whole run; must be gapless as in `roam`, resume within 5 s of the new
+              address (a lost SYN costs the kernel's 1 s retransmit), and the rule must
+              have dropped packets.
 
 telnetd gives a shell without an account or password: inetd starts
 `telnetd -h -E <tempdir>/login.sh` (inetutils telnetd; -E replaces /bin/login), and the
 script sets PATH and PS1 and execs `sh -i`.
 
 Usage (as root; needs ip, inetd (openbsd-inetd), telnetd, telnet, ping, ss, setsid,
-unshare, mount; Python 3 standard library only):
+unshare, mount, and nft for `loss`; Python 3 standard library only):
   mvn -q -DskipTests package
-  sudo python3 src/test/e2e/roam_e2e.py --dist target/roamproxy [roam|abandon|concurrent|baseline|all]
+  sudo python3 src/test/e2e/roam_e2e.py --dist target/roamproxy [roam|abandon|concurrent|baseline|loss|all]
 
 Only 192.0.2.0/24 (reserved for documentation) and loopback are used, and only inside
 the namespaces this script creates. Every namespace, process and temp dir it creates is
@@ -71,6 +76,9 @@ SCENARIO_BUDGET_S = 120     # hard cap per scenario, hang => failure
 PING_BEFORE_S = 3.0         # ping output before the address is removed
 OUTAGE_S = 5.0              # time without any address (> 3 missed heartbeats)
 PING_AFTER_S = 3.0          # ping output after the resume, before Ctrl-C
+LOSS_PERCENT = 10           # loss: share of packets dropped, each way, on the client's veth
+LOSS_RESUME_LIMIT_S = 5.0   # loss: a lost SYN or HELLO costs a kernel retransmit (1 s for a SYN)
+LOSS_TABLE = "rpe2e_loss"   # loss: the nftables table, in the client namespace only
 
 T0 = time.monotonic()
 
@@ -546,6 +554,11 @@ def check_quiet_during_outage(t, t_del, t_add):
 
 
 def verdict(t, transmitted, received, stats_at, delay):
+    verdict_within(t, transmitted, received, stats_at, delay, RESUME_LIMIT_S)
+
+
+def verdict_within(t, transmitted, received, stats_at, delay, resume_limit):
+    """verdict() with a resume limit other than RESUME_LIMIT_S."""
     seqs = [s for s, _ in ping_lines(t, end=stats_at)]
     counts = collections.Counter(seqs)
     missing = [s for s in range(1, transmitted + 1) if counts[s] == 0]
@@ -573,12 +586,12 @@ def verdict(t, transmitted, received, stats_at, delay):
             f"{'none missing' if not missing else 'MISSING ' + fmt_seqs(missing)}, "
             f"{'none repeated' if not repeated else 'REPEATED ' + fmt_seqs(repeated)}; "
             f"resumed {delay:.2f} s after the new address{note}")
-    log(("PASS " if not problems and delay < RESUME_LIMIT_S else "FAIL ") + line)
+    log(("PASS " if not problems and delay < resume_limit else "FAIL ") + line)
     if problems:
         raise Fail(f"{t.name}: " + "; ".join(problems))
-    if delay >= RESUME_LIMIT_S:
+    if delay >= resume_limit:
         raise Fail(f"{t.name}: ping output resumed {delay:.2f} s after the new address "
-                   f"(limit {RESUME_LIMIT_S} s)")
+                   f"(limit {resume_limit} s)")
 
 
 def fmt_seqs(seqs):
@@ -725,13 +738,70 @@ def scenario_baseline(env):
         f"after the new address (the problem roamproxy solves)")
 
 
+def add_packet_loss(env, percent):
+    """In the client namespace only: drop `percent`% of the packets each way on its veth, at
+    random (nftables `numgen random`), counting what passes and what is dropped. The rule
+    names the interface, not an address, so it stays through the address change."""
+    rules = os.path.join(env.tmp, "loss.nft")
+    with open(rules, "w") as f:
+        f.write(f"table inet {LOSS_TABLE} {{\n"
+                f"  chain loss_in {{\n"
+                f"    type filter hook input priority 0; policy accept;\n"
+                f"    iifname \"{IFACE}\" counter\n"
+                f"    iifname \"{IFACE}\" numgen random mod 100 < {percent} counter drop\n"
+                f"  }}\n"
+                f"  chain loss_out {{\n"
+                f"    type filter hook output priority 0; policy accept;\n"
+                f"    oifname \"{IFACE}\" counter\n"
+                f"    oifname \"{IFACE}\" numgen random mod 100 < {percent} counter drop\n"
+                f"  }}\n"
+                f"}}\n")
+    run(env.in_cli("nft", "-f", rules))
+    log(f"client# nft: drop {percent}% of packets at random each way on {IFACE}")
+
+
+def packet_loss_counters(env):
+    """{"in": (packets seen, packets dropped), "out": (...)} for the client's veth."""
+    out = run(env.in_cli("nft", "list", "table", "inet", LOSS_TABLE))
+    counters = {}
+    for way in ("in", "out"):
+        m = re.search(rf"chain loss_{way} \{{(.*?)\n\s*\}}", out, re.S)
+        packets = [int(x) for x in re.findall(r"counter packets (\d+)", m.group(1))] if m else []
+        if len(packets) != 2:
+            raise Fail(f"cannot read the loss counters of chain loss_{way}:\n{out}")
+        counters[way] = (packets[0], packets[1])
+    return counters
+
+
+def scenario_loss(env):
+    t = open_session(env, "telnet")
+    start_ping(t, "e2e00401")
+    add_packet_loss(env, LOSS_PERCENT)
+    time.sleep(PING_BEFORE_S)
+    t_del, t_add, offs = change_address(env, [t])
+    delay, seq = wait_resumed(t, offs[t.name], t_add)
+    log(f"{t.name}: ping output resumed {delay:.2f} s after the new address (icmp_seq={seq} "
+        f"first); link now from {link_sources(env)}")
+    check_quiet_during_outage(t, t_del, t_add)
+    time.sleep(PING_AFTER_S)
+    transmitted, received, at = stop_ping(t)
+    counters = packet_loss_counters(env)
+    log("nftables on the client's " + IFACE + ": " + ", ".join(
+        f"{way}bound {dropped} of {seen} packets dropped" for way, (seen, dropped) in counters.items()))
+    # ~100 packets cross in all: P(no drop at all) is about 0.9^100, but per direction 0.9^50.
+    if sum(dropped for _, dropped in counters.values()) == 0:
+        raise Fail("the loss rule dropped no packet: this run proves nothing")
+    verdict_within(t, transmitted, received, at, delay, LOSS_RESUME_LIMIT_S)
+
+
 SCENARIOS = {
     "roam": (scenario_roam, False),
     "abandon": (scenario_abandon, False),
     "concurrent": (scenario_concurrent, False),
     "baseline": (scenario_baseline, True),
+    "loss": (scenario_loss, False),
 }
-ALL = ["roam", "abandon", "concurrent", "baseline"]
+ALL = ["roam", "abandon", "concurrent", "baseline", "loss"]
 
 
 # ---------------------------------------------------------------- main
@@ -744,9 +814,11 @@ def preflight(args):
     missing = [x for x in tools if not shutil.which(x)]
     if not (shutil.which("telnetd") or shutil.which("in.telnetd")):
         missing.append("telnetd")
+    if "loss" in args.scenarios and not shutil.which("nft"):
+        missing.append("nft")
     if missing:
         problems.append(f"missing tools: {' '.join(missing)} (Debian: apt-get install -y "
-                        "telnetd openbsd-inetd telnet iputils-ping iproute2 util-linux)")
+                        "telnetd openbsd-inetd telnet iputils-ping iproute2 util-linux nftables)")
     if any(SCENARIOS[s][1] is False for s in args.scenarios):
         for b in ("cproxy", "sproxy"):
             if not os.access(os.path.join(args.dist, "bin", b), os.X_OK):

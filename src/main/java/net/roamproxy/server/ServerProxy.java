@@ -4,6 +4,7 @@ import java.io.IOException;
 import java.net.ServerSocket;
 import java.net.Socket;
 import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.Executors;
 import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.ScheduledExecutorService;
@@ -43,6 +44,8 @@ public final class ServerProxy implements AutoCloseable {
     private final PresharedKey key;
     private final Semaphore handshakeSlots;
     private final AtomicInteger handshakes = new AtomicInteger();
+    /** Links still in their handshake, so that shutdown can close them too. */
+    private final Set<Link> inHandshake = ConcurrentHashMap.newKeySet();
     private final ScheduledExecutorService timer = Executors.newSingleThreadScheduledExecutor(r -> {
         Thread t = new Thread(r, "sproxy-handshake-timer");
         t.setDaemon(true);
@@ -118,6 +121,11 @@ public final class ServerProxy implements AutoCloseable {
         try {
             link = new Link(s);
             Link l = link;
+            inHandshake.add(l);
+            if (closed) {
+                l.close();
+                return;
+            }
             deadline = timer.schedule(() -> {
                 if (settled.compareAndSet(false, true)) {
                     expired.set(true);
@@ -137,6 +145,9 @@ public final class ServerProxy implements AutoCloseable {
                 Sockets.closeQuietly(s);
             }
         } finally {
+            if (link != null) {
+                inHandshake.remove(link);
+            }
             if (deadline != null) {
                 deadline.cancel(false);
             }
@@ -163,6 +174,7 @@ public final class ServerProxy implements AutoCloseable {
         closed = true;
         Sockets.closeQuietly(listener);
         timer.shutdownNow();
+        inHandshake.forEach(Link::close);
         Relay.closeAll(sessions.relays(), "sproxy is shutting down", 1000);
         log.info("sproxy stopped");
     }

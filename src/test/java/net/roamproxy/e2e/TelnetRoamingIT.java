@@ -89,6 +89,14 @@ class TelnetRoamingIT {
         runScenario("baseline");
     }
 
+    @Test
+    void pingInsideTelnetShowsNoGapAndNoRepeatAcrossAnAddressChangeWhileTenPercentOfPacketsAreDropped()
+            throws Exception {
+        assertTrue(onPath("nft"), "running as root but the packet-loss scenario needs nft on PATH;"
+                + " on Debian: apt-get install -y nftables");
+        runScenario("loss");
+    }
+
     private static void runScenario(String scenario) throws Exception {
         ProcessBuilder pb = new ProcessBuilder("python3", "-u", harness.toString(),
                 "--dist", dist.toString(), scenario)

@@ -1,0 +1,288 @@
+package net.roamproxy.hardening;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.net.InetAddress;
+import java.net.Socket;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Locale;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
+
+import org.apache.logging.log4j.Level;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.EnumSource;
+
+import net.roamproxy.link.LinkSettings;
+import net.roamproxy.protocol.Frame;
+import net.roamproxy.protocol.FrameType;
+import net.roamproxy.protocol.Handshake;
+import net.roamproxy.protocol.Handshake.Mode;
+import net.roamproxy.protocol.Handshake.Status;
+import net.roamproxy.protocol.Wire;
+
+/**
+ * sproxy listens on a network port, so it meets garbage, scanners, truncated and oversized
+ * frames, and connections that open and say nothing or dribble. Each must cost only its own
+ * connection (closed with a WARN naming the peer and the reason); live sessions keep streaming
+ * byte-exact without even reconnecting, and a new session is still accepted within 1 s.
+ */
+class HostileHostTest {
+    private static final int CHUNK = 16 * 1024;
+    private static final Duration NEW_SESSION_LIMIT = Duration.ofSeconds(1);
+
+    private final Closer closer = new Closer();
+    private LogCapture logs;
+
+    /** In {@code @BeforeEach}, not a field initialiser: JUnit also instantiates for skipped methods. */
+    @BeforeEach
+    void captureLogs() {
+        logs = closer.add(LogCapture.start());
+    }
+
+    @AfterEach
+    void closeEverything() {
+        closer.close();
+    }
+
+    /** Holds a writer back at the middle of its stream until {@code go} opens. */
+    private static Pacer holdAtHalf(CountDownLatch go) {
+        return (offset, total) -> {
+            if (offset >= total / 2 && !go.await(2, TimeUnit.MINUTES)) {
+                throw new InterruptedException("never released");
+            }
+        };
+    }
+
+    @Test
+    @Timeout(90)
+    void hostileConnectionsLeaveALiveSessionByteExactAndANewSessionIsAcceptedWithinOneSecond() throws Exception {
+        int bytes = 4 << 20;
+        int silent = 300;
+        int oneByte = 20;
+        // The crowd must still be open when the new session arrives: a long handshake timeout.
+        LinkSettings link = Rig.link(Duration.ofMillis(50), LinkSettings.DEFAULT_BUFFER_BYTES, 400, 600);
+        CountDownLatch attackOver = new CountDownLatch(1);
+        StreamServer target = closer.add(new StreamServer(bytes, 31, false, holdAtHalf(attackOver)));
+        Rig rig = closer.add(Rig.with(link, target.port()).maxHandshakes(1000).start());
+        AppClient live = rig.openApp();
+        byte[] up = Streams.pseudoRandom(3101, bytes);
+        live.writeInBackground(up, CHUNK, holdAtHalf(attackOver));
+        Await.until(rig.flowDeadline(), "the live session streams half of each direction",
+                () -> target.connectionsAccepted() == 1 && live.receivedCount() >= bytes / 2
+                        && target.connection(0).receivedCount() >= bytes / 2);
+        int linksBefore = rig.relay().connectionsAccepted();
+
+        List<Socket> crowd = new ArrayList<>();
+        for (int i = 0; i < silent + oneByte; i++) {
+            Socket s = closer.add(new Socket(InetAddress.getLoopbackAddress(), rig.sproxyPort()));
+            if (i >= silent) {
+                s.getOutputStream().write(Hostile.hello(), 0, 1); // one byte of a HELLO, then silence
+            }
+            crowd.add(s);
+        }
+        for (Hostile h : Hostile.values()) {
+            try (RawLink raw = RawLink.connect(rig.sproxyPort())) {
+                raw.sendRaw(h.bytes(h.ordinal()));
+                assertTrue(raw.closedByPeerWithin(rig.flowDeadline()), h + ": sproxy closes the connection");
+                awaitWarningNaming(rig, raw, h.reasonWord(), h.toString());
+            }
+        }
+        long started = System.nanoTime();
+        AppClient second = rig.openApp();
+        Await.until(rig.flowDeadline(), "the new session's first bytes", () -> second.receivedCount() > 0);
+        long tookMs = (System.nanoTime() - started) / 1_000_000;
+        attackOver.countDown();
+
+        StreamServer.Conn conn = target.connection(0);
+        Await.until(rig.flowDeadline(), () -> "the live session completes: down " + live.receivedCount() + "/" + bytes
+                        + ", up " + conn.receivedCount() + "/" + bytes,
+                () -> live.receivedCount() >= bytes && conn.receivedCount() >= bytes);
+        Streams.assertSameStream("live session downstream", conn.stream(), live.received());
+        Streams.assertSameStream("live session upstream", up, conn.received());
+        Await.until(rig.flowDeadline(), "the new session completes", () -> second.receivedCount() >= bytes);
+        Streams.assertSameStream("new session downstream", target.connection(1).stream(), second.received());
+        assertTrue(tookMs <= NEW_SESSION_LIMIT.toMillis(), "with " + crowd.size() + " silent connections open, the"
+                + " new session's first bytes took " + tookMs + " ms");
+        assertEquals(2, target.connectionsAccepted(), "one target connection per legitimate session");
+        assertEquals(linksBefore + 1, rig.relay().connectionsAccepted(),
+                "the live session kept its link (only the new session dialled)");
+        assertFalse(live.ended().isDone(), "the live application connection stays open");
+        assertEquals(2, rig.sproxy().sessionCount());
+        System.out.printf("hostile host: new session served in %d ms with %d silent connections open%n", tookMs,
+                crowd.size());
+    }
+
+    @Test
+    @Timeout(30)
+    void silentOneByteAndDribblingConnectionsAreDroppedAtTheHandshakeDeadline() throws Exception {
+        // Handshake timeout 10 intervals = 1 s; the dribbler sends one byte per interval, so a
+        // deadline per read would never fire, and its HELLO would take 6.9 s to arrive.
+        LinkSettings link = Rig.link(Duration.ofMillis(100), LinkSettings.DEFAULT_BUFFER_BYTES, 10, 600);
+        EchoServer echo = closer.add(new EchoServer());
+        Rig rig = closer.add(Rig.with(link, echo.port()).maxHandshakes(3).start());
+        long timeoutMs = link.handshakeTimeout().toMillis();
+        Duration bound = link.handshakeTimeout().plus(Duration.ofSeconds(1));
+        byte[] hello = Hostile.hello();
+
+        long start = System.nanoTime();
+        RawLink silentLink = closer.add(RawLink.connect(rig.sproxyPort()));
+        RawLink oneByte = closer.add(RawLink.connect(rig.sproxyPort()));
+        oneByte.sendRaw(Arrays.copyOf(hello, 1));
+        RawLink dribbler = closer.add(RawLink.connect(rig.sproxyPort()));
+        Thread drip = new Thread(() -> {
+            try {
+                for (byte b : hello) {
+                    dribbler.sendRaw(new byte[] {b});
+                    Thread.sleep(link.heartbeatInterval().toMillis()); // the pace of the attack, not a synchronisation
+                }
+            } catch (IOException | InterruptedException e) {
+                // dropped by sproxy, as it should be
+            }
+        }, "it-dribbler");
+        drip.setDaemon(true);
+        drip.start();
+        closer.add(() -> {
+            drip.interrupt();
+            Threads.join(2_000, drip);
+        });
+
+        for (RawLink raw : List.of(silentLink, oneByte, dribbler)) {
+            assertTrue(raw.closedByPeerWithin(bound.minus(Duration.ofNanos(System.nanoTime() - start))),
+                    raw + " is dropped within " + bound.toMillis() + " ms of connecting (handshake timeout "
+                            + timeoutMs + " ms)");
+            awaitWarningNaming(rig, raw, "", raw.toString());
+        }
+        long droppedAfter = (System.nanoTime() - start) / 1_000_000;
+        assertTrue(droppedAfter < hello.length * link.heartbeatInterval().toMillis(),
+                "dropped before the dribbled HELLO could have completed");
+
+        // All three handshake slots are free again: a legitimate session gets through.
+        AppClient app = rig.openApp();
+        app.write("ok".getBytes(StandardCharsets.US_ASCII));
+        Await.until(rig.flowDeadline(), "echo through a new session", () -> app.receivedCount() >= 2);
+        System.out.printf("handshake deadline %d ms: all three dropped %d ms after connecting%n", timeoutMs,
+                droppedAfter);
+    }
+
+    /** What a peer that already has a session sends on its established link. */
+    enum MidSession {
+        RANDOM_GARBAGE("magic"),
+        ALL_ZERO_HEADER("magic"),
+        ALL_FF_HEADER("magic"),
+        UNKNOWN_VERSION("version"),
+        UNKNOWN_TYPE("type"),
+        LENGTH_4_GIB("length"),
+        HELLO_ON_AN_ESTABLISHED_LINK("hello"),
+        DATA_LEAVING_A_GAP("data"),
+        ACK_FOR_BYTES_NEVER_SENT("ack");
+
+        final String reasonWord;
+
+        MidSession(String reasonWord) {
+            this.reasonWord = reasonWord;
+        }
+
+        byte[] bytes(long mySeq, long myAck) {
+            return switch (this) {
+                case RANDOM_GARBAGE -> Hostile.RANDOM_GARBAGE.bytes(7);
+                case ALL_ZERO_HEADER -> Hostile.ALL_ZERO_HEADER.bytes(0);
+                case ALL_FF_HEADER -> Hostile.ALL_FF_HEADER.bytes(0);
+                case UNKNOWN_VERSION -> {
+                    byte[] b = Wire.encode(Frame.control(FrameType.HEARTBEAT, mySeq, myAck));
+                    b[Hostile.VERSION_OFFSET] = (byte) (Wire.VERSION + 1);
+                    yield b;
+                }
+                case UNKNOWN_TYPE -> Hostile.UNKNOWN_TYPE.bytes(0);
+                case LENGTH_4_GIB -> {
+                    byte[] b = Wire.encode(Frame.control(FrameType.HEARTBEAT, mySeq, myAck));
+                    Hostile.putU32(b, Hostile.LENGTH_OFFSET, 0xffff_ffffL);
+                    yield b;
+                }
+                case HELLO_ON_AN_ESTABLISHED_LINK -> Hostile.hello();
+                case DATA_LEAVING_A_GAP -> Wire.encode(new Frame(FrameType.DATA, mySeq + 1000, myAck, new byte[] {1}));
+                case ACK_FOR_BYTES_NEVER_SENT -> Wire.encode(Frame.control(FrameType.ACK, mySeq, myAck + 1_000_000));
+            };
+        }
+    }
+
+    @ParameterizedTest
+    @EnumSource(MidSession.class)
+    @Timeout(30)
+    void badFrameOnAnEstablishedLinkDropsOnlyThatLinkAndTheSessionResumesByteExact(MidSession bad) throws Exception {
+        // The raw client sends no heartbeats: a 500 ms interval leaves it 1.5 s per exchange.
+        LinkSettings link = Rig.link(Duration.ofMillis(500), LinkSettings.DEFAULT_BUFFER_BYTES, 10, 600);
+        EchoServer echo = closer.add(new EchoServer());
+        Rig rig = closer.add(Rig.with(link, echo.port()).start());
+        Duration wait = rig.intervals(2);
+        byte[] before = "before-".getBytes(StandardCharsets.US_ASCII);
+        byte[] after = "after".getBytes(StandardCharsets.US_ASCII);
+
+        RawLink first = closer.add(RawLink.connect(rig.sproxyPort()));
+        first.hello(Mode.NEW, 0, new byte[Handshake.SECRET_SIZE], 0);
+        RawLink.Welcome w = first.welcome(wait);
+        assertEquals(Status.NEW_SESSION, w.status());
+        long id = w.handshake().sessionId();
+        byte[] secret = w.handshake().secret();
+        first.send(new Frame(FrameType.DATA, 0, 0, before));
+        ByteArrayOutputStream got = new ByteArrayOutputStream();
+        readEcho(first, got, before.length, wait);
+
+        first.sendRaw(bad.bytes(before.length, got.size()));
+
+        assertTrue(first.closedByPeerWithin(wait), "sproxy drops the link that carried " + bad);
+        awaitWarningNaming(rig, first, bad.reasonWord, bad.toString());
+        assertTrue(rig.sproxy().sessionIds().contains(id), "the session outlives its link");
+        assertFalse(echo.connection(0).ended().isDone(), "the target connection stays open");
+
+        RawLink second = closer.add(RawLink.connect(rig.sproxyPort()));
+        second.hello(Mode.RESUME, id, secret, got.size());
+        RawLink.Welcome resumed = second.welcome(wait);
+        assertEquals(Status.RESUMED, resumed.status());
+        // Resend from sproxy's ack, as cproxy does: it may lag the echo by a thread switch
+        // (it counts bytes delivered to the target), and sproxy drops what it already has.
+        long from = resumed.frame().ack();
+        assertTrue(from >= 0 && from <= before.length, "resume ack " + from + " within what was sent");
+        byte[] all = "before-after".getBytes(StandardCharsets.US_ASCII);
+        second.send(new Frame(FrameType.DATA, from, got.size(), Arrays.copyOfRange(all, (int) from, all.length)));
+        readEcho(second, got, before.length + after.length, wait);
+
+        assertArrayEquals(all, got.toByteArray());
+        assertEquals(1, echo.connectionsAccepted(), "the session was resumed, not recreated");
+        // The echo server counts after it writes: wait for the count, then make sure it stays.
+        Await.until(wait, "the target echoed both parts", () -> echo.connection(0).bytesEchoed() >= all.length);
+        assertEquals(all.length, echo.connection(0).bytesEchoed(), "the target got each byte once");
+    }
+
+    /** Reads DATA frames until {@code into} holds {@code total} bytes, checking their offsets. */
+    static void readEcho(RawLink raw, ByteArrayOutputStream into, int total, Duration timeout) throws IOException {
+        while (into.size() < total) {
+            Frame f = raw.readSkippingControl(timeout);
+            assertEquals(FrameType.DATA, f.type(), "expected the echo, got " + f);
+            assertEquals(into.size(), f.seq(), "the echo continues exactly where the stream stood");
+            into.writeBytes(f.payload());
+        }
+        assertEquals(total, into.size(), "no more than was sent comes back");
+    }
+
+    private void awaitWarningNaming(Rig rig, RawLink raw, String reasonWord, String what) throws InterruptedException {
+        String peer = raw.peerName();
+        String word = reasonWord.toLowerCase(Locale.ROOT);
+        logs.await(rig.flowDeadline(), what + ": a WARN naming the peer " + peer
+                        + (word.isEmpty() ? "" : " and the reason (\"" + word + "\")"), Level.WARN,
+                m -> m.contains(peer) && m.toLowerCase(Locale.ROOT).contains(word));
+    }
+}

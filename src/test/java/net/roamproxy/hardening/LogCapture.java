@@ -1,0 +1,135 @@
+package net.roamproxy.hardening;
+
+import static org.junit.jupiter.api.Assertions.fail;
+
+import java.time.Duration;
+import java.util.List;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.function.Predicate;
+import java.util.stream.Collectors;
+
+import org.apache.logging.log4j.Level;
+import org.apache.logging.log4j.LogManager;
+import org.apache.logging.log4j.core.Appender;
+import org.apache.logging.log4j.core.LogEvent;
+import org.apache.logging.log4j.core.LoggerContext;
+import org.apache.logging.log4j.core.appender.AbstractAppender;
+import org.apache.logging.log4j.core.config.Configuration;
+import org.apache.logging.log4j.core.config.LoggerConfig;
+import org.apache.logging.log4j.core.config.Property;
+
+/**
+ * Records what the proxies log (logger {@code net.roamproxy} and below) at INFO and above, so
+ * a test can assert the lines an operator relies on: a WARN naming the peer and the reason,
+ * an INFO when a session is closed. The console keeps showing exactly what it showed before
+ * (the root level, {@code ROAMPROXY_LOG_LEVEL} in tests).
+ *
+ * <p>Threading: the appender is called from any proxy thread; queries are thread-safe. Only
+ * one capture may be active at a time (tests in this project run one at a time); close it in
+ * {@code @AfterEach}.
+ */
+final class LogCapture implements AutoCloseable {
+    private static final String LOGGER = "net.roamproxy";
+    private static final AtomicInteger COUNTER = new AtomicInteger();
+
+    /** One logged line, formatted when it was logged. */
+    record Line(Level level, String thread, String logger, String message) {
+        @Override
+        public String toString() {
+            return level + " [" + thread + "] " + logger + " " + message;
+        }
+    }
+
+    private final List<Line> lines = new CopyOnWriteArrayList<>();
+    private final LoggerContext context;
+    private final Appender appender;
+
+    private LogCapture() {
+        context = (LoggerContext) LogManager.getContext(false);
+        Configuration config = context.getConfiguration();
+        LoggerConfig root = config.getRootLogger();
+        Level consoleLevel = root.getLevel();
+        Level captured = consoleLevel.isMoreSpecificThan(Level.INFO) ? Level.INFO : consoleLevel;
+        appender = new AbstractAppender("hardening-capture-" + COUNTER.incrementAndGet(), null, null, true,
+                Property.EMPTY_ARRAY) {
+            @Override
+            public void append(LogEvent e) {
+                lines.add(new Line(e.getLevel(), e.getThreadName(), e.getLoggerName(),
+                        e.getMessage().getFormattedMessage()));
+            }
+        };
+        appender.start();
+        LoggerConfig mine = new LoggerConfig(LOGGER, captured, false);
+        mine.addAppender(appender, null, null);
+        for (Appender a : root.getAppenders().values()) {
+            mine.addAppender(a, consoleLevel, null);
+        }
+        config.addLogger(LOGGER, mine);
+        context.updateLoggers();
+        selfCheck(config, mine, captured);
+    }
+
+    /** Fails now, rather than let a test pass on an empty capture. */
+    private void selfCheck(Configuration config, LoggerConfig mine, Level captured) {
+        LoggerConfig effective = config.getLoggerConfig(LOGGER + ".link.Relay");
+        if (effective != mine) {
+            throw new IllegalStateException("log capture not installed: net.roamproxy.link.Relay logs through "
+                    + effective.getName() + " (" + effective + "), configuration " + config.getName());
+        }
+        org.apache.logging.log4j.Logger probe = LogManager.getLogger(LOGGER + ".hardening.LogCapture");
+        String marker = "log capture self-check " + appender.getName();
+        probe.log(captured, marker);
+        if (!lines.removeIf(l -> l.message().equals(marker))) {
+            throw new IllegalStateException("log capture installed but a probe line at " + captured
+                    + " was not captured; probe enabled: " + probe.isEnabled(captured));
+        }
+    }
+
+    static LogCapture start() {
+        return new LogCapture();
+    }
+
+    List<Line> lines() {
+        return List.copyOf(lines);
+    }
+
+    /** Lines at {@code level} or more severe whose message satisfies {@code p}. */
+    List<Line> find(Level level, Predicate<String> p) {
+        return lines.stream().filter(l -> l.level().isMoreSpecificThan(level) && p.test(l.message()))
+                .collect(Collectors.toList());
+    }
+
+    /** Waits for a line at {@code level} or more severe matching {@code p}; fails naming {@code what}. */
+    Line await(Duration timeout, String what, Level level, Predicate<String> p) throws InterruptedException {
+        Line[] found = new Line[1];
+        boolean ok = Await.poll(timeout, () -> {
+            List<Line> l = find(level, p);
+            if (l.isEmpty()) {
+                return false;
+            }
+            found[0] = l.get(0);
+            return true;
+        });
+        if (!ok) {
+            fail("no " + level + " log line within " + timeout.toMillis() + " ms: " + what + "; logged:\n"
+                    + dump(lines.size() > 60 ? lines.size() - 60 : 0));
+        }
+        return found[0];
+    }
+
+    /** The captured lines from index {@code from} on, one per line, for failure messages. */
+    String dump(int from) {
+        List<Line> l = lines();
+        return l.subList(Math.min(from, l.size()), l.size()).stream().map(Line::toString)
+                .collect(Collectors.joining("\n"));
+    }
+
+    @Override
+    public void close() {
+        Configuration config = context.getConfiguration();
+        config.removeLogger(LOGGER);
+        context.updateLoggers();
+        appender.stop();
+    }
+}

@@ -1,0 +1,158 @@
+package net.roamproxy.hardening;
+
+import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assertions.fail;
+
+import java.io.IOException;
+import java.net.ConnectException;
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import java.net.Socket;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Set;
+import java.util.stream.Collectors;
+
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+
+import net.roamproxy.link.LinkSettings;
+
+/**
+ * Closing a proxy in any state (streaming sessions, a stalled application whose writes block,
+ * a black-holed link, strangers halfway through their handshake) stops its listener first,
+ * then ends every session and connection it holds, and is done within 2 s, with no thread of
+ * its own left running.
+ */
+@Timeout(60)
+class OrderlyShutdownTest {
+    private static final Duration LIMIT = Duration.ofSeconds(2);
+    private static final int CHUNK = 16 * 1024;
+
+    private final Closer closer = new Closer();
+    /** Threads alive before the test: leftovers of earlier tests in this JVM are not this test's concern. */
+    private final Set<Thread> before = Set.copyOf(Thread.getAllStackTraces().keySet());
+
+    @AfterEach
+    void closeEverything() {
+        closer.close();
+    }
+
+    /** Slow handshakes (10 s) so that strangers are still in theirs when the proxy closes. */
+    private static LinkSettings link() {
+        return Rig.link(Duration.ofMillis(50), LinkSettings.DEFAULT_BUFFER_BYTES, 200, 600);
+    }
+
+    @Test
+    void closingSproxyStopsListeningAndEndsEverySessionAndHandshakeWithinTwoSeconds() throws Exception {
+        int bytes = 16 << 20;
+        StreamServer target = closer.add(new StreamServer(bytes, 91, false, Pacer.NONE));
+        Rig rig = closer.add(Rig.with(link(), target.port()).start());
+        AppClient streaming = rig.openApp();
+        rig.openPausedApp(); // never reads
+        streaming.writeInBackground(Streams.pseudoRandom(92, bytes), CHUNK, Pacer.NONE);
+        Await.until(rig.flowDeadline(), "both sessions established", () -> target.connectionsAccepted() == 2
+                && streaming.receivedCount() > 0);
+        // The stalled session's target is blocked writing, sproxy's side of it full.
+        Await.stalled(rig.heldBackAfter(), rig.flowDeadline(), "a stalled session backs up to its target",
+                () -> target.connections().stream().mapToLong(StreamServer.Conn::bytesWritten).min().orElse(0));
+        List<RawLink> strangers = new ArrayList<>();
+        for (int i = 0; i < 3; i++) {
+            RawLink raw = closer.add(RawLink.connect(rig.sproxyPort()));
+            if (i == 1) {
+                raw.sendRaw(new byte[] {(byte) 'R'}); // one byte, then silence
+            }
+            strangers.add(raw);
+        }
+        // Accept is first come, first served: once a later connection has been read and dropped,
+        // the strangers are past accept and in their handshakes (not just queued at the listener,
+        // which closing it would reset anyway).
+        try (RawLink barrier = RawLink.connect(rig.sproxyPort())) {
+            barrier.sendRaw(Hostile.ALL_ZERO_HEADER.bytes(0));
+            assertTrue(barrier.closedByPeerWithin(rig.flowDeadline()), "sproxy reads and drops a bad connection");
+        }
+        int port = rig.sproxyPort();
+
+        long start = System.nanoTime();
+        rig.sproxy().close();
+        long tookMs = (System.nanoTime() - start) / 1_000_000;
+
+        assertTrue(tookMs <= LIMIT.toMillis(), "ServerProxy.close() took " + tookMs + " ms");
+        assertNotListening(port, "sproxy");
+        for (StreamServer.Conn c : target.connections()) {
+            Await.done(c.ended(), remaining(start), "target connection " + c.id() + " closed");
+        }
+        for (RawLink raw : strangers) {
+            assertTrue(raw.closedByPeerWithin(remaining(start)), raw + ", still in its handshake, is closed too");
+        }
+        awaitNoThreads("sproxy-", start);
+        System.out.printf("sproxy close: returned after %d ms%n", tookMs);
+    }
+
+    @Test
+    void closingCproxyStopsListeningAndEndsEverySessionWithinTwoSecondsEvenWithBlockedWrites() throws Exception {
+        int bytes = 16 << 20;
+        StreamServer target = closer.add(new StreamServer(bytes, 93, false, Pacer.NONE));
+        Rig rig = closer.add(Rig.with(link(), target.port()).start());
+        AppClient streaming = rig.openApp();
+        AppClient stalled = rig.openPausedApp();
+        streaming.writeInBackground(Streams.pseudoRandom(94, bytes), CHUNK, Pacer.NONE);
+        Await.until(rig.flowDeadline(), "both sessions established", () -> target.connectionsAccepted() == 2
+                && streaming.receivedCount() > 0);
+        // cproxy's writer to the stalled application blocks; then the path goes silent while the
+        // other application keeps writing, so cproxy's link writes block too and it starts redialling.
+        Await.stalled(rig.heldBackAfter(), rig.flowDeadline(), "the stalled session backs up",
+                () -> target.connections().stream().mapToLong(StreamServer.Conn::bytesWritten).min().orElse(0));
+        int dialled = rig.relay().connectionsAccepted();
+        rig.relay().blackhole();
+        Await.stalled(rig.heldBackAfter(), rig.noticeDeadline().plus(rig.flowDeadline()),
+                "the streaming application is held back", streaming::bytesWritten);
+        Await.until(rig.noticeDeadline(), "cproxy redials into the black hole",
+                () -> rig.relay().connectionsAccepted() > dialled);
+        int port = rig.cproxy().port();
+
+        long start = System.nanoTime();
+        rig.cproxy().close();
+        long tookMs = (System.nanoTime() - start) / 1_000_000;
+
+        assertTrue(tookMs <= LIMIT.toMillis(), "ClientProxy.close() took " + tookMs + " ms");
+        assertNotListening(port, "cproxy");
+        Await.done(streaming.ended(), remaining(start), "the streaming application's connection closed");
+        // Its FIN waits behind the bytes it has not read: it sees the end once it reads again.
+        stalled.resumeReading();
+        Await.done(stalled.ended(), remaining(start), "the stalled application's connection closed");
+        awaitNoThreads("cproxy-", start);
+        System.out.printf("cproxy close: returned after %d ms%n", tookMs);
+    }
+
+    /** Nothing accepts connections on {@code port} any more. */
+    private static void assertNotListening(int port, String who) throws IOException {
+        try (Socket s = new Socket()) {
+            s.connect(new InetSocketAddress(InetAddress.getLoopbackAddress(), port), 1000);
+            if (s.getLocalPort() == port) {
+                return; // TCP self-connect: the kernel picked the freed port as our source port
+            }
+            fail(who + " still accepts connections on port " + port + " (connected from " + s.getLocalPort() + ")");
+        } catch (ConnectException expected) {
+            // refused: the listener is closed
+        }
+    }
+
+    /** What is left of the 2 s since {@code start} (at least 1 ms, so the check still runs once). */
+    private static Duration remaining(long start) {
+        return Duration.ofNanos(Math.max(1_000_000, LIMIT.toNanos() - (System.nanoTime() - start)));
+    }
+
+    private void awaitNoThreads(String prefix, long start) throws InterruptedException {
+        Await.until(remaining(start), () -> "threads still running 2 s after close(): " + threads(prefix),
+                () -> threads(prefix).isEmpty());
+    }
+
+    private List<String> threads(String prefix) {
+        return Thread.getAllStackTraces().keySet().stream()
+                .filter(t -> t.isAlive() && t.getName().startsWith(prefix) && !before.contains(t))
+                .map(Thread::getName).sorted().collect(Collectors.toList());
+    }
+}

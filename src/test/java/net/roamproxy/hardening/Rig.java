@@ -1,0 +1,195 @@
+package net.roamproxy.hardening;
+
+import java.io.IOException;
+import java.net.InetAddress;
+import java.time.Duration;
+
+import net.roamproxy.client.ClientConfig;
+import net.roamproxy.client.ClientProxy;
+import net.roamproxy.it.FaultyRelay;
+import net.roamproxy.link.LinkSettings;
+import net.roamproxy.server.ServerConfig;
+import net.roamproxy.server.ServerProxy;
+
+/**
+ * The whole product in one JVM on loopback, with the fault-injecting relay in the link, and
+ * with sproxy's limits and both pre-shared keys chosen by the test:
+ *
+ * <pre>
+ *  AppClient -> ClientProxy (loopback:0) -> FaultyRelay (loopback:0) -> ServerProxy (loopback:0) -> target
+ *                                                    hostile raw clients -> ServerProxy directly
+ * </pre>
+ *
+ * An adapted copy of {@code net.roamproxy.it.ProxyChain}: every timing a test waits for is
+ * derived from the one heartbeat interval; the deadlines are generous upper bounds (for a
+ * loaded two-core machine), never delays. The target belongs to the test; everything else,
+ * including the apps opened here, is closed by {@link #close()}: cproxy first (no more
+ * reconnects), then the relay, then sproxy.
+ *
+ * <p>Threading: meant for the test thread; the relay itself is thread-safe.
+ */
+final class Rig implements AutoCloseable {
+    /** Whether the long versions run ({@code mvn -Plong}, i.e. {@code -Droamproxy.long=true}). */
+    static final boolean LONG = Boolean.getBoolean("roamproxy.long");
+
+    private final LinkSettings link;
+    private final ServerProxy sproxy;
+    private final FaultyRelay relay;
+    private final ClientProxy cproxy;
+    private final Closer closer = new Closer();
+    private int apps;
+
+    /** Link settings with heartbeat {@code interval} and every other timing a multiple of it. */
+    static LinkSettings link(Duration interval) {
+        return link(interval, LinkSettings.DEFAULT_BUFFER_BYTES, 10, 600);
+    }
+
+    /**
+     * @param handshakeIntervals handshake timeout, in heartbeat intervals
+     * @param detachIntervals    detach timeout, in heartbeat intervals
+     */
+    static LinkSettings link(Duration interval, int bufferBytes, long handshakeIntervals, long detachIntervals) {
+        return new LinkSettings(interval, LinkSettings.DEFAULT_MISSED_HEARTBEATS, bufferBytes,
+                interval.multipliedBy(handshakeIntervals), interval.multipliedBy(detachIntervals));
+    }
+
+    /** Starts describing a rig for {@code link} relaying new sessions to loopback {@code targetPort}. */
+    static Builder with(LinkSettings link, int targetPort) {
+        return new Builder(link, targetPort);
+    }
+
+    /** What differs from the defaults. */
+    static final class Builder {
+        private final LinkSettings link;
+        private final int targetPort;
+        private int maxSessions = ServerConfig.DEFAULT_MAX_SESSIONS;
+        private int maxHandshakes = ServerConfig.DEFAULT_MAX_HANDSHAKES;
+        private byte[] serverKey;
+        private byte[] clientKey;
+
+        private Builder(LinkSettings link, int targetPort) {
+            this.link = link;
+            this.targetPort = targetPort;
+        }
+
+        Builder maxSessions(int n) {
+            maxSessions = n;
+            return this;
+        }
+
+        Builder maxHandshakes(int n) {
+            maxHandshakes = n;
+            return this;
+        }
+
+        /** The key sproxy demands ({@code null}: none). */
+        Builder serverKey(byte[] key) {
+            serverKey = key;
+            return this;
+        }
+
+        /** The key cproxy proves ({@code null}: none). */
+        Builder clientKey(byte[] key) {
+            clientKey = key;
+            return this;
+        }
+
+        Rig start() throws IOException {
+            return new Rig(this);
+        }
+    }
+
+    private Rig(Builder b) throws IOException {
+        this.link = b.link;
+        InetAddress loopback = InetAddress.getLoopbackAddress();
+        try {
+            sproxy = closer.add(new ServerProxy(new ServerConfig(loopback, 0, "127.0.0.1", b.targetPort, link,
+                    b.maxSessions, b.maxHandshakes, b.serverKey)));
+            sproxy.start();
+            relay = closer.add(FaultyRelay.start(sproxy.port()));
+            cproxy = closer.add(new ClientProxy(new ClientConfig(loopback, 0, "127.0.0.1", relay.port(), link,
+                    b.clientKey)));
+            cproxy.start();
+        } catch (IOException | RuntimeException e) {
+            try {
+                closer.close();
+            } catch (RuntimeException suppressed) {
+                e.addSuppressed(suppressed);
+            }
+            throw e;
+        }
+    }
+
+    LinkSettings link() {
+        return link;
+    }
+
+    FaultyRelay relay() {
+        return relay;
+    }
+
+    ServerProxy sproxy() {
+        return sproxy;
+    }
+
+    ClientProxy cproxy() {
+        return cproxy;
+    }
+
+    /** Where hostile raw clients connect: sproxy itself, not through the relay. */
+    int sproxyPort() {
+        return sproxy.port();
+    }
+
+    /** A new application connection to cproxy, i.e. a new session. */
+    AppClient openApp() throws IOException {
+        return closer.add(AppClient.connect("s" + (++apps), cproxy.port()));
+    }
+
+    /** A new application connection that does not read until told to. */
+    AppClient openPausedApp() throws IOException {
+        return closer.add(AppClient.connect("s" + (++apps), cproxy.port(), true));
+    }
+
+    /** Registers something for {@link #close()}, closed before the proxies. */
+    <T extends AutoCloseable> T add(T resource) {
+        return closer.add(resource);
+    }
+
+    Duration intervals(long n) {
+        return link.heartbeatInterval().multipliedBy(n);
+    }
+
+    /**
+     * How long a writer's progress must stand still to count as held back by backpressure:
+     * 20 intervals, at most 2 s (filling socket buffers takes milliseconds at any heartbeat).
+     */
+    Duration heldBackAfter() {
+        Duration d = intervals(20);
+        return d.compareTo(Duration.ofSeconds(2)) > 0 ? Duration.ofSeconds(2) : d;
+    }
+
+    /** Upper bound for bytes to cross a healthy chain. */
+    Duration flowDeadline() {
+        return intervals(50);
+    }
+
+    /** Upper bound for either proxy to notice a silent link: twice the dead time, plus slack. */
+    Duration noticeDeadline() {
+        return link.deadAfter().multipliedBy(2).plus(intervals(10));
+    }
+
+    /**
+     * Upper bound for cproxy to be linked again once the path works: it may first have to
+     * notice the loss, and may be waiting out the handshake timeout of an attempt that went
+     * into the black hole.
+     */
+    Duration relinkDeadline() {
+        return noticeDeadline().plus(link.handshakeTimeout()).plus(intervals(20));
+    }
+
+    @Override
+    public void close() {
+        closer.close();
+    }
+}

@@ -1,0 +1,124 @@
+package net.roamproxy.hardening;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.io.ByteArrayOutputStream;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
+
+import org.apache.logging.log4j.Level;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+
+import net.roamproxy.link.LinkSettings;
+import net.roamproxy.protocol.Handshake;
+import net.roamproxy.protocol.Handshake.Mode;
+import net.roamproxy.protocol.Handshake.Status;
+
+/**
+ * sproxy's two limits: live sessions (a new one beyond it is answered BUSY and cproxy closes
+ * that application connection) and connections in their handshake (more are closed at once at
+ * accept). Each is logged when reached, spares the sessions already running, and frees up
+ * when a session or handshake ends.
+ */
+@Timeout(30)
+class SproxyLimitsTest {
+    private final Closer closer = new Closer();
+    private LogCapture logs;
+
+    /** In {@code @BeforeEach}, not a field initialiser: JUnit also instantiates for skipped methods. */
+    @BeforeEach
+    void captureLogs() {
+        logs = closer.add(LogCapture.start());
+    }
+
+    @AfterEach
+    void closeEverything() {
+        closer.close();
+    }
+
+    private static void echoOnce(Rig rig, AppClient app, ByteArrayOutputStream sent, String text) throws Exception {
+        byte[] b = text.getBytes(java.nio.charset.StandardCharsets.US_ASCII);
+        app.write(b);
+        sent.write(b);
+        Await.until(rig.flowDeadline(), () -> app + " echo of " + sent.size() + " bytes",
+                () -> app.receivedCount() >= sent.size());
+        Streams.assertSameStream(app + " echo", sent.toByteArray(), app.received());
+    }
+
+    @Test
+    void sessionBeyondTheLimitIsRefusedBusyAndItsApplicationConnectionClosed() throws Exception {
+        LinkSettings link = Rig.link(Duration.ofMillis(200));
+        EchoServer echo = closer.add(new EchoServer());
+        Rig rig = closer.add(Rig.with(link, echo.port()).maxSessions(2).start());
+        AppClient first = rig.openApp();
+        AppClient second = rig.openApp();
+        ByteArrayOutputStream sentFirst = new ByteArrayOutputStream();
+        ByteArrayOutputStream sentSecond = new ByteArrayOutputStream();
+        echoOnce(rig, first, sentFirst, "one");
+        echoOnce(rig, second, sentSecond, "two");
+        assertEquals(2, rig.sproxy().sessionCount());
+
+        AppClient third = rig.openApp();
+
+        Await.done(third.ended(), rig.flowDeadline(), "cproxy closes the refused session's application connection");
+        assertEquals(2, echo.connectionsAccepted(), "the refused session never reached the target");
+        assertEquals(2, rig.sproxy().sessionCount());
+        logs.await(rig.flowDeadline(), "a log line saying the session limit was reached", Level.INFO,
+                m -> m.toLowerCase(Locale.ROOT).contains("limit") && m.toLowerCase(Locale.ROOT).contains("session"));
+        try (RawLink raw = RawLink.connect(rig.sproxyPort())) {
+            raw.hello(Mode.NEW, 0, new byte[Handshake.SECRET_SIZE], 0);
+            assertEquals(Status.BUSY, raw.welcome(rig.flowDeadline()).status(), "the answer names the reason");
+            assertTrue(raw.closedByPeerWithin(rig.flowDeadline()));
+        }
+        echoOnce(rig, first, sentFirst, "-still-one");
+        echoOnce(rig, second, sentSecond, "-still-two");
+
+        first.close();
+        Await.until(rig.flowDeadline(), "the first session ends", () -> rig.sproxy().sessionCount() == 1);
+        AppClient fourth = rig.openApp();
+        echoOnce(rig, fourth, new ByteArrayOutputStream(), "four");
+        assertEquals(3, echo.connectionsAccepted(), "a freed place takes a new session");
+    }
+
+    @Test
+    void connectionsBeyondTheHandshakeLimitAreClosedAtOnceWhileRunningSessionsCarryOn() throws Exception {
+        int limit = 4;
+        // Handshake timeout 10 s: the silent connections hold their places for the whole test.
+        LinkSettings link = Rig.link(Duration.ofMillis(50), LinkSettings.DEFAULT_BUFFER_BYTES, 200, 600);
+        EchoServer echo = closer.add(new EchoServer());
+        Rig rig = closer.add(Rig.with(link, echo.port()).maxHandshakes(limit).start());
+        AppClient live = rig.openApp();
+        ByteArrayOutputStream sent = new ByteArrayOutputStream();
+        echoOnce(rig, live, sent, "live");
+
+        List<RawLink> silent = new ArrayList<>();
+        for (int i = 0; i < limit; i++) {
+            silent.add(closer.add(RawLink.connect(rig.sproxyPort())));
+        }
+        // Accepted in order: by the time this one is accepted, all places are taken.
+        RawLink extra = closer.add(RawLink.connect(rig.sproxyPort()));
+        long start = System.nanoTime();
+        assertTrue(extra.closedByPeerWithin(Duration.ofSeconds(1)), "a connection beyond the limit is closed at once,"
+                + " not after the " + link.handshakeTimeout().toMillis() + " ms handshake timeout");
+        long closedMs = (System.nanoTime() - start) / 1_000_000;
+        logs.await(rig.flowDeadline(), "a WARN saying the handshake limit was reached", Level.WARN,
+                m -> m.toLowerCase(Locale.ROOT).contains("handshake") && m.contains(String.valueOf(limit)));
+        for (RawLink s : silent) {
+            assertFalse(s.closedByPeerWithin(rig.intervals(2)), "the connections within the limit stay");
+        }
+        echoOnce(rig, live, sent, "-unaffected");
+
+        silent.forEach(RawLink::close);
+        AppClient fresh = rig.openApp();
+        echoOnce(rig, fresh, new ByteArrayOutputStream(), "places freed");
+        assertEquals(2, echo.connectionsAccepted());
+        System.out.printf("handshake limit %d: the extra connection was closed after %d ms%n", limit, closedMs);
+    }
+}

@@ -1,0 +1,113 @@
+package net.roamproxy.hardening;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.time.Duration;
+import java.util.List;
+import java.util.Locale;
+
+import org.apache.logging.log4j.Level;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.condition.EnabledIfSystemProperty;
+
+import net.roamproxy.it.FaultyRelay;
+import net.roamproxy.link.LinkSettings;
+import net.roamproxy.protocol.Wire;
+
+/**
+ * The local application stops reading (a frozen terminal) while its server keeps writing.
+ * The link must stay healthy: heartbeats keep flowing both ways, nobody declares the link
+ * lost, cproxy never dials again; the writer is held back, and everything arrives once the
+ * application reads again.
+ */
+class StalledApplicationTest {
+    private final Closer closer = new Closer();
+    private LogCapture logs;
+
+    /** In {@code @BeforeEach}, not a field initialiser: JUnit also instantiates for skipped methods. */
+    @BeforeEach
+    void captureLogs() {
+        logs = closer.add(LogCapture.start());
+    }
+
+    @AfterEach
+    void closeEverything() {
+        closer.close();
+    }
+
+    @Test
+    @Timeout(60)
+    void applicationThatStopsReadingForEightyHeartbeatsKeepsItsLinkAndGetsEverything() throws Exception {
+        stall(Duration.ofMillis(50), 80, 16 << 20);
+    }
+
+    /** The issue's own numbers: 1 s heartbeats, a 30 s stall. */
+    @Test
+    @EnabledIfSystemProperty(named = "roamproxy.long", matches = "true")
+    @Timeout(300)
+    void applicationThatStopsReadingForThirtySecondsKeepsItsLinkAndGetsEverything() throws Exception {
+        stall(Duration.ofSeconds(1), 30, 16 << 20);
+    }
+
+    private void stall(Duration interval, int stallIntervals, int bytes) throws Exception {
+        LinkSettings link = Rig.link(interval, LinkSettings.DEFAULT_BUFFER_BYTES, 10, 600);
+        StreamServer target = closer.add(new StreamServer(bytes, 71, false, Pacer.NONE));
+        Rig rig = closer.add(Rig.with(link, target.port()).start());
+        FaultyRelay relay = rig.relay();
+        AppClient app = rig.openApp();
+        Await.until(rig.flowDeadline(), "output flows", () -> app.receivedCount() > 0);
+        StreamServer.Conn conn = target.connection(0);
+
+        app.pauseReading();
+        long stallStart = System.nanoTime();
+        int dialled = relay.connectionsAccepted();
+        List<FaultyRelay.Connection> links = relay.forwardingConnections();
+        int linesBefore = logs.lines().size();
+
+        long held = Await.stalled(rig.heldBackAfter(), rig.flowDeadline(), "the target is held back by backpressure",
+                conn::bytesWritten);
+        assertTrue(held < bytes, "the target blocks instead of running ahead: wrote " + held + " of " + bytes);
+        long upBefore = relay.bytesForwardedUpstream();
+        long downBefore = relay.bytesForwardedDownstream();
+        long measuredFrom = System.nanoTime();
+        long left = stallIntervals * interval.toMillis() - (measuredFrom - stallStart) / 1_000_000;
+        if (left > 0) {
+            Thread.sleep(left); // the stall itself, not a synchronisation
+        }
+        long measuredIntervals = (System.nanoTime() - measuredFrom) / interval.toNanos();
+        long up = relay.bytesForwardedUpstream() - upBefore;
+        long down = relay.bytesForwardedDownstream() - downBefore;
+
+        long minimum = measuredIntervals / 2 * Wire.HEADER_SIZE;
+        assertTrue(up >= minimum, "cproxy's heartbeats kept flowing: " + up + " bytes upstream in "
+                + measuredIntervals + " intervals");
+        assertTrue(down >= minimum, "sproxy's heartbeats kept flowing: " + down + " bytes downstream in "
+                + measuredIntervals + " intervals");
+        assertEquals(dialled, relay.connectionsAccepted(), "no reconnect churn: cproxy never dialled again");
+        assertEquals(links.get(0).id(), relay.forwardingConnections().get(0).id(), "the same link throughout");
+        assertEquals(held, conn.bytesWritten(), "the target stays held back while the application is stalled");
+        List<LogCapture.Line> lost = logs.find(Level.INFO, m -> m.toLowerCase(Locale.ROOT).contains("lost"));
+        assertTrue(lost.isEmpty(), "nobody declared the link lost: " + lost);
+        List<LogCapture.Line> since = logs.lines();
+        List<LogCapture.Line> warnings = since.subList(linesBefore, since.size()).stream()
+                .filter(l -> l.level().isMoreSpecificThan(Level.WARN)).toList();
+        assertTrue(warnings.isEmpty(), "no warnings during the stall: " + warnings);
+
+        app.resumeReading();
+
+        Await.until(rig.flowDeadline().plus(rig.flowDeadline()),
+                () -> "all output arrives: " + app.receivedCount() + "/" + bytes, () -> app.receivedCount() >= bytes);
+        Streams.assertSameStream("output across the stall", conn.stream(), app.received());
+        assertEquals(dialled, relay.connectionsAccepted(), "still the one link");
+        assertEquals(1, target.connectionsAccepted());
+        assertFalse(app.ended().isDone());
+        System.out.printf("stall: %d ms without reading, target held at %d of %d bytes; %d/%d bytes of heartbeats"
+                        + " up/down in %d intervals%n", (System.nanoTime() - stallStart) / 1_000_000, held, bytes, up,
+                down, measuredIntervals);
+    }
+}
