@@ -2,8 +2,9 @@ package net.roamproxy.cli;
 
 import java.io.IOException;
 import java.net.InetAddress;
+import java.util.List;
+import java.util.Set;
 
-import org.apache.commons.cli.CommandLine;
 import org.apache.commons.cli.Option;
 import org.apache.commons.cli.Options;
 
@@ -11,21 +12,22 @@ import net.roamproxy.client.ClientConfig;
 import net.roamproxy.client.ClientProxy;
 import net.roamproxy.link.LinkSettings;
 
-/** {@code cproxy SERVER}: the client-side daemon. Listens on localhost:5200, relays to SERVER:6200. */
-public final class CproxyMain extends Launcher {
+/**
+ * {@code cproxy SERVER}: the client-side daemon. Listens on localhost:5200, relays to
+ * SERVER:6200. SERVER may also come from the config file's {@code server} key; the command
+ * line wins.
+ */
+public final class CproxyMain extends Launcher<ClientConfig> {
 
     CproxyMain() {
         super("cproxy", "SERVER", "Client side of roamproxy: accepts local connections on TCP "
                 + ClientConfig.DEFAULT_LISTEN_PORT + " (e.g. telnet localhost " + ClientConfig.DEFAULT_LISTEN_PORT
                 + ") and relays each over a link to sproxy on SERVER, which survives this host changing "
-                + "its address.\n\n");
+                + "its address. A config file may give SERVER as 'server = ADDR'.\n\n");
     }
 
     public static void main(String[] args) {
-        int status = new CproxyMain().run(args, System.out, System.err, true);
-        if (status != EXIT_OK) {
-            System.exit(status);
-        }
+        exit(new CproxyMain().run(args, System.out, errorStream(), true));
     }
 
     @Override
@@ -39,21 +41,33 @@ public final class CproxyMain extends Launcher {
     }
 
     @Override
-    AutoCloseable start(CommandLine cl, LinkSettings link) throws UsageException, IOException {
-        if (cl.getArgList().size() != 1) {
-            throw new UsageException(cl.getArgList().isEmpty() ? "missing SERVER, the address of the host running sproxy"
-                    : "expected one SERVER argument, got " + cl.getArgList());
+    Set<String> extraConfigKeys() {
+        return Set.of("server");
+    }
+
+    @Override
+    ClientConfig configure(Settings s, LinkSettings link, byte[] presharedKey) throws UsageException, IOException {
+        List<String> args = s.arguments();
+        if (args.size() > 1) {
+            throw new UsageException("expected one SERVER argument, got " + args);
         }
-        String server = cl.getArgList().get(0);
+        String server = args.isEmpty() ? s.fileOnly("server") : args.get(0);
+        if (server == null) {
+            throw new UsageException("missing SERVER, the address of the host running sproxy");
+        }
+        int port = s.port("port", ClientConfig.DEFAULT_LISTEN_PORT, 0);
+        int serverPort = s.port("server-port", ClientConfig.DEFAULT_SERVER_PORT, 1);
+        // Names are resolved last, so that a bad value is reported as such (status 2) even
+        // when the network is down.
         address("server", server);
-        InetAddress listen = cl.hasOption("listen") ? address("listen address", cl.getOptionValue("listen"))
+        InetAddress listen = s.has("listen") ? address("listen address", s.value("listen"))
                 : InetAddress.getLoopbackAddress();
-        int serverPort = port(cl, "server-port", ClientConfig.DEFAULT_SERVER_PORT);
-        if (serverPort == 0) {
-            throw new UsageException("--server-port must be from 1 to 65535");
-        }
-        ClientProxy proxy = new ClientProxy(new ClientConfig(listen, port(cl, "port", ClientConfig.DEFAULT_LISTEN_PORT),
-                server, serverPort, link));
+        return new ClientConfig(listen, port, server, serverPort, link, presharedKey);
+    }
+
+    @Override
+    AutoCloseable start(ClientConfig config) throws IOException {
+        ClientProxy proxy = new ClientProxy(config);
         proxy.start();
         return proxy;
     }

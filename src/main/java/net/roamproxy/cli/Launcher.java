@@ -6,7 +6,11 @@ import java.io.PrintWriter;
 import java.net.InetAddress;
 import java.net.UnknownHostException;
 import java.time.Duration;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Set;
 import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.atomic.AtomicReference;
 
 import org.apache.commons.cli.CommandLine;
 import org.apache.commons.cli.DefaultParser;
@@ -14,17 +18,43 @@ import org.apache.commons.cli.HelpFormatter;
 import org.apache.commons.cli.Option;
 import org.apache.commons.cli.Options;
 import org.apache.commons.cli.ParseException;
+import org.apache.logging.log4j.LogManager;
+import org.apache.logging.log4j.Logger;
 
 import net.roamproxy.link.LinkSettings;
 
 /**
- * What both commands share: option parsing, the link options, exit statuses, and running a
- * proxy until SIGTERM. Only {@code main} methods call {@link System#exit}.
+ * What both commands share: option parsing, the {@code --config} file, the link options, the
+ * pre-shared key, exit statuses, and running a proxy until SIGTERM or SIGINT. Only
+ * {@code main} methods call {@link System#exit}.
+ *
+ * <p>A run goes: parse the command line, read the config file, {@link #configure} (every
+ * check, no side effect but name resolution), {@link #start}, then, if blocking, wait for a
+ * stop signal, close the proxy (bounded by {@link #STOP_LIMIT}) and return {@link #EXIT_OK}.
+ * Instances are used by one thread.
+ *
+ * @param <C> the proxy's configuration record
  */
-abstract class Launcher {
+abstract class Launcher<C> {
+    /** Stopped normally, including on SIGTERM or SIGINT. */
     static final int EXIT_OK = 0;
+    /** Cannot run: a port in use, a name that does not resolve. Restarting may help. */
     static final int EXIT_FAILURE = 1;
+    /** Bad command line, config file or secret file. Restarting does not help. */
     static final int EXIT_USAGE = 2;
+
+    /** The exit statuses, as {@code --help} and the README state them. */
+    static final String EXIT_STATUS_HELP = "Exit status: 0 stopped normally (also on SIGTERM or SIGINT); "
+            + "1 cannot run (port already in use, name not resolvable); "
+            + "2 bad command line, config file or secret file.";
+
+    /** Longest an orderly stop may take before the command exits anyway; systemd's and users' patience is shorter. */
+    static final Duration STOP_LIMIT = Duration.ofMillis(1500);
+
+    private static final Logger log = LogManager.getLogger(Launcher.class);
+    private static final long MAX_BUFFER = 1L << 30;
+    /** Options that make no sense in a config file. */
+    private static final Set<String> COMMAND_LINE_ONLY = Set.of("help", "version", "config");
 
     private final String command;
     private final String argsSyntax;
@@ -39,15 +69,28 @@ abstract class Launcher {
     /** Adds this command's own options. */
     abstract void addOptions(Options options);
 
-    /** Builds and starts the proxy from parsed arguments; returns it for shutdown. */
-    abstract AutoCloseable start(CommandLine cl, LinkSettings link) throws UsageException, IOException;
+    /** Config-file keys that are not options (cproxy's {@code server}). */
+    Set<String> extraConfigKeys() {
+        return Set.of();
+    }
 
     /**
-     * Runs the command: parses, starts, and (if {@code block}) waits until the JVM shuts down.
+     * Checks every setting and builds the configuration; starts nothing.
      *
-     * @return the exit status
+     * @throws UsageException a bad value ({@value #EXIT_USAGE})
+     * @throws IOException    a name that does not resolve ({@value #EXIT_FAILURE})
      */
-    int run(String[] args, PrintStream out, PrintStream err, boolean block) {
+    abstract C configure(Settings settings, LinkSettings link, byte[] presharedKey) throws UsageException, IOException;
+
+    /** Starts the proxy; returns it for shutdown. */
+    abstract AutoCloseable start(C config) throws IOException;
+
+    String command() {
+        return command;
+    }
+
+    /** This command's options: its own, then the shared ones. */
+    final Options options() {
         Options options = new Options();
         addOptions(options);
         options.addOption(Option.builder().longOpt("heartbeat").hasArg().argName("MS")
@@ -58,27 +101,71 @@ abstract class Launcher {
                 .desc("replay buffer and receive window per session and direction, e.g. 1M or 512K (default 1M)").build());
         options.addOption(Option.builder().longOpt("detach-timeout").hasArg().argName("SECONDS")
                 .desc("how long a session without a link is kept (default " + LinkSettings.DEFAULT_DETACH_TIMEOUT.toSeconds() + ")").build());
+        options.addOption(Option.builder().longOpt("secret-file").hasArg().argName("FILE")
+                .desc("pre-shared key: the bytes of FILE, at least 16, the same file on both hosts "
+                        + "(default: none, any cproxy may connect)").build());
+        options.addOption(Option.builder("c").longOpt("config").hasArg().argName("FILE")
+                .desc("read options from FILE: 'key = value' lines, keys are the long option names, "
+                        + "# starts a comment line; the command line overrides it").build());
         options.addOption(Option.builder("h").longOpt("help").desc("show this help and exit").build());
         options.addOption(Option.builder("V").longOpt("version").desc("show the version and exit").build());
+        return options;
+    }
 
-        CommandLine cl;
+    /** The keys a config file of this command may set. */
+    final Set<String> configKeys(Options options) {
+        Set<String> keys = new HashSet<>(extraConfigKeys());
+        for (Option o : options.getOptions()) {
+            if (o.getLongOpt() != null && !COMMAND_LINE_ONLY.contains(o.getLongOpt())) {
+                keys.add(o.getLongOpt());
+            }
+        }
+        return keys;
+    }
+
+    /**
+     * Parses {@code args} and the config file they name and builds the configuration, as
+     * {@link #run} does; for tests and for {@code run}.
+     */
+    final C configure(String... args) throws UsageException, IOException {
+        return configure(parse(options(), args));
+    }
+
+    private C configure(CommandLine cl) throws UsageException, IOException {
+        Settings s = Settings.of(cl, configKeys(options()));
+        LinkSettings link = linkSettings(s);
+        byte[] key = s.has("secret-file") ? SecretFile.read(s.path("secret-file"), s.origin("secret-file")) : null;
+        return configure(s, link, key);
+    }
+
+    private static CommandLine parse(Options options, String[] args) throws UsageException {
         try {
-            cl = new DefaultParser().parse(options, args);
+            return new DefaultParser().parse(options, args);
         } catch (ParseException e) {
-            err.println(command + ": " + e.getMessage() + " (try --help)");
-            return EXIT_USAGE;
+            throw new UsageException(e.getMessage());
         }
-        if (cl.hasOption("help")) {
-            help(options, out);
-            return EXIT_OK;
-        }
-        if (cl.hasOption("version")) {
-            out.println(command + " (roamproxy) " + version());
-            return EXIT_OK;
-        }
-        AutoCloseable proxy;
+    }
+
+    /**
+     * Runs the command: parses, starts, and (if {@code block}) serves until SIGTERM or SIGINT,
+     * then stops in order.
+     *
+     * @return the exit status
+     */
+    final int run(String[] args, PrintStream out, PrintStream err, boolean block) {
+        Options options = options();
+        C config;
         try {
-            proxy = start(cl, linkSettings(cl));
+            CommandLine cl = parse(options, args);
+            if (cl.hasOption("help")) {
+                help(options, out);
+                return EXIT_OK;
+            }
+            if (cl.hasOption("version")) {
+                out.println(command + " (roamproxy) " + version());
+                return EXIT_OK;
+            }
+            config = configure(cl);
         } catch (UsageException e) {
             err.println(command + ": " + e.getMessage() + " (try --help)");
             return EXIT_USAGE;
@@ -86,34 +173,101 @@ abstract class Launcher {
             err.println(command + ": " + e.getMessage());
             return EXIT_FAILURE;
         }
+        // Handlers first: a SIGTERM that arrives while the proxy starts still stops it in order.
+        CountDownLatch stop = new CountDownLatch(1);
+        AtomicReference<String> signal = new AtomicReference<>();
         if (block) {
-            CountDownLatch stopped = new CountDownLatch(1);
-            Runtime.getRuntime().addShutdownHook(new Thread(() -> {
-                closeQuietly(proxy);
-                stopped.countDown();
-            }, command + "-shutdown"));
-            try {
-                stopped.await();
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
+            List<String> handled = StopSignals.install(name -> {
+                signal.compareAndSet(null, name);
+                stop.countDown();
+            });
+            if (handled.isEmpty()) {
+                log.debug("no signal handlers; SIGTERM ends {} through its shutdown hook", command);
             }
+        }
+        AutoCloseable proxy;
+        try {
+            proxy = start(config);
+        } catch (IOException e) {
+            err.println(command + ": " + e.getMessage());
+            return EXIT_FAILURE;
+        }
+        if (block) {
+            serveUntilStopped(proxy, stop, signal);
         }
         return EXIT_OK;
     }
 
-    private static void closeQuietly(AutoCloseable c) {
+    /**
+     * Blocks until {@code stop} opens (SIGTERM or SIGINT), then closes the proxy. Other ways
+     * the JVM ends (SIGHUP, System.exit elsewhere) still close it through a shutdown hook.
+     */
+    private void serveUntilStopped(AutoCloseable proxy, CountDownLatch stop, AtomicReference<String> signal) {
+        Thread hook = new Thread(() -> closeWithin(proxy, STOP_LIMIT), command + "-shutdown");
+        Runtime.getRuntime().addShutdownHook(hook);
         try {
-            c.close();
-        } catch (Exception ignored) {
-            // shutting down
+            stop.await();
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
         }
+        log.info("{} received {}, stopping", command, signal.get());
+        try {
+            Runtime.getRuntime().removeShutdownHook(hook);
+        } catch (IllegalStateException e) {
+            return; // the JVM is already shutting down; the hook closes the proxy
+        }
+        closeWithin(proxy, STOP_LIMIT);
+    }
+
+    /** Closes {@code proxy} on a helper thread, waiting at most {@code limit} for it. */
+    private void closeWithin(AutoCloseable proxy, Duration limit) {
+        Thread closer = new Thread(() -> {
+            try {
+                proxy.close();
+            } catch (Exception e) {
+                log.warn("{}: error while stopping: {}", command, e.toString());
+            }
+        }, command + "-stop");
+        closer.setDaemon(true);
+        closer.start();
+        try {
+            closer.join(limit.toMillis());
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+        if (closer.isAlive()) {
+            log.warn("{}: stopping took longer than {} ms; exiting anyway", command, limit.toMillis());
+        }
+    }
+
+    /**
+     * Where {@code main} prints errors: stderr, with the syslog prefix {@code <3>} when stderr
+     * is the journal (systemd sets {@code JOURNAL_STREAM}), so the journal records the line as
+     * an error, as it does log4j's ERROR lines (see conf/log4j2.xml).
+     */
+    static PrintStream errorStream() {
+        if (System.getenv("JOURNAL_STREAM") == null) {
+            return System.err;
+        }
+        return new PrintStream(System.err, true) {
+            @Override
+            public void println(String line) {
+                super.println("<3>" + line);
+            }
+        };
+    }
+
+    /** Ends the JVM with {@code status} once {@link #run} has returned; the proxy's threads must not keep it alive. */
+    static void exit(int status) {
+        LogManager.shutdown();
+        System.exit(status);
     }
 
     private void help(Options options, PrintStream out) {
         PrintWriter w = new PrintWriter(out);
         HelpFormatter f = new HelpFormatter();
         f.printHelp(w, 90, command + " [OPTIONS] " + argsSyntax, summary, options, 2, 2,
-                "Exit status: 0 ok, 1 cannot run (port in use, name not resolvable), 2 bad arguments.", false);
+                "\n" + EXIT_STATUS_HELP, false);
         w.flush();
     }
 
@@ -122,68 +276,20 @@ abstract class Launcher {
         return v != null ? v : "development build";
     }
 
-    private static LinkSettings linkSettings(CommandLine cl) throws UsageException {
+    private static LinkSettings linkSettings(Settings s) throws UsageException {
         LinkSettings d = LinkSettings.defaults();
-        long heartbeat = ranged(cl, "heartbeat", d.heartbeatInterval().toMillis(), 10, 3_600_000);
-        long missed = ranged(cl, "missed", d.missedHeartbeats(), 1, 1000);
-        long buffer = bytesOption(cl, "buffer", d.bufferBytes());
+        long heartbeat = s.number("heartbeat", d.heartbeatInterval().toMillis(), 10, 3_600_000);
+        long missed = s.number("missed", d.missedHeartbeats(), 1, 1000);
+        long buffer = s.size("buffer", d.bufferBytes());
         if (buffer < LinkSettings.MIN_BUFFER_BYTES || buffer > MAX_BUFFER) {
-            throw new UsageException("--buffer must be from 64K to 1G, got " + cl.getOptionValue("buffer"));
+            throw new UsageException(s.origin("buffer") + " must be from 64K to 1G, got " + s.value("buffer"));
         }
-        long detach = ranged(cl, "detach-timeout", d.detachTimeout().toSeconds(), 1, 31_536_000);
+        long detach = s.number("detach-timeout", d.detachTimeout().toSeconds(), 1, 31_536_000);
         return new LinkSettings(Duration.ofMillis(heartbeat), (int) missed, (int) buffer, d.handshakeTimeout(),
                 Duration.ofSeconds(detach));
     }
 
-    private static final long MAX_BUFFER = 1L << 30;
-
-    private static long ranged(CommandLine cl, String name, long dflt, long min, long max) throws UsageException {
-        long v = longOption(cl, name, dflt);
-        if (v < min || v > max) {
-            throw new UsageException("--" + name + " must be from " + min + " to " + max + ", got " + v);
-        }
-        return v;
-    }
-
-    static long longOption(CommandLine cl, String name, long dflt) throws UsageException {
-        String v = cl.getOptionValue(name);
-        if (v == null) {
-            return dflt;
-        }
-        try {
-            return Long.parseLong(v.trim());
-        } catch (NumberFormatException e) {
-            throw new UsageException("--" + name + " needs a whole number, got '" + v + "'");
-        }
-    }
-
-    static long bytesOption(CommandLine cl, String name, long dflt) throws UsageException {
-        String v = cl.getOptionValue(name);
-        if (v == null) {
-            return dflt;
-        }
-        String t = v.trim().toUpperCase();
-        long unit = 1;
-        if (t.endsWith("K") || t.endsWith("M") || t.endsWith("G")) {
-            unit = t.endsWith("K") ? 1L << 10 : t.endsWith("M") ? 1L << 20 : 1L << 30;
-            t = t.substring(0, t.length() - 1);
-        }
-        try {
-            return Math.multiplyExact(Long.parseLong(t), unit);
-        } catch (NumberFormatException | ArithmeticException e) {
-            throw new UsageException("--" + name + " needs a size such as 1048576, 512K or 1M, got '" + v + "'");
-        }
-    }
-
-    static int port(CommandLine cl, String name, int dflt) throws UsageException {
-        long p = longOption(cl, name, dflt);
-        if (p < 0 || p > 65535) {
-            throw new UsageException("--" + name + " must be a port from 0 to 65535, got " + p);
-        }
-        return (int) p;
-    }
-
-    /** Resolves a listen or target address, with a one-line error naming the option. */
+    /** Resolves a listen or target address, with a one-line error naming what it is. */
     static InetAddress address(String what, String host) throws IOException {
         try {
             return InetAddress.getByName(host);

@@ -3,7 +3,6 @@ package net.roamproxy.cli;
 import java.io.IOException;
 import java.net.InetAddress;
 
-import org.apache.commons.cli.CommandLine;
 import org.apache.commons.cli.Option;
 import org.apache.commons.cli.Options;
 
@@ -12,7 +11,9 @@ import net.roamproxy.server.ServerConfig;
 import net.roamproxy.server.ServerProxy;
 
 /** {@code sproxy}: the server-side daemon. No argument needed: listens on 6200, relays to 127.0.0.1:23. */
-public final class SproxyMain extends Launcher {
+public final class SproxyMain extends Launcher<ServerConfig> {
+    static final int MAX_SESSIONS_LIMIT = 1_000_000;
+    static final int MAX_HANDSHAKES_LIMIT = 100_000;
 
     SproxyMain() {
         super("sproxy", "", "Server side of roamproxy: accepts cproxy links on TCP "
@@ -22,10 +23,7 @@ public final class SproxyMain extends Launcher {
     }
 
     public static void main(String[] args) {
-        int status = new SproxyMain().run(args, System.out, System.err, true);
-        if (status != EXIT_OK) {
-            System.exit(status);
-        }
+        exit(new SproxyMain().run(args, System.out, errorStream(), true));
     }
 
     @Override
@@ -37,35 +35,54 @@ public final class SproxyMain extends Launcher {
         o.addOption(Option.builder("t").longOpt("target").hasArg().argName("HOST:PORT")
                 .desc("service each new session connects to (default " + ServerConfig.DEFAULT_TARGET_HOST + ":"
                         + ServerConfig.DEFAULT_TARGET_PORT + ")").build());
+        o.addOption(Option.builder().longOpt("max-sessions").hasArg().argName("N")
+                .desc("live sessions at most; a new one beyond is refused (default "
+                        + ServerConfig.DEFAULT_MAX_SESSIONS + ")").build());
+        o.addOption(Option.builder().longOpt("max-handshakes").hasArg().argName("N")
+                .desc("connections in their handshake at most; more are reset (default "
+                        + ServerConfig.DEFAULT_MAX_HANDSHAKES + ")").build());
     }
 
     @Override
-    AutoCloseable start(CommandLine cl, LinkSettings link) throws UsageException, IOException {
-        if (!cl.getArgList().isEmpty()) {
-            throw new UsageException("unexpected argument '" + cl.getArgList().get(0) + "'");
+    ServerConfig configure(Settings s, LinkSettings link, byte[] presharedKey) throws UsageException, IOException {
+        if (!s.arguments().isEmpty()) {
+            throw new UsageException("unexpected argument '" + s.arguments().get(0) + "'");
         }
-        InetAddress listen = cl.hasOption("listen") ? address("listen address", cl.getOptionValue("listen")) : null;
         String targetHost = ServerConfig.DEFAULT_TARGET_HOST;
         int targetPort = ServerConfig.DEFAULT_TARGET_PORT;
-        if (cl.hasOption("target")) {
-            String t = cl.getOptionValue("target");
+        if (s.has("target")) {
+            String t = s.value("target");
+            String origin = s.origin("target");
             int colon = t.lastIndexOf(':');
             if (colon <= 0 || colon == t.length() - 1) {
-                throw new UsageException("--target needs HOST:PORT, got '" + t + "'");
+                throw new UsageException(origin + " needs HOST:PORT, got '" + t + "'");
             }
             targetHost = t.substring(0, colon).replaceAll("^\\[|]$", "");
             try {
                 targetPort = Integer.parseInt(t.substring(colon + 1));
             } catch (NumberFormatException e) {
-                throw new UsageException("--target port must be a number, got '" + t.substring(colon + 1) + "'");
+                throw new UsageException(origin + " port must be a number, got '" + t.substring(colon + 1) + "'");
             }
             if (targetPort < 1 || targetPort > 65535) {
-                throw new UsageException("--target port must be from 1 to 65535, got " + targetPort);
+                throw new UsageException(origin + " port must be from 1 to 65535, got " + targetPort);
             }
+        }
+        int port = s.port("port", ServerConfig.DEFAULT_LISTEN_PORT, 0);
+        int maxSessions = (int) s.number("max-sessions", ServerConfig.DEFAULT_MAX_SESSIONS, 1, MAX_SESSIONS_LIMIT);
+        int maxHandshakes = (int) s.number("max-handshakes", ServerConfig.DEFAULT_MAX_HANDSHAKES, 1,
+                MAX_HANDSHAKES_LIMIT);
+        // Names are resolved last, so that a bad value is reported as such (status 2) even
+        // when the network is down.
+        InetAddress listen = s.has("listen") ? address("listen address", s.value("listen")) : null;
+        if (s.has("target")) {
             address("target host", targetHost);
         }
-        ServerProxy proxy = new ServerProxy(new ServerConfig(listen, port(cl, "port", ServerConfig.DEFAULT_LISTEN_PORT),
-                targetHost, targetPort, link));
+        return new ServerConfig(listen, port, targetHost, targetPort, link, maxSessions, maxHandshakes, presharedKey);
+    }
+
+    @Override
+    AutoCloseable start(ServerConfig config) throws IOException {
+        ServerProxy proxy = new ServerProxy(config);
         proxy.start();
         return proxy;
     }

@@ -5,8 +5,8 @@ import java.io.IOException;
 import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
 import java.util.List;
+import java.util.Set;
 
-import org.apache.commons.cli.CommandLine;
 import org.apache.commons.cli.Options;
 
 import net.roamproxy.link.LinkSettings;
@@ -29,7 +29,7 @@ final class Cli {
     private Cli() {
     }
 
-    static Result run(Launcher command, String... args) {
+    static Result run(Launcher<?> command, String... args) {
         ByteArrayOutputStream out = new ByteArrayOutputStream();
         ByteArrayOutputStream err = new ByteArrayOutputStream();
         int status;
@@ -62,22 +62,22 @@ final class Cli {
     }
 
     /** Runs a command through {@link Capturing} and closes whatever it started, even if it should not have. */
-    static Result runAndClose(String command, Launcher real, String... args) {
-        try (Capturing c = new Capturing(command, real)) {
+    static <C> Result runAndClose(String command, Launcher<C> real, String... args) {
+        try (Capturing<C> c = new Capturing<>(command, real)) {
             return run(c, args);
         }
     }
 
     /**
      * Wraps a real command so that the proxy its {@code start} returns can be closed by the
-     * test. Parsing, option handling and start-up are the real command's; only the proxy's
-     * reference is kept.
+     * test. Parsing, option handling, configuration and start-up are the real command's; only
+     * the proxy's reference is kept.
      */
-    static final class Capturing extends Launcher implements AutoCloseable {
-        private final Launcher real;
+    static final class Capturing<C> extends Launcher<C> implements AutoCloseable {
+        private final Launcher<C> real;
         private AutoCloseable started;
 
-        Capturing(String command, Launcher real) {
+        Capturing(String command, Launcher<C> real) {
             super(command, "", "");
             this.real = real;
         }
@@ -88,8 +88,18 @@ final class Cli {
         }
 
         @Override
-        AutoCloseable start(CommandLine cl, LinkSettings link) throws UsageException, IOException {
-            started = real.start(cl, link);
+        Set<String> extraConfigKeys() {
+            return real.extraConfigKeys();
+        }
+
+        @Override
+        C configure(Settings settings, LinkSettings link, byte[] presharedKey) throws UsageException, IOException {
+            return real.configure(settings, link, presharedKey);
+        }
+
+        @Override
+        AutoCloseable start(C config) throws IOException {
+            started = real.start(config);
             return started;
         }
 

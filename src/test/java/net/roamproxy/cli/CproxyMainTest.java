@@ -144,7 +144,7 @@ class CproxyMainTest {
         try (ServerSocket s = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
             closedPort = s.getLocalPort();
         }
-        try (Cli.Capturing cproxy = new Cli.Capturing("cproxy", new CproxyMain())) {
+        try (Cli.Capturing<?> cproxy = new Cli.Capturing<>("cproxy", new CproxyMain())) {
             Cli.Result r = Cli.run(cproxy, "-l", "127.0.0.1", "-p", "0", "-s", String.valueOf(closedPort),
                     "--heartbeat", "100", "127.0.0.1");
 

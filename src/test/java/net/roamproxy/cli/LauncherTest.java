@@ -100,7 +100,7 @@ class LauncherTest {
 
     @Test
     void sizeSuffixesAreAcceptedForTheBuffer() throws Exception {
-        try (Cli.Capturing sproxy = new Cli.Capturing("sproxy", new SproxyMain())) {
+        try (Cli.Capturing<?> sproxy = new Cli.Capturing<>("sproxy", new SproxyMain())) {
             Cli.Result r = Cli.run(sproxy, "-l", "127.0.0.1", "-p", "0", "--buffer", "512k", "--heartbeat", "250",
                     "--missed", "2", "--detach-timeout", "5");
 

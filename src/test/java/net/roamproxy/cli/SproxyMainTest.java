@@ -13,8 +13,10 @@ import java.net.Socket;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.CsvSource;
 import org.junit.jupiter.params.provider.ValueSource;
 
+import net.roamproxy.server.ServerConfig;
 import net.roamproxy.server.ServerProxy;
 
 /** {@code sproxy}: exit statuses and messages for help, bad input, and start-up failures; one real start. */
@@ -142,7 +144,7 @@ class SproxyMainTest {
 
     @Test
     void usageErrorsStartNothing() throws Exception {
-        try (Cli.Capturing sproxy = new Cli.Capturing("sproxy", new SproxyMain())) {
+        try (Cli.Capturing<?> sproxy = new Cli.Capturing<>("sproxy", new SproxyMain())) {
             Cli.Result r = Cli.run(sproxy, "-l", "127.0.0.1", "-p", "0", "--target", "host:99999");
 
             assertEquals(2, r.status(), r.toString());
@@ -152,7 +154,7 @@ class SproxyMainTest {
 
     @Test
     void validArgumentsStartAProxyThatListensAndRunReturnsZeroWithoutBlocking() throws Exception {
-        try (Cli.Capturing sproxy = new Cli.Capturing("sproxy", new SproxyMain())) {
+        try (Cli.Capturing<?> sproxy = new Cli.Capturing<>("sproxy", new SproxyMain())) {
             Cli.Result r = Cli.run(sproxy, "-l", "127.0.0.1", "-p", "0", "--target", "[::1]:2323");
 
             assertEquals(0, r.status(), r.toString());
@@ -163,5 +165,58 @@ class SproxyMainTest {
                 assertTrue(link.isConnected());
             }
         }
+    }
+
+    @Test
+    void sessionAndHandshakeLimitsReachTheConfiguration() throws Exception {
+        ServerConfig c = new SproxyMain().configure("--max-sessions", "12", "--max-handshakes", "3");
+
+        assertEquals(12, c.maxSessions());
+        assertEquals(3, c.maxHandshakes());
+    }
+
+    @Test
+    void limitsDefaultToTheServerConfigDefaults() throws Exception {
+        ServerConfig c = new SproxyMain().configure();
+
+        assertEquals(ServerConfig.DEFAULT_MAX_SESSIONS, c.maxSessions());
+        assertEquals(ServerConfig.DEFAULT_MAX_HANDSHAKES, c.maxHandshakes());
+    }
+
+    @ParameterizedTest(name = "{0} {1}")
+    @CsvSource({
+        "--max-sessions, 0",
+        "--max-sessions, -1",
+        "--max-sessions, 1000001",
+        "--max-sessions, many",
+        "--max-handshakes, 0",
+        "--max-handshakes, 100001",
+        "--max-handshakes, 2.5",
+    })
+    void limitOutsideItsRangeIsAUsageErrorNamingTheOptionAndValue(String option, String value) {
+        Cli.Result r = Cli.sproxyExpectingNoStart("-l", "127.0.0.1", "-p", "0", option, value);
+
+        assertEquals(2, r.status(), r.toString());
+        assertEquals(1, r.errLines().size(), r.err());
+        assertTrue(r.err().contains(option + " "), r.err());
+        assertTrue(r.err().contains(value), r.err());
+    }
+
+    @Test
+    void helpListsTheLimitsWithTheirDefaults() {
+        String out = Cli.sproxy("--help").out().replaceAll("\\s+", " ");
+
+        assertTrue(out.contains("--max-sessions <N>"), out);
+        assertTrue(out.contains("(default " + ServerConfig.DEFAULT_MAX_SESSIONS + ")"), out);
+        assertTrue(out.contains("--max-handshakes <N>"), out);
+        assertTrue(out.contains("(default " + ServerConfig.DEFAULT_MAX_HANDSHAKES + ")"), out);
+    }
+
+    @Test
+    void cproxyHasNoServerLimits() {
+        Cli.Result r = Cli.cproxy("--max-sessions", "5", "127.0.0.1");
+
+        assertEquals(2, r.status(), r.toString());
+        assertTrue(r.err().contains("max-sessions"), r.err());
     }
 }

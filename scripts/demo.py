@@ -1,0 +1,260 @@
+#!/usr/bin/env python3
+"""The roamproxy demo: a telnet session that survives the client's address changing.
+
+Start it through scripts/demo, which installs what is missing and builds the tree:
+
+    sudo scripts/demo                  # plays the scenario, prints what happens and a verdict
+    sudo scripts/demo --interactive    # drops you into the telnet session instead
+
+On one machine, two network namespaces joined by a veth pair stand for the two hosts:
+
+    server  192.0.2.1/24   inetd + telnetd on :23, sproxy on :6200
+    client  192.0.2.2/24   cproxy 192.0.2.1 on 127.0.0.1:5200, telnet localhost 5200
+
+The scenario runs `ping -i 0.2 127.0.0.1` inside telnet, removes the client's address for
+5 s, adds 192.0.2.3, stops ping and checks that every icmp_seq arrived exactly once.
+
+The namespaces, daemons and telnet come from the end-to-end test harness
+(src/test/e2e/roam_e2e.py), loaded as a module, so the demo and the tests do the same thing.
+Only 192.0.2.0/24 (reserved for documentation) and loopback are used, inside namespaces this
+script creates; everything is removed on exit, on Ctrl-C and on SIGTERM.
+
+Exit status: 0 the session survived (or the interactive session ended normally), 1 it did
+not, 2 cannot run, 130 interrupted.
+"""
+
+import argparse
+import importlib.util
+import os
+import re
+import signal
+import subprocess
+import sys
+import threading
+import time
+import types
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+REPO = os.path.dirname(HERE)
+HARNESS = os.path.join(REPO, "src", "test", "e2e", "roam_e2e.py")
+NS_PREFIX = "rpdemo"
+PING_MARKER = "d3e0d3e0"
+# Telnet control bytes in the session's output, and the time the proxies' own log lines start
+# with (the narrator prints its own).
+UNPRINTABLE = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\xff]")
+LOG_TIME = re.compile(r"^\d\d:\d\d:\d\d\.\d{3} ")
+
+
+def load_harness():
+    sys.dont_write_bytecode = True     # no __pycache__ left in the source tree
+    spec = importlib.util.spec_from_file_location("roam_e2e", HARNESS)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    # Own namespace names, so the demo never touches a test run's namespaces and vice versa.
+    module.NS_PREFIX = NS_PREFIX
+    return module
+
+
+e2e = load_harness()
+
+
+def say(msg):
+    e2e.log(msg)
+
+
+class Narrator:
+    """Prints, as they arrive, the telnet session's lines and the proxies' log lines."""
+
+    def __init__(self, env):
+        self.env = env
+        self.term = None
+        self.term_pos = 0
+        self.logs = {}          # daemon name -> bytes already read
+        self.partial = {}       # source -> incomplete last line
+        self.stop = threading.Event()
+        self.thread = threading.Thread(target=self._run, name="demo-narrator", daemon=True)
+
+    def start(self):
+        self.thread.start()
+
+    def follow(self, term):
+        self.term = term
+        self.term_pos = term.mark()
+
+    def close(self):
+        self.stop.set()
+        self.thread.join(timeout=2)
+        self._poll()
+
+    def _run(self):
+        while not self.stop.wait(0.05):
+            self._poll()
+
+    def _poll(self):
+        for name in ("cproxy", "sproxy"):
+            if name in self.env.daemons:
+                path = self.env.daemons[name][1]
+                try:
+                    with open(path, "rb") as f:
+                        f.seek(self.logs.get(name, 0))
+                        data = f.read()
+                except OSError:
+                    continue
+                self.logs[name] = self.logs.get(name, 0) + len(data)
+                self._lines(name, data.decode(errors="replace"))
+        t = self.term
+        if t is not None:
+            with t.cond:
+                data = t.text[self.term_pos:]
+                self.term_pos = len(t.text)
+            self._lines("telnet", data)
+
+    def _lines(self, source, text):
+        text = self.partial.pop(source, "") + text.replace("\r", "")
+        lines = text.split("\n")
+        if lines[-1]:
+            self.partial[source] = lines[-1]
+        for line in lines[:-1]:
+            line = LOG_TIME.sub("", UNPRINTABLE.sub("", line))
+            if line.strip():
+                e2e.log(f"  {source:6} | {line}")
+
+
+def parse_args():
+    ap = argparse.ArgumentParser(
+        prog="scripts/demo", description=__doc__,
+        formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--interactive", action="store_true",
+                    help="put you in the telnet session; change the address from a second terminal")
+    ap.add_argument("--dist", default=os.path.join(REPO, "target", "roamproxy"),
+                    help="the packaged tree with bin/cproxy and bin/sproxy (default: %(default)s)")
+    ap.add_argument("--log-level", default="INFO",
+                    help="ROAMPROXY_LOG_LEVEL of the proxies (default: %(default)s)")
+    ap.add_argument("--keep", action="store_true", help="keep the temp dir with logs and transcripts")
+    args = ap.parse_args()
+    args.dist = os.path.abspath(args.dist)
+    return args
+
+
+def harness_args(args):
+    """The attributes roam_e2e's Env and preflight read."""
+    return types.SimpleNamespace(dist=args.dist, log_level=args.log_level, keep=args.keep,
+                                 keep_on_failure=False, scenarios=["roam"])
+
+
+def play(env):
+    """The scenario of the README, narrated. Returns the one-line verdict; raises e2e.Fail."""
+    narrator = Narrator(env)
+    narrator.start()
+    try:
+        say(f"client$ telnet localhost 5200   (through cproxy -> {e2e.SERVER_ADDR}:6200 -> sproxy "
+            "-> telnetd)")
+        t = e2e.open_session(env, "telnet")
+        narrator.follow(t)
+        say("telnet$ ping -i 0.2 127.0.0.1   (five lines a second, numbered by icmp_seq)")
+        e2e.start_ping(t, PING_MARKER)
+        time.sleep(e2e.PING_BEFORE_S)
+        say(f"removing the client's address {e2e.CLIENT_ADDR}: the link breaks, ping output "
+            f"stops; in {e2e.OUTAGE_S:.0f} s the client gets {e2e.CLIENT_NEW_ADDR}")
+        t_del, t_add, offs = e2e.change_address(env, [t])
+        delay, seq = e2e.wait_resumed(t, offs[t.name], t_add)
+        say(f"ping output is back {delay:.2f} s after the new address (first line: icmp_seq={seq}); "
+            f"the link now comes from {e2e.link_sources(env)}")
+        e2e.check_quiet_during_outage(t, t_del, t_add)
+        time.sleep(e2e.PING_AFTER_S)
+        say("telnet$ ^C   (ping prints its statistics)")
+        transmitted, received, at = e2e.stop_ping(t)
+        time.sleep(0.2)
+    finally:
+        narrator.close()
+    e2e.verdict(t, transmitted, received, at, delay)   # raises Fail on a gap, repeat or slow resume
+    return (f"icmp_seq 1..{transmitted}: none missing, none repeated; "
+            f"resumed {delay:.2f} s after the new address")
+
+
+def interact(env):
+    """Runs telnet on this terminal until the user leaves it. Returns its exit status."""
+    cli = env.cli
+    move = (f"ip -n {cli} addr del {e2e.CLIENT_ADDR}/{e2e.PREFIX} dev {e2e.IFACE}; sleep 5; "
+            f"ip -n {cli} addr add {e2e.CLIENT_NEW_ADDR}/{e2e.PREFIX} dev {e2e.IFACE}")
+    logs = " ".join(env.daemons[n][1] for n in ("cproxy", "sproxy"))
+    print(f"""
+  You are about to log in to the "server" with telnet, through cproxy and sproxy.
+  Start something that keeps talking, for example:
+
+      ping -i 0.2 127.0.0.1
+
+  Then, in a second terminal, take the client's address away and give it a new one:
+
+      sudo sh -c '{move}'
+
+  The ping output stops while there is no address and resumes, with no icmp_seq missing
+  or repeated, right after the new one appears. The proxies' logs:
+
+      sudo tail -f {logs}
+
+  Leave with `exit` (or Ctrl-] then `quit`); the demo then removes everything it made.
+""", flush=True)
+    argv = env.in_cli("telnet", "localhost", "5200")
+    # Ctrl-C belongs to the telnet session (ping in it), not to this script.
+    saved = signal.signal(signal.SIGINT, signal.SIG_IGN)
+    proc = subprocess.Popen(argv, preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
+    try:
+        return proc.wait()
+    finally:
+        signal.signal(signal.SIGINT, saved)
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+        if sys.stdin.isatty():
+            subprocess.run(["stty", "sane"], check=False)
+
+
+def main():
+    args = parse_args()
+    hargs = harness_args(args)
+    problems = e2e.preflight(hargs)
+    if problems:
+        for p in problems:
+            print(f"demo: cannot run: {p}", file=sys.stderr, flush=True)
+        return 2
+    for s in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):
+        signal.signal(s, e2e._on_signal)
+    e2e.become_subreaper()
+    env = None
+    ok = failed = False
+    try:
+        e2e.remove_stale_namespaces()
+        env = e2e.Env(hargs, 0, False)
+        say("setting up: two network namespaces, a veth pair, telnetd, sproxy and cproxy")
+        env.start()
+        if args.interactive:
+            interact(env)
+            ok = True
+        else:
+            line = play(env)
+            ok = True
+            print(f"\ndemo: PASS: {line}", flush=True)
+    except e2e.Interrupted as e:
+        say(f"interrupted by {e}; cleaning up")
+        return 130
+    except e2e.Fail as e:
+        failed = True
+        print(f"\ndemo: FAIL: {e}", flush=True)
+    finally:
+        if env is not None:
+            saved = {s: signal.signal(s, signal.SIG_IGN)
+                     for s in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)}
+            try:
+                if failed:
+                    env.dump()
+                env.close(args.keep)
+                say("removed the namespaces, daemons and temp files")
+            finally:
+                for s, h in saved.items():
+                    signal.signal(s, h)
+    return 0 if ok else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,146 @@
+package net.roamproxy.cli;
+
+import java.io.BufferedReader;
+import java.io.IOException;
+import java.io.InputStreamReader;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+
+/**
+ * A command's {@code main} in its own JVM, as the {@code bin/} scripts start it: the test
+ * classpath, the shipped {@code conf/log4j2.xml}, INFO level. Collects stderr line by line so
+ * tests can wait for a log line; {@link #close()} kills what is left.
+ */
+final class Daemon implements AutoCloseable {
+    private static final Pattern LISTENING = Pattern.compile("listening on [^ ]*:(\\d+)");
+
+    private final Process process;
+    private final List<String> lines = new ArrayList<>();
+    private final Thread reader;
+
+    private Daemon(Process process) {
+        this.process = process;
+        this.reader = new Thread(this::readStderr, "test-daemon-stderr-" + process.pid());
+        reader.setDaemon(true);
+        reader.start();
+    }
+
+    /**
+     * Starts {@code main} of {@code command} with {@code args}; {@code env} is added to this
+     * JVM's environment, minus {@code JOURNAL_STREAM} unless {@code env} sets it.
+     */
+    static Daemon start(Class<?> command, Map<String, String> env, String... args) throws IOException {
+        String java = ProcessHandle.current().info().command()
+                .orElse(Path.of(System.getProperty("java.home"), "bin", "java").toString());
+        Path log4j = Path.of("conf", "log4j2.xml").toAbsolutePath();
+        if (!Files.isRegularFile(log4j)) {
+            throw new IllegalStateException("tests run from the project directory; no " + log4j);
+        }
+        List<String> cmd = new ArrayList<>(List.of(java, "-XX:TieredStopAtLevel=1", "-XX:-UsePerfData",
+                "-Dlog4j2.configurationFile=" + log4j, "-cp", System.getProperty("java.class.path"),
+                command.getName()));
+        cmd.addAll(List.of(args));
+        ProcessBuilder pb = new ProcessBuilder(cmd).redirectOutput(ProcessBuilder.Redirect.DISCARD);
+        pb.environment().remove("JOURNAL_STREAM");
+        pb.environment().put("ROAMPROXY_LOG_LEVEL", "INFO");
+        pb.environment().putAll(env);
+        Process p = pb.start();
+        p.getOutputStream().close();
+        return new Daemon(p);
+    }
+
+    private void readStderr() {
+        try (BufferedReader in = new BufferedReader(new InputStreamReader(process.getErrorStream(),
+                StandardCharsets.UTF_8))) {
+            String line;
+            while ((line = in.readLine()) != null) {
+                synchronized (lines) {
+                    lines.add(line);
+                    lines.notifyAll();
+                }
+            }
+        } catch (IOException e) {
+            // process gone
+        }
+    }
+
+    /** Waits for a stderr line matching {@code regex}; returns its match. */
+    Matcher awaitLine(String regex, long millis) throws InterruptedException {
+        Pattern p = Pattern.compile(regex);
+        long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(millis);
+        synchronized (lines) {
+            int seen = 0;
+            while (true) {
+                for (; seen < lines.size(); seen++) {
+                    Matcher m = p.matcher(lines.get(seen));
+                    if (m.find()) {
+                        return m;
+                    }
+                }
+                long left = TimeUnit.NANOSECONDS.toMillis(deadline - System.nanoTime());
+                if (left <= 0 || !process.isAlive() && !reader.isAlive()) {
+                    throw new AssertionError("no stderr line matching /" + regex + "/ within " + millis
+                            + " ms; stderr so far:\n" + String.join("\n", lines));
+                }
+                lines.wait(Math.min(left, 100));
+            }
+        }
+    }
+
+    /** Waits until the command says it is listening; returns its port. */
+    int awaitListening() throws InterruptedException {
+        return Integer.parseInt(awaitLine(LISTENING.pattern(), 20_000).group(1));
+    }
+
+    /** Sends a signal by name (TERM, INT) with kill(1). */
+    void signal(String name) throws IOException, InterruptedException {
+        Process kill = new ProcessBuilder("kill", "-s", name, String.valueOf(process.pid())).inheritIO().start();
+        if (kill.waitFor() != 0) {
+            throw new IllegalStateException("kill -s " + name + " failed");
+        }
+    }
+
+    /** Whether the JVM started this process with {@code signal} ignored (inherited SIG_IGN), from /proc. */
+    boolean ignores(int signal) throws IOException {
+        for (String line : Files.readAllLines(Path.of("/proc", String.valueOf(process.pid()), "status"))) {
+            if (line.startsWith("SigIgn:")) {
+                long mask = Long.parseUnsignedLong(line.substring(7).trim(), 16);
+                return (mask & (1L << (signal - 1))) != 0;
+            }
+        }
+        return false;
+    }
+
+    Process process() {
+        return process;
+    }
+
+    /** Everything the process printed to stderr so far (after it exited: all of it). */
+    String stderr() throws InterruptedException {
+        if (!process.isAlive()) {
+            reader.join(5_000);
+        }
+        synchronized (lines) {
+            return String.join("\n", lines);
+        }
+    }
+
+    @Override
+    public void close() {
+        if (process.isAlive()) {
+            process.destroyForcibly();
+            try {
+                process.waitFor(10, TimeUnit.SECONDS);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+        }
+    }
+}
