@@ -117,6 +117,11 @@ public final class Relay {
     private void workerLoop() {
         try {
             while (!closed.get()) {
+                if (appWriterDone) {
+                    // Everything the peer sent was delivered; only our CLOSE was lost with the link.
+                    close("both sides closed the connection (the last link dropped before our CLOSE)");
+                    return;
+                }
                 Attachment a = provider.next(this);
                 if (a == null) {
                     close("no link to the peer can be made");
@@ -399,9 +404,34 @@ public final class Relay {
         return finished.await(timeout, unit);
     }
 
-    /** Closes every session in {@code relays}, then waits for them, at most {@code millis} in all. */
+    /**
+     * Ends the session because this proxy is stopping: tells the peer with a CLOSE if the link
+     * is up and free (so its application is closed at once instead of hanging), then closes.
+     */
+    public void shutdown(String reason) {
+        try {
+            if (sendLock.tryLock(100, TimeUnit.MILLISECONDS)) {
+                try {
+                    Link l = link;
+                    if (l != null && !closed.get()) {
+                        // Everything before sendCursor is already in the socket, so the peer has it first.
+                        l.send(Frame.control(FrameType.CLOSE, out.sendCursor(), in.ackToSend()));
+                    }
+                } finally {
+                    sendLock.unlock();
+                }
+            }
+        } catch (IOException e) {
+            // best effort: the peer will find out from the lost link
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+        close(reason);
+    }
+
+    /** Shuts down every session in {@code relays}, then waits for them, at most {@code millis} in all. */
     public static void closeAll(Collection<Relay> relays, String reason, long millis) {
-        relays.forEach(r -> r.close(reason));
+        relays.forEach(r -> r.shutdown(reason));
         long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(millis);
         try {
             for (Relay r : relays) {
