@@ -16,6 +16,10 @@ import org.junit.jupiter.api.Timeout;
 
 import net.roamproxy.link.LinkSettings;
 import net.roamproxy.protocol.Handshake;
+import net.roamproxy.testkit.AppClient;
+import net.roamproxy.testkit.Await;
+import net.roamproxy.testkit.Closer;
+import net.roamproxy.testkit.EchoServer;
 
 /**
  * A session whose cproxy never comes back (the laptop stays shut) is kept for the detach

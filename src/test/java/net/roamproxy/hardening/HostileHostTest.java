@@ -29,10 +29,18 @@ import org.junit.jupiter.params.provider.EnumSource;
 import net.roamproxy.link.LinkSettings;
 import net.roamproxy.protocol.Frame;
 import net.roamproxy.protocol.FrameType;
-import net.roamproxy.protocol.Handshake;
 import net.roamproxy.protocol.Handshake.Mode;
 import net.roamproxy.protocol.Handshake.Status;
+import net.roamproxy.protocol.Handshake;
 import net.roamproxy.protocol.Wire;
+import net.roamproxy.testkit.AppClient;
+import net.roamproxy.testkit.Await;
+import net.roamproxy.testkit.Closer;
+import net.roamproxy.testkit.EchoServer;
+import net.roamproxy.testkit.Pacer;
+import net.roamproxy.testkit.StreamServer;
+import net.roamproxy.testkit.Streams;
+import net.roamproxy.testkit.Threads;
 
 /**
  * sproxy listens on a network port, so it meets garbage, scanners, truncated and oversized

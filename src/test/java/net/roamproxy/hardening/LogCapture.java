@@ -19,6 +19,8 @@ import org.apache.logging.log4j.core.config.Configuration;
 import org.apache.logging.log4j.core.config.LoggerConfig;
 import org.apache.logging.log4j.core.config.Property;
 
+import net.roamproxy.testkit.Await;
+
 /**
  * Records what the proxies log (logger {@code net.roamproxy} and below) at INFO and above, so
  * a test can assert the lines an operator relies on: a WARN naming the peer and the reason,

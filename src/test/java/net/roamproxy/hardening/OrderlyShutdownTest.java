@@ -19,6 +19,12 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 
 import net.roamproxy.link.LinkSettings;
+import net.roamproxy.testkit.AppClient;
+import net.roamproxy.testkit.Await;
+import net.roamproxy.testkit.Closer;
+import net.roamproxy.testkit.Pacer;
+import net.roamproxy.testkit.StreamServer;
+import net.roamproxy.testkit.Streams;
 
 /**
  * Closing a proxy in any state (streaming sessions, a stalled application whose writes block,

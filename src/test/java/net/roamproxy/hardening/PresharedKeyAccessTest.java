@@ -24,12 +24,17 @@ import net.roamproxy.client.ClientProxy;
 import net.roamproxy.link.LinkSettings;
 import net.roamproxy.protocol.Frame;
 import net.roamproxy.protocol.FrameType;
-import net.roamproxy.protocol.Handshake;
 import net.roamproxy.protocol.Handshake.Mode;
 import net.roamproxy.protocol.Handshake.Status;
+import net.roamproxy.protocol.Handshake;
 import net.roamproxy.protocol.PresharedKey;
 import net.roamproxy.server.ServerConfig;
 import net.roamproxy.server.ServerProxy;
+import net.roamproxy.testkit.AppClient;
+import net.roamproxy.testkit.Await;
+import net.roamproxy.testkit.Closer;
+import net.roamproxy.testkit.EchoServer;
+import net.roamproxy.testkit.Streams;
 
 /**
  * With a pre-shared key on sproxy, nobody without the key opens a session: the application

@@ -18,13 +18,18 @@ import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 
-import net.roamproxy.it.FaultyRelay;
 import net.roamproxy.link.LinkSettings;
 import net.roamproxy.protocol.Frame;
 import net.roamproxy.protocol.FrameType;
-import net.roamproxy.protocol.Handshake;
 import net.roamproxy.protocol.Handshake.Mode;
 import net.roamproxy.protocol.Handshake.Status;
+import net.roamproxy.protocol.Handshake;
+import net.roamproxy.testkit.AppClient;
+import net.roamproxy.testkit.Await;
+import net.roamproxy.testkit.Closer;
+import net.roamproxy.testkit.EchoServer;
+import net.roamproxy.testkit.FaultyRelay;
+import net.roamproxy.testkit.Streams;
 
 /**
  * A stranger who knows (or guesses) a session id, or holds a stale or another session's

@@ -6,10 +6,13 @@ import java.time.Duration;
 
 import net.roamproxy.client.ClientConfig;
 import net.roamproxy.client.ClientProxy;
-import net.roamproxy.it.FaultyRelay;
 import net.roamproxy.link.LinkSettings;
 import net.roamproxy.server.ServerConfig;
 import net.roamproxy.server.ServerProxy;
+import net.roamproxy.testkit.AppClient;
+import net.roamproxy.testkit.Closer;
+import net.roamproxy.testkit.FaultyRelay;
+import net.roamproxy.testkit.RelayedChain;
 
 /**
  * The whole product in one JVM on loopback, with the fault-injecting relay in the link, and
@@ -28,7 +31,7 @@ import net.roamproxy.server.ServerProxy;
  *
  * <p>Threading: meant for the test thread; the relay itself is thread-safe.
  */
-final class Rig implements AutoCloseable {
+final class Rig implements AutoCloseable, RelayedChain {
     /** Whether the long versions run ({@code mvn -Plong}, i.e. {@code -Droamproxy.long=true}). */
     static final boolean LONG = Boolean.getBoolean("roamproxy.long");
 
@@ -120,11 +123,13 @@ final class Rig implements AutoCloseable {
         }
     }
 
-    LinkSettings link() {
+    @Override
+    public LinkSettings link() {
         return link;
     }
 
-    FaultyRelay relay() {
+    @Override
+    public FaultyRelay relay() {
         return relay;
     }
 
@@ -156,10 +161,6 @@ final class Rig implements AutoCloseable {
         return closer.add(resource);
     }
 
-    Duration intervals(long n) {
-        return link.heartbeatInterval().multipliedBy(n);
-    }
-
     /**
      * How long a writer's progress must stand still to count as held back by backpressure:
      * 20 intervals, at most 2 s (filling socket buffers takes milliseconds at any heartbeat).
@@ -167,25 +168,6 @@ final class Rig implements AutoCloseable {
     Duration heldBackAfter() {
         Duration d = intervals(20);
         return d.compareTo(Duration.ofSeconds(2)) > 0 ? Duration.ofSeconds(2) : d;
-    }
-
-    /** Upper bound for bytes to cross a healthy chain. */
-    Duration flowDeadline() {
-        return intervals(50);
-    }
-
-    /** Upper bound for either proxy to notice a silent link: twice the dead time, plus slack. */
-    Duration noticeDeadline() {
-        return link.deadAfter().multipliedBy(2).plus(intervals(10));
-    }
-
-    /**
-     * Upper bound for cproxy to be linked again once the path works: it may first have to
-     * notice the loss, and may be waiting out the handshake timeout of an attempt that went
-     * into the black hole.
-     */
-    Duration relinkDeadline() {
-        return noticeDeadline().plus(link.handshakeTimeout()).plus(intervals(20));
     }
 
     @Override

@@ -20,6 +20,13 @@ import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.condition.EnabledIfSystemProperty;
 
 import net.roamproxy.link.LinkSettings;
+import net.roamproxy.testkit.AppClient;
+import net.roamproxy.testkit.Await;
+import net.roamproxy.testkit.Chaos;
+import net.roamproxy.testkit.Closer;
+import net.roamproxy.testkit.Pacer;
+import net.roamproxy.testkit.StreamServer;
+import net.roamproxy.testkit.Streams;
 
 /**
  * Bulk transfer both ways through one session while the link is reset (mid-frame, mid-

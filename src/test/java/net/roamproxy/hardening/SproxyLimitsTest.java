@@ -17,9 +17,14 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 
 import net.roamproxy.link.LinkSettings;
-import net.roamproxy.protocol.Handshake;
 import net.roamproxy.protocol.Handshake.Mode;
 import net.roamproxy.protocol.Handshake.Status;
+import net.roamproxy.protocol.Handshake;
+import net.roamproxy.testkit.AppClient;
+import net.roamproxy.testkit.Await;
+import net.roamproxy.testkit.Closer;
+import net.roamproxy.testkit.EchoServer;
+import net.roamproxy.testkit.Streams;
 
 /**
  * sproxy's two limits: live sessions (a new one beyond it is answered BUSY and cproxy closes

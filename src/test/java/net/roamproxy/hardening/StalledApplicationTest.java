@@ -15,9 +15,15 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.condition.EnabledIfSystemProperty;
 
-import net.roamproxy.it.FaultyRelay;
 import net.roamproxy.link.LinkSettings;
 import net.roamproxy.protocol.Wire;
+import net.roamproxy.testkit.AppClient;
+import net.roamproxy.testkit.Await;
+import net.roamproxy.testkit.Closer;
+import net.roamproxy.testkit.FaultyRelay;
+import net.roamproxy.testkit.Pacer;
+import net.roamproxy.testkit.StreamServer;
+import net.roamproxy.testkit.Streams;
 
 /**
  * The local application stops reading (a frozen terminal) while its server keeps writing.

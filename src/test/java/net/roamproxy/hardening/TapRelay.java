@@ -9,6 +9,9 @@ import java.net.Socket;
 import java.util.List;
 import java.util.concurrent.CopyOnWriteArrayList;
 
+import net.roamproxy.testkit.ByteSink;
+import net.roamproxy.testkit.Threads;
+
 /**
  * A loopback relay that forwards every connection to {@code 127.0.0.1:targetPort} unchanged
  * and records all bytes of all connections, per direction: what an eavesdropper on the link

@@ -18,6 +18,15 @@ import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 
+import net.roamproxy.testkit.AppClient;
+import net.roamproxy.testkit.Await;
+import net.roamproxy.testkit.Closer;
+import net.roamproxy.testkit.EchoServer;
+import net.roamproxy.testkit.FaultyRelay;
+import net.roamproxy.testkit.Pacer;
+import net.roamproxy.testkit.StreamServer;
+import net.roamproxy.testkit.Streams;
+
 /** The fault-injecting relay on its own, between a test client and a test target. */
 @Timeout(30)
 class FaultyRelayTest {

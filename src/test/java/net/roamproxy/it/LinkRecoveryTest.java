@@ -18,6 +18,15 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 
 import net.roamproxy.link.LinkSettings;
+import net.roamproxy.testkit.AppClient;
+import net.roamproxy.testkit.Await;
+import net.roamproxy.testkit.Chaos;
+import net.roamproxy.testkit.Closer;
+import net.roamproxy.testkit.EchoServer;
+import net.roamproxy.testkit.FaultyRelay;
+import net.roamproxy.testkit.Pacer;
+import net.roamproxy.testkit.StreamServer;
+import net.roamproxy.testkit.Streams;
 
 /**
  * The link breaks (reset, or silence as when the client's address is removed) and the

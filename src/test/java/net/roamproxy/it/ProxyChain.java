@@ -9,6 +9,10 @@ import net.roamproxy.client.ClientProxy;
 import net.roamproxy.link.LinkSettings;
 import net.roamproxy.server.ServerConfig;
 import net.roamproxy.server.ServerProxy;
+import net.roamproxy.testkit.AppClient;
+import net.roamproxy.testkit.Closer;
+import net.roamproxy.testkit.FaultyRelay;
+import net.roamproxy.testkit.RelayedChain;
 
 /**
  * The whole product in one JVM on loopback, with the fault-injecting relay in the link:
@@ -24,7 +28,7 @@ import net.roamproxy.server.ServerProxy;
  *
  * <p>Threading: meant for the test thread; the relay itself is thread-safe.
  */
-final class ProxyChain implements AutoCloseable {
+final class ProxyChain implements AutoCloseable, RelayedChain {
     private final LinkSettings link;
     private final ServerProxy sproxy;
     private final FaultyRelay relay;
@@ -61,11 +65,13 @@ final class ProxyChain implements AutoCloseable {
         return new ProxyChain(link, targetPort);
     }
 
-    LinkSettings link() {
+    @Override
+    public LinkSettings link() {
         return link;
     }
 
-    FaultyRelay relay() {
+    @Override
+    public FaultyRelay relay() {
         return relay;
     }
 
@@ -76,29 +82,6 @@ final class ProxyChain implements AutoCloseable {
     /** A new application connection to cproxy, i.e. a new session. */
     AppClient openApp() throws IOException {
         return closer.add(AppClient.connect("s" + (++apps), cproxy.port()));
-    }
-
-    Duration intervals(long n) {
-        return link.heartbeatInterval().multipliedBy(n);
-    }
-
-    /** Upper bound for bytes to cross a healthy chain. */
-    Duration flowDeadline() {
-        return intervals(50);
-    }
-
-    /** Upper bound for either proxy to notice a silent link: twice the dead time, plus slack. */
-    Duration noticeDeadline() {
-        return link.deadAfter().multipliedBy(2).plus(intervals(10));
-    }
-
-    /**
-     * Upper bound for cproxy to be linked again once the path works: it may first have to
-     * notice the loss, and may be waiting out the handshake timeout of an attempt that went
-     * into the black hole.
-     */
-    Duration relinkDeadline() {
-        return noticeDeadline().plus(link.handshakeTimeout()).plus(intervals(20));
     }
 
     /** Closes cproxy first (no more reconnects), then the relay, then sproxy. */

@@ -20,6 +20,14 @@ import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.EnumSource;
 
 import net.roamproxy.link.LinkSettings;
+import net.roamproxy.testkit.AppClient;
+import net.roamproxy.testkit.Await;
+import net.roamproxy.testkit.Closer;
+import net.roamproxy.testkit.EchoServer;
+import net.roamproxy.testkit.FaultyRelay;
+import net.roamproxy.testkit.Pacer;
+import net.roamproxy.testkit.StreamServer;
+import net.roamproxy.testkit.Streams;
 
 /** How sessions begin and end through both proxies: bytes both ways, closes both ways. */
 @Timeout(30)

@@ -1,4 +1,4 @@
-package net.roamproxy.hardening;
+package net.roamproxy.testkit;
 
 import java.io.IOException;
 import java.io.InputStream;
@@ -17,13 +17,11 @@ import java.util.concurrent.atomic.AtomicLong;
  * closes its side too. Threads are daemons named {@code it-echo-<port>-...}.
  *
  * <p>Threading: public methods are thread-safe.
- *
- * <p>Copied from {@code net.roamproxy.it.EchoServer}, which is package-private there.
  */
-final class EchoServer implements AutoCloseable {
+public final class EchoServer implements AutoCloseable {
 
     /** One accepted connection, as seen by tests. */
-    static final class Conn {
+    public static final class Conn {
         private final int id;
         private final Socket socket;
         private final AtomicLong echoed = new AtomicLong();
@@ -34,16 +32,16 @@ final class EchoServer implements AutoCloseable {
             this.socket = socket;
         }
 
-        int id() {
+        public int id() {
             return id;
         }
 
-        long bytesEchoed() {
+        public long bytesEchoed() {
             return echoed.get();
         }
 
         /** Completes when the peer closed: true for an orderly EOF, false for a reset or error. */
-        CompletableFuture<Boolean> ended() {
+        public CompletableFuture<Boolean> ended() {
             return ended.copy();
         }
     }
@@ -54,26 +52,26 @@ final class EchoServer implements AutoCloseable {
     private final List<Thread> threads = new CopyOnWriteArrayList<>();
     private volatile boolean closed;
 
-    EchoServer() throws IOException {
+    public EchoServer() throws IOException {
         server = new ServerSocket(0, 50, InetAddress.getLoopbackAddress());
         name = "it-echo-" + server.getLocalPort();
         start(name + "-accept", this::acceptLoop);
     }
 
-    int port() {
+    public int port() {
         return server.getLocalPort();
     }
 
-    int connectionsAccepted() {
+    public int connectionsAccepted() {
         return conns.size();
     }
 
     /** Connections in accept order. */
-    List<Conn> connections() {
+    public List<Conn> connections() {
         return new ArrayList<>(conns);
     }
 
-    Conn connection(int index) {
+    public Conn connection(int index) {
         return conns.get(index);
     }
 

@@ -1,11 +1,9 @@
-package net.roamproxy.hardening;
+package net.roamproxy.testkit;
 
 import java.util.concurrent.TimeUnit;
 
-/** Bounded joins for cleanup code. Stateless. *
- * <p>Copied from {@code net.roamproxy.it.Threads}, which is package-private there.
- */
-final class Threads {
+/** Bounded joins for cleanup code. Stateless. */
+public final class Threads {
     private Threads() {
     }
 
@@ -13,7 +11,7 @@ final class Threads {
      * Waits up to {@code millis} in total for {@code threads} (nulls ignored) to end. An
      * interrupt stops the wait and is kept on the calling thread.
      */
-    static void join(long millis, Thread... threads) {
+    public static void join(long millis, Thread... threads) {
         long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(millis);
         for (Thread t : threads) {
             if (t == null) {

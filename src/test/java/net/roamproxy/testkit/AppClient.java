@@ -1,4 +1,4 @@
-package net.roamproxy.hardening;
+package net.roamproxy.testkit;
 
 import java.io.IOException;
 import java.io.InputStream;
@@ -13,14 +13,13 @@ import java.util.concurrent.atomic.AtomicLong;
  * cproxy with a reader thread that records everything received until EOF. Writes happen on
  * the caller's thread, or on a writer thread for {@link #writeInBackground}.
  *
- * <p>Unlike {@code net.roamproxy.it.AppClient}, of which it is an adapted copy, the reader can
- * be paused ({@link #pauseReading()}), like a frozen terminal that stops reading its socket,
- * and background writes report their progress ({@link #bytesWritten()}), so a test can see a
+ * <p>The reader can be paused ({@link #pauseReading()}), like a frozen terminal that stops
+ * reading its socket, and background writes report their progress ({@link #bytesWritten()}), so a test can see a
  * writer being held back by backpressure.
  *
  * <p>Threading: public methods are thread-safe. Threads are daemons named {@code it-app-<name>-...}.
  */
-final class AppClient implements AutoCloseable {
+public final class AppClient implements AutoCloseable {
     private final String name;
     private final Socket socket;
     private final OutputStream out;
@@ -44,26 +43,26 @@ final class AppClient implements AutoCloseable {
         reader.start();
     }
 
-    static AppClient connect(String name, int port) throws IOException {
+    public static AppClient connect(String name, int port) throws IOException {
         return connect(name, port, false);
     }
 
     /** With {@code startPaused}, nothing is read until {@link #resumeReading()}. */
-    static AppClient connect(String name, int port, boolean startPaused) throws IOException {
+    public static AppClient connect(String name, int port, boolean startPaused) throws IOException {
         Socket s = new Socket(InetAddress.getLoopbackAddress(), port);
         s.setTcpNoDelay(true);
         return new AppClient(name, s, startPaused);
     }
 
     /** Writes {@code b} now, on the caller's thread. */
-    synchronized void write(byte[] b) throws IOException {
+    public synchronized void write(byte[] b) throws IOException {
         out.write(b);
         out.flush();
         bytesWritten.addAndGet(b.length);
     }
 
     /** Writes {@code data} chunk by chunk on a writer thread, asking {@code pacer} first. */
-    void writeInBackground(byte[] data, int chunk, Pacer pacer) {
+    public void writeInBackground(byte[] data, int chunk, Pacer pacer) {
         Thread t = new Thread(() -> {
             try {
                 for (int off = 0; off < data.length; off += chunk) {
@@ -85,43 +84,43 @@ final class AppClient implements AutoCloseable {
     }
 
     /** Completes when {@link #writeInBackground} has written everything. */
-    CompletableFuture<Void> written() {
+    public CompletableFuture<Void> written() {
         return written.copy();
     }
 
     /** Bytes handed to the socket so far (a blocked write counts once it returns). */
-    long bytesWritten() {
+    public long bytesWritten() {
         return bytesWritten.get();
     }
 
     /** The reader stops reading after the read in progress, if any, returns. */
-    void pauseReading() {
+    public void pauseReading() {
         synchronized (gate) {
             paused = true;
         }
     }
 
-    void resumeReading() {
+    public void resumeReading() {
         synchronized (gate) {
             paused = false;
             gate.notifyAll();
         }
     }
 
-    int receivedCount() {
+    public int receivedCount() {
         return received.count();
     }
 
-    byte[] received() {
+    public byte[] received() {
         return received.bytes();
     }
 
     /** Completes when the reader saw the end: true for an orderly EOF, false for a reset or error. */
-    CompletableFuture<Boolean> ended() {
+    public CompletableFuture<Boolean> ended() {
         return ended.copy();
     }
 
-    int localPort() {
+    public int localPort() {
         return socket.getLocalPort();
     }
 

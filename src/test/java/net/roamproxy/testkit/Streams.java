@@ -1,4 +1,4 @@
-package net.roamproxy.hardening;
+package net.roamproxy.testkit;
 
 import static org.junit.jupiter.api.Assertions.fail;
 
@@ -8,25 +8,23 @@ import java.util.Arrays;
 import java.util.HexFormat;
 import java.util.SplittableRandom;
 
-/** Deterministic test streams and byte-exact comparison by SHA-256. Stateless, thread-safe. *
- * <p>Copied from {@code net.roamproxy.it.Streams}, which is package-private there.
- */
-final class Streams {
+/** Deterministic test streams and byte-exact comparison by SHA-256. Stateless, thread-safe. */
+public final class Streams {
     private Streams() {
     }
 
     /** The same {@code n} pseudo-random bytes for the same seed, on every run. */
-    static byte[] pseudoRandom(long seed, int n) {
+    public static byte[] pseudoRandom(long seed, int n) {
         byte[] b = new byte[n];
         new SplittableRandom(seed).nextBytes(b);
         return b;
     }
 
-    static String sha256(byte[] b) {
+    public static String sha256(byte[] b) {
         return sha256(b, 0, b.length);
     }
 
-    static String sha256(byte[] b, int off, int len) {
+    public static String sha256(byte[] b, int off, int len) {
         try {
             MessageDigest md = MessageDigest.getInstance("SHA-256");
             md.update(b, off, len);
@@ -40,7 +38,7 @@ final class Streams {
      * Fails unless {@code actual} is byte for byte {@code expected}, compared by SHA-256; the
      * message names the lengths and the first differing offset.
      */
-    static void assertSameStream(String what, byte[] expected, byte[] actual) {
+    public static void assertSameStream(String what, byte[] expected, byte[] actual) {
         String want = sha256(expected);
         String got = sha256(actual);
         if (!want.equals(got)) {

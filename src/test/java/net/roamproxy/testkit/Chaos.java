@@ -1,4 +1,4 @@
-package net.roamproxy.it;
+package net.roamproxy.testkit;
 
 import java.time.Duration;
 import java.util.Set;
@@ -19,13 +19,15 @@ import java.util.concurrent.atomic.AtomicLong;
  * <p>{@link #pacer} holds stream writers back so that the transfer stays in flight until the
  * last cut: a writer may only be a few rounds ahead of the chaos.
  *
+ * <p>Works on any {@link RelayedChain}: the it/ ProxyChain or the hardening Rig.
+ *
  * <p>Threading: runs on its own daemon thread, {@code it-chaos}; the other methods are
  * thread-safe.
  */
-final class Chaos implements AutoCloseable {
+public final class Chaos implements AutoCloseable {
     /** Bytes per heartbeat interval below which the link counts as quiet. */
     private static final long QUIET_BYTES = 512;
-    private final ProxyChain chain;
+    private final RelayedChain chain;
     private final FaultyRelay relay;
     private final int targetCuts;
     private final Set<Integer> blackholeBeforeCut;
@@ -47,7 +49,7 @@ final class Chaos implements AutoCloseable {
      * @param links               how many links (sessions) the relay carries
      * @param maxCutAfterBytes    upper bound of the random byte offset of a cut
      */
-    Chaos(ProxyChain chain, long seed, int targetCuts, Set<Integer> blackholeBeforeCut, int links,
+    public Chaos(RelayedChain chain, long seed, int targetCuts, Set<Integer> blackholeBeforeCut, int links,
           int maxCutAfterBytes) {
         this.chain = chain;
         this.relay = chain.relay();
@@ -60,20 +62,20 @@ final class Chaos implements AutoCloseable {
         thread.setDaemon(true);
     }
 
-    void start() {
+    public void start() {
         thread.start();
     }
 
-    int cuts() {
+    public int cuts() {
         return cuts.get();
     }
 
-    int blackholes() {
+    public int blackholes() {
         return blackholes.get();
     }
 
     /** Completes when all cuts are made; exceptionally if cproxy stopped coming back. */
-    CompletableFuture<Void> finished() {
+    public CompletableFuture<Void> finished() {
         return finished.copy();
     }
 
@@ -81,7 +83,7 @@ final class Chaos implements AutoCloseable {
      * A pacer for a writer of {@code total} bytes: the chunk at {@code offset} waits until the
      * chaos has made its share of cuts, less {@code slack} rounds, or has finished.
      */
-    Pacer pacer(int slack) {
+    public Pacer pacer(int slack) {
         return (offset, total) -> {
             long needed = (long) ((double) offset / total * targetCuts) - slack;
             Await.poll(Duration.ofMinutes(2), () -> finished.isDone() || cuts.get() >= needed);

@@ -1,4 +1,4 @@
-package net.roamproxy.hardening;
+package net.roamproxy.testkit;
 
 import java.util.ArrayDeque;
 import java.util.Deque;
@@ -6,13 +6,11 @@ import java.util.Deque;
 /**
  * Closes what a test opened, last opened first, even when closing one of them fails. Not
  * thread-safe: used by the test thread only.
- *
- * <p>Copied from {@code net.roamproxy.it.Closer}, which is package-private there.
  */
-final class Closer implements AutoCloseable {
+public final class Closer implements AutoCloseable {
     private final Deque<AutoCloseable> stack = new ArrayDeque<>();
 
-    <T extends AutoCloseable> T add(T resource) {
+    public <T extends AutoCloseable> T add(T resource) {
         stack.push(resource);
         return resource;
     }

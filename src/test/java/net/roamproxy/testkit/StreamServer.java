@@ -1,4 +1,4 @@
-package net.roamproxy.it;
+package net.roamproxy.testkit;
 
 import java.io.IOException;
 import java.io.InputStream;
@@ -10,6 +10,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.atomic.AtomicLong;
 
 /**
  * Test target on an ephemeral loopback port. To each client it sends a fixed, deterministic
@@ -18,20 +19,24 @@ import java.util.concurrent.CopyOnWriteArrayList;
  * it receives until EOF. With {@code closeAfterSending} it closes the connection as soon as
  * its stream is written, like a server that logs the user out.
  *
+ * <p>Each connection also reports how much of its stream it has written so far
+ * ({@link Conn#bytesWritten()}), so a test can see the target being slowed by backpressure.
+ *
  * <p>Threading: public methods are thread-safe; each connection has a sender and a receiver
  * thread, daemons named {@code it-stream-<port>-...}.
  */
-final class StreamServer implements AutoCloseable {
-    static final int CHUNK = 16 * 1024;
+public final class StreamServer implements AutoCloseable {
+    public static final int CHUNK = 16 * 1024;
 
     /** One accepted connection, as seen by tests. */
-    static final class Conn {
+    public static final class Conn {
         private final int id;
         private final Socket socket;
         private final byte[] stream;
         private final ByteSink received = new ByteSink();
         private final CompletableFuture<Void> sent = new CompletableFuture<>();
         private final CompletableFuture<Boolean> ended = new CompletableFuture<>();
+        private final AtomicLong written = new AtomicLong();
 
         Conn(int id, Socket socket, byte[] stream) {
             this.id = id;
@@ -39,34 +44,39 @@ final class StreamServer implements AutoCloseable {
             this.stream = stream;
         }
 
-        int id() {
+        public int id() {
             return id;
         }
 
         /** What this connection sends (all of it, whether or not already written). */
-        byte[] stream() {
+        public byte[] stream() {
             return stream;
         }
 
-        int receivedCount() {
+        public int receivedCount() {
             return received.count();
         }
 
-        byte[] received() {
+        public byte[] received() {
             return received.bytes();
         }
 
-        boolean receivedStartsWith(byte[] prefix) {
+        public boolean receivedStartsWith(byte[] prefix) {
             return received.startsWith(prefix);
         }
 
+        /** Bytes of the stream written so far (a blocked write counts once it returns). */
+        public long bytesWritten() {
+            return written.get();
+        }
+
         /** Completes when the whole stream was written. */
-        CompletableFuture<Void> sent() {
+        public CompletableFuture<Void> sent() {
             return sent.copy();
         }
 
         /** Completes when the peer closed: true for an orderly EOF, false for a reset or error. */
-        CompletableFuture<Boolean> ended() {
+        public CompletableFuture<Boolean> ended() {
             return ended.copy();
         }
     }
@@ -81,7 +91,7 @@ final class StreamServer implements AutoCloseable {
     private final List<Thread> threads = new CopyOnWriteArrayList<>();
     private volatile boolean closed;
 
-    StreamServer(int streamBytes, long seed, boolean closeAfterSending, Pacer pacer) throws IOException {
+    public StreamServer(int streamBytes, long seed, boolean closeAfterSending, Pacer pacer) throws IOException {
         this.streamBytes = streamBytes;
         this.seed = seed;
         this.closeAfterSending = closeAfterSending;
@@ -92,23 +102,23 @@ final class StreamServer implements AutoCloseable {
     }
 
     /** The stream connection {@code index} is sent. */
-    byte[] streamFor(int index) {
+    public byte[] streamFor(int index) {
         return Streams.pseudoRandom(seed + index, streamBytes);
     }
 
-    int port() {
+    public int port() {
         return server.getLocalPort();
     }
 
-    int connectionsAccepted() {
+    public int connectionsAccepted() {
         return conns.size();
     }
 
-    List<Conn> connections() {
+    public List<Conn> connections() {
         return new ArrayList<>(conns);
     }
 
-    Conn connection(int index) {
+    public Conn connection(int index) {
         return conns.get(index);
     }
 
@@ -134,7 +144,9 @@ final class StreamServer implements AutoCloseable {
             OutputStream out = c.socket.getOutputStream();
             for (int off = 0; off < c.stream.length; off += CHUNK) {
                 pacer.beforeChunk(off, c.stream.length);
-                out.write(c.stream, off, Math.min(CHUNK, c.stream.length - off));
+                int n = Math.min(CHUNK, c.stream.length - off);
+                out.write(c.stream, off, n);
+                c.written.addAndGet(n);
             }
             out.flush();
             c.sent.complete(null);

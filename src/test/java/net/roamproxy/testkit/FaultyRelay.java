@@ -1,4 +1,4 @@
-package net.roamproxy.it;
+package net.roamproxy.testkit;
 
 import java.io.IOException;
 import java.net.InetAddress;
