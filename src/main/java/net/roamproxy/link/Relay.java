@@ -280,7 +280,7 @@ public final class Relay {
             }
             int n;
             while ((n = out.drainTo(frame, Wire.HEADER_SIZE, frame.length - Wire.HEADER_SIZE)) > 0) {
-                long seq = out.sendCursor() - n;
+                long seq = out.lastDrainOffset();
                 Wire.writeHeader(frame, FrameType.DATA, n, seq, in.ackToSend());
                 l.send(frame, 0, Wire.HEADER_SIZE + n);
                 worked = true;

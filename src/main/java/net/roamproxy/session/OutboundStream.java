@@ -25,6 +25,9 @@ public final class OutboundStream {
     private final ByteRing ring;
     private long acked;
     private long sendCursor;
+    /** The furthest offset ever sent, on any link: acks beyond it are impossible. */
+    private long highWater;
+    private long lastDrainOffset;
     private int limit;
     private long finalLength = -1;
     private boolean closeSent;
@@ -70,12 +73,15 @@ public final class OutboundStream {
      * @throws ProtocolException if the peer acknowledges bytes that were never sent
      */
     public synchronized void ack(long offset) throws ProtocolException {
-        if (offset > sendCursor) {
-            throw new ProtocolException("ack " + offset + " is beyond the " + sendCursor + " bytes sent");
+        if (offset > highWater) {
+            throw new ProtocolException("ack " + offset + " is beyond the " + highWater + " bytes sent");
         }
         if (offset > acked) {
             ring.discard((int) (offset - acked));
             acked = offset;
+            // After a rewind the peer may deliver bytes it already had queued before our replay
+            // reaches them: it has them, so there is no need to send them again.
+            sendCursor = Math.max(sendCursor, acked);
             notifyAll();
         }
     }
@@ -92,7 +98,6 @@ public final class OutboundStream {
             throw new ProtocolException("peer resumes at offset " + peerAck + " but only " + acked + ".." + end()
                     + " can be replayed");
         }
-        sendCursor = Math.max(sendCursor, peerAck);
         ack(peerAck);
         sendCursor = peerAck;
         limit = Math.min(ring.capacity(), peerWindow);
@@ -113,7 +118,9 @@ public final class OutboundStream {
     public synchronized int drainTo(byte[] dst, int dstOff, int max) {
         int n = (int) Math.min(max, sendable());
         ring.copy((int) (sendCursor - acked), dst, dstOff, n);
+        lastDrainOffset = sendCursor;
         sendCursor += n;
+        highWater = Math.max(highWater, sendCursor);
         return n;
     }
 
@@ -132,6 +139,11 @@ public final class OutboundStream {
             return true;
         }
         return false;
+    }
+
+    /** The stream offset of the bytes the last {@link #drainTo} returned: the seq of their DATA frame. */
+    public synchronized long lastDrainOffset() {
+        return lastDrainOffset;
     }
 
     public synchronized long acked() {

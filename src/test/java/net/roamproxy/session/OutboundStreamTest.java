@@ -369,4 +369,20 @@ class OutboundStreamTest {
         assertTrue(out.takeCloseDue());
         assertEquals(3, out.sendCursor());
     }
+
+    @Test
+    void ackBeyondTheRewoundCursorButWithinWhatWasSentSkipsResendingThoseBytes() throws Exception {
+        OutboundStream out = new OutboundStream(1024);
+        out.append(new byte[100], 0, 100);
+        byte[] frame = new byte[100];
+        assertEquals(100, out.drainTo(frame, 0, 100));
+
+        out.rewind(40, 1024);    // a new link: the peer's handshake said 40 delivered
+        out.ack(60);             // meanwhile it delivered 20 more it had queued
+
+        assertEquals(60, out.sendCursor());
+        assertEquals(40, out.drainTo(frame, 0, 100));
+        assertEquals(60, out.lastDrainOffset());
+        assertThrows(ProtocolException.class, () -> out.ack(101), "nothing beyond 100 was ever sent");
+    }
 }
