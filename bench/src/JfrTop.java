@@ -136,10 +136,13 @@ final class JfrTop {
             threadAlloc += d;
             roleAlloc.merge(Profiler.role(e.getKey()), d, Long::sum);
         }
-        b.append(String.format(Locale.ROOT, "  allocation: %.0f MiB per GiB relayed (thread statistics; sampled estimate %.0f MiB/GiB); by role: ",
-                threadAlloc / gib / (1 << 20), allocWeight / gib / (1 << 20)));
-        roleAlloc.entrySet().stream().sorted((x, y) -> Long.compare(y.getValue(), x.getValue())).filter(e -> e.getValue() / gib > (1 << 20))
-                .forEach(e -> b.append(String.format(Locale.ROOT, "%s %.0f MiB/GiB  ", e.getKey(), e.getValue() / gib / (1 << 20))));
+        b.append(String.format(Locale.ROOT, "  allocation: about %.0f MiB per GiB relayed (JFR allocation samples)", allocWeight / gib / (1 << 20)));
+        if (threadAlloc > 0) {
+            b.append(String.format(Locale.ROOT, "; threads alive at the end of the recording allocated %.0f MiB/GiB: ",
+                    threadAlloc / gib / (1 << 20)));
+            roleAlloc.entrySet().stream().sorted((x, y) -> Long.compare(y.getValue(), x.getValue())).filter(e -> e.getValue() / gib > (1 << 20))
+                    .forEach(e -> b.append(String.format(Locale.ROOT, "%s %.0f MiB/GiB  ", e.getKey(), e.getValue() / gib / (1 << 20))));
+        }
         b.append("\n  allocation sites (sampled weight):\n");
         long aw = Math.max(1, allocWeight);
         allocSite.entrySet().stream().sorted((x, y) -> Long.compare(y.getValue(), x.getValue())).limit(5)

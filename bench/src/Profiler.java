@@ -72,6 +72,7 @@ final class Profiler {
         Bench.download(roam, 1L << 30, 2);
         List<String> perfFiles = new ArrayList<>();
         try {
+            keystrokes(roam);
             for (String d : new String[]{"up", "down"}) {
                 out("");
                 out("==================== %s (%s) ====================", d.equals("up") ? "UPSTREAM" : "DOWNSTREAM",
@@ -459,6 +460,73 @@ final class Profiler {
             b.append('\n');
         }
         return b.toString();
+    }
+
+    // ------------------------------------------------------------------ keystrokes
+
+    /** System calls and context switches per 1-byte round trip in each proxy, and where the round trip's time goes. */
+    void keystrokes(InetSocketAddress roam) throws Exception {
+        int n = o.quick ? 1000 : 3000;
+        Bench.roundTrips(roam, 1000, 1000, 1_000_000); // warm-up
+        long[] pids = {h.cproxy.pid, h.sproxy.pid};
+        String[] names = {"cproxy", "sproxy"};
+        List<Process> perfs = new ArrayList<>();
+        for (long pid : pids) {
+            List<String> cmd = new ArrayList<>(List.of("perf", "stat", "-x", ",", "-p", String.valueOf(pid), "-e",
+                    "task-clock,context-switches,cpu-migrations"));
+            for (String sc : SYSCALLS) {
+                cmd.add("-e");
+                cmd.add("syscalls:sys_enter_" + sc);
+            }
+            perfs.add(new ProcessBuilder(cmd).redirectErrorStream(true).start());
+        }
+        Thread.sleep(300);
+        long[] s = Bench.roundTrips(roam, 0, n, 1_000_000);
+        for (Process p : perfs) {
+            new ProcessBuilder("kill", "-INT", String.valueOf(p.pid())).start().waitFor();
+        }
+        double[] us = new double[n];
+        for (int i = 0; i < n; i++) {
+            us[i] = s[i] / 1000.0;
+        }
+        java.util.Arrays.sort(us);
+        out("");
+        out("==================== KEYSTROKES (1-byte echo, 1 ms apart, %d round trips) ====================", n);
+        out("   round trip p50 %.0f us, p99 %.0f us", Bench.percentile(us, 50), Bench.percentile(us, 99));
+        Map<String, Object> j = new LinkedHashMap<>();
+        j.put("rtt_us_p50", Bench.percentile(us, 50));
+        for (int i = 0; i < 2; i++) {
+            String po = new String(perfs.get(i).getInputStream().readAllBytes());
+            perfs.get(i).waitFor();
+            StringBuilder b = new StringBuilder();
+            Map<String, Object> jp = new LinkedHashMap<>();
+            double sys = 0;
+            for (String l : po.split("\n")) {
+                String[] f = l.split(",");
+                if (f.length >= 3 && !f[0].isBlank()) {
+                    try {
+                        double v = Double.parseDouble(f[0]) / n;
+                        String k = f[2].replace("syscalls:sys_enter_", "");
+                        if (k.equals("task-clock")) {
+                            b.append(String.format(Locale.ROOT, "CPU %.0f us  ", v * 1000));
+                        } else if (k.equals("context-switches") || k.equals("cpu-migrations")) {
+                            b.append(String.format(Locale.ROOT, "%s %.1f  ", k, v));
+                        } else {
+                            sys += v;
+                            if (v >= 0.05) {
+                                b.append(String.format(Locale.ROOT, "%s %.1f  ", k, v));
+                            }
+                        }
+                        jp.put(k + "_per_round_trip", v);
+                    } catch (NumberFormatException ignored) {
+                        // <not counted>
+                    }
+                }
+            }
+            out("   %s per round trip: %.1f syscalls: %s", names[i], sys, b);
+            j.put(names[i], jp);
+        }
+        json.put("keystrokes", j);
     }
 
     // ------------------------------------------------------------------ JFR
