@@ -686,8 +686,9 @@ final class Harness {
                     o.sessionBulk >> 10, Math.min(n, o.bulkParallel), bulkS, n * (double) o.sessionBulk / bulkS / 1e6,
                     peak[0] / 1024, spuriousC, spuriousS);
             mark("after bulk");
-            Thread.sleep(2000);
-            states.add(snapshot(n + " sessions, idle after " + (o.sessionBulk >> 10) + " KiB bulk echo",
+            // Long enough for idle buffers to shrink (1 s) and a periodic GC to return the heap.
+            Thread.sleep(12_000);
+            states.add(snapshot(n + " sessions, 12 s after " + (o.sessionBulk >> 10) + " KiB bulk echo",
                     Bench.memory(sproxy.pid), Bench.memory(cproxy.pid)));
 
             // one address change for everybody

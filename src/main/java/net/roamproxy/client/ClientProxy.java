@@ -36,7 +36,7 @@ public final class ClientProxy implements AutoCloseable {
 
     /** Binds the local port and starts accepting. */
     public void start() throws IOException {
-        ServerSocket ss = Sockets.listen(config.listenAddress(), config.listenPort(), 50);
+        ServerSocket ss = Sockets.listen(config.listenAddress(), config.listenPort(), 128);
         listener = ss;
         new Thread(this::acceptLoop, "cproxy-accept").start();
         log.info("cproxy listening on {}, relaying to sproxy at {}:{}", Sockets.describe(ss.getLocalSocketAddress()),

@@ -37,11 +37,15 @@ import net.roamproxy.session.SessionClosedException;
  *       timeout no longer than the next heartbeat or liveness deadline, requests heartbeats,
  *       detects a lost link and obtains the next one. It never writes to a socket, so a stuck
  *       write can never stop failure detection.</li>
- *   <li><b>sender</b>: the only writer of the link. Sends unsent data (after a new link: replay
- *       from the peer's ack), CLOSE, heartbeats and acks. If its write is stuck, the worker still
- *       sees the peer go silent and closes the link, which unblocks it.</li>
+ *   <li><b>sender</b>: writes the link. Sends unsent data (after a new link: replay from the
+ *       peer's ack), CLOSE, heartbeats and acks. If its write is stuck, the worker still sees
+ *       the peer go silent and closes the link, which unblocks it.</li>
  *   <li><b>app reader</b>: application to replay buffer; blocks when the window is full, which
- *       is the backpressure that keeps memory bounded.</li>
+ *       is the backpressure that keeps memory bounded. When the link is free it also sends the
+ *       bytes itself, sparing a thread hand-off per keystroke; when the sender holds the link,
+ *       it leaves them to the sender. Either way every link write happens under the send lock,
+ *       so frames leave in stream order, and a write stuck on a dead link is ended by the
+ *       worker closing it.</li>
  *   <li><b>app writer</b>: receive queue to application; a stalled application only fills the
  *       queue, whose size the peer respects, so the link stays healthy.</li>
  * </ul>
@@ -52,6 +56,8 @@ public final class Relay {
     private static final Logger log = LogManager.getLogger(Relay.class);
     /** Per-thread buffer size of an idle session; grown to a full frame on the first bulk read. */
     private static final int SMALL_BUFFER = 4096;
+    /** A thread with nothing to do for this long gives its bulk-sized buffer back. */
+    private static final int IDLE_MILLIS = 1000;
 
     private final Socket app;
     private final LinkSettings settings;
@@ -60,7 +66,7 @@ public final class Relay {
     private final LongSupplier clock;
     private final OutboundStream out;
     private final InboundStream in;
-    /** Held by the sender while it writes; taken by the worker to swap links safely. */
+    /** Held by whoever writes the link (sender, app reader); taken by the worker to swap links safely. */
     private final ReentrantLock sendLock = new ReentrantLock();
     private final AtomicBoolean heartbeatRequested = new AtomicBoolean();
     private final AtomicBoolean closed = new AtomicBoolean();
@@ -181,14 +187,16 @@ public final class Relay {
                 live.heartbeatSent(now);
                 heartbeatRequested.set(true);
                 LockSupport.unpark(sender);
+                out.shrinkIfIdle();
+                in.shrinkIfIdle();
             }
             if (provider.hasWaiting()) {
                 log.info("{}: link {} replaced by a newer one", name, l.peer());
                 return;
             }
-            Frame f;
+            Wire.Header f;
             try {
-                f = l.read(live.millisUntilNextEvent(now));
+                f = l.readInPlace(live.millisUntilNextEvent(now));
             } catch (SocketTimeoutException e) {
                 continue;
             } catch (ProtocolException e) {
@@ -203,7 +211,7 @@ public final class Relay {
             }
             live.frameReceived(clock.getAsLong());
             try {
-                handle(f);
+                handle(f, l);
             } catch (ProtocolException e) {
                 log.warn("{}: dropping link {}: {}", name, l.peer(), e.getMessage());
                 return;
@@ -214,16 +222,16 @@ public final class Relay {
         }
     }
 
-    private void handle(Frame f) throws ProtocolException {
+    private void handle(Wire.Header f, Link l) throws ProtocolException {
         if (log.isTraceEnabled()) {
-            log.trace("{} << {}", name, f);
+            log.trace("{} << {} seq={} ack={} len={}", name, f.type(), f.seq(), f.ack(), f.length());
         }
         out.ack(f.ack());
         if (out.sendable() > 0) {
             LockSupport.unpark(sender); // the ack opened the peer's window
         }
         switch (f.type()) {
-            case DATA -> in.accept(f.seq(), f.payload());
+            case DATA -> in.accept(f.seq(), l.payloadArray(), l.payloadOffset(), f.length());
             case CLOSE -> {
                 log.info("{}: peer closed its side after {} bytes", name, f.seq());
                 in.peerFinished(f.seq());
@@ -257,15 +265,41 @@ public final class Relay {
             if (frame.length < Wire.MAX_FRAME && out.sendable() > frame.length - Wire.HEADER_SIZE) {
                 frame = new byte[Wire.MAX_FRAME]; // bulk data: send full-size frames from now on
             }
-            if (!sendPending(frame)) {
-                LockSupport.park(this);
+            sendLock.lock();
+            if (!sendLocked(frame)) {
+                if (frame.length == Wire.HEADER_SIZE + SMALL_BUFFER) {
+                    LockSupport.park(this);
+                } else {
+                    long parked = clock.getAsLong();
+                    LockSupport.parkNanos(this, IDLE_MILLIS * 1_000_000L);
+                    if (clock.getAsLong() - parked >= IDLE_MILLIS * 1_000_000L) {
+                        frame = small(frame, Wire.HEADER_SIZE + SMALL_BUFFER); // idle after bulk data
+                    }
+                }
             }
         }
     }
 
-    /** Sends whatever is owed on the current link. @return true if it did any work */
-    private boolean sendPending(byte[] frame) {
-        sendLock.lock();
+    /**
+     * The app reader's fast path: sends what it just buffered if nobody else is writing the
+     * link. Otherwise the writer may already be past its data, so the sender is woken to
+     * pick the bytes up.
+     */
+    private void sendNow(byte[] frame) {
+        if (sendLock.tryLock()) {
+            sendLocked(frame);
+        } else {
+            LockSupport.unpark(sender);
+        }
+    }
+
+    /**
+     * Sends whatever is owed on the current link; the caller holds the send lock, which this
+     * releases.
+     *
+     * @return true if it did any work
+     */
+    private boolean sendLocked(byte[] frame) {
         Link l = link;
         try {
             if (l == null) {
@@ -310,13 +344,31 @@ public final class Relay {
 
     private void appReadLoop(InputStream appIn) {
         byte[] buf = new byte[SMALL_BUFFER];
+        byte[] frame = new byte[Wire.HEADER_SIZE + SMALL_BUFFER];
         String why = "application closed its connection";
         try {
-            int n;
-            while ((n = appIn.read(buf)) >= 0) {
+            while (true) {
+                int n;
+                try {
+                    n = appIn.read(buf);
+                } catch (SocketTimeoutException e) {
+                    // Idle for a while after bulk data (the timeout is only set then): shrink.
+                    buf = small(buf, SMALL_BUFFER);
+                    frame = small(frame, Wire.HEADER_SIZE + SMALL_BUFFER);
+                    app.setSoTimeout(0);
+                    continue;
+                }
+                if (n < 0) {
+                    break;
+                }
                 out.append(buf, 0, n);
-                LockSupport.unpark(sender);
-                buf = grownIfFilled(buf, n);
+                sendNow(frame);
+                if (n == buf.length && buf.length < Wire.MAX_DATA) {
+                    // A read that fills the buffer means bulk data: use full frames from now on.
+                    buf = new byte[Wire.MAX_DATA];
+                    frame = new byte[Wire.MAX_FRAME];
+                    app.setSoTimeout(IDLE_MILLIS);
+                }
             }
         } catch (SessionClosedException e) {
             return;
@@ -337,7 +389,11 @@ public final class Relay {
         boolean appGone = false;
         try {
             int n;
-            while ((n = in.take(buf)) >= 0) {
+            while ((n = in.take(buf, buf.length > SMALL_BUFFER ? IDLE_MILLIS : 0)) >= 0) {
+                if (n == 0) {
+                    buf = small(buf, SMALL_BUFFER); // idle after bulk data
+                    continue;
+                }
                 if (!appGone) {
                     try {
                         appOut.write(buf, 0, n);
@@ -350,7 +406,9 @@ public final class Relay {
                 if (in.ackDue()) {
                     LockSupport.unpark(sender);
                 }
-                buf = grownIfFilled(buf, n);
+                if (n == buf.length && buf.length < Wire.MAX_DATA) {
+                    buf = new byte[Wire.MAX_DATA];
+                }
             }
         } catch (SessionClosedException | InterruptedException e) {
             return;
@@ -364,9 +422,9 @@ public final class Relay {
         finishIfDone();
     }
 
-    /** Keystrokes need little; a read that fills the buffer means bulk data, so use full frames. */
-    private static byte[] grownIfFilled(byte[] buf, int n) {
-        return n == buf.length && buf.length < Wire.MAX_DATA ? new byte[Wire.MAX_DATA] : buf;
+    /** {@code buf} if it is already {@code size} bytes, else a new array of that size. */
+    private static byte[] small(byte[] buf, int size) {
+        return buf.length == size ? buf : new byte[size];
     }
 
     private void finishIfDone() {

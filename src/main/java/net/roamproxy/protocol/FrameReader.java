@@ -9,35 +9,58 @@ import java.util.Arrays;
 /**
  * Reads frames from a stream whose reads may time out. A blocking socket with
  * {@code SO_TIMEOUT} throws {@link SocketTimeoutException} at any point, possibly mid-frame;
- * this reader keeps the partial bytes in its own buffer so that the next {@link #next()} call
- * carries on where the last one stopped. Not thread-safe: one reading thread per link.
+ * this reader keeps the partial bytes in its own buffer so that the next call carries on
+ * where the last one stopped. Not thread-safe: one reading thread per link.
+ *
+ * <p>The relay's hot path uses {@link #nextInPlace()}, which leaves the payload in the reader's
+ * buffer instead of copying it into a new array: a bulk transfer then allocates nothing per frame.
  */
 public final class FrameReader {
+    static final int INITIAL_SIZE = 8192;
+
     private final InputStream in;
-    /** Starts small (idle links are the common case) and grows to fit the largest frame seen. */
-    private byte[] buf = new byte[8192];
+    /** Starts small (idle links are the common case), grows to fit the largest frame, shrinks when idle. */
+    private byte[] buf = new byte[INITIAL_SIZE];
     private int start;
     private int end;
+    private int payloadAt;
 
     public FrameReader(InputStream in) {
         this.in = in;
     }
 
     /**
-     * @return the next complete frame
+     * @return the next complete frame, with its payload in a new array
      * @throws SocketTimeoutException if the stream timed out before a whole frame arrived;
      *                                the partial frame is kept, call again
      * @throws EOFException           if the stream ended (mid-frame or between frames)
      * @throws ProtocolException      if the header is invalid
      */
     public Frame next() throws IOException {
+        Wire.Header h = nextInPlace();
+        return new Frame(h.type(), h.seq(), h.ack(), Arrays.copyOfRange(buf, payloadAt, payloadAt + h.length()));
+    }
+
+    /**
+     * Like {@link #next()}, but the payload stays in {@link #payloadArray()} at
+     * {@link #payloadOffset()}, valid only until the next call.
+     */
+    public Wire.Header nextInPlace() throws IOException {
         fill(Wire.HEADER_SIZE);
         Wire.Header h = Wire.readHeader(buf, start);
         fill(Wire.HEADER_SIZE + h.length());
-        int payloadAt = start + Wire.HEADER_SIZE;
-        byte[] payload = Arrays.copyOfRange(buf, payloadAt, payloadAt + h.length());
+        payloadAt = start + Wire.HEADER_SIZE;
         start = payloadAt + h.length();
-        return new Frame(h.type(), h.seq(), h.ack(), payload);
+        return h;
+    }
+
+    /** The array holding the payload of the last {@link #nextInPlace()} frame. */
+    public byte[] payloadArray() {
+        return buf;
+    }
+
+    public int payloadOffset() {
+        return payloadAt;
     }
 
     /** Ensures at least {@code need} unread bytes are buffered. */
@@ -54,12 +77,27 @@ public final class FrameReader {
             start = 0;
         }
         while (end - start < need) {
-            int n = in.read(buf, end, buf.length - end);
+            int n;
+            try {
+                n = in.read(buf, end, buf.length - end);
+            } catch (SocketTimeoutException e) {
+                if (start == end && buf.length > INITIAL_SIZE) {
+                    // Idle link: give the bulk-sized buffer back until bulk data comes again.
+                    buf = new byte[INITIAL_SIZE];
+                    start = end = 0;
+                }
+                throw e;
+            }
             if (n < 0) {
                 throw new EOFException(end == start ? "link closed by peer"
                         : "link closed by peer mid-frame (" + (end - start) + " bytes of " + need + ")");
             }
             end += n;
         }
+    }
+
+    /** Bytes currently allocated for buffering, for tests of the idle footprint. */
+    int allocated() {
+        return buf.length;
     }
 }

@@ -64,7 +64,9 @@ public final class ServerProxy implements AutoCloseable {
 
     /** Binds the listening port and starts accepting. */
     public void start() throws IOException {
-        ServerSocket ss = Sockets.listen(config.listenAddress(), config.listenPort(), 128);
+        // After one address change every cproxy redials at once: a deep accept queue (the kernel
+        // caps it at net.core.somaxconn) keeps those SYNs from being dropped and retried 1 s later.
+        ServerSocket ss = Sockets.listen(config.listenAddress(), config.listenPort(), 4096);
         listener = ss;
         new Thread(this::acceptLoop, "sproxy-accept").start();
         log.info("sproxy listening on {}, relaying new sessions to {}:{}{}",

@@ -13,6 +13,8 @@ final class ByteRing {
     private byte[] buf;
     private int head;
     private int size;
+    /** The most bytes held at once since the last {@link #shrinkIfIdle()}. */
+    private int peak;
 
     ByteRing(int capacity) {
         if (capacity <= 0) {
@@ -52,6 +54,7 @@ final class ByteRing {
         System.arraycopy(src, off, buf, tail, first);
         System.arraycopy(src, off + first, buf, 0, len - first);
         size += len;
+        peak = Math.max(peak, size);
     }
 
     /** Copies {@code len} bytes starting {@code from} bytes after the head, without removing them. */
@@ -74,6 +77,22 @@ final class ByteRing {
         copy(0, bigger, 0, size);
         buf = bigger;
         head = 0;
+    }
+
+    /**
+     * Called periodically: if the ring never held more than its initial size since the last
+     * call, returns to that size, so a session that is idle again after a bulk transfer does
+     * not keep a window-sized array. A busy ring keeps its array (no reallocation churn).
+     */
+    void shrinkIfIdle() {
+        int small = Math.min(capacity, INITIAL_SIZE);
+        if (buf.length > small && peak <= small) {
+            byte[] smaller = new byte[small];
+            copy(0, smaller, 0, size);
+            buf = smaller;
+            head = 0;
+        }
+        peak = size;
     }
 
     /** Removes {@code n} bytes from the head. */

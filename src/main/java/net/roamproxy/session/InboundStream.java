@@ -40,22 +40,27 @@ public final class InboundStream {
      * @throws ProtocolException if the frame leaves a gap, comes after the peer's CLOSE, or
      *                           overflows the window
      */
-    public synchronized int accept(long seq, byte[] payload) throws ProtocolException {
+    public int accept(long seq, byte[] payload) throws ProtocolException {
+        return accept(seq, payload, 0, payload.length);
+    }
+
+    /** {@link #accept(long, byte[])} for a payload at {@code src[off, off+len)}. */
+    public synchronized int accept(long seq, byte[] src, int off, int len) throws ProtocolException {
         if (seq > received) {
             throw new ProtocolException("DATA at offset " + seq + " leaves a gap after " + received);
         }
         long skip = received - seq;
-        if (skip >= payload.length) {
+        if (skip >= len) {
             return 0;
         }
         if (peerFinished) {
             throw new ProtocolException("DATA at offset " + seq + " after the peer's CLOSE");
         }
-        int n = payload.length - (int) skip;
+        int n = len - (int) skip;
         if (n > ring.free()) {
             throw new ProtocolException("DATA overflows the receive window of " + ring.capacity() + " bytes");
         }
-        ring.write(payload, (int) skip, n);
+        ring.write(src, off + (int) skip, n);
         received += n;
         notifyAll();
         return n;
@@ -78,12 +83,23 @@ public final class InboundStream {
      * Waits for queued bytes and moves up to {@code dst.length} of them into {@code dst}.
      * Call {@link #delivered(int)} once they are written to the application.
      *
-     * @return bytes moved, or -1 once the peer's stream has ended and everything was taken
+     * @param timeoutMillis how long to wait for bytes; 0 waits without limit
+     * @return bytes moved; 0 if none came within the timeout; -1 once the peer's stream has
+     *         ended and everything was taken
      * @throws SessionClosedException if the session closed
      */
-    public synchronized int take(byte[] dst) throws InterruptedException, SessionClosedException {
+    public synchronized int take(byte[] dst, long timeoutMillis) throws InterruptedException, SessionClosedException {
+        long deadline = System.nanoTime() + timeoutMillis * 1_000_000;
         while (ring.size() == 0 && !peerFinished && !closed) {
-            wait();
+            if (timeoutMillis <= 0) {
+                wait();
+            } else {
+                long left = deadline - System.nanoTime();
+                if (left <= 0) {
+                    return 0;
+                }
+                wait(Math.max(1, left / 1_000_000));
+            }
         }
         if (closed) {
             throw new SessionClosedException();
@@ -95,6 +111,11 @@ public final class InboundStream {
         ring.copy(0, dst, 0, n);
         ring.discard(n);
         return n;
+    }
+
+    /** {@link #take(byte[], long)} without a time limit: never returns 0. */
+    public int take(byte[] dst) throws InterruptedException, SessionClosedException {
+        return take(dst, 0);
     }
 
     /** Records that {@code n} taken bytes reached the application. */
@@ -133,5 +154,15 @@ public final class InboundStream {
     public synchronized void close() {
         closed = true;
         notifyAll();
+    }
+
+    /** Gives memory back once the session is idle again; call about once a second. */
+    public synchronized void shrinkIfIdle() {
+        ring.shrinkIfIdle();
+    }
+
+    /** Bytes of memory the receive queue holds now (not its capacity). */
+    public synchronized int allocated() {
+        return ring.allocated();
     }
 }

@@ -164,4 +164,14 @@ public final class OutboundStream {
         closed = true;
         notifyAll();
     }
+
+    /** Gives memory back once the session is idle again; call about once a second. */
+    public synchronized void shrinkIfIdle() {
+        ring.shrinkIfIdle();
+    }
+
+    /** Bytes of memory the replay buffer holds now (not its capacity). */
+    public synchronized int allocated() {
+        return ring.allocated();
+    }
 }
