@@ -660,37 +660,6 @@ final class Harness {
                 say("   sproxy native memory (NMT, committed MiB) with %d idle sessions: %s", n, nmt);
             }
 
-            mark("bulk");
-            t = System.nanoTime();
-            long tb = t;
-            for (int from = 0; from < n; from += o.bulkParallel) {
-                List<Fleet.Sess> wave = f.all.subList(from, Math.min(n, from + o.bulkParallel));
-                f.add(wave, o.sessionBulk);
-                if (!f.pump(() -> Fleet.allDone(wave), 600_000)) {
-                    throw new IOException("bulk echo: only " + f.doneCount() + " of " + n + " sessions done, "
-                            + f.errorCount() + " failed");
-                }
-            }
-            double bulkS = (System.nanoTime() - t) / 1e9;
-            double[] peak = peakSince(t);
-            int spuriousC = cproxy.times(" lost: ", tb).size();
-            int spuriousS = sproxy.times(" lost: ", tb).size();
-            r.put("bulk_sessions_at_once", Math.min(n, o.bulkParallel));
-            r.put("bulk_seconds", bulkS);
-            r.put("bulk_aggregate_MBps_each_way", n * (double) o.sessionBulk / bulkS / 1e6);
-            r.put("bulk_peak_sproxy_rss_MiB", peak[0] / 1024);
-            r.put("bulk_spurious_link_losses_cproxy", spuriousC);
-            r.put("bulk_spurious_link_losses_sproxy", spuriousS);
-            say("   bulk: every session echoed %d KiB, %d sessions at a time, in %.1f s (%.0f MB/s each way); "
-                            + "sproxy peak RSS %.1f MiB; links declared lost on a healthy network: cproxy %d, sproxy %d",
-                    o.sessionBulk >> 10, Math.min(n, o.bulkParallel), bulkS, n * (double) o.sessionBulk / bulkS / 1e6,
-                    peak[0] / 1024, spuriousC, spuriousS);
-            mark("after bulk");
-            // Long enough for idle buffers to shrink (1 s) and a periodic GC to return the heap.
-            Thread.sleep(12_000);
-            states.add(snapshot(n + " sessions, 12 s after " + (o.sessionBulk >> 10) + " KiB bulk echo",
-                    Bench.memory(sproxy.pid), Bench.memory(cproxy.pid)));
-
             // one address change for everybody
             mark("address removed");
             cproxy.forget();
@@ -755,6 +724,44 @@ final class Harness {
             mark("after resume");
             Thread.sleep(3000);
             states.add(snapshot(n + " sessions, after all resumed", Bench.memory(sproxy.pid), Bench.memory(cproxy.pid)));
+            Map<String, Object> nmtResumed = nativeMemory(sproxy.pid);
+            if (!nmtResumed.isEmpty()) {
+                r.put("resumed_native_memory_committed_MiB", nmtResumed);
+                say("   sproxy native memory (NMT, committed MiB) after the resume: %s", nmtResumed);
+            }
+
+            // Bulk last, so the idle and resume figures are not those of a heap grown by bulk buffers.
+            mark("bulk");
+            t = System.nanoTime();
+            long tb = t;
+            for (int from = 0; from < n; from += o.bulkParallel) {
+                List<Fleet.Sess> wave = f.all.subList(from, Math.min(n, from + o.bulkParallel));
+                f.add(wave, o.sessionBulk);
+                if (!f.pump(() -> Fleet.allDone(wave), 600_000)) {
+                    throw new IOException("bulk echo: only " + f.doneCount() + " of " + n + " sessions done, "
+                            + f.errorCount() + " failed");
+                }
+            }
+            double bulkS = (System.nanoTime() - t) / 1e9;
+            double[] peak = peakSince(t);
+            int spuriousC = cproxy.times(" lost: ", tb).size();
+            int spuriousS = sproxy.times(" lost: ", tb).size();
+            r.put("bulk_sessions_at_once", Math.min(n, o.bulkParallel));
+            r.put("bulk_seconds", bulkS);
+            r.put("bulk_aggregate_MBps_each_way", n * (double) o.sessionBulk / bulkS / 1e6);
+            r.put("bulk_peak_sproxy_rss_MiB", peak[0] / 1024);
+            r.put("bulk_spurious_link_losses_cproxy", spuriousC);
+            r.put("bulk_spurious_link_losses_sproxy", spuriousS);
+            say("   bulk: every session echoed %d KiB, %d sessions at a time, in %.1f s (%.0f MB/s each way); "
+                            + "sproxy peak RSS %.1f MiB; links declared lost on a healthy network: cproxy %d, sproxy %d",
+                    o.sessionBulk >> 10, Math.min(n, o.bulkParallel), bulkS, n * (double) o.sessionBulk / bulkS / 1e6,
+                    peak[0] / 1024, spuriousC, spuriousS);
+            mark("after bulk");
+            // Long enough for idle buffers to shrink (1 s) and a periodic GC to return the heap.
+            Thread.sleep(12_000);
+            states.add(snapshot(n + " sessions, 12 s after " + (o.sessionBulk >> 10) + " KiB bulk echo",
+                    Bench.memory(sproxy.pid), Bench.memory(cproxy.pid)));
+
             r.put("heap", heap(sproxy.pid));
 
             long exact = f.all.stream().filter(s -> s.error == null && s.bad < 0 && s.recv == s.sent && s.sent == s.limit).count();

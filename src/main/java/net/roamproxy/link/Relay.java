@@ -9,7 +9,6 @@ import java.util.Collection;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
-import java.util.concurrent.locks.LockSupport;
 import java.util.concurrent.locks.ReentrantLock;
 import java.util.function.Consumer;
 import java.util.function.LongSupplier;
@@ -31,26 +30,26 @@ import net.roamproxy.session.SessionClosedException;
  * One session: relays an application socket over a succession of links. Used by both proxies;
  * only the {@link LinkProvider} differs.
  *
- * <p>Four threads, so that no blocking call can stop another duty:
+ * <p>Two threads of its own and two jobs on the shared {@link IoPool}, so that no blocking
+ * call can stop another duty:
  * <ul>
- *   <li><b>worker</b>: the select-like loop. Reads frames from the current link with a socket
- *       timeout no longer than the next heartbeat or liveness deadline, requests heartbeats,
- *       detects a lost link and obtains the next one. It never writes to a socket, so a stuck
- *       write can never stop failure detection.</li>
- *   <li><b>sender</b>: writes the link. Sends unsent data (after a new link: replay from the
- *       peer's ack), CLOSE, heartbeats and acks. If its write is stuck, the worker still sees
- *       the peer go silent and closes the link, which unblocks it.</li>
- *   <li><b>app reader</b>: application to replay buffer; blocks when the window is full, which
- *       is the backpressure that keeps memory bounded. When the link is free it also sends the
- *       bytes itself, sparing a thread hand-off per keystroke; when the sender holds the link,
- *       it leaves them to the sender. Either way every link write happens under the send lock,
- *       so frames leave in stream order, and a write stuck on a dead link is ended by the
- *       worker closing it.</li>
- *   <li><b>app writer</b>: receive queue to application; a stalled application only fills the
- *       queue, whose size the peer respects, so the link stays healthy.</li>
+ *   <li><b>worker</b> (thread): the select-like loop. Reads frames from the current link with
+ *       a socket timeout no longer than the next heartbeat or liveness deadline, requests
+ *       heartbeats, detects a lost link and obtains the next one. It never writes to a socket,
+ *       so a stuck write can never stop failure detection.</li>
+ *   <li><b>app reader</b> (thread): application to replay buffer; blocks when the window is
+ *       full, which is the backpressure that keeps memory bounded. When the link is free it
+ *       also sends the bytes itself, sparing a thread hand-off per keystroke.</li>
+ *   <li><b>send</b> (job): sends what is owed on the link: WELCOME, unsent data (after a new
+ *       link: replay from the peer's ack), CLOSE, heartbeats and acks. If its write is stuck,
+ *       the worker still sees the peer go silent and closes the link, which unblocks it.</li>
+ *   <li><b>deliver</b> (job): receive queue to application; a stalled application blocks only
+ *       this job's pool thread and fills the queue, whose size the peer respects, so the link
+ *       stays healthy.</li>
  * </ul>
- * The session ends once both CLOSEs are exchanged and all received bytes reached the
- * application, or through {@link #close(String)} for final failures and shutdown.
+ * Every link write happens under the send lock, so frames leave in stream order. The session
+ * ends once both CLOSEs are exchanged and all received bytes reached the application, or
+ * through {@link #close(String)} for final failures and shutdown.
  */
 public final class Relay {
     private static final Logger log = LogManager.getLogger(Relay.class);
@@ -66,7 +65,7 @@ public final class Relay {
     private final LongSupplier clock;
     private final OutboundStream out;
     private final InboundStream in;
-    /** Held by whoever writes the link (sender, app reader); taken by the worker to swap links safely. */
+    /** Held by whoever writes the link (send job, app reader); taken by the worker to swap links safely. */
     private final ReentrantLock sendLock = new ReentrantLock();
     private final AtomicBoolean heartbeatRequested = new AtomicBoolean();
     private final AtomicBoolean closed = new AtomicBoolean();
@@ -75,7 +74,7 @@ public final class Relay {
 
     private volatile String name;
     private volatile Link link;
-    /** Guarded by sendLock: the WELCOME the sender owes the current link. */
+    /** Guarded by sendLock: the WELCOME owed to the current link. */
     private Handshake pendingReply;
     private volatile boolean closeSent;
     private volatile boolean appWriterDone;
@@ -83,7 +82,11 @@ public final class Relay {
     /** Worker-only: whether any link was attached yet. */
     private boolean everAttached;
     private volatile String closeReason;
-    private Thread sender;
+    private final SerialJob sendJob = new SerialJob(IoPool.POOL, this::sendAll);
+    private final SerialJob deliverJob = new SerialJob(IoPool.POOL, this::deliver);
+    private OutputStream appOut;
+    /** Deliver-job only: writing to the application failed; its bytes are dropped but still acked. */
+    private boolean appGone;
     private Thread worker;
 
     public Relay(String name, String threadPrefix, Socket app, LinkSettings settings, LinkProvider provider,
@@ -104,11 +107,9 @@ public final class Relay {
     public void start() throws IOException {
         Sockets.tune(app);
         InputStream appIn = app.getInputStream();
-        OutputStream appOut = app.getOutputStream();
-        sender = thread("send", this::sendLoop);
+        appOut = app.getOutputStream();
         worker = thread("link", this::workerLoop);
         thread("app-in", () -> appReadLoop(appIn));
-        thread("app-out", () -> appWriteLoop(appOut));
     }
 
     private Thread thread(String role, Runnable body) {
@@ -169,7 +170,7 @@ public final class Relay {
         } finally {
             sendLock.unlock();
         }
-        LockSupport.unpark(sender);
+        sendJob.request();
         return true;
     }
 
@@ -186,7 +187,7 @@ public final class Relay {
             if (live.heartbeatDue(now)) {
                 live.heartbeatSent(now);
                 heartbeatRequested.set(true);
-                LockSupport.unpark(sender);
+                sendJob.request();
                 out.shrinkIfIdle();
                 in.shrinkIfIdle();
             }
@@ -228,13 +229,18 @@ public final class Relay {
         }
         out.ack(f.ack());
         if (out.sendable() > 0) {
-            LockSupport.unpark(sender); // the ack opened the peer's window
+            sendJob.request(); // the ack opened the peer's window
         }
         switch (f.type()) {
-            case DATA -> in.accept(f.seq(), l.payloadArray(), l.payloadOffset(), f.length());
+            case DATA -> {
+                if (in.accept(f.seq(), l.payloadArray(), l.payloadOffset(), f.length()) > 0) {
+                    deliverJob.request();
+                }
+            }
             case CLOSE -> {
                 log.info("{}: peer closed its side after {} bytes", name, f.seq());
                 in.peerFinished(f.seq());
+                deliverJob.request();
             }
             case HEARTBEAT, ACK -> {
                 // the ack above is all they carry
@@ -243,7 +249,7 @@ public final class Relay {
         }
     }
 
-    /** Closes the link and waits for the sender to let go of it, so the next attach starts clean. */
+    /** Closes the link and waits for its writer to let go of it, so the next attach starts clean. */
     private void detach(Link l) {
         l.close();
         sendLock.lock();
@@ -257,39 +263,24 @@ public final class Relay {
         }
     }
 
-    // ---------------------------------------------------------------- sender
+    // ---------------------------------------------------------------- send job
 
-    private void sendLoop() {
-        byte[] frame = new byte[Wire.HEADER_SIZE + SMALL_BUFFER];
-        while (!closed.get()) {
-            if (frame.length < Wire.MAX_FRAME && out.sendable() > frame.length - Wire.HEADER_SIZE) {
-                frame = new byte[Wire.MAX_FRAME]; // bulk data: send full-size frames from now on
-            }
+    private void sendAll() {
+        byte[] frame = IoPool.FRAME.get();
+        do {
             sendLock.lock();
-            if (!sendLocked(frame)) {
-                if (frame.length == Wire.HEADER_SIZE + SMALL_BUFFER) {
-                    LockSupport.park(this);
-                } else {
-                    long parked = clock.getAsLong();
-                    LockSupport.parkNanos(this, IDLE_MILLIS * 1_000_000L);
-                    if (clock.getAsLong() - parked >= IDLE_MILLIS * 1_000_000L) {
-                        frame = small(frame, Wire.HEADER_SIZE + SMALL_BUFFER); // idle after bulk data
-                    }
-                }
-            }
-        }
+        } while (sendLocked(frame));
     }
 
     /**
      * The app reader's fast path: sends what it just buffered if nobody else is writing the
-     * link. Otherwise the writer may already be past its data, so the sender is woken to
-     * pick the bytes up.
+     * link. Otherwise the writer may already be past its data, so the send job picks it up.
      */
     private void sendNow(byte[] frame) {
         if (sendLock.tryLock()) {
             sendLocked(frame);
         } else {
-            LockSupport.unpark(sender);
+            sendJob.request();
         }
     }
 
@@ -380,20 +371,18 @@ public final class Relay {
         if (!closed.get() && !out.finished()) {
             log.info("{}: {}; telling the peer after {} bytes", name, why, out.end());
             out.finish();
-            LockSupport.unpark(sender);
+            sendJob.request();
         }
     }
 
-    private void appWriteLoop(OutputStream appOut) {
-        byte[] buf = new byte[SMALL_BUFFER];
-        boolean appGone = false;
+    // ---------------------------------------------------------------- deliver job
+
+    /** Writes the receive queue to the application until it is empty. */
+    private void deliver() {
+        byte[] buf = IoPool.FRAME.get();
         try {
             int n;
-            while ((n = in.take(buf, buf.length > SMALL_BUFFER ? IDLE_MILLIS : 0)) >= 0) {
-                if (n == 0) {
-                    buf = small(buf, SMALL_BUFFER); // idle after bulk data
-                    continue;
-                }
+            while ((n = in.poll(buf)) > 0) {
                 if (!appGone) {
                     try {
                         appOut.write(buf, 0, n);
@@ -404,22 +393,21 @@ public final class Relay {
                 }
                 in.delivered(n);
                 if (in.ackDue()) {
-                    LockSupport.unpark(sender);
-                }
-                if (n == buf.length && buf.length < Wire.MAX_DATA) {
-                    buf = new byte[Wire.MAX_DATA];
+                    sendJob.request();
                 }
             }
-        } catch (SessionClosedException | InterruptedException e) {
-            return;
+            if (n < 0 && !appWriterDone) {
+                // The peer's stream ended and all of it reached the application. Finish our stream
+                // first, so the app reader takes the socket closing below as the end, not a failure.
+                out.finish();
+                Sockets.closeQuietly(app);
+                appWriterDone = true;
+                sendJob.request();
+                finishIfDone();
+            }
+        } catch (SessionClosedException e) {
+            // nothing more to deliver
         }
-        // The peer's stream ended and all of it reached the application. Finish our stream
-        // first, so the app reader takes the socket closing below as the end, not a failure.
-        out.finish();
-        Sockets.closeQuietly(app);
-        appWriterDone = true;
-        LockSupport.unpark(sender);
-        finishIfDone();
     }
 
     /** {@code buf} if it is already {@code size} bytes, else a new array of that size. */
@@ -453,7 +441,6 @@ public final class Relay {
         if (worker != null && worker != Thread.currentThread()) {
             worker.interrupt();
         }
-        LockSupport.unpark(sender);
         onClosed.accept(this);
         finished.countDown();
     }

@@ -62,7 +62,6 @@ public final class InboundStream {
         }
         ring.write(src, off + (int) skip, n);
         received += n;
-        notifyAll();
         return n;
     }
 
@@ -76,46 +75,27 @@ public final class InboundStream {
             throw new ProtocolException("CLOSE at offset " + finalLength + " but " + received + " bytes received");
         }
         peerFinished = true;
-        notifyAll();
     }
 
     /**
-     * Waits for queued bytes and moves up to {@code dst.length} of them into {@code dst}.
-     * Call {@link #delivered(int)} once they are written to the application.
+     * Moves up to {@code dst.length} queued bytes into {@code dst} without waiting. Call
+     * {@link #delivered(int)} once they are written to the application.
      *
-     * @param timeoutMillis how long to wait for bytes; 0 waits without limit
-     * @return bytes moved; 0 if none came within the timeout; -1 once the peer's stream has
-     *         ended and everything was taken
+     * @return bytes moved; 0 if none are queued; -1 once the peer's stream has ended and
+     *         everything was taken
      * @throws SessionClosedException if the session closed
      */
-    public synchronized int take(byte[] dst, long timeoutMillis) throws InterruptedException, SessionClosedException {
-        long deadline = System.nanoTime() + timeoutMillis * 1_000_000;
-        while (ring.size() == 0 && !peerFinished && !closed) {
-            if (timeoutMillis <= 0) {
-                wait();
-            } else {
-                long left = deadline - System.nanoTime();
-                if (left <= 0) {
-                    return 0;
-                }
-                wait(Math.max(1, left / 1_000_000));
-            }
-        }
+    public synchronized int poll(byte[] dst) throws SessionClosedException {
         if (closed) {
             throw new SessionClosedException();
         }
         if (ring.size() == 0) {
-            return -1;
+            return peerFinished ? -1 : 0;
         }
         int n = Math.min(dst.length, ring.size());
         ring.copy(0, dst, 0, n);
         ring.discard(n);
         return n;
-    }
-
-    /** {@link #take(byte[], long)} without a time limit: never returns 0. */
-    public int take(byte[] dst) throws InterruptedException, SessionClosedException {
-        return take(dst, 0);
     }
 
     /** Records that {@code n} taken bytes reached the application. */
@@ -153,7 +133,6 @@ public final class InboundStream {
 
     public synchronized void close() {
         closed = true;
-        notifyAll();
     }
 
     /** Gives memory back once the session is idle again; call about once a second. */

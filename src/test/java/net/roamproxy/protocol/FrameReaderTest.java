@@ -217,4 +217,40 @@ class FrameReaderTest {
 
         assertArrayEquals(first.payload(), payload);
     }
+
+    @Test
+    void inPlaceReadsLeaveThePayloadInTheReadersBuffer() throws IOException {
+        Frame big = data(0, Wire.MAX_DATA, 5);
+        Frame small = data(Wire.MAX_DATA, 3, 6);
+        FrameReader reader = new FrameReader(new ScriptedInputStream().bytes(concat(List.of(big, small))));
+
+        Wire.Header h = reader.nextInPlace();
+        assertEquals(FrameType.DATA, h.type());
+        assertEquals(Wire.MAX_DATA, h.length());
+        assertArrayEquals(big.payload(), java.util.Arrays.copyOfRange(reader.payloadArray(), reader.payloadOffset(),
+                reader.payloadOffset() + h.length()));
+        h = reader.nextInPlace();
+        assertEquals(Wire.MAX_DATA, h.seq());
+        assertArrayEquals(small.payload(), java.util.Arrays.copyOfRange(reader.payloadArray(), reader.payloadOffset(),
+                reader.payloadOffset() + 3));
+    }
+
+    @Test
+    void anIdleTimeoutAfterBulkFramesGivesTheBigBufferBackButNeverMidFrame() throws IOException {
+        Frame big = data(0, Wire.MAX_DATA, 7);
+        byte[] next = Wire.encode(data(Wire.MAX_DATA, 100, 8));
+        FrameReader reader = new FrameReader(new ScriptedInputStream()
+                .bytes(Wire.encode(big))
+                .timeout()
+                .bytes(next, 0, 10)
+                .timeout()
+                .bytes(next, 10, next.length));
+
+        assertEquals(big, reader.next());
+        assertTrue(reader.allocated() >= Wire.MAX_FRAME);
+        assertThrows(SocketTimeoutException.class, reader::next);
+        assertEquals(FrameReader.INITIAL_SIZE, reader.allocated(), "idle between frames: shrunk");
+        assertThrows(SocketTimeoutException.class, reader::next);
+        assertEquals(Wire.MAX_DATA, reader.next().seq(), "a partial frame survives the timeout");
+    }
 }

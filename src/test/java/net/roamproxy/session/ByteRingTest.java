@@ -170,4 +170,22 @@ class ByteRingTest {
         ring.write(new byte[ring.free()], 0, ring.free());
         assertEquals(1 << 20, ring.allocated());
     }
+
+    @Test
+    void shrinkAfterAnIdlePeriodKeepsWrappedContentInOrder() {
+        ByteRing ring = new ByteRing(1 << 20);
+        ring.write(new byte[200_000], 0, 200_000);
+        ring.discard(200_000 - 10); // 10 bytes left near the end of the big array
+        ring.shrinkIfIdle(); // the last period held 200 KB: too busy to shrink
+        assertTrue(ring.allocated() > ByteRing.INITIAL_SIZE);
+        int grown = ring.allocated();
+        ring.write(bytes(1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16), 0, 16);
+        assertEquals(grown, ring.allocated(), "no reallocation while the data fits");
+
+        ring.shrinkIfIdle();
+
+        assertEquals(ByteRing.INITIAL_SIZE, ring.allocated());
+        assertEquals(26, ring.size());
+        assertArrayEquals(bytes(1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16), copy(ring, 10, 16));
+    }
 }

@@ -14,7 +14,7 @@ import org.junit.jupiter.api.Timeout;
 
 import net.roamproxy.protocol.ProtocolException;
 
-/** The receive queue: in-order delivery, replay trimming, protocol checks, blocking take, and acks. */
+/** The receive queue: in-order delivery, replay trimming, protocol checks, non-blocking poll, acks, memory. */
 /* A separate thread, so a test stuck entering a monitor still times out. */
 @Timeout(value = 20, threadMode = Timeout.ThreadMode.SEPARATE_THREAD)
 class InboundStreamTest {
@@ -28,7 +28,7 @@ class InboundStreamTest {
         ByteArrayOutputStream out = new ByteArrayOutputStream();
         byte[] buf = new byte[3];
         while (in.queued() > 0) {
-            int n = in.take(buf);
+            int n = in.poll(buf);
             out.write(buf, 0, n);
             in.delivered(n);
         }
@@ -112,11 +112,11 @@ class InboundStreamTest {
     }
 
     @Test
-    void takenBytesFreeWindowSpaceForMore() throws Exception {
+    void polledBytesFreeWindowSpaceForMore() throws Exception {
         InboundStream in = new InboundStream(8);
         in.accept(0, ascii("12345678"));
         byte[] buf = new byte[5];
-        assertEquals(5, in.take(buf));
+        assertEquals(5, in.poll(buf));
 
         assertEquals(5, in.accept(8, ascii("9abcd")));
 
@@ -136,15 +136,15 @@ class InboundStreamTest {
     }
 
     @Test
-    void takeReturnsMinusOneOnceThePeerFinishedAndEverythingWasTaken() throws Exception {
+    void pollReturnsMinusOneOnceThePeerFinishedAndEverythingWasTaken() throws Exception {
         InboundStream in = new InboundStream(64);
         in.accept(0, ascii("ab"));
         in.peerFinished(2);
 
         byte[] buf = new byte[10];
-        assertEquals(2, in.take(buf));
-        assertEquals(-1, in.take(buf));
-        assertEquals(-1, in.take(buf), "the end stays the end");
+        assertEquals(2, in.poll(buf));
+        assertEquals(-1, in.poll(buf));
+        assertEquals(-1, in.poll(buf), "the end stays the end");
     }
 
     @Test
@@ -158,53 +158,44 @@ class InboundStreamTest {
     }
 
     @Test
-    void takeBlocksUntilDataArrives() throws Exception {
+    void pollOnAnEmptyQueueReturnsZeroAtOnceUntilThePeerFinishes() throws Exception {
         InboundStream in = new InboundStream(64);
         byte[] buf = new byte[16];
-        Blocking<Integer> taker = Blocking.<Integer>start("taker", () -> in.take(buf)).assertParked();
 
+        assertEquals(0, in.poll(buf));
         in.accept(0, ascii("late"));
-
-        assertEquals(4, taker.awaitResult());
+        assertEquals(4, in.poll(buf));
         assertEquals("late", new String(buf, 0, 4, US_ASCII));
+        assertEquals(0, in.poll(buf));
+
+        in.peerFinished(4);
+        assertEquals(-1, in.poll(buf));
     }
 
     @Test
-    void takeBlockedOnAnEmptyQueueSeesTheEndWhenThePeerFinishes() throws Exception {
+    void pollAfterCloseFailsWithSessionClosed() throws Exception {
         InboundStream in = new InboundStream(64);
-        Blocking<Integer> taker = Blocking.<Integer>start("taker", () -> in.take(new byte[4])).assertParked();
-
-        in.peerFinished(0);
-
-        assertEquals(-1, taker.awaitResult());
-    }
-
-    @Test
-    void closeWakesABlockedTakeWithSessionClosed() throws Exception {
-        InboundStream in = new InboundStream(64);
-        Blocking<Integer> taker = Blocking.<Integer>start("taker", () -> in.take(new byte[4])).assertParked();
-
         in.close();
 
-        assertInstanceOf(SessionClosedException.class, taker.awaitFailure());
+        assertThrows(SessionClosedException.class, () -> in.poll(new byte[4]));
     }
 
     @Test
-    void takeOnAClosedStreamFailsEvenWithBytesQueued() throws Exception {
+    void pollOnAClosedStreamFailsEvenWithBytesQueued() throws Exception {
         InboundStream in = new InboundStream(64);
         in.accept(0, ascii("x"));
         in.close();
 
-        assertThrows(SessionClosedException.class, () -> in.take(new byte[4]));
+        assertThrows(SessionClosedException.class, () -> in.poll(new byte[4]));
     }
 
     @Test
-    void takeMovesNoMoreThanTheDestinationHolds() throws Exception {
+    void pollMovesNoMoreThanTheDestinationHolds() throws Exception {
         InboundStream in = new InboundStream(64);
         in.accept(0, ascii("abcdef"));
 
         byte[] buf = new byte[4];
-        assertEquals(4, in.take(buf));
+        assertEquals(4, in.poll(buf));
 
         assertEquals(2, in.queued());
     }
@@ -241,5 +232,25 @@ class InboundStreamTest {
 
         assertFalse(in.ackDue(), "nothing reached the application yet");
         assertEquals(0, in.ackToSend());
+    }
+
+    @Test
+    void aQueueGrownByBulkDataShrinksOnceIdleButNotWhileBusy() throws Exception {
+        InboundStream in = new InboundStream(1 << 20);
+        int small = in.allocated();
+        byte[] bulk = new byte[256 * 1024];
+        in.accept(0, bulk, 0, bulk.length);
+        byte[] buf = new byte[bulk.length];
+        assertEquals(bulk.length, in.poll(buf));
+        assertTrue(in.allocated() >= bulk.length, "grew to hold the burst");
+
+        in.shrinkIfIdle();
+        assertTrue(in.allocated() >= bulk.length, "busy in the last period: keeps its array");
+
+        in.accept(bulk.length, ascii("keystroke"), 0, 9);
+        in.shrinkIfIdle();
+        assertEquals(small, in.allocated(), "only small amounts in the last period: back to the initial size");
+        assertEquals(9, in.poll(buf), "and nothing queued was lost");
+        assertEquals("keystroke", new String(buf, 0, 9, US_ASCII));
     }
 }
