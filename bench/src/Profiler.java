@@ -18,7 +18,7 @@ import java.util.regex.Pattern;
  * {@code Bench profile}: where the time goes in a cproxy&rarr;sproxy bulk transfer.
  * For each direction, over a steady-state window of a long transfer:
  * <ol>
- *   <li>CPU per thread role (app-in, send, link, app-out, GC, JIT) from /proc, with the
+ *   <li>CPU per thread role (link, app-in, io pool, GC, JIT) from /proc, with the
  *       Java thread names from {@code jcmd Thread.print}; context switches per MiB;</li>
  *   <li>system calls per MiB, counted with perf's syscall tracepoints (no ptrace slowdown);</li>
  *   <li>a JFR recording (settings=profile) of each proxy: hot methods, allocation, GC;</li>
@@ -163,10 +163,13 @@ final class Profiler {
     }
 
     static String role(String name) {
-        for (String r : new String[]{"app-in", "app-out", "send", "link"}) {
+        for (String r : new String[]{"app-in", "link"}) {
             if (name.endsWith("-" + r)) {
                 return r;
             }
+        }
+        if (name.startsWith("relay-io-")) {
+            return "io"; // the shared pool running the send and deliver jobs
         }
         if (name.startsWith("GC Thread") || name.startsWith("G1 ") || name.contains("GC")) {
             return "gc";
@@ -424,7 +427,7 @@ final class Profiler {
         return wchan.equals("0") ? "being woken / preempted" : "other: " + wchan;
     }
 
-    /** Samples the state of the app-in/app-out/send/link threads of both proxies for {@code millis}. */
+    /** Samples the state of the app-in/link/io-pool threads of both proxies for {@code millis}. */
     static String threadStates(long[] pids, List<Map<Long, String>> roles, String[] names, long millis) throws InterruptedException {
         Map<String, Map<String, Integer>> acc = new TreeMap<>();
         Map<String, Integer> totals = new HashMap<>();
@@ -433,7 +436,7 @@ final class Profiler {
             for (int i = 0; i < pids.length; i++) {
                 for (var e : roles.get(i).entrySet()) {
                     String role = e.getValue();
-                    if (!List.of("app-in", "app-out", "send", "link").contains(role)) {
+                    if (!List.of("app-in", "io", "link").contains(role)) {
                         continue;
                     }
                     Path t = Path.of("/proc/" + pids[i] + "/task/" + e.getKey());
