@@ -9,10 +9,9 @@ import java.util.Locale;
 import java.util.Set;
 
 import org.apache.logging.log4j.Level;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 import net.roamproxy.link.LinkSettings;
 import net.roamproxy.protocol.Handshake;
@@ -20,6 +19,7 @@ import net.roamproxy.testkit.AppClient;
 import net.roamproxy.testkit.Await;
 import net.roamproxy.testkit.Closer;
 import net.roamproxy.testkit.EchoServer;
+import net.roamproxy.testkit.Rig;
 
 /**
  * A session whose cproxy never comes back (the laptop stays shut) is kept for the detach
@@ -27,19 +27,8 @@ import net.roamproxy.testkit.EchoServer;
  * connection, and cproxy gives up on it too and closes the application connection.
  */
 class DetachedSessionTest {
-    private final Closer closer = new Closer();
-    private LogCapture logs;
-
-    /** In {@code @BeforeEach}, not a field initialiser: JUnit also instantiates for skipped methods. */
-    @BeforeEach
-    void captureLogs() {
-        logs = closer.add(LogCapture.start());
-    }
-
-    @AfterEach
-    void closeEverything() {
-        closer.close();
-    }
+    @RegisterExtension final Closer closer = new Closer();
+    @RegisterExtension final LogCapture logs = LogCapture.closedBy(closer);
 
     @Test
     @Timeout(30)

@@ -19,10 +19,9 @@ import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 
 import org.apache.logging.log4j.Level;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.EnumSource;
 
@@ -38,6 +37,7 @@ import net.roamproxy.testkit.Await;
 import net.roamproxy.testkit.Closer;
 import net.roamproxy.testkit.EchoServer;
 import net.roamproxy.testkit.Pacer;
+import net.roamproxy.testkit.Rig;
 import net.roamproxy.testkit.StreamServer;
 import net.roamproxy.testkit.Streams;
 import net.roamproxy.testkit.Threads;
@@ -52,19 +52,8 @@ class HostileHostTest {
     private static final int CHUNK = 16 * 1024;
     private static final Duration NEW_SESSION_LIMIT = Duration.ofSeconds(1);
 
-    private final Closer closer = new Closer();
-    private LogCapture logs;
-
-    /** In {@code @BeforeEach}, not a field initialiser: JUnit also instantiates for skipped methods. */
-    @BeforeEach
-    void captureLogs() {
-        logs = closer.add(LogCapture.start());
-    }
-
-    @AfterEach
-    void closeEverything() {
-        closer.close();
-    }
+    @RegisterExtension final Closer closer = new Closer();
+    @RegisterExtension final LogCapture logs = LogCapture.closedBy(closer);
 
     /** Holds a writer back at the middle of its stream until {@code go} opens. */
     private static Pacer holdAtHalf(CountDownLatch go) {

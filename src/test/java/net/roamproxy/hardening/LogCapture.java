@@ -18,8 +18,11 @@ import org.apache.logging.log4j.core.appender.AbstractAppender;
 import org.apache.logging.log4j.core.config.Configuration;
 import org.apache.logging.log4j.core.config.LoggerConfig;
 import org.apache.logging.log4j.core.config.Property;
+import org.junit.jupiter.api.extension.BeforeEachCallback;
+import org.junit.jupiter.api.extension.ExtensionContext;
 
 import net.roamproxy.testkit.Await;
+import net.roamproxy.testkit.Closer;
 
 /**
  * Records what the proxies log (logger {@code net.roamproxy} and below) at INFO and above, so
@@ -27,11 +30,19 @@ import net.roamproxy.testkit.Await;
  * an INFO when a session is closed. The console keeps showing exactly what it showed before
  * (the root level, {@code ROAMPROXY_LOG_LEVEL} in tests).
  *
+ * <p>A test class declares it after its {@link Closer}:
+ * <pre>
+ *  &#64;RegisterExtension final Closer closer = new Closer();
+ *  &#64;RegisterExtension final LogCapture logs = LogCapture.closedBy(closer);
+ * </pre>
+ * It starts capturing before each test, not when constructed, because JUnit also instantiates
+ * the class for skipped methods, whose captures nothing would close. It then goes on the closer
+ * first, so it is closed last, after the proxies, and still sees what they log while closing.
+ *
  * <p>Threading: the appender is called from any proxy thread; queries are thread-safe. Only
- * one capture may be active at a time (tests in this project run one at a time); close it in
- * {@code @AfterEach}.
+ * one capture may be active at a time (tests in this project run one at a time).
  */
-final class LogCapture implements AutoCloseable {
+final class LogCapture implements AutoCloseable, BeforeEachCallback {
     private static final String LOGGER = "net.roamproxy";
     private static final AtomicInteger COUNTER = new AtomicInteger();
 
@@ -44,10 +55,26 @@ final class LogCapture implements AutoCloseable {
     }
 
     private final List<Line> lines = new CopyOnWriteArrayList<>();
-    private final LoggerContext context;
-    private final Appender appender;
+    private final Closer closer;
+    private LoggerContext context;
+    private Appender appender;
 
-    private LogCapture() {
+    private LogCapture(Closer closer) {
+        this.closer = closer;
+    }
+
+    /** A capture started before each test and closed by {@code closer}. */
+    static LogCapture closedBy(Closer closer) {
+        return new LogCapture(closer);
+    }
+
+    @Override
+    public void beforeEach(ExtensionContext test) {
+        start();
+        closer.add(this);
+    }
+
+    private void start() {
         context = (LoggerContext) LogManager.getContext(false);
         Configuration config = context.getConfiguration();
         LoggerConfig root = config.getRootLogger();
@@ -86,10 +113,6 @@ final class LogCapture implements AutoCloseable {
             throw new IllegalStateException("log capture installed but a probe line at " + captured
                     + " was not captured; probe enabled: " + probe.isEnabled(captured));
         }
-    }
-
-    static LogCapture start() {
-        return new LogCapture();
     }
 
     List<Line> lines() {

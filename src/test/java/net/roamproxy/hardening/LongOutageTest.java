@@ -6,16 +6,17 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.time.Duration;
 
-import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.condition.EnabledIfSystemProperty;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 import net.roamproxy.link.LinkSettings;
 import net.roamproxy.testkit.AppClient;
 import net.roamproxy.testkit.Await;
 import net.roamproxy.testkit.Closer;
 import net.roamproxy.testkit.Pacer;
+import net.roamproxy.testkit.Rig;
 import net.roamproxy.testkit.StreamServer;
 import net.roamproxy.testkit.Streams;
 
@@ -29,12 +30,7 @@ class LongOutageTest {
     private static final int BUFFER = LinkSettings.MIN_BUFFER_BYTES;
     private static final int CHUNK = 16 * 1024;
 
-    private final Closer closer = new Closer();
-
-    @AfterEach
-    void closeEverything() {
-        closer.close();
-    }
+    @RegisterExtension final Closer closer = new Closer();
 
     @Test
     @Timeout(60)

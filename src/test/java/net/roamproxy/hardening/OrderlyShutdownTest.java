@@ -14,15 +14,16 @@ import java.util.List;
 import java.util.Set;
 import java.util.stream.Collectors;
 
-import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 import net.roamproxy.link.LinkSettings;
 import net.roamproxy.testkit.AppClient;
 import net.roamproxy.testkit.Await;
 import net.roamproxy.testkit.Closer;
 import net.roamproxy.testkit.Pacer;
+import net.roamproxy.testkit.Rig;
 import net.roamproxy.testkit.StreamServer;
 import net.roamproxy.testkit.Streams;
 
@@ -37,14 +38,9 @@ class OrderlyShutdownTest {
     private static final Duration LIMIT = Duration.ofSeconds(2);
     private static final int CHUNK = 16 * 1024;
 
-    private final Closer closer = new Closer();
+    @RegisterExtension final Closer closer = new Closer();
     /** Threads alive before the test: leftovers of earlier tests in this JVM are not this test's concern. */
     private final Set<Thread> before = Set.copyOf(Thread.getAllStackTraces().keySet());
-
-    @AfterEach
-    void closeEverything() {
-        closer.close();
-    }
 
     /** Slow handshakes (10 s) so that strangers are still in theirs when the proxy closes. */
     private static LinkSettings link() {

@@ -14,10 +14,9 @@ import java.util.HexFormat;
 import java.util.Locale;
 
 import org.apache.logging.log4j.Level;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 import net.roamproxy.client.ClientConfig;
 import net.roamproxy.client.ClientProxy;
@@ -34,6 +33,7 @@ import net.roamproxy.testkit.AppClient;
 import net.roamproxy.testkit.Await;
 import net.roamproxy.testkit.Closer;
 import net.roamproxy.testkit.EchoServer;
+import net.roamproxy.testkit.Rig;
 import net.roamproxy.testkit.Streams;
 
 /**
@@ -48,19 +48,8 @@ class PresharedKeyAccessTest {
     private static final byte[] KEY = Streams.pseudoRandom(77, 32);
     private static final byte[] OTHER_KEY = Streams.pseudoRandom(78, 32);
 
-    private final Closer closer = new Closer();
-    private LogCapture logs;
-
-    /** In {@code @BeforeEach}, not a field initialiser: JUnit also instantiates for skipped methods. */
-    @BeforeEach
-    void captureLogs() {
-        logs = closer.add(LogCapture.start());
-    }
-
-    @AfterEach
-    void closeEverything() {
-        closer.close();
-    }
+    @RegisterExtension final Closer closer = new Closer();
+    @RegisterExtension final LogCapture logs = LogCapture.closedBy(closer);
 
     private static byte[] ascii(String s) {
         return s.getBytes(StandardCharsets.US_ASCII);

@@ -14,9 +14,9 @@ import java.util.List;
 import java.util.Set;
 import java.util.SplittableRandom;
 
-import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 import net.roamproxy.link.LinkSettings;
 import net.roamproxy.protocol.Frame;
@@ -29,6 +29,7 @@ import net.roamproxy.testkit.Await;
 import net.roamproxy.testkit.Closer;
 import net.roamproxy.testkit.EchoServer;
 import net.roamproxy.testkit.FaultyRelay;
+import net.roamproxy.testkit.Rig;
 import net.roamproxy.testkit.Streams;
 
 /**
@@ -42,12 +43,7 @@ class ResumeHijackTest {
     /** Raw clients send no heartbeats: 200 ms leaves them 600 ms per exchange. */
     private static final LinkSettings LINK = Rig.link(Duration.ofMillis(200));
 
-    private final Closer closer = new Closer();
-
-    @AfterEach
-    void closeEverything() {
-        closer.close();
-    }
+    @RegisterExtension final Closer closer = new Closer();
 
     private static byte[] ascii(String s) {
         return s.getBytes(StandardCharsets.US_ASCII);

@@ -13,11 +13,10 @@ import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
 import org.apache.logging.log4j.Level;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.condition.EnabledIfSystemProperty;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 import net.roamproxy.link.LinkSettings;
 import net.roamproxy.testkit.AppClient;
@@ -25,6 +24,7 @@ import net.roamproxy.testkit.Await;
 import net.roamproxy.testkit.Chaos;
 import net.roamproxy.testkit.Closer;
 import net.roamproxy.testkit.Pacer;
+import net.roamproxy.testkit.Rig;
 import net.roamproxy.testkit.StreamServer;
 import net.roamproxy.testkit.Streams;
 
@@ -41,19 +41,8 @@ class SoakTest {
     /** What cproxy and sproxy log for a resume; the README documents the wording. */
     private static final Pattern RESENDING = Pattern.compile("resending (\\d+) bytes");
 
-    private final Closer closer = new Closer();
-    private LogCapture logs;
-
-    /** In {@code @BeforeEach}, not a field initialiser: JUnit also instantiates for skipped methods. */
-    @BeforeEach
-    void captureLogs() {
-        logs = closer.add(LogCapture.start());
-    }
-
-    @AfterEach
-    void closeEverything() {
-        closer.close();
-    }
+    @RegisterExtension final Closer closer = new Closer();
+    @RegisterExtension final LogCapture logs = LogCapture.closedBy(closer);
 
     @Test
     @Timeout(90)

@@ -11,10 +11,9 @@ import java.util.List;
 import java.util.Locale;
 
 import org.apache.logging.log4j.Level;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 import net.roamproxy.link.LinkSettings;
 import net.roamproxy.protocol.Handshake.Mode;
@@ -24,6 +23,7 @@ import net.roamproxy.testkit.AppClient;
 import net.roamproxy.testkit.Await;
 import net.roamproxy.testkit.Closer;
 import net.roamproxy.testkit.EchoServer;
+import net.roamproxy.testkit.Rig;
 import net.roamproxy.testkit.Streams;
 
 /**
@@ -34,19 +34,8 @@ import net.roamproxy.testkit.Streams;
  */
 @Timeout(30)
 class SproxyLimitsTest {
-    private final Closer closer = new Closer();
-    private LogCapture logs;
-
-    /** In {@code @BeforeEach}, not a field initialiser: JUnit also instantiates for skipped methods. */
-    @BeforeEach
-    void captureLogs() {
-        logs = closer.add(LogCapture.start());
-    }
-
-    @AfterEach
-    void closeEverything() {
-        closer.close();
-    }
+    @RegisterExtension final Closer closer = new Closer();
+    @RegisterExtension final LogCapture logs = LogCapture.closedBy(closer);
 
     private static void echoOnce(Rig rig, AppClient app, ByteArrayOutputStream sent, String text) throws Exception {
         byte[] b = text.getBytes(java.nio.charset.StandardCharsets.US_ASCII);

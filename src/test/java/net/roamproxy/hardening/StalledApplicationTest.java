@@ -9,11 +9,10 @@ import java.util.List;
 import java.util.Locale;
 
 import org.apache.logging.log4j.Level;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.condition.EnabledIfSystemProperty;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 import net.roamproxy.link.LinkSettings;
 import net.roamproxy.protocol.Wire;
@@ -22,6 +21,7 @@ import net.roamproxy.testkit.Await;
 import net.roamproxy.testkit.Closer;
 import net.roamproxy.testkit.FaultyRelay;
 import net.roamproxy.testkit.Pacer;
+import net.roamproxy.testkit.Rig;
 import net.roamproxy.testkit.StreamServer;
 import net.roamproxy.testkit.Streams;
 
@@ -32,19 +32,8 @@ import net.roamproxy.testkit.Streams;
  * application reads again.
  */
 class StalledApplicationTest {
-    private final Closer closer = new Closer();
-    private LogCapture logs;
-
-    /** In {@code @BeforeEach}, not a field initialiser: JUnit also instantiates for skipped methods. */
-    @BeforeEach
-    void captureLogs() {
-        logs = closer.add(LogCapture.start());
-    }
-
-    @AfterEach
-    void closeEverything() {
-        closer.close();
-    }
+    @RegisterExtension final Closer closer = new Closer();
+    @RegisterExtension final LogCapture logs = LogCapture.closedBy(closer);
 
     @Test
     @Timeout(60)

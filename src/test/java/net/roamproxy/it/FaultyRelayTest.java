@@ -14,9 +14,9 @@ import java.time.Duration;
 import java.util.Arrays;
 import java.util.List;
 
-import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 import net.roamproxy.testkit.AppClient;
 import net.roamproxy.testkit.Await;
@@ -35,15 +35,10 @@ class FaultyRelayTest {
     /** How long "nothing arrives" is watched for; only used to assert an absence. */
     private static final Duration QUIET = Duration.ofMillis(300);
 
-    private final Closer closer = new Closer();
+    @RegisterExtension final Closer closer = new Closer();
 
     private <T extends AutoCloseable> T use(T resource) {
         return closer.add(resource);
-    }
-
-    @AfterEach
-    void closeEverything() {
-        closer.close();
     }
 
     private static byte[] ascii(String s) {

@@ -13,9 +13,9 @@ import java.util.List;
 import java.util.Set;
 import java.util.concurrent.atomic.AtomicReference;
 
-import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 import net.roamproxy.link.LinkSettings;
 import net.roamproxy.testkit.AppClient;
@@ -25,6 +25,7 @@ import net.roamproxy.testkit.Closer;
 import net.roamproxy.testkit.EchoServer;
 import net.roamproxy.testkit.FaultyRelay;
 import net.roamproxy.testkit.Pacer;
+import net.roamproxy.testkit.Rig;
 import net.roamproxy.testkit.StreamServer;
 import net.roamproxy.testkit.Streams;
 
@@ -36,16 +37,11 @@ import net.roamproxy.testkit.Streams;
 @Timeout(60)
 class LinkRecoveryTest {
     /** Fast enough for hundreds of cuts; every timing below is a multiple of it. */
-    private static final LinkSettings CHAOS_LINK = ProxyChain.fastLink(Duration.ofMillis(50));
-    private static final LinkSettings LINK = ProxyChain.fastLink(Duration.ofMillis(100));
+    private static final LinkSettings CHAOS_LINK = Rig.link(Duration.ofMillis(50));
+    private static final LinkSettings LINK = Rig.link(Duration.ofMillis(100));
     private static final int CHUNK = 16 * 1024;
 
-    private final Closer closer = new Closer();
-
-    @AfterEach
-    void closeEverything() {
-        closer.close();
-    }
+    @RegisterExtension final Closer closer = new Closer();
 
     /** A pacer that forwards to whatever is set later (the chaos needs the chain, the chain the target). */
     private static Pacer deferred(AtomicReference<Pacer> pacer) {
@@ -58,7 +54,7 @@ class LinkRecoveryTest {
         int upBytes = 4 << 20;
         AtomicReference<Pacer> pace = new AtomicReference<>(Pacer.NONE);
         StreamServer target = closer.add(new StreamServer(downBytes, 7, false, deferred(pace)));
-        ProxyChain chain = closer.add(ProxyChain.start(CHAOS_LINK, target.port()));
+        Rig chain = closer.add(Rig.with(CHAOS_LINK, target.port()).start());
         Chaos chaos = closer.add(new Chaos(chain, 42, 210, Set.of(40, 110, 170), 1, 16 * 1024));
         pace.set(chaos.pacer(8));
         AppClient app = chain.openApp();
@@ -95,7 +91,7 @@ class LinkRecoveryTest {
     @Test
     void blackHoledLinkIsDetectedAndResumed() throws Exception {
         EchoServer echo = closer.add(new EchoServer());
-        ProxyChain chain = closer.add(ProxyChain.start(LINK, echo.port()));
+        Rig chain = closer.add(Rig.with(LINK, echo.port()).start());
         FaultyRelay relay = chain.relay();
         AppClient app = chain.openApp();
         ByteArrayOutputStream sent = new ByteArrayOutputStream();
@@ -138,7 +134,7 @@ class LinkRecoveryTest {
         int bytes = 512 * 1024;
         AtomicReference<Pacer> pace = new AtomicReference<>(Pacer.NONE);
         StreamServer target = closer.add(new StreamServer(bytes, 500, false, deferred(pace)));
-        ProxyChain chain = closer.add(ProxyChain.start(CHAOS_LINK, target.port()));
+        Rig chain = closer.add(Rig.with(CHAOS_LINK, target.port()).start());
         Chaos chaos = closer.add(new Chaos(chain, 43, 40, Set.of(20), sessions, 16 * 1024));
         pace.set(chaos.pacer(4));
         List<AppClient> apps = new ArrayList<>();
@@ -175,7 +171,7 @@ class LinkRecoveryTest {
         System.out.printf("severalConcurrentSessions: %s%n", chaos);
     }
 
-    private static void awaitEcho(ProxyChain chain, AppClient app, byte[] expected, Duration deadline)
+    private static void awaitEcho(Rig chain, AppClient app, byte[] expected, Duration deadline)
             throws InterruptedException {
         Await.until(deadline, () -> app + " echo of " + expected.length + " bytes, got " + app.receivedCount()
                         + " (relay: " + chain.relay().connectionsAccepted() + " connections)",

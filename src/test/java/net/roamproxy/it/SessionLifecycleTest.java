@@ -13,9 +13,9 @@ import java.util.Set;
 import java.util.function.Consumer;
 import java.util.stream.Collectors;
 
-import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.EnumSource;
 
@@ -26,20 +26,16 @@ import net.roamproxy.testkit.Closer;
 import net.roamproxy.testkit.EchoServer;
 import net.roamproxy.testkit.FaultyRelay;
 import net.roamproxy.testkit.Pacer;
+import net.roamproxy.testkit.Rig;
 import net.roamproxy.testkit.StreamServer;
 import net.roamproxy.testkit.Streams;
 
 /** How sessions begin and end through both proxies: bytes both ways, closes both ways. */
 @Timeout(30)
 class SessionLifecycleTest {
-    private static final LinkSettings LINK = ProxyChain.fastLink(Duration.ofMillis(100));
+    private static final LinkSettings LINK = Rig.link(Duration.ofMillis(100));
 
-    private final Closer closer = new Closer();
-
-    @AfterEach
-    void closeEverything() {
-        closer.close();
-    }
+    @RegisterExtension final Closer closer = new Closer();
 
     private static byte[] ascii(String s) {
         return s.getBytes(StandardCharsets.US_ASCII);
@@ -54,7 +50,7 @@ class SessionLifecycleTest {
     @Test
     void relaysBytesBothWaysThroughBothProxies() throws Exception {
         EchoServer echo = closer.add(new EchoServer());
-        ProxyChain chain = closer.add(ProxyChain.start(LINK, echo.port()));
+        Rig chain = closer.add(Rig.with(LINK, echo.port()).start());
         AppClient app = chain.openApp();
         ByteArrayOutputStream sent = new ByteArrayOutputStream();
         sent.write(ascii("hello\r\n"));
@@ -71,7 +67,7 @@ class SessionLifecycleTest {
     @Test
     void closingTheApplicationClosesTheTargetConnection() throws Exception {
         EchoServer echo = closer.add(new EchoServer());
-        ProxyChain chain = closer.add(ProxyChain.start(LINK, echo.port()));
+        Rig chain = closer.add(Rig.with(LINK, echo.port()).start());
         AppClient app = chain.openApp();
         app.write(ascii("bye"));
         awaitEcho(app, ascii("bye"), chain.flowDeadline());
@@ -85,7 +81,7 @@ class SessionLifecycleTest {
     @Test
     void targetClosingClosesTheApplicationAfterAllOutputArrived() throws Exception {
         StreamServer target = closer.add(new StreamServer(256 * 1024, 77, true, Pacer.NONE));
-        ProxyChain chain = closer.add(ProxyChain.start(LINK, target.port()));
+        Rig chain = closer.add(Rig.with(LINK, target.port()).start());
 
         AppClient app = chain.openApp();
 
@@ -97,7 +93,7 @@ class SessionLifecycleTest {
     @Test
     void targetClosingWhileTheLinkIsCutStillDeliversAllOutputBeforeTheClose() throws Exception {
         StreamServer target = closer.add(new StreamServer(1 << 20, 78, true, Pacer.NONE));
-        ProxyChain chain = closer.add(ProxyChain.start(LINK, target.port()));
+        Rig chain = closer.add(Rig.with(LINK, target.port()).start());
         var cut = chain.relay().cutAfter(600_000);
 
         AppClient app = chain.openApp();
@@ -130,7 +126,7 @@ class SessionLifecycleTest {
     @EnumSource(Outage.class)
     void newSessionAfterAbandonedOneGetsFreshTargetConnection(Outage outage) throws Exception {
         EchoServer echo = closer.add(new EchoServer());
-        ProxyChain chain = closer.add(ProxyChain.start(LINK, echo.port()));
+        Rig chain = closer.add(Rig.with(LINK, echo.port()).start());
         FaultyRelay relay = chain.relay();
         AppClient first = chain.openApp();
         first.write(ascii("one"));
@@ -157,7 +153,7 @@ class SessionLifecycleTest {
     void closingBothProxiesStopsEveryThreadTheyStarted() throws Exception {
         Set<Thread> before = Set.copyOf(Thread.getAllStackTraces().keySet());
         EchoServer echo = closer.add(new EchoServer());
-        ProxyChain chain = closer.add(ProxyChain.start(LINK, echo.port()));
+        Rig chain = closer.add(Rig.with(LINK, echo.port()).start());
         AppClient app = chain.openApp();
         app.write(ascii("a"));
         awaitEcho(app, ascii("a"), chain.flowDeadline());

@@ -19,7 +19,7 @@ import java.util.concurrent.atomic.AtomicLong;
  * <p>{@link #pacer} holds stream writers back so that the transfer stays in flight until the
  * last cut: a writer may only be a few rounds ahead of the chaos.
  *
- * <p>Works on any {@link RelayedChain}: the it/ ProxyChain or the hardening Rig.
+ * <p>Works on any {@link RelayedChain}, such as a {@link Rig}.
  *
  * <p>Threading: runs on its own daemon thread, {@code it-chaos}; the other methods are
  * thread-safe.

@@ -3,16 +3,26 @@ package net.roamproxy.testkit;
 import java.util.ArrayDeque;
 import java.util.Deque;
 
+import org.junit.jupiter.api.extension.AfterEachCallback;
+import org.junit.jupiter.api.extension.ExtensionContext;
+
 /**
- * Closes what a test opened, last opened first, even when closing one of them fails. Not
- * thread-safe: used by the test thread only.
+ * Closes what a test opened, last opened first, even when closing one of them fails. In a test
+ * class, {@code @RegisterExtension final Closer closer = new Closer();} closes everything after
+ * each test, whether it passed or not (JUnit instantiates the class once per test, so each test
+ * has its own). Not thread-safe: used by the test thread only.
  */
-public final class Closer implements AutoCloseable {
+public final class Closer implements AutoCloseable, AfterEachCallback {
     private final Deque<AutoCloseable> stack = new ArrayDeque<>();
 
     public <T extends AutoCloseable> T add(T resource) {
         stack.push(resource);
         return resource;
+    }
+
+    @Override
+    public void afterEach(ExtensionContext context) {
+        close();
     }
 
     @Override

@@ -1,4 +1,4 @@
-package net.roamproxy.hardening;
+package net.roamproxy.testkit;
 
 import java.io.IOException;
 import java.net.InetAddress;
@@ -9,10 +9,6 @@ import net.roamproxy.client.ClientProxy;
 import net.roamproxy.link.LinkSettings;
 import net.roamproxy.server.ServerConfig;
 import net.roamproxy.server.ServerProxy;
-import net.roamproxy.testkit.AppClient;
-import net.roamproxy.testkit.Closer;
-import net.roamproxy.testkit.FaultyRelay;
-import net.roamproxy.testkit.RelayedChain;
 
 /**
  * The whole product in one JVM on loopback, with the fault-injecting relay in the link, and
@@ -23,18 +19,15 @@ import net.roamproxy.testkit.RelayedChain;
  *                                                    hostile raw clients -> ServerProxy directly
  * </pre>
  *
- * An adapted copy of {@code net.roamproxy.it.ProxyChain}: every timing a test waits for is
- * derived from the one heartbeat interval; the deadlines are generous upper bounds (for a
- * loaded two-core machine), never delays. The target belongs to the test; everything else,
- * including the apps opened here, is closed by {@link #close()}: cproxy first (no more
- * reconnects), then the relay, then sproxy.
+ * Every timing a test waits for is derived from the one heartbeat interval, as MINA's
+ * KeepAliveTest does; the deadlines are generous upper bounds (for a loaded two-core machine),
+ * never delays. The target belongs to the test; everything else, including the apps opened
+ * here, is closed by {@link #close()}: cproxy first (no more reconnects), then the relay, then
+ * sproxy.
  *
  * <p>Threading: meant for the test thread; the relay itself is thread-safe.
  */
-final class Rig implements AutoCloseable, RelayedChain {
-    /** Whether the long versions run ({@code mvn -Plong}, i.e. {@code -Droamproxy.long=true}). */
-    static final boolean LONG = Boolean.getBoolean("roamproxy.long");
-
+public final class Rig implements AutoCloseable, RelayedChain {
     private final LinkSettings link;
     private final ServerProxy sproxy;
     private final FaultyRelay relay;
@@ -43,7 +36,7 @@ final class Rig implements AutoCloseable, RelayedChain {
     private int apps;
 
     /** Link settings with heartbeat {@code interval} and every other timing a multiple of it. */
-    static LinkSettings link(Duration interval) {
+    public static LinkSettings link(Duration interval) {
         return link(interval, LinkSettings.DEFAULT_BUFFER_BYTES, 10, 600);
     }
 
@@ -51,18 +44,18 @@ final class Rig implements AutoCloseable, RelayedChain {
      * @param handshakeIntervals handshake timeout, in heartbeat intervals
      * @param detachIntervals    detach timeout, in heartbeat intervals
      */
-    static LinkSettings link(Duration interval, int bufferBytes, long handshakeIntervals, long detachIntervals) {
+    public static LinkSettings link(Duration interval, int bufferBytes, long handshakeIntervals, long detachIntervals) {
         return new LinkSettings(interval, LinkSettings.DEFAULT_MISSED_HEARTBEATS, bufferBytes,
                 interval.multipliedBy(handshakeIntervals), interval.multipliedBy(detachIntervals));
     }
 
     /** Starts describing a rig for {@code link} relaying new sessions to loopback {@code targetPort}. */
-    static Builder with(LinkSettings link, int targetPort) {
+    public static Builder with(LinkSettings link, int targetPort) {
         return new Builder(link, targetPort);
     }
 
     /** What differs from the defaults. */
-    static final class Builder {
+    public static final class Builder {
         private final LinkSettings link;
         private final int targetPort;
         private int maxSessions = ServerConfig.DEFAULT_MAX_SESSIONS;
@@ -75,29 +68,29 @@ final class Rig implements AutoCloseable, RelayedChain {
             this.targetPort = targetPort;
         }
 
-        Builder maxSessions(int n) {
+        public Builder maxSessions(int n) {
             maxSessions = n;
             return this;
         }
 
-        Builder maxHandshakes(int n) {
+        public Builder maxHandshakes(int n) {
             maxHandshakes = n;
             return this;
         }
 
         /** The key sproxy demands ({@code null}: none). */
-        Builder serverKey(byte[] key) {
+        public Builder serverKey(byte[] key) {
             serverKey = key;
             return this;
         }
 
         /** The key cproxy proves ({@code null}: none). */
-        Builder clientKey(byte[] key) {
+        public Builder clientKey(byte[] key) {
             clientKey = key;
             return this;
         }
 
-        Rig start() throws IOException {
+        public Rig start() throws IOException {
             return new Rig(this);
         }
     }
@@ -133,31 +126,31 @@ final class Rig implements AutoCloseable, RelayedChain {
         return relay;
     }
 
-    ServerProxy sproxy() {
+    public ServerProxy sproxy() {
         return sproxy;
     }
 
-    ClientProxy cproxy() {
+    public ClientProxy cproxy() {
         return cproxy;
     }
 
     /** Where hostile raw clients connect: sproxy itself, not through the relay. */
-    int sproxyPort() {
+    public int sproxyPort() {
         return sproxy.port();
     }
 
     /** A new application connection to cproxy, i.e. a new session. */
-    AppClient openApp() throws IOException {
+    public AppClient openApp() throws IOException {
         return closer.add(AppClient.connect("s" + (++apps), cproxy.port()));
     }
 
     /** A new application connection that does not read until told to. */
-    AppClient openPausedApp() throws IOException {
+    public AppClient openPausedApp() throws IOException {
         return closer.add(AppClient.connect("s" + (++apps), cproxy.port(), true));
     }
 
     /** Registers something for {@link #close()}, closed before the proxies. */
-    <T extends AutoCloseable> T add(T resource) {
+    public <T extends AutoCloseable> T add(T resource) {
         return closer.add(resource);
     }
 
@@ -165,7 +158,7 @@ final class Rig implements AutoCloseable, RelayedChain {
      * How long a writer's progress must stand still to count as held back by backpressure:
      * 20 intervals, at most 2 s (filling socket buffers takes milliseconds at any heartbeat).
      */
-    Duration heldBackAfter() {
+    public Duration heldBackAfter() {
         Duration d = intervals(20);
         return d.compareTo(Duration.ofSeconds(2)) > 0 ? Duration.ofSeconds(2) : d;
     }
