@@ -451,11 +451,12 @@ public final class Relay {
 
     /**
      * Ends the session because this proxy is stopping: tells the peer with a CLOSE if the link
-     * is up and free (so its application is closed at once instead of hanging), then closes.
+     * is up and free within {@code lockMillis} (so its application is closed at once instead of
+     * hanging), then closes.
      */
-    public void shutdown(String reason) {
+    private void shutdown(String reason, long lockMillis) {
         try {
-            if (sendLock.tryLock(100, TimeUnit.MILLISECONDS)) {
+            if (sendLock.tryLock(lockMillis, TimeUnit.MILLISECONDS)) {
                 try {
                     Link l = link;
                     if (l != null && !closed.get()) {
@@ -476,8 +477,15 @@ public final class Relay {
 
     /** Shuts down every session in {@code relays}, then waits for them, at most {@code millis} in all. */
     public static void closeAll(Collection<Relay> relays, String reason, long millis) {
-        relays.forEach(r -> r.shutdown(reason));
-        long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(millis);
+        long start = System.nanoTime();
+        long deadline = start + TimeUnit.MILLISECONDS.toNanos(millis);
+        // One budget for all: with many sessions stuck in writes, waiting 100 ms for each send
+        // lock in turn would overrun the stop limit. Half of it may go to waiting for locks.
+        long lockDeadline = start + TimeUnit.MILLISECONDS.toNanos(millis / 2);
+        for (Relay r : relays) {
+            long left = TimeUnit.NANOSECONDS.toMillis(lockDeadline - System.nanoTime());
+            r.shutdown(reason, Math.max(0, Math.min(100, left)));
+        }
         try {
             for (Relay r : relays) {
                 r.awaitClosed(Math.max(0, deadline - System.nanoTime()), TimeUnit.NANOSECONDS);

@@ -5,7 +5,7 @@ import net.roamproxy.protocol.ProtocolException;
 /**
  * Bytes received from the peer and not yet written to the application. The link reader
  * {@linkplain #accept accepts} frames without ever blocking, so a stalled application cannot
- * stop heartbeats; the application writer {@linkplain #take takes} them.
+ * stop heartbeats; the session's deliver job {@linkplain #poll polls} them.
  *
  * <ul>
  *   <li>{@code received}: the next stream offset expected from the peer. Frames repeating

@@ -1,0 +1,105 @@
+package net.roamproxy.link;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+
+/** A session's send or deliver job on the shared pool: never twice at once, and no request lost. */
+@Timeout(20)
+class SerialJobTest {
+    private final ExecutorService pool = Executors.newCachedThreadPool();
+
+    @AfterEach
+    void stopPool() {
+        pool.shutdownNow();
+    }
+
+    @Test
+    void aRequestWhileTheJobRunsMakesItRunOnceMoreAndRequestsInBetweenCoalesce() throws Exception {
+        CountDownLatch firstRunStarted = new CountDownLatch(1);
+        CountDownLatch releaseFirstRun = new CountDownLatch(1);
+        CountDownLatch secondRunDone = new CountDownLatch(1);
+        AtomicInteger runs = new AtomicInteger();
+        SerialJob job = new SerialJob(pool, () -> {
+            if (runs.incrementAndGet() == 1) {
+                firstRunStarted.countDown();
+                await(releaseFirstRun);
+            } else {
+                secondRunDone.countDown();
+            }
+        });
+
+        job.request();
+        assertTrue(firstRunStarted.await(5, TimeUnit.SECONDS));
+        for (int i = 0; i < 10; i++) {
+            job.request(); // the first run may already be past the work these ask for
+        }
+        releaseFirstRun.countDown();
+
+        assertTrue(secondRunDone.await(5, TimeUnit.SECONDS), "the requests made during the run were honoured");
+        Thread.sleep(100);
+        assertEquals(2, runs.get(), "ten requests during one run need exactly one more run");
+    }
+
+    @Test
+    void requestsFromManyThreadsNeverRunTheBodyConcurrentlyAndTheLastIsAlwaysHonoured() throws Exception {
+        AtomicInteger inside = new AtomicInteger();
+        AtomicInteger mostInside = new AtomicInteger();
+        AtomicInteger requested = new AtomicInteger();
+        AtomicInteger seenByARun = new AtomicInteger();
+        SerialJob job = new SerialJob(pool, () -> {
+            mostInside.accumulateAndGet(inside.incrementAndGet(), Math::max);
+            seenByARun.set(requested.get()); // what a run starting now covers
+            Thread.yield();
+            inside.decrementAndGet();
+        });
+        List<Thread> requesters = new ArrayList<>();
+        for (int t = 0; t < 4; t++) {
+            Thread th = new Thread(() -> {
+                for (int i = 0; i < 20_000; i++) {
+                    requested.incrementAndGet();
+                    job.request();
+                }
+            });
+            requesters.add(th);
+            th.start();
+        }
+        for (Thread th : requesters) {
+            th.join();
+        }
+
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(5);
+        while (seenByARun.get() != 80_000 && System.nanoTime() < deadline) {
+            Thread.sleep(1);
+        }
+        assertEquals(80_000, seenByARun.get(), "a run started after the last request");
+        assertEquals(1, mostInside.get(), "the body never ran twice at once");
+    }
+
+    @Test
+    void withoutARequestNothingRuns() throws Exception {
+        AtomicInteger runs = new AtomicInteger();
+        new SerialJob(pool, runs::incrementAndGet);
+        Thread.sleep(50);
+        assertEquals(0, runs.get());
+    }
+
+    private static void await(CountDownLatch latch) {
+        try {
+            latch.await(5, TimeUnit.SECONDS);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+    }
+}
