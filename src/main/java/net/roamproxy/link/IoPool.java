@@ -11,13 +11,13 @@ import net.roamproxy.protocol.Wire;
 /**
  * The threads that send frames and deliver bytes to applications for every session of the
  * process. A thread is made whenever no idle one is free, so a job blocked in a write never
- * delays another session's job; threads idle for 10 s end. With thousands of mostly idle
+ * delays another session's job; threads idle for 3 s end. With thousands of mostly idle
  * sessions this needs a handful of threads instead of two per session: each Java thread
  * costs tens of KiB of stack even when it only waits.
  */
 final class IoPool {
     private static final AtomicInteger COUNT = new AtomicInteger();
-    static final ExecutorService POOL = new ThreadPoolExecutor(0, Integer.MAX_VALUE, 10, TimeUnit.SECONDS,
+    static final ExecutorService POOL = new ThreadPoolExecutor(0, Integer.MAX_VALUE, 3, TimeUnit.SECONDS,
             new SynchronousQueue<>(), r -> {
                 Thread t = new Thread(r, "relay-io-" + COUNT.incrementAndGet());
                 t.setDaemon(true);

@@ -53,7 +53,7 @@ import net.roamproxy.session.SessionClosedException;
  */
 public final class Relay {
     private static final Logger log = LogManager.getLogger(Relay.class);
-    /** Per-thread buffer size of an idle session; grown to a full frame on the first bulk read. */
+    /** Per-thread buffer size of an idle session; grown in steps to a full frame under bulk reads. */
     private static final int SMALL_BUFFER = 4096;
     /** A thread with nothing to do for this long gives its bulk-sized buffer back. */
     private static final int IDLE_MILLIS = 1000;
@@ -336,6 +336,7 @@ public final class Relay {
     private void appReadLoop(InputStream appIn) {
         byte[] buf = new byte[SMALL_BUFFER];
         byte[] frame = new byte[Wire.HEADER_SIZE + SMALL_BUFFER];
+        int fullReads = 0;
         String why = "application closed its connection";
         try {
             while (true) {
@@ -354,10 +355,16 @@ public final class Relay {
                 }
                 out.append(buf, 0, n);
                 sendNow(frame);
-                if (n == buf.length && buf.length < Wire.MAX_DATA) {
-                    // A read that fills the buffer means bulk data: use full frames from now on.
-                    buf = new byte[Wire.MAX_DATA];
-                    frame = new byte[Wire.MAX_FRAME];
+                fullReads = n == buf.length ? fullReads + 1 : 0;
+                if (fullReads == 2 && buf.length < Wire.MAX_DATA) {
+                    // Reads that keep filling the buffer mean bulk data: grow in steps (4, 16,
+                    // 64 KiB). One full read is not enough (a paste of a few KiB), so typing does
+                    // not cost a session a full frame here and a frame-sized direct buffer in the
+                    // JDK's per-thread I/O cache.
+                    fullReads = 0;
+                    int size = Math.min(Wire.MAX_DATA, 4 * buf.length);
+                    buf = new byte[size];
+                    frame = new byte[Wire.HEADER_SIZE + size];
                     app.setSoTimeout(IDLE_MILLIS);
                 }
             }
