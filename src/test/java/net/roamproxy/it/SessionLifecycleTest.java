@@ -175,7 +175,7 @@ class SessionLifecycleTest {
     /**
      * Threads started since {@code before} that are still alive, other than test utilities and
      * JDK/JUnit ones, and other than idle threads of the relays' shared pool: those outlive
-     * sessions by design (they end 10 s after their last job), but one still running a job of a
+     * sessions by design (they end 3 s after their last job), but one still running a job of a
      * closed session counts.
      */
     private static List<Thread> leftover(Set<Thread> before) {
