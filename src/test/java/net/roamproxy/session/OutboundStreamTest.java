@@ -385,4 +385,26 @@ class OutboundStreamTest {
         assertEquals(60, out.lastDrainOffset());
         assertThrows(ProtocolException.class, () -> out.ack(101), "nothing beyond 100 was ever sent");
     }
+
+    @Test
+    void aReplayBufferShrinksAfterAnIdlePeriodAndStillReplaysWhatIsUnacknowledged() throws Exception {
+        OutboundStream out = new OutboundStream(1 << 20);
+        int small = out.allocated();
+        byte[] bulk = stream(300_000);
+        out.append(bulk, 0, bulk.length);
+        assertArrayEquals(bulk, drainAll(out));
+        out.ack(bulk.length);
+        assertTrue(out.allocated() >= bulk.length, "grew to hold the burst");
+
+        out.shrinkIfIdle(); // the last period held 300 KB: keeps its array
+        assertTrue(out.allocated() >= bulk.length);
+        byte[] typed = Arrays.copyOfRange(stream(bulk.length + 100), bulk.length, bulk.length + 100);
+        out.append(typed, 0, typed.length);
+        assertArrayEquals(typed, drainAll(out)); // sent, not yet acknowledged
+        out.shrinkIfIdle();
+
+        assertEquals(small, out.allocated(), "idle again: back to the initial size");
+        assertEquals(typed.length, out.rewind(bulk.length, 1 << 20), "a new link resends the unacknowledged bytes");
+        assertArrayEquals(typed, drainAll(out));
+    }
 }
