@@ -75,6 +75,20 @@ public final class Link {
         return socket.isClosed();
     }
 
+    /**
+     * Ends our direction with a FIN behind whatever is still queued, for a link whose last frame
+     * matters. The socket stays open for its reader, which closes it once the peer has closed
+     * too or has gone quiet: closing now would send a reset if a frame from the peer were still
+     * unread, and a reset discards what we queued.
+     */
+    public void finishSending() {
+        try {
+            socket.shutdownOutput();
+        } catch (IOException ignored) {
+            // already closed or reset: nothing more can be sent anyway
+        }
+    }
+
     /** Closes at once, discarding unsent data (RST); a dead link has nothing worth a FIN. */
     public void close() {
         reset(socket);

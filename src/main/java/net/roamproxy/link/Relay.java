@@ -424,7 +424,9 @@ public final class Relay {
 
     private void finishIfDone() {
         if (appWriterDone && closeSent && !closed.get()) {
-            close("both sides closed the connection");
+            // An orderly close, not a reset: our CLOSE may still be queued behind data in the
+            // socket, and the peer keeps its session until it gets it.
+            close("both sides closed the connection", true);
         }
     }
 
@@ -432,6 +434,11 @@ public final class Relay {
 
     /** Ends the session for good: idempotent, callable from any thread. */
     public void close(String reason) {
+        close(reason, false);
+    }
+
+    /** {@link #close(String)}; {@code orderly} ends the link with a FIN after what is queued, not a reset. */
+    private void close(String reason, boolean orderly) {
         if (!closed.compareAndSet(false, true)) {
             return;
         }
@@ -441,7 +448,11 @@ public final class Relay {
         in.close();
         Link l = link;
         if (l != null) {
-            l.close();
+            if (orderly) {
+                l.finishSending(); // the worker closes the socket when its read ends
+            } else {
+                l.close();
+            }
         }
         Sockets.closeQuietly(app);
         provider.close();

@@ -8,8 +8,12 @@ import java.net.ConnectException;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.net.Socket;
+import java.nio.file.DirectoryStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.HashSet;
 import java.util.List;
 import java.util.Set;
 import java.util.stream.Collectors;
@@ -129,8 +133,47 @@ class OrderlyShutdownTest {
         System.out.printf("cproxy close: returned after %d ms%n", tookMs);
     }
 
-    /** Nothing accepts connections on {@code port} any more. */
+    /**
+     * Nothing in this process accepts connections on {@code port} any more. Asked of the kernel
+     * (Linux's socket tables) rather than by connecting: a port freed by close() may be taken at
+     * once by another process on the machine, which a connection could not tell from the proxy.
+     * Elsewhere, falls back to connecting.
+     */
     private static void assertNotListening(int port, String who) throws IOException {
+        Path tcp = Path.of("/proc/net/tcp");
+        if (!Files.isReadable(tcp)) {
+            assertRefused(port, who);
+            return;
+        }
+        Set<String> ours = new HashSet<>();
+        try (DirectoryStream<Path> fds = Files.newDirectoryStream(Path.of("/proc/self/fd"))) {
+            for (Path fd : fds) {
+                try {
+                    String target = Files.readSymbolicLink(fd).toString();
+                    if (target.startsWith("socket:[")) {
+                        ours.add(target.substring(8, target.length() - 1));
+                    }
+                } catch (IOException closedMeanwhile) {
+                    // an fd closed while we listed them
+                }
+            }
+        }
+        for (String table : List.of("/proc/net/tcp", "/proc/net/tcp6")) {
+            Path t = Path.of(table);
+            if (!Files.isReadable(t)) {
+                continue;
+            }
+            for (String line : Files.readAllLines(t)) {
+                String[] f = line.trim().split("\\s+");
+                // sl local_address rem_address st ... inode: state 0A is LISTEN
+                if (f.length > 9 && f[3].equals("0A") && f[1].endsWith(String.format(":%04X", port)) && ours.contains(f[9])) {
+                    fail(who + " still listens on port " + port);
+                }
+            }
+        }
+    }
+
+    private static void assertRefused(int port, String who) throws IOException {
         try (Socket s = new Socket()) {
             s.connect(new InetSocketAddress(InetAddress.getLoopbackAddress(), port), 1000);
             if (s.getLocalPort() == port) {

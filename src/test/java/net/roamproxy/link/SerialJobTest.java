@@ -87,14 +87,6 @@ class SerialJobTest {
         assertEquals(1, mostInside.get(), "the body never ran twice at once");
     }
 
-    @Test
-    void withoutARequestNothingRuns() throws Exception {
-        AtomicInteger runs = new AtomicInteger();
-        new SerialJob(pool, runs::incrementAndGet);
-        Thread.sleep(50);
-        assertEquals(0, runs.get());
-    }
-
     private static void await(CountDownLatch latch) {
         try {
             latch.await(5, TimeUnit.SECONDS);

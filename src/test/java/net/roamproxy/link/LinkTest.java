@@ -1,0 +1,56 @@
+package net.roamproxy.link;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+
+import java.io.EOFException;
+import java.net.InetAddress;
+import java.net.ServerSocket;
+import java.net.Socket;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
+
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+
+import net.roamproxy.protocol.Frame;
+import net.roamproxy.protocol.FrameType;
+import net.roamproxy.protocol.Wire;
+
+/** One link's ending: the last frame of a finished session must reach the peer. */
+@Timeout(20)
+class LinkTest {
+
+    @Test
+    void finishSendingDeliversEverythingQueuedAndThenTheEndEvenWithPeerFramesUnread() throws Exception {
+        try (ServerSocket ss = new ServerSocket(0, 1, InetAddress.getLoopbackAddress());
+             Socket a = new Socket(InetAddress.getLoopbackAddress(), ss.getLocalPort());
+             Socket b = ss.accept()) {
+            Link ours = new Link(a);
+            Link peer = new Link(b);
+            // A heartbeat from the peer that we never read: closing a socket with unread data
+            // makes the kernel send a reset and drop what we queued.
+            peer.send(Frame.control(FrameType.HEARTBEAT, 0, 0));
+            int frames = 200; // 13 MB: far more than the socket buffers hold, so most is still queued
+            CompletableFuture<Void> writer = CompletableFuture.runAsync(() -> {
+                try {
+                    byte[] payload = new byte[Wire.MAX_DATA];
+                    for (int i = 0; i < frames; i++) {
+                        ours.send(new Frame(FrameType.DATA, (long) i * Wire.MAX_DATA, 0, payload));
+                    }
+                    ours.send(Frame.control(FrameType.CLOSE, (long) frames * Wire.MAX_DATA, 0));
+                    ours.finishSending();
+                } catch (Exception e) {
+                    throw new RuntimeException(e);
+                }
+            });
+
+            for (int i = 0; i < frames; i++) {
+                assertEquals(FrameType.DATA, peer.read(5000).type(), "frame " + i);
+            }
+            assertEquals(FrameType.CLOSE, peer.read(5000).type(), "the last frame arrives");
+            assertThrows(EOFException.class, () -> peer.read(5000), "then an orderly end, not a reset");
+            writer.get(5, TimeUnit.SECONDS);
+        }
+    }
+}
