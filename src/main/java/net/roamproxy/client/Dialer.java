@@ -42,6 +42,12 @@ final class Dialer implements LinkProvider {
     private final PresharedKey key;
     private long sessionId;
     private byte[] secret;
+    /**
+     * Sent in place of the secret while asking for a new session, the same on every attempt:
+     * if sproxy created the session but its WELCOME was lost with the link, the next attempt
+     * continues that session instead of opening a second one.
+     */
+    private final byte[] newSessionToken = Handshake.randomBytes(Handshake.SECRET_SIZE);
     private volatile Socket connecting;
     private volatile boolean closed;
 
@@ -105,7 +111,7 @@ final class Dialer implements LinkProvider {
                     (int) s.deadAfter().toMillis());
             link = new Link(socket);
             Mode mode = secret == null ? Mode.NEW : Mode.RESUME;
-            byte[] credential = secret == null ? new byte[Handshake.SECRET_SIZE] : secret;
+            byte[] credential = secret == null ? newSessionToken : secret;
             Handshake hello = Handshake.hello(mode, sessionId, credential, relay.window());
             byte[] helloPayload = hello.encode();
             link.send(new Frame(FrameType.HELLO, 0, relay.delivered(), helloPayload));

@@ -81,6 +81,8 @@ public final class Relay {
     private volatile long detachedAt;
     /** Worker-only: whether any link was attached yet. */
     private boolean everAttached;
+    /** Whether any frame ever came from the peer after its first handshake. */
+    private volatile boolean heardFromPeer;
     private volatile String closeReason;
     private final SerialJob sendJob = new SerialJob(IoPool.POOL, this::sendAll);
     private final SerialJob deliverJob = new SerialJob(IoPool.POOL, this::deliver);
@@ -211,6 +213,7 @@ public final class Relay {
                 return;
             }
             live.frameReceived(clock.getAsLong());
+            heardFromPeer = true;
             try {
                 handle(f, l);
             } catch (ProtocolException e) {
@@ -538,6 +541,14 @@ public final class Relay {
     /** Bytes of the peer's stream delivered to our application: the ack a HELLO carries. */
     public long delivered() {
         return in.delivered();
+    }
+
+    /**
+     * Whether the peer ever sent a frame after its first handshake; if not, it may never have
+     * received our answer to that handshake.
+     */
+    public boolean heardFromPeer() {
+        return heardFromPeer;
     }
 
     /** Our receive window, advertised in the handshake. */

@@ -14,7 +14,8 @@ import java.util.HexFormat;
  *  offset size field
  *   0      1   code
  *   1      8   session id (0 in a HELLO for a new session)
- *   9     16   secret     (zeros in a HELLO for a new session)
+ *   9     16   secret     (in a HELLO for a new session: the client's new-session token,
+ *                          random and the same on every attempt; all zeros: none)
  *  25      4   receive window in bytes
  *  29     16   nonce
  * </pre>

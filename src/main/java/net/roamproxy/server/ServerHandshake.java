@@ -82,25 +82,38 @@ final class ServerHandshake {
     }
 
     private void newSession(Frame first, Handshake hello) {
-        if (sessions.size() >= config.maxSessions()) {
+        SessionTable.Session earlier = sessions.unanswered(hello.secret());
+        if (earlier != null) {
+            log.info("{}: cproxy at {} asks again for the new session it asked for before: our answer was lost "
+                    + "with that link, so it gets this session, not a second one", earlier.relay().name(), link.peer());
+            earlier.links().offer(new Attachment(link, first.ack(), hello.window(), Handshake.welcome(
+                    Status.NEW_SESSION, earlier.id(), earlier.secret(), config.link().bufferBytes())));
+            return;
+        }
+        if (!sessions.reserve(config.maxSessions())) {
             log.warn("refused new session from {}: the limit of {} sessions is reached (--max-sessions)",
                     link.peer(), config.maxSessions());
             reply(Status.BUSY);
             return;
         }
+        SessionTable.Session s = null;
         Socket target = new Socket();
         try {
             target.connect(new InetSocketAddress(config.targetHost(), config.targetPort()),
                     (int) config.link().handshakeTimeout().toMillis());
+            s = sessions.create(target, new Attachment(link, first.ack(), hello.window(), null), config.link(),
+                    hello.secret());
         } catch (IOException e) {
-            Sockets.closeQuietly(target);
             log.warn("refused new session from {}: target {}:{} unavailable: {}", link.peer(), config.targetHost(),
                     config.targetPort(), e.getMessage());
             reply(Status.TARGET_UNAVAILABLE);
             return;
+        } finally {
+            if (s == null) {
+                sessions.release();
+                Sockets.closeQuietly(target);
+            }
         }
-        SessionTable.Session s = sessions.create(target, new Attachment(link, first.ack(), hello.window(), null),
-                config.link());
         log.info("{}: new session from {}, connected to {}:{}", s.relay().name(), link.peer(), config.targetHost(),
                 config.targetPort());
         try {

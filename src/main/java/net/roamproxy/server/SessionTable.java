@@ -1,6 +1,7 @@
 package net.roamproxy.server;
 
 import java.net.Socket;
+import java.security.MessageDigest;
 import java.security.SecureRandom;
 import java.util.ArrayList;
 import java.util.List;
@@ -16,18 +17,49 @@ import net.roamproxy.protocol.Handshake;
 /** sproxy's live sessions by id. Thread-safe. */
 final class SessionTable {
 
-    /** A live session: its relay, its resume credential and its link hand-off. */
-    record Session(Relay relay, byte[] secret, ResumeQueue links) {
+    /**
+     * A live session: its id, relay, resume credential, link hand-off and the new-session token
+     * of the HELLO that opened it.
+     */
+    record Session(long id, Relay relay, byte[] secret, ResumeQueue links, byte[] newSessionToken) {
     }
+
+    private static final byte[] NO_TOKEN = new byte[Handshake.SECRET_SIZE];
 
     private final Map<Long, Session> sessions = new ConcurrentHashMap<>();
     private final SecureRandom random = new SecureRandom();
+    /** Guarded by {@code sessions}: new sessions between {@link #reserve} and {@link #create}. */
+    private int reserved;
+
+    /**
+     * Claims room for one more session, so that handshakes completing at the same moment cannot
+     * together exceed {@code max}. Follow with {@link #create} or {@link #release}.
+     *
+     * @return false if the live and the claimed sessions already reach {@code max}
+     */
+    boolean reserve(int max) {
+        synchronized (sessions) {
+            if (sessions.size() + reserved >= max) {
+                return false;
+            }
+            reserved++;
+            return true;
+        }
+    }
+
+    /** Gives back a {@link #reserve}d place that will not be used. */
+    void release() {
+        synchronized (sessions) {
+            reserved--;
+        }
+    }
 
     /**
      * Registers a new session relaying {@code target}, with a fresh id and 128-bit secret.
      * The first link is {@code first}, which will be answered with a WELCOME naming both.
+     * Uses the place claimed by {@link #reserve}.
      */
-    Session create(Socket target, Attachment first, LinkSettings settings) {
+    Session create(Socket target, Attachment first, LinkSettings settings, byte[] newSessionToken) {
         byte[] secret = Handshake.randomBytes(Handshake.SECRET_SIZE);
         synchronized (sessions) {
             long id;
@@ -40,14 +72,33 @@ final class SessionTable {
             long key = id;
             Relay relay = new Relay("session " + idText, "sproxy-session-" + idText, target, settings, links,
                     r -> sessions.remove(key));
-            Session s = new Session(relay, secret, links);
+            Session s = new Session(id, relay, secret, links, newSessionToken.clone());
             sessions.put(id, s);
+            reserved--;
             return s;
         }
     }
 
     Session get(long id) {
         return sessions.get(id);
+    }
+
+    /**
+     * The live session opened by a HELLO with this new-session token from which nothing has
+     * been heard since: its cproxy may never have received the WELCOME. {@code null} if none, or
+     * for the all-zero token (a client that sends none).
+     */
+    Session unanswered(byte[] newSessionToken) {
+        if (MessageDigest.isEqual(newSessionToken, NO_TOKEN)) {
+            return null;
+        }
+        for (Session s : sessions.values()) {
+            if (MessageDigest.isEqual(s.newSessionToken(), newSessionToken) && !s.relay().heardFromPeer()
+                    && !s.relay().isClosed()) {
+                return s;
+            }
+        }
+        return null;
     }
 
     Set<Long> ids() {
