@@ -3,13 +3,8 @@ package net.roamproxy.testkit;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
-import java.net.InetAddress;
-import java.net.ServerSocket;
 import java.net.Socket;
-import java.util.ArrayList;
-import java.util.List;
 import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.atomic.AtomicLong;
 
 /**
@@ -22,16 +17,14 @@ import java.util.concurrent.atomic.AtomicLong;
  * <p>Each connection also reports how much of its stream it has written so far
  * ({@link Conn#bytesWritten()}), so a test can see the target being slowed by backpressure.
  *
- * <p>Threading: public methods are thread-safe; each connection has a sender and a receiver
- * thread, daemons named {@code it-stream-<port>-...}.
+ * <p>Each connection has a sender and a receiver thread, daemons named
+ * {@code it-stream-<port>-...}.
  */
-public final class StreamServer implements AutoCloseable {
+public final class StreamServer extends LoopbackServer<StreamServer.Conn> {
     public static final int CHUNK = 16 * 1024;
 
     /** One accepted connection, as seen by tests. */
-    public static final class Conn {
-        private final int id;
-        private final Socket socket;
+    public static final class Conn extends LoopbackServer.Connection {
         private final byte[] stream;
         private final ByteSink received = new ByteSink();
         private final CompletableFuture<Void> sent = new CompletableFuture<>();
@@ -39,13 +32,8 @@ public final class StreamServer implements AutoCloseable {
         private final AtomicLong written = new AtomicLong();
 
         Conn(int id, Socket socket, byte[] stream) {
-            this.id = id;
-            this.socket = socket;
+            super(id, socket);
             this.stream = stream;
-        }
-
-        public int id() {
-            return id;
         }
 
         /** What this connection sends (all of it, whether or not already written). */
@@ -85,20 +73,14 @@ public final class StreamServer implements AutoCloseable {
     private final long seed;
     private final boolean closeAfterSending;
     private final Pacer pacer;
-    private final ServerSocket server;
-    private final String name;
-    private final List<Conn> conns = new CopyOnWriteArrayList<>();
-    private final List<Thread> threads = new CopyOnWriteArrayList<>();
-    private volatile boolean closed;
 
     public StreamServer(int streamBytes, long seed, boolean closeAfterSending, Pacer pacer) throws IOException {
+        super("stream");
         this.streamBytes = streamBytes;
         this.seed = seed;
         this.closeAfterSending = closeAfterSending;
         this.pacer = pacer;
-        server = new ServerSocket(0, 50, InetAddress.getLoopbackAddress());
-        name = "it-stream-" + server.getLocalPort();
-        start(name + "-accept", this::acceptLoop);
+        startAccepting();
     }
 
     /** The stream connection {@code index} is sent. */
@@ -106,37 +88,15 @@ public final class StreamServer implements AutoCloseable {
         return Streams.pseudoRandom(seed + index, streamBytes);
     }
 
-    public int port() {
-        return server.getLocalPort();
+    @Override
+    protected Conn accepted(int id, Socket socket) {
+        return new Conn(id, socket, streamFor(id));
     }
 
-    public int connectionsAccepted() {
-        return conns.size();
-    }
-
-    public List<Conn> connections() {
-        return new ArrayList<>(conns);
-    }
-
-    public Conn connection(int index) {
-        return conns.get(index);
-    }
-
-    private void acceptLoop() {
-        while (!closed) {
-            Socket s;
-            try {
-                s = server.accept();
-                s.setTcpNoDelay(true);
-            } catch (IOException e) {
-                return;
-            }
-            int id = conns.size();
-            Conn c = new Conn(id, s, streamFor(id));
-            conns.add(c);
-            start(name + "-c" + id + "-recv", () -> receive(c));
-            start(name + "-c" + id + "-send", () -> send(c));
-        }
+    @Override
+    protected void serve(Conn c) {
+        start("c" + c.id() + "-recv", () -> receive(c));
+        start("c" + c.id() + "-send", () -> send(c));
     }
 
     private void send(Conn c) {
@@ -170,33 +130,5 @@ public final class StreamServer implements AutoCloseable {
         } catch (IOException e) {
             c.ended.complete(false);
         }
-    }
-
-    private void start(String threadName, Runnable body) {
-        Thread t = new Thread(body, threadName);
-        t.setDaemon(true);
-        threads.add(t);
-        t.start();
-    }
-
-    @Override
-    public void close() {
-        closed = true;
-        try {
-            server.close();
-        } catch (IOException ignored) {
-            // best effort
-        }
-        for (Conn c : conns) {
-            try {
-                c.socket.close();
-            } catch (IOException ignored) {
-                // best effort
-            }
-        }
-        for (Thread t : threads) {
-            t.interrupt(); // a paced sender may be waiting
-        }
-        Threads.join(2_000, threads.toArray(new Thread[0]));
     }
 }
