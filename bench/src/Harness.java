@@ -654,11 +654,7 @@ final class Harness {
             mark("idle");
             Thread.sleep(3000);
             states.add(snapshot(n + " sessions, idle after 1 KiB echo", Bench.memory(sproxy.pid), Bench.memory(cproxy.pid)));
-            Map<String, Object> nmt = nativeMemory(sproxy.pid);
-            if (!nmt.isEmpty()) {
-                r.put("idle_native_memory_committed_MiB", nmt);
-                say("   sproxy native memory (NMT, committed MiB) with %d idle sessions: %s", n, nmt);
-            }
+            recordNativeMemory(r, "idle", "with " + n + " idle sessions");
 
             // one address change for everybody
             mark("address removed");
@@ -724,11 +720,7 @@ final class Harness {
             mark("after resume");
             Thread.sleep(3000);
             states.add(snapshot(n + " sessions, after all resumed", Bench.memory(sproxy.pid), Bench.memory(cproxy.pid)));
-            Map<String, Object> nmtResumed = nativeMemory(sproxy.pid);
-            if (!nmtResumed.isEmpty()) {
-                r.put("resumed_native_memory_committed_MiB", nmtResumed);
-                say("   sproxy native memory (NMT, committed MiB) after the resume: %s", nmtResumed);
-            }
+            recordNativeMemory(r, "resumed", "after the resume");
 
             // Bulk last, so the idle and resume figures are not those of a heap grown by bulk buffers.
             mark("bulk");
@@ -797,6 +789,15 @@ final class Harness {
 
     static final class BoolRef {
         boolean v;
+    }
+
+    /** sproxy's native memory by category into {@code r} and the output, if the JVM tracks it. */
+    void recordNativeMemory(Map<String, Object> r, String key, String when) {
+        Map<String, Object> nmt = nativeMemory(sproxy.pid);
+        if (!nmt.isEmpty()) {
+            r.put(key + "_native_memory_committed_MiB", nmt);
+            say("   sproxy native memory (NMT, committed MiB) %s: %s", when, nmt);
+        }
     }
 
     /** Committed MiB per category from Native Memory Tracking, if the JVM runs with -XX:NativeMemoryTracking. */
