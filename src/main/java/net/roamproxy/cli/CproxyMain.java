@@ -2,6 +2,7 @@ package net.roamproxy.cli;
 
 import java.io.IOException;
 import java.net.InetAddress;
+import java.nio.file.Path;
 import java.security.Security;
 import java.util.List;
 import java.util.Set;
@@ -12,6 +13,8 @@ import org.apache.commons.cli.Options;
 import net.roamproxy.client.ClientConfig;
 import net.roamproxy.client.ClientProxy;
 import net.roamproxy.link.LinkSettings;
+import net.roamproxy.tls.Fingerprint;
+import net.roamproxy.tls.StateDir;
 
 /**
  * {@code cproxy SERVER}: the client-side daemon. Listens on localhost:5200, relays to
@@ -48,6 +51,14 @@ public final class CproxyMain extends Launcher<ClientConfig> {
                 .desc("port local applications connect to (default " + ClientConfig.DEFAULT_LISTEN_PORT + ")").build());
         o.addOption(Option.builder("s").longOpt("server-port").hasArg().argName("PORT")
                 .desc("sproxy's port on SERVER (default " + ClientConfig.DEFAULT_SERVER_PORT + ")").build());
+        o.addOption(Option.builder().longOpt("tls")
+                .desc("encrypt the link with TLS 1.3; sproxy must run with --tls too (default: off)").build());
+        o.addOption(Option.builder().longOpt("server-fingerprint").hasArg().argName("FP")
+                .desc("with --tls: accept only sproxy's certificate with this fingerprint, SHA256:... as sproxy "
+                        + "--fingerprint prints it, instead of trusting the first one seen").build());
+        o.addOption(Option.builder().longOpt("known-servers").hasArg().argName("FILE")
+                .desc("with --tls: where the certificate first seen for each server is recorded (default "
+                        + "known_servers in $STATE_DIRECTORY, else ~/.local/state/roamproxy)").build());
         o.addOption(Option.builder().longOpt("no-address-watch")
                 .desc("do not watch this host's addresses; notice a roam only through missed heartbeats "
                         + "(default: watch, and reconnect as soon as an address goes or appears)").build());
@@ -75,7 +86,26 @@ public final class CproxyMain extends Launcher<ClientConfig> {
         address("server", server);
         InetAddress listen = s.has("listen") ? address("listen address", s.value("listen"))
                 : InetAddress.getLoopbackAddress();
-        return new ClientConfig(listen, port, server, serverPort, link, presharedKey, !s.flag("no-address-watch"));
+        return new ClientConfig(listen, port, server, serverPort, link, presharedKey, !s.flag("no-address-watch"),
+                tls(s));
+    }
+
+    private static ClientConfig.Tls tls(Settings s) throws UsageException {
+        String pinned = s.value("server-fingerprint");
+        if (!s.flag("tls")) {
+            for (String option : new String[] {"server-fingerprint", "known-servers"}) {
+                if (s.has(option)) {
+                    throw new UsageException(s.origin(option) + " needs --tls");
+                }
+            }
+            return null;
+        }
+        if (pinned != null && !Fingerprint.valid(pinned.trim())) {
+            throw new UsageException(s.origin("server-fingerprint") + " needs SHA256: and 43 base64 characters, as "
+                    + "sproxy --fingerprint prints it, got '" + pinned + "'");
+        }
+        Path known = s.has("known-servers") ? s.path("known-servers") : StateDir.resolve().resolve("known_servers");
+        return new ClientConfig.Tls(pinned == null ? null : pinned.trim(), known);
     }
 
     @Override

@@ -48,6 +48,13 @@ abstract class Launcher<C> {
             + "1 cannot run (port already in use, name not resolvable); "
             + "2 bad command line, config file or secret file.";
 
+    /** The threat model in brief, for {@code --help}; the README has the full table. */
+    static final String SECURITY_HELP = "Security: without --tls, anyone on the path can read the session, but not "
+            + "resume, take over or kill it with what they recorded. With --tls on both sides the link is TLS 1.3; "
+            + "cproxy trusts sproxy's certificate on first use (or only the one given with --server-fingerprint; "
+            + "sproxy --fingerprint prints it). With --secret-file on both sides, nobody without the key can open or "
+            + "resume a session. Full threat table: README, \"Security model and TLS\".";
+
     /** Longest an orderly stop may take before the command exits anyway; systemd's and users' patience is shorter. */
     static final Duration STOP_LIMIT = Duration.ofMillis(1500);
 
@@ -58,7 +65,7 @@ abstract class Launcher<C> {
     private final Logger log = LogManager.getLogger(Launcher.class);
     private static final long MAX_BUFFER = 1L << 30;
     /** Options that make no sense in a config file. */
-    private static final Set<String> COMMAND_LINE_ONLY = Set.of("help", "version", "config");
+    private static final Set<String> COMMAND_LINE_ONLY = Set.of("help", "version", "config", "fingerprint");
 
     private final String command;
     private final String argsSyntax;
@@ -88,6 +95,16 @@ abstract class Launcher<C> {
 
     /** Starts the proxy; returns it for shutdown. */
     abstract AutoCloseable start(C config) throws IOException;
+
+    /**
+     * A one-shot action some option asks for instead of running the proxy (sproxy's
+     * {@code --fingerprint}).
+     *
+     * @return the exit status, or {@code null} to run the proxy
+     */
+    Integer runInstead(Settings settings, C config, PrintStream out) throws IOException, UsageException {
+        return null;
+    }
 
     String command() {
         return command;
@@ -132,11 +149,10 @@ abstract class Launcher<C> {
      * {@link #run} does; for tests and for {@code run}.
      */
     final C configure(String... args) throws UsageException, IOException {
-        return configure(parse(options(), args));
+        return configure(Settings.of(parse(options(), args), configKeys(options())));
     }
 
-    private C configure(CommandLine cl) throws UsageException, IOException {
-        Settings s = Settings.of(cl, configKeys(options()));
+    private C configure(Settings s) throws UsageException, IOException {
         LinkSettings link = linkSettings(s);
         byte[] key = s.has("secret-file") ? SecretFile.read(s.path("secret-file"), s.origin("secret-file")) : null;
         return configure(s, link, key);
@@ -169,7 +185,12 @@ abstract class Launcher<C> {
                 out.println(command + " (roamproxy) " + version());
                 return EXIT_OK;
             }
-            config = configure(cl);
+            Settings settings = Settings.of(cl, configKeys(options));
+            config = configure(settings);
+            Integer status = runInstead(settings, config, out);
+            if (status != null) {
+                return status;
+            }
         } catch (UsageException e) {
             err.println(command + ": " + e.getMessage() + " (try --help)");
             return EXIT_USAGE;
@@ -271,7 +292,7 @@ abstract class Launcher<C> {
         PrintWriter w = new PrintWriter(out);
         HelpFormatter f = new HelpFormatter();
         f.printHelp(w, 90, command + " [OPTIONS] " + argsSyntax, summary, options, 2, 2,
-                "\n" + EXIT_STATUS_HELP, false);
+                "\n" + SECURITY_HELP + "\n\n" + EXIT_STATUS_HELP, false);
         w.flush();
     }
 

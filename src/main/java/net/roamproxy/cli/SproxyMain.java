@@ -1,7 +1,9 @@
 package net.roamproxy.cli;
 
 import java.io.IOException;
+import java.io.PrintStream;
 import java.net.InetAddress;
+import java.nio.file.Path;
 
 import org.apache.commons.cli.Option;
 import org.apache.commons.cli.Options;
@@ -9,6 +11,8 @@ import org.apache.commons.cli.Options;
 import net.roamproxy.link.LinkSettings;
 import net.roamproxy.server.ServerConfig;
 import net.roamproxy.server.ServerProxy;
+import net.roamproxy.tls.StateDir;
+import net.roamproxy.tls.TlsServer;
 
 /** {@code sproxy}: the server-side daemon. No argument needed: listens on 6200, relays to 127.0.0.1:23. */
 public final class SproxyMain extends Launcher<ServerConfig> {
@@ -38,6 +42,13 @@ public final class SproxyMain extends Launcher<ServerConfig> {
         o.addOption(Option.builder().longOpt("max-sessions").hasArg().argName("N")
                 .desc("live sessions at most; a new one beyond is refused (default "
                         + ServerConfig.DEFAULT_MAX_SESSIONS + ")").build());
+        o.addOption(Option.builder().longOpt("tls")
+                .desc("encrypt every link with TLS 1.3; cproxy must run with --tls too (default: off)").build());
+        o.addOption(Option.builder().longOpt("tls-keystore").hasArg().argName("FILE")
+                .desc("PKCS#12 file with sproxy's TLS key and certificate, made (mode 0600) if missing (default "
+                        + "sproxy-tls.p12 in $STATE_DIRECTORY, else ~/.local/state/roamproxy)").build());
+        o.addOption(Option.builder().longOpt("fingerprint")
+                .desc("print the TLS certificate's fingerprint (making the key store if missing) and exit").build());
         o.addOption(Option.builder().longOpt("max-handshakes").hasArg().argName("N")
                 .desc("connections in their handshake at most; more are reset (default "
                         + ServerConfig.DEFAULT_MAX_HANDSHAKES + ")").build());
@@ -77,7 +88,21 @@ public final class SproxyMain extends Launcher<ServerConfig> {
         if (s.has("target")) {
             address("target host", targetHost);
         }
-        return new ServerConfig(listen, port, targetHost, targetPort, link, maxSessions, maxHandshakes, presharedKey);
+        Path keystore = s.has("tls-keystore") ? s.path("tls-keystore") : StateDir.resolve().resolve("sproxy-tls.p12");
+        if (s.has("tls-keystore") && !s.flag("tls") && !s.flag("fingerprint")) {
+            throw new UsageException(s.origin("tls-keystore") + " needs --tls");
+        }
+        return new ServerConfig(listen, port, targetHost, targetPort, link, maxSessions, maxHandshakes, presharedKey,
+                s.flag("tls") || s.flag("fingerprint") ? keystore : null);
+    }
+
+    @Override
+    Integer runInstead(Settings s, ServerConfig config, PrintStream out) throws IOException, UsageException {
+        if (!s.flag("fingerprint")) {
+            return null;
+        }
+        out.println(TlsServer.loadOrCreate(config.tlsKeystore()).fingerprint());
+        return EXIT_OK;
     }
 
     @Override

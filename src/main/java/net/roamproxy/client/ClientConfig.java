@@ -1,6 +1,7 @@
 package net.roamproxy.client;
 
 import java.net.InetAddress;
+import java.nio.file.Path;
 import java.util.Objects;
 
 import net.roamproxy.link.LinkSettings;
@@ -16,9 +17,22 @@ import net.roamproxy.link.LinkSettings;
  * @param presharedKey  the key sproxy demands, or {@code null} if it demands none
  * @param addressWatch  whether to watch this host's addresses and redial as soon as they change
  *                      (otherwise only missed heartbeats reveal a roam)
+ * @param tls           TLS for the link, or {@code null} for none
  */
 public record ClientConfig(InetAddress listenAddress, int listenPort, String serverHost, int serverPort,
-                           LinkSettings link, byte[] presharedKey, boolean addressWatch) {
+                           LinkSettings link, byte[] presharedKey, boolean addressWatch, Tls tls) {
+
+    /**
+     * How cproxy trusts sproxy's certificate.
+     *
+     * @param pinnedFingerprint the only fingerprint to accept, or {@code null} to trust on first use
+     * @param knownServers      where trust on first use records fingerprints
+     */
+    public record Tls(String pinnedFingerprint, Path knownServers) {
+        public Tls {
+            Objects.requireNonNull(knownServers, "knownServers");
+        }
+    }
 
     public static final int DEFAULT_LISTEN_PORT = 5200;
     public static final int DEFAULT_SERVER_PORT = 6200;
@@ -38,7 +52,7 @@ public record ClientConfig(InetAddress listenAddress, int listenPort, String ser
     /** The address watch on. */
     public ClientConfig(InetAddress listenAddress, int listenPort, String serverHost, int serverPort,
                         LinkSettings link, byte[] presharedKey) {
-        this(listenAddress, listenPort, serverHost, serverPort, link, presharedKey, true);
+        this(listenAddress, listenPort, serverHost, serverPort, link, presharedKey, true, null);
     }
 
     /** The classic setup: listen on loopback:5200, relay to {@code serverHost}:6200. */

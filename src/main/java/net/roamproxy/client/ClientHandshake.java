@@ -104,6 +104,7 @@ final class ClientHandshake {
                 case AUTH_FAILED -> throw new Refused("sproxy rejected our pre-shared key: the --secret-file "
                         + "contents differ between the hosts");
                 case BAD_PROOF -> throw new Refused("sproxy rejected our proof of the session secret");
+                case TLS_REQUIRED -> throw new Refused("sproxy requires TLS: start cproxy with --tls");
                 default -> throw new Refused("sproxy refused the session: " + w.status());
             }
             return new Attachment(link, f.ack(), w.window(), null);

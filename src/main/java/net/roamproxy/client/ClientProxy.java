@@ -14,6 +14,7 @@ import org.apache.logging.log4j.Logger;
 
 import net.roamproxy.link.Relay;
 import net.roamproxy.link.Sockets;
+import net.roamproxy.tls.TlsClient;
 
 /**
  * cproxy: accepts local application connections and relays each as its own session to sproxy.
@@ -36,6 +37,7 @@ public final class ClientProxy implements AutoCloseable {
     private volatile boolean closed;
     private ServerSocket listener;
     private AddressWatch watch;
+    private TlsClient tls;
 
     public ClientProxy(ClientConfig config) {
         this(config, AddressWatch::hostAddresses);
@@ -49,6 +51,10 @@ public final class ClientProxy implements AutoCloseable {
 
     /** Binds the local port and starts accepting. */
     public void start() throws IOException {
+        if (config.tls() != null) {
+            tls = new TlsClient(config.serverHost(), config.serverPort(), config.tls().pinnedFingerprint(),
+                    config.tls().knownServers());
+        }
         ServerSocket ss = Sockets.listen(config.listenAddress(), config.listenPort(), 128);
         listener = ss;
         if (config.addressWatch()) {
@@ -57,8 +63,10 @@ public final class ClientProxy implements AutoCloseable {
             log.info("address watch off: cproxy notices address changes only through missed heartbeats");
         }
         new Thread(this::acceptLoop, "cproxy-accept").start();
-        log.info("cproxy listening on {}, relaying to sproxy at {}:{}", Sockets.describe(ss.getLocalSocketAddress()),
-                config.serverHost(), config.serverPort());
+        log.info("cproxy listening on {}, relaying to sproxy at {}:{}{}", Sockets.describe(ss.getLocalSocketAddress()),
+                config.serverHost(), config.serverPort(), tls == null ? "" : config.tls().pinnedFingerprint() != null
+                        ? " over TLS, pinned to " + config.tls().pinnedFingerprint()
+                        : " over TLS, trusting the certificates in " + config.tls().knownServers());
     }
 
     private void startWatch() {
@@ -110,7 +118,7 @@ public final class ClientProxy implements AutoCloseable {
                 continue;
             }
             int n = counter.incrementAndGet();
-            Dialer dialer = new Dialer(config);
+            Dialer dialer = new Dialer(config, tls);
             Relay relay = new Relay("session #" + n, "cproxy-session-" + n, app, config.link(), dialer,
                     sessions::remove);
             sessions.put(relay, dialer);

@@ -31,9 +31,9 @@ import net.roamproxy.link.Sockets;
  * connect is closed and {@link #race} throws {@link Woken}, so the caller starts over with
  * the addresses the host has now.
  *
- * <p>Each connect blocks a thread of a shared cached pool ({@code cproxy-connect-N}, ended
- * after 3 s idle) for at most its timeout, or until it is abandoned: closing a socket is what
- * unblocks its connect.
+ * <p>Each connect blocks a thread of a cached pool shared by every session of the process
+ * ({@code dial-io-N}, ended after 3 s idle, as the relay's {@code relay-io-N}) for at most its
+ * timeout, or until it is abandoned: closing a socket is what unblocks its connect.
  *
  * <p>Threading: {@link #race} and {@link #pause} by the session's worker only; {@link #wake}
  * from any thread.
@@ -51,7 +51,7 @@ final class ConnectRace {
     private static final AtomicInteger THREADS = new AtomicInteger();
     private static final ExecutorService CONNECTS = new ThreadPoolExecutor(0, Integer.MAX_VALUE, 3,
             TimeUnit.SECONDS, new SynchronousQueue<>(), r -> {
-                Thread t = new Thread(r, "cproxy-connect-" + THREADS.incrementAndGet());
+                Thread t = new Thread(r, "dial-io-" + THREADS.incrementAndGet());
                 t.setDaemon(true);
                 return t;
             });

@@ -12,6 +12,8 @@ import java.util.Deque;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
 
+import javax.net.ssl.SSLHandshakeException;
+
 import org.apache.logging.log4j.LogManager;
 import org.apache.logging.log4j.Logger;
 
@@ -21,6 +23,7 @@ import net.roamproxy.link.LinkProvider;
 import net.roamproxy.link.LinkSettings;
 import net.roamproxy.link.Relay;
 import net.roamproxy.link.Sockets;
+import net.roamproxy.tls.TlsClient;
 
 /**
  * cproxy's side of a session's links: dials sproxy from whatever address the host has now,
@@ -54,22 +57,25 @@ final class Dialer implements LinkProvider {
     private final ClientHandshake handshake;
     private final ConnectRace race;
     private final Resolver resolver;
+    private final TlsClient tls;
     /** The session, for log lines from other threads; set by the worker. */
     private volatile Relay relay;
     /** The link in its handshake or handed to the session, so the watch can drop it. */
     private volatile Link current;
-    /** The link in its handshake, closed by {@link #close()}; once handed over, the session closes it. */
-    private volatile Link handshaking;
+    /** The connection in its handshakes (TLS, ours), closed by {@link #close()}; once handed over, the session closes it. */
+    private volatile Socket handshaking;
     /** Worker only: the server address of the last link that worked, tried first. */
     private InetAddress lastGood;
     private volatile boolean closed;
 
-    Dialer(ClientConfig config) {
-        this(config, InetAddress::getAllByName, new ConnectRace());
+    /** @param tls TLS for every link, or {@code null} */
+    Dialer(ClientConfig config, TlsClient tls) {
+        this(config, tls, InetAddress::getAllByName, new ConnectRace());
     }
 
-    Dialer(ClientConfig config, Resolver resolver, ConnectRace race) {
+    Dialer(ClientConfig config, TlsClient tls, Resolver resolver, ConnectRace race) {
         this.config = config;
+        this.tls = tls;
         this.handshake = new ClientHandshake(config);
         this.resolver = resolver;
         this.race = race;
@@ -125,20 +131,14 @@ final class Dialer implements LinkProvider {
         LinkSettings s = config.link();
         int attemptMillis = (int) s.deadAfter().toMillis();
         Socket socket = race.race(targets(), attemptMillis, s.heartbeatInterval().toMillis(), attemptMillis);
-        Link link;
-        try {
-            link = new Link(socket);
-        } catch (IOException | RuntimeException e) {
-            Sockets.closeQuietly(socket);
-            throw e;
-        }
-        current = link;
-        handshaking = link;
+        handshaking = socket;
         boolean handedOver = false;
         try {
             if (closed) {
                 throw new IOException("closing");
             }
+            Link link = new Link(tls == null ? socket : secure(socket), socket);
+            current = link;
             Attachment a = handshake.run(link, relay);
             lastGood = socket.getInetAddress();
             handedOver = true;
@@ -147,8 +147,24 @@ final class Dialer implements LinkProvider {
             handshaking = null;
             if (!handedOver) {
                 current = null;
-                link.close();
+                Link.reset(socket);
             }
+        }
+    }
+
+    /** The TLS handshake; a certificate we do not trust, or an sproxy without TLS, ends the session. */
+    private Socket secure(Socket socket) throws IOException {
+        String peer = Sockets.describe(socket.getRemoteSocketAddress());
+        try {
+            return tls.connect(socket, (int) config.link().handshakeTimeout().toMillis());
+        } catch (TlsClient.UntrustedServer e) {
+            throw new ClientHandshake.Refused(e.getMessage());
+        } catch (SSLHandshakeException e) {
+            if (String.valueOf(e.getMessage()).contains("Received fatal alert")) {
+                throw new ClientHandshake.Refused("sproxy at " + peer + " refused the TLS handshake (" + e.getMessage()
+                        + "): it probably runs without --tls; start both with --tls, or neither");
+            }
+            throw e;
         }
     }
 
@@ -211,9 +227,9 @@ final class Dialer implements LinkProvider {
     public void close() {
         closed = true;
         race.wake();
-        Link l = handshaking;
-        if (l != null) {
-            l.close();
+        Socket s = handshaking;
+        if (s != null) {
+            Link.reset(s);
         }
     }
 }

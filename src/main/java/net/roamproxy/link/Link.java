@@ -17,7 +17,10 @@ import net.roamproxy.protocol.Wire;
  * {@link #close} may be called from any thread and is the way to unblock a stuck write.
  */
 public final class Link {
+    /** What frames travel over: the TCP socket, or a TLS socket layered on it. */
     private final Socket socket;
+    /** The TCP socket: closing it is what reliably ends the link, TLS or not. */
+    private final Socket raw;
     private final FrameReader reader;
     private final OutputStream out;
     private final String peer;
@@ -26,12 +29,18 @@ public final class Link {
     private volatile String abortReason;
 
     public Link(Socket socket) throws IOException {
-        this.socket = socket;
-        Sockets.tune(socket);
-        this.reader = new FrameReader(socket.getInputStream());
-        this.out = socket.getOutputStream();
-        this.peer = Sockets.describe(socket.getRemoteSocketAddress());
-        this.localAddress = socket.getLocalAddress();
+        this(socket, socket);
+    }
+
+    /** A link whose frames travel over {@code transport}, a TLS socket layered on {@code raw}. */
+    public Link(Socket transport, Socket raw) throws IOException {
+        this.socket = transport;
+        this.raw = raw;
+        Sockets.tune(raw);
+        this.reader = new FrameReader(transport.getInputStream());
+        this.out = transport.getOutputStream();
+        this.peer = Sockets.describe(raw.getRemoteSocketAddress());
+        this.localAddress = raw.getLocalAddress();
     }
 
     /** Reads the next frame, waiting at most {@code timeoutMillis} (then SocketTimeoutException). */
@@ -73,7 +82,7 @@ public final class Link {
 
     /** Our local address on this link, for logs: after a roam this is the new address. */
     public String local() {
-        return Sockets.describe(socket.getLocalSocketAddress());
+        return Sockets.describe(raw.getLocalSocketAddress());
     }
 
     /** The host address this link was sent from; it stays the same after the host loses it. */
@@ -82,7 +91,7 @@ public final class Link {
     }
 
     public boolean isClosed() {
-        return socket.isClosed();
+        return raw.isClosed();
     }
 
     /**
@@ -99,9 +108,13 @@ public final class Link {
         }
     }
 
-    /** Closes at once, discarding unsent data (RST); a dead link has nothing worth a FIN. */
+    /**
+     * Closes at once, discarding unsent data (RST); a dead link has nothing worth a FIN. The
+     * TCP socket itself is closed, never the TLS layer, whose close would first try to send a
+     * close_notify and could block on a dead link.
+     */
     public void close() {
-        reset(socket);
+        reset(raw);
     }
 
     /**

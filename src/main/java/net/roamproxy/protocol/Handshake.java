@@ -68,7 +68,9 @@ public final class Handshake {
         /** The pre-shared-key proof was wrong. */
         AUTH_FAILED(7),
         /** The resume proof was wrong: a replayed or forged resume. */
-        BAD_PROOF(8);
+        BAD_PROOF(8),
+        /** sproxy runs with TLS and the link does not use it. */
+        TLS_REQUIRED(9);
 
         private final int code;
 

@@ -79,6 +79,9 @@ public final class Wire {
      */
     public static Header readHeader(byte[] src, int off) throws ProtocolException {
         int magic = getShort(src, off);
+        if (magic == TlsRecordException.TLS_HANDSHAKE_START) {
+            throw new TlsRecordException();
+        }
         if (magic != MAGIC) {
             throw new ProtocolException(String.format("bad magic 0x%04x (expected 0x%04x): not a roamproxy peer", magic, MAGIC));
         }

@@ -1,6 +1,7 @@
 package net.roamproxy.server;
 
 import java.net.InetAddress;
+import java.nio.file.Path;
 import java.util.Objects;
 
 import net.roamproxy.link.LinkSettings;
@@ -18,9 +19,12 @@ import net.roamproxy.link.LinkSettings;
  *                      at accept, so silent peers cannot exhaust threads
  * @param presharedKey  if not {@code null}, a cproxy must prove it knows this key (HMAC
  *                      challenge-response) before it can open or resume any session
+ * @param tlsKeystore   if not {@code null}, links use TLS 1.3 with the key and certificate in
+ *                      this PKCS#12 file, made there on first start
  */
 public record ServerConfig(InetAddress listenAddress, int listenPort, String targetHost, int targetPort,
-                           LinkSettings link, int maxSessions, int maxHandshakes, byte[] presharedKey) {
+                           LinkSettings link, int maxSessions, int maxHandshakes, byte[] presharedKey,
+                           Path tlsKeystore) {
 
     public static final int DEFAULT_MAX_SESSIONS = 1024;
     public static final int DEFAULT_MAX_HANDSHAKES = 256;
@@ -37,7 +41,13 @@ public record ServerConfig(InetAddress listenAddress, int listenPort, String tar
         }
     }
 
-    /** Default limits, no pre-shared key. */
+    /** No TLS. */
+    public ServerConfig(InetAddress listenAddress, int listenPort, String targetHost, int targetPort,
+                        LinkSettings link, int maxSessions, int maxHandshakes, byte[] presharedKey) {
+        this(listenAddress, listenPort, targetHost, targetPort, link, maxSessions, maxHandshakes, presharedKey, null);
+    }
+
+    /** Default limits, no pre-shared key, no TLS. */
     public ServerConfig(InetAddress listenAddress, int listenPort, String targetHost, int targetPort,
                         LinkSettings link) {
         this(listenAddress, listenPort, targetHost, targetPort, link, DEFAULT_MAX_SESSIONS, DEFAULT_MAX_HANDSHAKES,

@@ -19,6 +19,7 @@ import net.roamproxy.protocol.Hello;
 import net.roamproxy.protocol.PresharedKey;
 import net.roamproxy.protocol.ProtocolException;
 import net.roamproxy.protocol.SessionKeys;
+import net.roamproxy.protocol.TlsRecordException;
 import net.roamproxy.protocol.UnsupportedVersionException;
 import net.roamproxy.protocol.Welcome;
 import net.roamproxy.protocol.Wire;
@@ -38,6 +39,12 @@ final class ServerHandshake {
      * window 1, everything else zero.
      */
     private static final byte[] VERSION_1_REFUSAL = versionOneRefusal();
+    /**
+     * What a TLS client understands as "no": a plaintext TLS alert record (type 21, version
+     * 3.3, length 2), fatal (2), handshake_failure (40). Its handshake then fails at once with
+     * "Received fatal alert" instead of waiting or retrying.
+     */
+    private static final byte[] TLS_HANDSHAKE_FAILURE = {0x15, 0x03, 0x03, 0x00, 0x02, 0x02, 0x28};
 
     private final ServerConfig config;
     private final SessionTable sessions;
@@ -57,6 +64,12 @@ final class ServerHandshake {
         Frame first;
         try {
             first = link.read(timeout);
+        } catch (TlsRecordException e) {
+            log.warn("refused link from {}: it speaks TLS, and this sproxy runs without --tls (start both with "
+                    + "--tls, or neither)", link.peer());
+            sendQuietly(TLS_HANDSHAKE_FAILURE);
+            link.close();
+            return;
         } catch (UnsupportedVersionException e) {
             log.warn("refused link from {}: it speaks protocol version {}, this sproxy speaks {}: upgrade it",
                     link.peer(), e.version(), Wire.VERSION);

@@ -20,7 +20,13 @@ import org.apache.logging.log4j.Logger;
 import net.roamproxy.link.Link;
 import net.roamproxy.link.Relay;
 import net.roamproxy.link.Sockets;
+import net.roamproxy.protocol.Frame;
+import net.roamproxy.protocol.FrameType;
+import net.roamproxy.protocol.Handshake;
 import net.roamproxy.protocol.PresharedKey;
+import net.roamproxy.protocol.Welcome;
+import net.roamproxy.protocol.Wire;
+import net.roamproxy.tls.TlsServer;
 
 /**
  * sproxy: accepts links from cproxy and tells new sessions from resumed ones.
@@ -44,8 +50,8 @@ public final class ServerProxy implements AutoCloseable {
     private final PresharedKey key;
     private final Semaphore handshakeSlots;
     private final AtomicInteger handshakes = new AtomicInteger();
-    /** Links still in their handshake, so that shutdown can close them too. */
-    private final Set<Link> inHandshake = ConcurrentHashMap.newKeySet();
+    /** Connections still in their handshake (TLS or ours), so that shutdown can close them too. */
+    private final Set<Socket> inHandshake = ConcurrentHashMap.newKeySet();
     private final ScheduledExecutorService timer = Executors.newSingleThreadScheduledExecutor(r -> {
         Thread t = new Thread(r, "sproxy-handshake-timer");
         t.setDaemon(true);
@@ -53,6 +59,7 @@ public final class ServerProxy implements AutoCloseable {
     });
     private volatile boolean closed;
     private ServerSocket listener;
+    private TlsServer tls;
     private long lastLimitReport = System.nanoTime() - LIMIT_REPORT_NANOS;
     private int droppedSinceReport;
 
@@ -62,8 +69,13 @@ public final class ServerProxy implements AutoCloseable {
         this.handshakeSlots = new Semaphore(config.maxHandshakes());
     }
 
-    /** Binds the listening port and starts accepting. */
+    /** Loads (or makes) the TLS identity if configured, binds the listening port and starts accepting. */
     public void start() throws IOException {
+        if (config.tlsKeystore() != null) {
+            tls = TlsServer.loadOrCreate(config.tlsKeystore());
+            log.info("TLS 1.3 on every link; sproxy's certificate is {} (users of cproxy compare it with what their "
+                    + "cproxy records; `sproxy --fingerprint` prints it)", tls.fingerprint());
+        }
         // After one address change every cproxy redials at once: a deep accept queue (the kernel
         // caps it at net.core.somaxconn) keeps those SYNs from being dropped and retried 1 s later.
         ServerSocket ss = Sockets.listen(config.listenAddress(), config.listenPort(), 4096);
@@ -119,42 +131,57 @@ public final class ServerProxy implements AutoCloseable {
         AtomicBoolean settled = new AtomicBoolean();
         AtomicBoolean expired = new AtomicBoolean();
         ScheduledFuture<?> deadline = null;
-        Link link = null;
+        int timeout = (int) config.link().handshakeTimeout().toMillis();
+        inHandshake.add(s);
         try {
-            link = new Link(s);
-            Link l = link;
-            inHandshake.add(l);
             if (closed) {
-                l.close();
+                Link.reset(s);
                 return;
             }
+            // The deadline closes the TCP socket: that ends a TLS handshake as well as ours.
             deadline = timer.schedule(() -> {
                 if (settled.compareAndSet(false, true)) {
                     expired.set(true);
-                    l.close();
+                    Link.reset(s);
                 }
-            }, config.link().handshakeTimeout().toMillis(), TimeUnit.MILLISECONDS);
-            new ServerHandshake(config, sessions, key, link).run();
+            }, timeout, TimeUnit.MILLISECONDS);
+            Socket transport = s;
+            if (tls != null) {
+                try {
+                    transport = tls.accept(s, timeout);
+                } catch (TlsServer.NotTls e) {
+                    refusePlaintext(s, peer);
+                    return;
+                }
+            }
+            new ServerHandshake(config, sessions, key, new Link(transport, s)).run();
             settled.set(true);
         } catch (RejectedExecutionException e) {
-            link.close(); // sproxy is shutting down
+            Link.reset(s); // sproxy is shutting down
         } catch (IOException e) {
             log.warn("dropped connection from {} during its handshake: {}", peer, expired.get()
                     ? "not completed within " + config.link().handshakeTimeout().toMillis() + " ms" : e.getMessage());
-            if (link != null) {
-                link.close();
-            } else {
-                Sockets.closeQuietly(s);
-            }
+            Link.reset(s);
         } finally {
-            if (link != null) {
-                inHandshake.remove(link);
-            }
+            inHandshake.remove(s);
             if (deadline != null) {
                 deadline.cancel(false);
             }
             handshakeSlots.release();
         }
+    }
+
+    /** A cproxy without {@code --tls}: tell it in the frames it reads, then close. */
+    private static void refusePlaintext(Socket s, String peer) {
+        log.warn("refused link from {}: it does not use TLS, and this sproxy requires it (start cproxy with --tls)",
+                peer);
+        try {
+            s.getOutputStream().write(Wire.encode(new Frame(FrameType.WELCOME, 0, 0,
+                    Welcome.refusal(Handshake.Status.TLS_REQUIRED).encode())));
+        } catch (IOException ignored) {
+            // it is being refused anyway
+        }
+        Link.reset(s);
     }
 
     /** Number of live sessions. */
@@ -176,7 +203,7 @@ public final class ServerProxy implements AutoCloseable {
         closed = true;
         Sockets.closeQuietly(listener);
         timer.shutdownNow();
-        inHandshake.forEach(Link::close);
+        inHandshake.forEach(Link::reset);
         Relay.closeAll(sessions.relays(), "sproxy is shutting down", 1000);
         log.info("sproxy stopped");
     }

@@ -98,6 +98,11 @@ final class Cli {
         }
 
         @Override
+        Integer runInstead(Settings settings, C config, PrintStream out) throws IOException, UsageException {
+            return real.runInstead(settings, config, out);
+        }
+
+        @Override
         AutoCloseable start(C config) throws IOException {
             started = real.start(config);
             return started;

@@ -60,7 +60,7 @@ class AddressWatchRoamingTest {
         sproxy.start();
         relay = closer.add(FaultyRelay.start(sproxy.port()));
         ClientProxy cproxy = closer.add(new ClientProxy(new ClientConfig(LOOPBACK, 0, "127.0.0.1", relay.port(), LINK,
-                null, watch), () -> {
+                null, watch, null), () -> {
                     reads.incrementAndGet();
                     return new HashSet<>(host);
                 }));

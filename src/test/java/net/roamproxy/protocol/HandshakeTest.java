@@ -72,9 +72,9 @@ class HandshakeTest {
     void wireCodesAreExplicitAndNeverRenumbered() {
         assertEquals(1, Mode.NEW.code());
         assertEquals(2, Mode.RESUME.code());
-        int[] codes = {1, 2, 3, 4, 5, 6, 7, 8};
+        int[] codes = {1, 2, 3, 4, 5, 6, 7, 8, 9};
         Status[] statuses = {Status.NEW_SESSION, Status.RESUMED, Status.UNKNOWN_SESSION, Status.VERSION_MISMATCH,
-            Status.TARGET_UNAVAILABLE, Status.BUSY, Status.AUTH_FAILED, Status.BAD_PROOF};
+            Status.TARGET_UNAVAILABLE, Status.BUSY, Status.AUTH_FAILED, Status.BAD_PROOF, Status.TLS_REQUIRED};
         for (int i = 0; i < codes.length; i++) {
             assertEquals(codes[i], statuses[i].code(), statuses[i].name());
         }
@@ -91,7 +91,7 @@ class HandshakeTest {
     }
 
     @ParameterizedTest
-    @ValueSource(ints = {0, 9, 255})
+    @ValueSource(ints = {0, 10, 255})
     void welcomeWithAnUnknownStatusIsRejectedNamingTheCode(int code) {
         byte[] b = Welcome.refusal(Status.BUSY).encode();
         b[0] = (byte) code;

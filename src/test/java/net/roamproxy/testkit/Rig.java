@@ -2,6 +2,7 @@ package net.roamproxy.testkit;
 
 import java.io.IOException;
 import java.net.InetAddress;
+import java.nio.file.Path;
 import java.time.Duration;
 
 import net.roamproxy.client.ClientConfig;
@@ -62,6 +63,8 @@ public final class Rig implements AutoCloseable, RelayedChain {
         private int maxHandshakes = ServerConfig.DEFAULT_MAX_HANDSHAKES;
         private byte[] serverKey;
         private byte[] clientKey;
+        private Path serverTls;
+        private ClientConfig.Tls clientTls;
 
         private Builder(LinkSettings link, int targetPort) {
             this.link = link;
@@ -90,6 +93,18 @@ public final class Rig implements AutoCloseable, RelayedChain {
             return this;
         }
 
+        /** sproxy runs TLS with (or makes) the key store {@code keystore}. */
+        public Builder serverTls(Path keystore) {
+            serverTls = keystore;
+            return this;
+        }
+
+        /** cproxy uses TLS, trusting as {@code tls} says. */
+        public Builder clientTls(ClientConfig.Tls tls) {
+            clientTls = tls;
+            return this;
+        }
+
         public Rig start() throws IOException {
             return new Rig(this);
         }
@@ -100,11 +115,11 @@ public final class Rig implements AutoCloseable, RelayedChain {
         InetAddress loopback = InetAddress.getLoopbackAddress();
         try {
             sproxy = closer.add(new ServerProxy(new ServerConfig(loopback, 0, "127.0.0.1", b.targetPort, link,
-                    b.maxSessions, b.maxHandshakes, b.serverKey)));
+                    b.maxSessions, b.maxHandshakes, b.serverKey, b.serverTls)));
             sproxy.start();
             relay = closer.add(FaultyRelay.start(sproxy.port()));
             cproxy = closer.add(new ClientProxy(new ClientConfig(loopback, 0, "127.0.0.1", relay.port(), link,
-                    b.clientKey)));
+                    b.clientKey, true, b.clientTls)));
             cproxy.start();
         } catch (IOException | RuntimeException e) {
             try {

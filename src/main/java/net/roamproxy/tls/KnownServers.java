@@ -1,0 +1,83 @@
+package net.roamproxy.tls;
+
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
+import java.nio.file.Path;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * cproxy's record of the sproxy certificates it has trusted on first use, like ssh's
+ * known_hosts: one {@code SERVER:PORT SHA256:...} per line, {@code #} comments. A server is
+ * named as cproxy is told to reach it (a host name stays one entry whether it resolves to
+ * IPv4 or IPv6). Thread-safe: sessions dialing the same new server at once record it once.
+ */
+final class KnownServers {
+    private final Path file;
+
+    KnownServers(Path file) {
+        this.file = file;
+    }
+
+    Path file() {
+        return file;
+    }
+
+    /** The fingerprint recorded for {@code server}, or {@code null}. */
+    synchronized String lookup(String server) throws IOException {
+        return read().get(server);
+    }
+
+    /**
+     * Records {@code fingerprint} for {@code server} unless the file already names one.
+     *
+     * @return the fingerprint now recorded for {@code server}: {@code fingerprint}, or the
+     *         one recorded before
+     */
+    synchronized String recordIfNew(String server, String fingerprint) throws IOException {
+        Map<String, String> known = read();
+        String before = known.get(server);
+        if (before != null) {
+            return before;
+        }
+        StringBuilder text = new StringBuilder();
+        if (known.isEmpty() && !Files.exists(file)) {
+            text.append("# sproxy certificates cproxy trusts: SERVER:PORT SHA256:fingerprint (see cproxy --help)\n");
+        } else {
+            text.append(Files.readString(file, StandardCharsets.UTF_8));
+            if (text.length() > 0 && text.charAt(text.length() - 1) != '\n') {
+                text.append('\n');
+            }
+        }
+        text.append(server).append(' ').append(fingerprint).append('\n');
+        Files0600.write(file, text.toString().getBytes(StandardCharsets.UTF_8));
+        return fingerprint;
+    }
+
+    private Map<String, String> read() throws IOException {
+        Map<String, String> known = new LinkedHashMap<>();
+        List<String> lines;
+        try {
+            lines = Files.readAllLines(file, StandardCharsets.UTF_8);
+        } catch (NoSuchFileException e) {
+            return known;
+        }
+        int n = 0;
+        for (String line : lines) {
+            n++;
+            String t = line.strip();
+            if (t.isEmpty() || t.startsWith("#")) {
+                continue;
+            }
+            String[] parts = t.split("\\s+");
+            if (parts.length != 2 || !Fingerprint.valid(parts[1])) {
+                throw new IOException(file + ":" + n + ": expected 'SERVER:PORT SHA256:...', got '" + t + "'");
+            }
+            known.putIfAbsent(parts[0], parts[1]);
+        }
+        return known;
+    }
+}
