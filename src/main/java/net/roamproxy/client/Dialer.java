@@ -91,7 +91,7 @@ final class Dialer implements LinkProvider {
             }
             long away = System.nanoTime() - start;
             if (away > s.detachTimeout().toNanos()) {
-                relay.close("could not reach sproxy for " + s.detachTimeout().toSeconds() + " s (--detach-timeout)");
+                relay.close("could not reach sproxy for " + LinkSettings.human(s.detachTimeout()) + " (--detach-timeout)");
                 return null;
             }
             try {

@@ -136,10 +136,15 @@ public final class Relay {
                     close("no link to the peer can be made");
                     return;
                 }
-                if (attach(a)) {
-                    runLink(a.link());
+                try {
+                    if (attach(a)) {
+                        runLink(a.link());
+                    }
+                } finally {
+                    // Also when attach refuses the link (a resume outside the replay buffer):
+                    // the session owns it from the hand-off on, so nobody else would close it.
+                    detach(a.link());
                 }
-                detach(a.link());
             }
         } catch (InterruptedException e) {
             close("shutting down");

@@ -10,6 +10,7 @@ import org.apache.logging.log4j.Logger;
 import net.roamproxy.link.Attachment;
 import net.roamproxy.link.Link;
 import net.roamproxy.link.LinkProvider;
+import net.roamproxy.link.LinkSettings;
 import net.roamproxy.link.Relay;
 
 /**
@@ -48,10 +49,11 @@ final class ResumeQueue implements LinkProvider {
             return latest(a);
         }
         long timeout = r.settings().detachTimeout().toMillis();
-        log.info("{}: waiting up to {} for cproxy to resume", r.name(), human(timeout));
+        String human = LinkSettings.human(r.settings().detachTimeout());
+        log.info("{}: waiting up to {} for cproxy to resume", r.name(), human);
         a = queue.poll(timeout, TimeUnit.MILLISECONDS);
         if (a == null) {
-            r.close("cproxy did not resume within " + human(timeout));
+            r.close("cproxy did not resume within " + human);
             return null;
         }
         return latest(a);
@@ -82,9 +84,5 @@ final class ResumeQueue implements LinkProvider {
         while ((a = queue.poll()) != null) {
             a.link().close();
         }
-    }
-
-    private static String human(long millis) {
-        return millis % 60_000 == 0 ? millis / 60_000 + " min" : millis / 1000.0 + " s";
     }
 }

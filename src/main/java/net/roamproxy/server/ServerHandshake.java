@@ -3,6 +3,7 @@ package net.roamproxy.server;
 import java.io.IOException;
 import java.net.InetSocketAddress;
 import java.net.Socket;
+import java.util.function.BooleanSupplier;
 
 import org.apache.logging.log4j.LogManager;
 import org.apache.logging.log4j.Logger;
@@ -21,8 +22,10 @@ import net.roamproxy.protocol.UnsupportedVersionException;
 /**
  * sproxy's side of one connection's handshake, run on its own short-lived thread:
  * HELLO, then (with a pre-shared key) CHALLENGE and PROOF, then a new session or the hand-off
- * of the link to the session it resumes. The caller bounds the whole exchange in time by
- * closing the link at the deadline.
+ * of the link to the session it resumes. The caller bounds the exchange in time by closing the
+ * link at the deadline, until the exchange {@linkplain #run claims} the link: from then on the
+ * handshake thread alone may close it or hand it to a session, so the deadline can never reset
+ * a link that a session owns.
  */
 final class ServerHandshake {
     private static final Logger log = LogManager.getLogger(ServerHandshake.class);
@@ -31,15 +34,25 @@ final class ServerHandshake {
     private final SessionTable sessions;
     private final PresharedKey key;
     private final Link link;
+    /** Takes the link from the deadline timer; false if the deadline already closed it. */
+    private final BooleanSupplier claim;
+    private final TargetConnector connector;
 
-    ServerHandshake(ServerConfig config, SessionTable sessions, PresharedKey key, Link link) {
+    ServerHandshake(ServerConfig config, SessionTable sessions, PresharedKey key, Link link, BooleanSupplier claim,
+                    TargetConnector connector) {
         this.config = config;
         this.sessions = sessions;
         this.key = key;
         this.link = link;
+        this.claim = claim;
+        this.connector = connector;
     }
 
-    /** Runs the exchange. A refused link is closed here; on an exception the caller closes it. */
+    /**
+     * Runs the exchange. A refused link is closed here; on an exception the caller closes it.
+     * Once the peer's messages are read and valid, the link is claimed from the deadline before
+     * anything slow (the target connect) or irreversible (a hand-off) happens.
+     */
     void run() throws IOException {
         int timeout = (int) config.link().handshakeTimeout().toMillis();
         Frame first;
@@ -53,6 +66,9 @@ final class ServerHandshake {
         Handshake hello = Handshake.decode(expect(first, FrameType.HELLO));
         if (key != null && !proven(hello, first, timeout)) {
             return;
+        }
+        if (!claim.getAsBoolean()) {
+            throw new IOException("the handshake deadline passed");
         }
         if (hello.mode() == Handshake.Mode.NEW) {
             newSession(first, hello);
@@ -97,12 +113,17 @@ final class ServerHandshake {
             return;
         }
         SessionTable.Session s = null;
-        Socket target = new Socket();
+        Socket target = null;
         try {
-            target.connect(new InetSocketAddress(config.targetHost(), config.targetPort()),
+            target = connector.connect(new InetSocketAddress(config.targetHost(), config.targetPort()),
                     (int) config.link().handshakeTimeout().toMillis());
             s = sessions.create(target, new Attachment(link, first.ack(), hello.window(), null), config.link(),
                     hello.secret());
+            if (s == null) {
+                log.info("refused new session from {}: sproxy is shutting down", link.peer());
+                link.close();
+                return;
+            }
         } catch (IOException e) {
             log.warn("refused new session from {}: target {}:{} unavailable: {}", link.peer(), config.targetHost(),
                     config.targetPort(), e.getMessage());

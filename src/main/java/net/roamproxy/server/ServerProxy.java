@@ -42,6 +42,7 @@ public final class ServerProxy implements AutoCloseable {
     private final ServerConfig config;
     private final SessionTable sessions = new SessionTable();
     private final PresharedKey key;
+    private final TargetConnector connector;
     private final Semaphore handshakeSlots;
     private final AtomicInteger handshakes = new AtomicInteger();
     /** Links still in their handshake, so that shutdown can close them too. */
@@ -57,7 +58,13 @@ public final class ServerProxy implements AutoCloseable {
     private int droppedSinceReport;
 
     public ServerProxy(ServerConfig config) {
+        this(config, TargetConnector.PLAIN);
+    }
+
+    /** With the target connections opened by {@code connector} (tests slow it down). */
+    ServerProxy(ServerConfig config, TargetConnector connector) {
         this.config = config;
+        this.connector = connector;
         this.key = config.presharedKey() == null ? null : new PresharedKey(config.presharedKey());
         this.handshakeSlots = new Semaphore(config.maxHandshakes());
     }
@@ -115,7 +122,8 @@ public final class ServerProxy implements AutoCloseable {
 
     private void handshake(Socket s) {
         String peer = Sockets.describe(s.getRemoteSocketAddress());
-        // Whoever sets this first wins: the handshake finishing, or the deadline closing the link.
+        // Whoever sets this first owns the link: the handshake claiming it before it connects the
+        // target or hands the link over, or the deadline closing it. Never both.
         AtomicBoolean settled = new AtomicBoolean();
         AtomicBoolean expired = new AtomicBoolean();
         ScheduledFuture<?> deadline = null;
@@ -134,7 +142,7 @@ public final class ServerProxy implements AutoCloseable {
                     l.close();
                 }
             }, config.link().handshakeTimeout().toMillis(), TimeUnit.MILLISECONDS);
-            new ServerHandshake(config, sessions, key, link).run();
+            new ServerHandshake(config, sessions, key, link, () -> settled.compareAndSet(false, true), connector).run();
             settled.set(true);
         } catch (RejectedExecutionException e) {
             link.close(); // sproxy is shutting down
@@ -177,7 +185,8 @@ public final class ServerProxy implements AutoCloseable {
         Sockets.closeQuietly(listener);
         timer.shutdownNow();
         inHandshake.forEach(Link::close);
-        Relay.closeAll(sessions.relays(), "sproxy is shutting down", 1000);
+        // Handshakes still running create no session after this snapshot (the table is closed).
+        Relay.closeAll(sessions.close(), "sproxy is shutting down", 1000);
         log.info("sproxy stopped");
     }
 }

@@ -14,7 +14,11 @@ import net.roamproxy.link.LinkSettings;
 import net.roamproxy.link.Relay;
 import net.roamproxy.protocol.Handshake;
 
-/** sproxy's live sessions by id. Thread-safe. */
+/**
+ * sproxy's live sessions by id. Thread-safe. Once {@linkplain #close closed} it creates no
+ * more sessions, so the snapshot that shutdown takes cannot miss one that a handshake was
+ * still creating.
+ */
 final class SessionTable {
 
     /**
@@ -30,6 +34,8 @@ final class SessionTable {
     private final SecureRandom random = new SecureRandom();
     /** Guarded by {@code sessions}: new sessions between {@link #reserve} and {@link #create}. */
     private int reserved;
+    /** Guarded by {@code sessions}: set by {@link #close}. */
+    private boolean closed;
 
     /**
      * Claims room for one more session, so that handshakes completing at the same moment cannot
@@ -39,7 +45,7 @@ final class SessionTable {
      */
     boolean reserve(int max) {
         synchronized (sessions) {
-            if (sessions.size() + reserved >= max) {
+            if (closed || sessions.size() + reserved >= max) {
                 return false;
             }
             reserved++;
@@ -58,10 +64,15 @@ final class SessionTable {
      * Registers a new session relaying {@code target}, with a fresh id and 128-bit secret.
      * The first link is {@code first}, which will be answered with a WELCOME naming both.
      * Uses the place claimed by {@link #reserve}.
+     *
+     * @return the session, or {@code null} if the table was closed meanwhile (nothing created)
      */
     Session create(Socket target, Attachment first, LinkSettings settings, byte[] newSessionToken) {
         byte[] secret = Handshake.randomBytes(Handshake.SECRET_SIZE);
         synchronized (sessions) {
+            if (closed) {
+                return null;
+            }
             long id;
             do {
                 id = random.nextLong();
@@ -109,9 +120,13 @@ final class SessionTable {
         return sessions.size();
     }
 
-    List<Relay> relays() {
-        List<Relay> relays = new ArrayList<>();
-        sessions.values().forEach(s -> relays.add(s.relay()));
-        return relays;
+    /** Creates no more sessions from now on; returns every session that exists. */
+    List<Relay> close() {
+        synchronized (sessions) {
+            closed = true;
+            List<Relay> relays = new ArrayList<>();
+            sessions.values().forEach(s -> relays.add(s.relay()));
+            return relays;
+        }
     }
 }

@@ -8,6 +8,7 @@ import net.roamproxy.protocol.Frame;
 import net.roamproxy.protocol.FrameType;
 import net.roamproxy.protocol.Handshake;
 import net.roamproxy.protocol.Wire;
+import net.roamproxy.testkit.RawLink;
 
 /**
  * Byte strings a stranger sends to sproxy's port, each with the word the WARN line must use

@@ -1,4 +1,4 @@
-package net.roamproxy.hardening;
+package net.roamproxy.testkit;
 
 import java.io.EOFException;
 import java.io.IOException;
@@ -23,9 +23,9 @@ import net.roamproxy.protocol.Wire;
  *
  * <p>Threading: one test thread at a time; {@link #close()} from any thread.
  */
-final class RawLink implements AutoCloseable {
+public final class RawLink implements AutoCloseable {
     /** Receive window a raw client advertises; any positive value is valid. */
-    static final int WINDOW = 1 << 20;
+    public static final int WINDOW = 1 << 20;
 
     private final Socket socket;
     private final OutputStream out;
@@ -40,44 +40,44 @@ final class RawLink implements AutoCloseable {
         this.reader = new FrameReader(in);
     }
 
-    static RawLink connect(int port) throws IOException {
+    public static RawLink connect(int port) throws IOException {
         return new RawLink(new Socket(InetAddress.getLoopbackAddress(), port));
     }
 
     /** Our port, which is how sproxy's log names this peer ({@code 127.0.0.1:<port>}). */
-    int localPort() {
+    public int localPort() {
         return socket.getLocalPort();
     }
 
     /** The peer name sproxy logs for this connection. */
-    String peerName() {
+    public String peerName() {
         return "127.0.0.1:" + localPort();
     }
 
-    void sendRaw(byte[] bytes) throws IOException {
+    public void sendRaw(byte[] bytes) throws IOException {
         out.write(bytes);
         out.flush();
     }
 
-    void send(Frame f) throws IOException {
+    public void send(Frame f) throws IOException {
         sendRaw(Wire.encode(f));
     }
 
     /** Sends a HELLO whose header acks {@code ack} bytes of sproxy's stream; returns what it asked. */
-    Handshake hello(Handshake.Mode mode, long sessionId, byte[] secret, long ack) throws IOException {
+    public Handshake hello(Handshake.Mode mode, long sessionId, byte[] secret, long ack) throws IOException {
         Handshake h = Handshake.hello(mode, sessionId, secret, WINDOW);
         send(new Frame(FrameType.HELLO, 0, ack, h.encode()));
         return h;
     }
 
     /** The next frame, waiting at most {@code timeout}. */
-    Frame read(Duration timeout) throws IOException {
+    public Frame read(Duration timeout) throws IOException {
         socket.setSoTimeout((int) Math.max(1, timeout.toMillis()));
         return reader.next();
     }
 
     /** The next frame that is not a HEARTBEAT or ACK. */
-    Frame readSkippingControl(Duration timeout) throws IOException {
+    public Frame readSkippingControl(Duration timeout) throws IOException {
         long deadline = System.nanoTime() + timeout.toNanos();
         while (true) {
             long left = Math.max(1, (deadline - System.nanoTime()) / 1_000_000);
@@ -92,7 +92,7 @@ final class RawLink implements AutoCloseable {
     }
 
     /** Reads sproxy's answer to a HELLO and decodes it; fails if it is not a WELCOME. */
-    Welcome welcome(Duration timeout) throws IOException {
+    public Welcome welcome(Duration timeout) throws IOException {
         Frame f = read(timeout);
         if (f.type() != FrameType.WELCOME) {
             throw new AssertionError("expected a WELCOME, got " + f);
@@ -101,8 +101,8 @@ final class RawLink implements AutoCloseable {
     }
 
     /** A WELCOME frame (its header's seq/ack matter on a resume) and its decoded payload. */
-    record Welcome(Frame frame, Handshake handshake) {
-        Handshake.Status status() {
+    public record Welcome(Frame frame, Handshake handshake) {
+        public Handshake.Status status() {
             return handshake.status();
         }
     }
@@ -112,7 +112,7 @@ final class RawLink implements AutoCloseable {
      *
      * @return true if it closed within {@code timeout}; false if it was still open then
      */
-    boolean closedByPeerWithin(Duration timeout) throws IOException {
+    public boolean closedByPeerWithin(Duration timeout) throws IOException {
         long deadline = System.nanoTime() + timeout.toNanos();
         byte[] buf = new byte[4096];
         while (true) {
