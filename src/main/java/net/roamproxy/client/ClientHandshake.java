@@ -8,7 +8,7 @@ import org.apache.logging.log4j.Logger;
 
 import net.roamproxy.link.Attachment;
 import net.roamproxy.link.Link;
-import net.roamproxy.link.Relay;
+import net.roamproxy.link.SessionView;
 import net.roamproxy.protocol.Frame;
 import net.roamproxy.protocol.FrameType;
 import net.roamproxy.protocol.Handshake;
@@ -59,7 +59,7 @@ final class ClientHandshake {
      * @throws Refused if sproxy's answer ends the session
      * @throws IOException if the link failed (worth another try)
      */
-    Attachment run(Link link, Relay relay) throws IOException {
+    Attachment run(Link link, SessionView relay) throws IOException {
         try {
             Hello hello = secret == null ? Hello.forNew(keyShare.publicKey(), relay.window())
                     : Hello.forResume(sessionId, relay.window());
@@ -85,8 +85,9 @@ final class ClientHandshake {
                         + " really sproxy?");
             }
             Welcome w = Welcome.decode(f);
+            String named = null;
             switch (w.status()) {
-                case NEW_SESSION -> established(link, relay, w);
+                case NEW_SESSION -> named = established(link, relay, w);
                 case RESUMED -> {
                     if (clientProof == null || !SessionKeys.same(w.proof(),
                             SessionKeys.serverResumeProof(secret, helloPayload, serverNonce, clientProof))) {
@@ -97,7 +98,7 @@ final class ClientHandshake {
                     // the relay logs the resume with its replay figures
                 }
                 case UNKNOWN_SESSION -> throw new Refused("sproxy no longer knows this session (it ended there, "
-                        + "timed out, or sproxy restarted)");
+                        + "timed out, or sproxy restarted)", true);
                 case VERSION_MISMATCH -> throw new Refused("sproxy speaks another protocol version: upgrade one side");
                 case TARGET_UNAVAILABLE -> throw new Refused("sproxy cannot reach its target service");
                 case BUSY -> throw new Refused("sproxy has reached its session limit");
@@ -107,7 +108,7 @@ final class ClientHandshake {
                 case TLS_REQUIRED -> throw new Refused("sproxy requires TLS: start cproxy with --tls");
                 default -> throw new Refused("sproxy refused the session: " + w.status());
             }
-            return new Attachment(link, f.ack(), w.window(), null);
+            return new Attachment(link, f.ack(), w.window(), null, named);
         } catch (UnsupportedVersionException e) {
             throw new Refused("sproxy at " + link.peer() + " speaks protocol version " + e.version()
                     + ", this cproxy speaks " + Wire.VERSION + ": upgrade one side");
@@ -138,8 +139,12 @@ final class ClientHandshake {
         return both;
     }
 
-    /** sproxy created the session: derive the secret and check sproxy's confirmation of it. */
-    private void established(Link link, Relay relay, Welcome w) throws IOException {
+    /**
+     * sproxy created the session: derive the secret and check sproxy's confirmation of it.
+     *
+     * @return the session's name for log lines from now on
+     */
+    private String established(Link link, SessionView relay, Welcome w) throws IOException {
         byte[] s = SessionKeys.sessionSecret(keyShare.agree(w.keyShare()), w.sessionId(), keyShare.publicKey(),
                 w.keyShare(), key == null ? null : key.salt());
         if (!SessionKeys.same(w.proof(), SessionKeys.newSessionConfirmation(s))) {
@@ -149,17 +154,24 @@ final class ClientHandshake {
         sessionId = w.sessionId();
         secret = s;
         keyShare = null;
-        String was = relay.name();
-        relay.rename("session " + Handshake.idText(sessionId));
-        log.info("{}: established with sproxy at {} for {}", relay.name(), link.peer(), was);
+        String named = "session " + Handshake.idText(sessionId);
+        log.info("{}: established with sproxy at {} for {}", named, link.peer(), relay.name());
+        return named;
     }
 
     /** sproxy answered, and the answer ends the session. */
     static final class Refused extends IOException {
         private static final long serialVersionUID = 1L;
+        /** sproxy says the session does not exist there (any more). */
+        final boolean unknownSession;
 
         Refused(String message) {
+            this(message, false);
+        }
+
+        Refused(String message, boolean unknownSession) {
             super(message);
+            this.unknownSession = unknownSession;
         }
     }
 }

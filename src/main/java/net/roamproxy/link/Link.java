@@ -108,6 +108,20 @@ public final class Link {
         }
     }
 
+    /** Whether {@link #finishSending()} was called: nothing more may be written. */
+    public boolean sendingFinished() {
+        return socket.isOutputShutdown();
+    }
+
+    /**
+     * Closes without a reset, for a link whose last frames matter and whose reader has seen
+     * the peer's end (or given up waiting for it). With TLS this sends close_notify first.
+     */
+    public void closeGracefully() {
+        Sockets.closeQuietly(socket);
+        Sockets.closeQuietly(raw);
+    }
+
     /**
      * Closes at once, discarding unsent data (RST); a dead link has nothing worth a FIN. The
      * TCP socket itself is closed, never the TLS layer, whose close would first try to send a

@@ -56,6 +56,21 @@ public record LinkSettings(Duration heartbeatInterval, int missedHeartbeats, int
         return new LinkSettings(heartbeatInterval, missedHeartbeats, bytes, handshakeTimeout, detachTimeout);
     }
 
+    /**
+     * A duration as operators read it in logs: "15 min", "30 s", "0.3 s". Never rounds to zero,
+     * since "0 min" for --detach-timeout 30 once misled an operator.
+     */
+    public static String human(Duration d) {
+        long ms = d.toMillis();
+        if (ms >= 60_000 && ms % 60_000 == 0) {
+            return ms / 60_000 + " min";
+        }
+        if (ms % 1000 == 0) {
+            return ms / 1000 + " s";
+        }
+        return ms >= 1000 || ms % 100 == 0 ? ms / 1000.0 + " s" : ms + " ms";
+    }
+
     /** Time without any frame from the peer after which the link counts as lost. */
     public Duration deadAfter() {
         return heartbeatInterval.multipliedBy(missedHeartbeats);

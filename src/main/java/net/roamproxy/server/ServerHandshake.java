@@ -4,6 +4,7 @@ import java.io.IOException;
 import java.net.InetSocketAddress;
 import java.net.Socket;
 import java.util.Arrays;
+import java.util.function.BooleanSupplier;
 
 import org.apache.logging.log4j.LogManager;
 import org.apache.logging.log4j.Logger;
@@ -29,8 +30,10 @@ import net.roamproxy.protocol.Wire;
  * then, for a resume or with a pre-shared key, CHALLENGE and PROOF; then a new session or the
  * hand-off of the link to the session it resumes ({@link Handshake} draws the exchange). A
  * refused link is answered with a WELCOME carrying the reason and closed; a resume whose proof
- * is wrong (replayed or forged) never reaches the session. The caller bounds the whole
- * exchange in time by closing the link at the deadline.
+ * is wrong (replayed or forged) never reaches the session. The caller bounds the exchange in
+ * time by closing the link at the deadline, until the exchange claims the link: from then on
+ * the handshake thread alone may close it or hand it to a session, so the deadline can never
+ * reset a link that a session owns.
  */
 final class ServerHandshake {
     private static final Logger log = LogManager.getLogger(ServerHandshake.class);
@@ -50,15 +53,25 @@ final class ServerHandshake {
     private final SessionTable sessions;
     private final PresharedKey key;
     private final Link link;
+    /** Takes the link from the deadline timer; false if the deadline already closed it. */
+    private final BooleanSupplier claim;
+    private final TargetConnector connector;
 
-    ServerHandshake(ServerConfig config, SessionTable sessions, PresharedKey key, Link link) {
+    ServerHandshake(ServerConfig config, SessionTable sessions, PresharedKey key, Link link, BooleanSupplier claim,
+                    TargetConnector connector) {
         this.config = config;
         this.sessions = sessions;
         this.key = key;
         this.link = link;
+        this.claim = claim;
+        this.connector = connector;
     }
 
-    /** Runs the exchange. A refused link is closed here; on an exception the caller closes it. */
+    /**
+     * Runs the exchange. A refused link is closed here; on an exception the caller closes it.
+     * Once the peer's messages are read and proven, the link is claimed from the deadline before
+     * anything slow (the target connect) or irreversible (a hand-off) happens.
+     */
     void run() throws IOException {
         int timeout = (int) config.link().handshakeTimeout().toMillis();
         Frame first;
@@ -84,10 +97,17 @@ final class ServerHandshake {
         Hello hello = Hello.decode(first);
         if (hello.mode() == Handshake.Mode.NEW) {
             if (key == null || challenge(first, hello, null) != null) {
+                claim();
                 newSession(first, hello);
             }
         } else {
             resume(first, hello);
+        }
+    }
+
+    private void claim() throws IOException {
+        if (!claim.getAsBoolean()) {
+            throw new IOException("the handshake deadline passed");
         }
     }
 
@@ -126,7 +146,7 @@ final class ServerHandshake {
         return nonce;
     }
 
-    private void newSession(Frame first, Hello hello) throws ProtocolException {
+    private void newSession(Frame first, Hello hello) throws IOException {
         SessionTable.Session earlier = sessions.unanswered(hello.keyShare());
         if (earlier != null) {
             log.info("{}: cproxy at {} asks again for the new session it asked for before: our answer was lost "
@@ -141,12 +161,17 @@ final class ServerHandshake {
             return;
         }
         SessionTable.Session s = null;
-        Socket target = new Socket();
+        Socket target = null;
         try {
-            target.connect(new InetSocketAddress(config.targetHost(), config.targetPort()),
+            target = connector.connect(new InetSocketAddress(config.targetHost(), config.targetPort()),
                     (int) config.link().handshakeTimeout().toMillis());
             s = sessions.create(target, new Attachment(link, first.ack(), hello.window(), null), config.link(),
                     hello.keyShare(), key == null ? null : key.salt());
+            if (s == null) {
+                log.info("refused new session from {}: sproxy is shutting down", link.peer());
+                link.close();
+                return;
+            }
         } catch (ProtocolException e) {
             throw e;
         } catch (IOException e) {
@@ -181,6 +206,7 @@ final class ServerHandshake {
         if (nonce == null) {
             return;
         }
+        claim();
         log.info("{}: cproxy is back from {}", s.relay().name(), link.peer());
         byte[] clientProof = SessionKeys.clientResumeProof(s.secret(), first.payload(), first.ack(), nonce);
         s.links().offer(new Attachment(link, first.ack(), hello.window(), new Welcome(Status.RESUMED,

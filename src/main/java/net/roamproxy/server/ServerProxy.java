@@ -18,7 +18,7 @@ import org.apache.logging.log4j.LogManager;
 import org.apache.logging.log4j.Logger;
 
 import net.roamproxy.link.Link;
-import net.roamproxy.link.Relay;
+import net.roamproxy.link.Session;
 import net.roamproxy.link.Sockets;
 import net.roamproxy.protocol.Frame;
 import net.roamproxy.protocol.FrameType;
@@ -36,7 +36,7 @@ import net.roamproxy.tls.TlsServer;
  * peer can never stall the accept loop; at most {@code maxHandshakes} run at once, and
  * {@code sproxy-handshake-timer} closes any that outlives the handshake timeout, however
  * slowly it dribbles bytes. A new session gets a fresh target connection and its own
- * {@link Relay}; a resume is handed to the existing session through its {@link ResumeQueue}.
+ * {@link Session}; a resume is handed to the existing session through its {@link ResumeQueue}.
  *
  * <p>Lifecycle: {@link #start()} once, {@link #close()} any time (idempotent).
  */
@@ -48,6 +48,7 @@ public final class ServerProxy implements AutoCloseable {
     private final ServerConfig config;
     private final SessionTable sessions = new SessionTable();
     private final PresharedKey key;
+    private final TargetConnector connector;
     private final Semaphore handshakeSlots;
     private final AtomicInteger handshakes = new AtomicInteger();
     /** Connections still in their handshake (TLS or ours), so that shutdown can close them too. */
@@ -64,7 +65,13 @@ public final class ServerProxy implements AutoCloseable {
     private int droppedSinceReport;
 
     public ServerProxy(ServerConfig config) {
+        this(config, TargetConnector.PLAIN);
+    }
+
+    /** With the target connections opened by {@code connector} (tests slow it down). */
+    ServerProxy(ServerConfig config, TargetConnector connector) {
         this.config = config;
+        this.connector = connector;
         this.key = config.presharedKey() == null ? null : new PresharedKey(config.presharedKey());
         this.handshakeSlots = new Semaphore(config.maxHandshakes());
     }
@@ -127,7 +134,8 @@ public final class ServerProxy implements AutoCloseable {
 
     private void handshake(Socket s) {
         String peer = Sockets.describe(s.getRemoteSocketAddress());
-        // Whoever sets this first wins: the handshake finishing, or the deadline closing the link.
+        // Whoever sets this first owns the link: the handshake claiming it before it connects the
+        // target or hands the link over, or the deadline closing it. Never both.
         AtomicBoolean settled = new AtomicBoolean();
         AtomicBoolean expired = new AtomicBoolean();
         ScheduledFuture<?> deadline = null;
@@ -154,7 +162,8 @@ public final class ServerProxy implements AutoCloseable {
                     return;
                 }
             }
-            new ServerHandshake(config, sessions, key, new Link(transport, s)).run();
+            new ServerHandshake(config, sessions, key, new Link(transport, s), () -> settled.compareAndSet(false, true),
+                    connector).run();
             settled.set(true);
         } catch (RejectedExecutionException e) {
             Link.reset(s); // sproxy is shutting down
@@ -204,7 +213,8 @@ public final class ServerProxy implements AutoCloseable {
         Sockets.closeQuietly(listener);
         timer.shutdownNow();
         inHandshake.forEach(Link::reset);
-        Relay.closeAll(sessions.relays(), "sproxy is shutting down", 1000);
+        // Handshakes still running create no session after this snapshot (the table is closed).
+        Session.closeAll(sessions.close(), "sproxy is shutting down", 1000);
         log.info("sproxy stopped");
     }
 }

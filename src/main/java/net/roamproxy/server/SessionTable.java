@@ -11,27 +11,33 @@ import java.util.concurrent.ConcurrentHashMap;
 
 import net.roamproxy.link.Attachment;
 import net.roamproxy.link.LinkSettings;
-import net.roamproxy.link.Relay;
 import net.roamproxy.protocol.Handshake;
 import net.roamproxy.protocol.ProtocolException;
 import net.roamproxy.protocol.SessionKeys;
 import net.roamproxy.protocol.Welcome;
 
-/** sproxy's live sessions by id. Thread-safe. */
+/**
+ * sproxy's live sessions by id. Thread-safe. Once {@linkplain #close closed} it creates no
+ * more sessions, so the snapshot that shutdown takes cannot miss one that a handshake was
+ * still creating.
+ */
 final class SessionTable {
 
     /**
-     * A live session: its id, relay, secret, link hand-off, and the key share of the HELLO that
-     * opened it with the WELCOME that answered it (sent again if that HELLO is retried).
+     * A live session: its id, the session itself ({@code relay}: it relays the target
+     * connection), secret, link hand-off, and the key share of the HELLO that opened it with
+     * the WELCOME that answered it (sent again if that HELLO is retried).
      */
-    record Session(long id, Relay relay, byte[] secret, ResumeQueue links, byte[] clientKeyShare,
-                   Welcome welcome) {
+    record Session(long id, net.roamproxy.link.Session relay, byte[] secret, ResumeQueue links,
+                   byte[] clientKeyShare, Welcome welcome) {
     }
 
     private final Map<Long, Session> sessions = new ConcurrentHashMap<>();
     private final SecureRandom random = new SecureRandom();
     /** Guarded by {@code sessions}: new sessions between {@link #reserve} and {@link #create}. */
     private int reserved;
+    /** Guarded by {@code sessions}: set by {@link #close}. */
+    private boolean closed;
 
     /**
      * Claims room for one more session, so that handshakes completing at the same moment cannot
@@ -41,7 +47,7 @@ final class SessionTable {
      */
     boolean reserve(int max) {
         synchronized (sessions) {
-            if (sessions.size() + reserved >= max) {
+            if (closed || sessions.size() + reserved >= max) {
                 return false;
             }
             reserved++;
@@ -63,6 +69,7 @@ final class SessionTable {
      * place claimed by {@link #reserve}.
      *
      * @param salt the pre-shared key's salt, or {@code null}
+     * @return the session, or {@code null} if the table was closed meanwhile (nothing created)
      * @throws ProtocolException if cproxy's key share is unusable
      */
     Session create(Socket target, Attachment first, LinkSettings settings, byte[] clientKeyShare, byte[] salt)
@@ -70,6 +77,9 @@ final class SessionTable {
         SessionKeys.KeyShare own = SessionKeys.KeyShare.generate();
         byte[] shared = own.agree(clientKeyShare);
         synchronized (sessions) {
+            if (closed) {
+                return null;
+            }
             long id;
             do {
                 id = random.nextLong();
@@ -81,8 +91,10 @@ final class SessionTable {
             ResumeQueue links = new ResumeQueue(new Attachment(first.link(), first.peerAck(), first.peerWindow(),
                     welcome));
             long key = id;
-            Relay relay = new Relay("session " + idText, "sproxy-session-" + idText, target, settings, links,
-                    r -> sessions.remove(key));
+            // sproxy takes a link lost after both directions ended as the end: cproxy resumes
+            // only to deliver its last ack, and is told the session is gone.
+            net.roamproxy.link.Session relay = new net.roamproxy.link.Session("session " + idText,
+                    "sproxy-session-" + idText, target, settings, links, false, r -> sessions.remove(key));
             Session s = new Session(id, relay, secret, links, clientKeyShare.clone(), welcome);
             sessions.put(id, s);
             reserved--;
@@ -116,9 +128,13 @@ final class SessionTable {
         return sessions.size();
     }
 
-    List<Relay> relays() {
-        List<Relay> relays = new ArrayList<>();
-        sessions.values().forEach(s -> relays.add(s.relay()));
-        return relays;
+    /** Creates no more sessions from now on; returns every session that exists. */
+    List<net.roamproxy.link.Session> close() {
+        synchronized (sessions) {
+            closed = true;
+            List<net.roamproxy.link.Session> relays = new ArrayList<>();
+            sessions.values().forEach(s -> relays.add(s.relay()));
+            return relays;
+        }
     }
 }

@@ -178,7 +178,7 @@ class CodecFuzzTest {
         assertTrue(f.seq() >= 0 && f.ack() >= 0, "negative seq or ack: " + f);
         switch (f.type()) {
             case DATA -> assertTrue(f.length() >= 1, "empty DATA frame: " + f);
-            case HEARTBEAT, ACK, CLOSE -> assertEquals(0, f.length(), "payload on a control frame: " + f);
+            case HEARTBEAT, ACK, END, ABORT, STOPPING -> assertEquals(0, f.length(), "payload on a control frame: " + f);
             // The codec bounds these; which size is right depends on the handshake's state.
             case CHALLENGE -> assertTrue(f.length() >= Handshake.CHALLENGE_NONCE_SIZE
                     && f.length() <= PresharedKey.CHALLENGE_SIZE, f.toString());

@@ -10,6 +10,7 @@ import net.roamproxy.protocol.Handshake;
 import net.roamproxy.protocol.Hello;
 import net.roamproxy.protocol.SessionKeys;
 import net.roamproxy.protocol.Wire;
+import net.roamproxy.testkit.RawLink;
 
 /**
  * Byte strings a stranger sends to sproxy's port, each with the word the WARN line must use

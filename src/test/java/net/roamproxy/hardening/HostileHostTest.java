@@ -35,6 +35,7 @@ import net.roamproxy.protocol.Wire;
 import net.roamproxy.testkit.AppClient;
 import net.roamproxy.testkit.Await;
 import net.roamproxy.testkit.Closer;
+import net.roamproxy.testkit.RawLink;
 import net.roamproxy.testkit.EchoServer;
 import net.roamproxy.testkit.Pacer;
 import net.roamproxy.testkit.Rig;

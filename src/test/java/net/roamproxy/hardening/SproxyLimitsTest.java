@@ -22,6 +22,7 @@ import net.roamproxy.protocol.Handshake;
 import net.roamproxy.testkit.AppClient;
 import net.roamproxy.testkit.Await;
 import net.roamproxy.testkit.Closer;
+import net.roamproxy.testkit.RawLink;
 import net.roamproxy.testkit.EchoServer;
 import net.roamproxy.testkit.Rig;
 import net.roamproxy.testkit.Streams;

@@ -1,8 +1,10 @@
 package net.roamproxy.testkit;
 
+import java.util.Arrays;
+import java.util.concurrent.ThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
 
-/** Bounded joins for cleanup code. Stateless. */
+/** Bounded joins for cleanup code, and thread inspection for leak checks. Stateless. */
 public final class Threads {
     private Threads() {
     }
@@ -28,5 +30,15 @@ public final class Threads {
                 return;
             }
         }
+    }
+
+    /**
+     * Whether {@code t} is an idle thread of a shared pool, parked waiting for its next job.
+     * Such threads outlive the sessions that used them by design (they end a few seconds after
+     * their last job); one still running a job counts as busy.
+     */
+    public static boolean idleInPool(Thread t) {
+        return Arrays.stream(t.getStackTrace()).anyMatch(f -> f.getClassName().equals(ThreadPoolExecutor.class.getName())
+                && f.getMethodName().equals("getTask"));
     }
 }

@@ -1,4 +1,4 @@
-package net.roamproxy.hardening;
+package net.roamproxy.testkit;
 
 import java.io.ByteArrayOutputStream;
 import java.io.EOFException;
@@ -29,9 +29,9 @@ import net.roamproxy.protocol.Wire;
  *
  * <p>Threading: one test thread at a time; {@link #close()} from any thread.
  */
-final class RawLink implements AutoCloseable {
+public final class RawLink implements AutoCloseable {
     /** Receive window a raw client advertises; any positive value is valid. */
-    static final int WINDOW = 1 << 20;
+    public static final int WINDOW = 1 << 20;
 
     private final Socket socket;
     private final OutputStream out;
@@ -47,50 +47,50 @@ final class RawLink implements AutoCloseable {
         this.reader = new FrameReader(in);
     }
 
-    static RawLink connect(int port) throws IOException {
+    public static RawLink connect(int port) throws IOException {
         return new RawLink(new Socket(InetAddress.getLoopbackAddress(), port));
     }
 
     /** Our port, which is how sproxy's log names this peer ({@code 127.0.0.1:<port>}). */
-    int localPort() {
+    public int localPort() {
         return socket.getLocalPort();
     }
 
     /** The peer name sproxy logs for this connection. */
-    String peerName() {
+    public String peerName() {
         return "127.0.0.1:" + localPort();
     }
 
-    void sendRaw(byte[] bytes) throws IOException {
+    public void sendRaw(byte[] bytes) throws IOException {
         out.write(bytes);
         out.flush();
         sent.writeBytes(bytes);
     }
 
     /** Every byte sent so far: what an observer of this connection saw us send. */
-    byte[] sentBytes() {
+    public byte[] sentBytes() {
         return sent.toByteArray();
     }
 
-    void send(Frame f) throws IOException {
+    public void send(Frame f) throws IOException {
         sendRaw(Wire.encode(f));
     }
 
     /** Sends {@code hello} in a HELLO whose header acks {@code ack} bytes of sproxy's stream. */
-    Hello send(Hello hello, long ack) throws IOException {
+    public Hello send(Hello hello, long ack) throws IOException {
         send(new Frame(FrameType.HELLO, 0, ack, hello.encode()));
         return hello;
     }
 
     /** Sends a HELLO asking for a new session; returns the key share it offered. */
-    SessionKeys.KeyShare helloNew() throws IOException {
+    public SessionKeys.KeyShare helloNew() throws IOException {
         SessionKeys.KeyShare share = SessionKeys.KeyShare.generate();
         send(Hello.forNew(share.publicKey(), WINDOW), 0);
         return share;
     }
 
     /** Opens a new session as cproxy does (no pre-shared key) and derives its secret. */
-    Credentials openSession(Duration timeout) throws IOException {
+    public Credentials openSession(Duration timeout) throws IOException {
         SessionKeys.KeyShare share = helloNew();
         Answer a = welcome(timeout);
         if (a.status() != Handshake.Status.NEW_SESSION) {
@@ -107,7 +107,7 @@ final class RawLink implements AutoCloseable {
      * over sproxy's CHALLENGE. Returns sproxy's answer to the PROOF, or the WELCOME that came
      * instead of a CHALLENGE.
      */
-    Answer resume(long id, byte[] secret, long ack, Duration timeout) throws IOException {
+    public Answer resume(long id, byte[] secret, long ack, Duration timeout) throws IOException {
         Hello hello = send(Hello.forResume(id, WINDOW), ack);
         Frame f = read(timeout);
         if (f.type() != FrameType.CHALLENGE) {
@@ -119,17 +119,17 @@ final class RawLink implements AutoCloseable {
     }
 
     /** What a session's cproxy knows: its id and secret. */
-    record Credentials(long id, byte[] secret) {
+    public record Credentials(long id, byte[] secret) {
     }
 
     /** The next frame, waiting at most {@code timeout}. */
-    Frame read(Duration timeout) throws IOException {
+    public Frame read(Duration timeout) throws IOException {
         socket.setSoTimeout((int) Math.max(1, timeout.toMillis()));
         return reader.next();
     }
 
     /** The next frame that is not a HEARTBEAT or ACK. */
-    Frame readSkippingControl(Duration timeout) throws IOException {
+    public Frame readSkippingControl(Duration timeout) throws IOException {
         long deadline = System.nanoTime() + timeout.toNanos();
         while (true) {
             long left = Math.max(1, (deadline - System.nanoTime()) / 1_000_000);
@@ -144,7 +144,7 @@ final class RawLink implements AutoCloseable {
     }
 
     /** Reads sproxy's answer to a HELLO and decodes it; fails if it is not a WELCOME. */
-    Answer welcome(Duration timeout) throws IOException {
+    public Answer welcome(Duration timeout) throws IOException {
         return answer(read(timeout));
     }
 
@@ -156,8 +156,8 @@ final class RawLink implements AutoCloseable {
     }
 
     /** A WELCOME frame (its header's seq/ack matter on a resume) and its decoded payload. */
-    record Answer(Frame frame, Welcome welcome) {
-        Handshake.Status status() {
+    public record Answer(Frame frame, Welcome welcome) {
+        public Handshake.Status status() {
             return welcome.status();
         }
     }
@@ -167,7 +167,7 @@ final class RawLink implements AutoCloseable {
      *
      * @return true if it closed within {@code timeout}; false if it was still open then
      */
-    boolean closedByPeerWithin(Duration timeout) throws IOException {
+    public boolean closedByPeerWithin(Duration timeout) throws IOException {
         long deadline = System.nanoTime() + timeout.toNanos();
         byte[] buf = new byte[4096];
         while (true) {

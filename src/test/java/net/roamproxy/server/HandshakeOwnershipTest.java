@@ -1,0 +1,113 @@
+package net.roamproxy.server;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.io.IOException;
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import java.net.Socket;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
+
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.extension.RegisterExtension;
+
+import net.roamproxy.link.LinkSettings;
+import net.roamproxy.protocol.Frame;
+import net.roamproxy.protocol.FrameType;
+import net.roamproxy.protocol.Handshake;
+import net.roamproxy.testkit.Await;
+import net.roamproxy.testkit.Closer;
+import net.roamproxy.testkit.EchoServer;
+import net.roamproxy.testkit.RawLink;
+import net.roamproxy.testkit.Rig;
+
+/**
+ * Exactly one party may close a link in its handshake: the deadline timer, or the handshake
+ * that hands it to a session. A slow target connect happens after the handshake has claimed
+ * the link, so the deadline can never reset a link that a session owns; and sproxy's shutdown
+ * cannot miss a session that a handshake was still creating.
+ */
+@Timeout(30)
+class HandshakeOwnershipTest {
+    private static final Duration HEARTBEAT = Duration.ofMillis(50);
+    /** Handshake timeout: 6 heartbeats. */
+    private static final LinkSettings LINK = Rig.link(HEARTBEAT, LinkSettings.DEFAULT_BUFFER_BYTES, 6, 600);
+    private static final Duration DEADLINE = Duration.ofSeconds(10);
+
+    @RegisterExtension final Closer closer = new Closer();
+
+    /** A connector that waits until released, then connects. */
+    private static final class HeldConnector implements TargetConnector {
+        final CountDownLatch entered = new CountDownLatch(1);
+        final CountDownLatch release = new CountDownLatch(1);
+
+        @Override
+        public Socket connect(InetSocketAddress target, int timeoutMillis) throws IOException {
+            entered.countDown();
+            try {
+                release.await();
+            } catch (InterruptedException e) {
+                throw new IOException("interrupted");
+            }
+            return PLAIN.connect(target, timeoutMillis);
+        }
+    }
+
+    private ServerProxy sproxy(int targetPort, TargetConnector connector) throws IOException {
+        ServerProxy s = new ServerProxy(new ServerConfig(InetAddress.getLoopbackAddress(), 0, "127.0.0.1", targetPort,
+                LINK), connector);
+        s.start();
+        return closer.add(s);
+    }
+
+    @Test
+    void aTargetConnectSlowerThanTheHandshakeTimeoutStillYieldsOneWorkingSession() throws Exception {
+        EchoServer echo = closer.add(new EchoServer());
+        HeldConnector connector = new HeldConnector();
+        ServerProxy sproxy = sproxy(echo.port(), connector);
+        RawLink raw = closer.add(RawLink.connect(sproxy.port()));
+        raw.helloNew();
+        assertTrue(connector.entered.await(DEADLINE.toMillis(), TimeUnit.MILLISECONDS), "the target connect started");
+
+        // Twice the handshake timeout passes while the target connect hangs: the link is the
+        // handshake's now, so the deadline must leave it alone.
+        assertFalse(raw.closedByPeerWithin(LINK.handshakeTimeout().multipliedBy(2)),
+                "the handshake deadline reset a link that was about to become a session's");
+        connector.release.countDown();
+
+        RawLink.Answer w = raw.welcome(DEADLINE);
+        assertEquals(Handshake.Status.NEW_SESSION, w.status());
+        byte[] hi = "hi".getBytes(StandardCharsets.US_ASCII);
+        raw.send(new Frame(FrameType.DATA, 0, 0, hi));
+        Frame echoed = raw.readSkippingControl(DEADLINE);
+        assertEquals(FrameType.DATA, echoed.type());
+        assertArrayEquals(hi, echoed.payload());
+        assertEquals(1, sproxy.sessionCount());
+        assertEquals(1, echo.connectionsAccepted(), "one session, one target connection: no orphan");
+    }
+
+    @Test
+    void closingSproxyWhileAHandshakeConnectsItsTargetLeavesNoSessionBehind() throws Exception {
+        EchoServer echo = closer.add(new EchoServer());
+        HeldConnector connector = new HeldConnector();
+        ServerProxy sproxy = sproxy(echo.port(), connector);
+        RawLink raw = closer.add(RawLink.connect(sproxy.port()));
+        raw.helloNew();
+        assertTrue(connector.entered.await(DEADLINE.toMillis(), TimeUnit.MILLISECONDS), "the target connect started");
+
+        sproxy.close();
+        connector.release.countDown();
+
+        Await.until(DEADLINE, "the target was connected", () -> echo.connectionsAccepted() == 1);
+        Await.done(echo.connection(0).ended(), DEADLINE, "the late target connection is closed");
+        assertEquals(0, sproxy.sessionCount(), "no session created after shutdown");
+        assertTrue(raw.closedByPeerWithin(DEADLINE), "the link is closed");
+    }
+}
