@@ -2,6 +2,7 @@ package net.roamproxy.cli;
 
 import java.io.IOException;
 import java.net.InetAddress;
+import java.security.Security;
 import java.util.List;
 import java.util.Set;
 
@@ -26,6 +27,15 @@ public final class CproxyMain extends Launcher<ClientConfig> {
                 + "its address. A config file may give SERVER as 'server = ADDR'.\n\n");
     }
 
+    static {
+        // Every dial resolves SERVER afresh: a name whose addresses change as the client roams
+        // must not be served from the JVM's cache, which keeps answers for 30 s and failures
+        // (a lookup while the network was gone) for 10 s. The policy is fixed at the first
+        // lookup, and setting up log4j makes one: so this runs before any logger exists.
+        Security.setProperty("networkaddress.cache.ttl", "0");
+        Security.setProperty("networkaddress.cache.negative.ttl", "0");
+    }
+
     public static void main(String[] args) {
         exit(new CproxyMain().run(args, System.out, errorStream(), true));
     }
@@ -38,6 +48,9 @@ public final class CproxyMain extends Launcher<ClientConfig> {
                 .desc("port local applications connect to (default " + ClientConfig.DEFAULT_LISTEN_PORT + ")").build());
         o.addOption(Option.builder("s").longOpt("server-port").hasArg().argName("PORT")
                 .desc("sproxy's port on SERVER (default " + ClientConfig.DEFAULT_SERVER_PORT + ")").build());
+        o.addOption(Option.builder().longOpt("no-address-watch")
+                .desc("do not watch this host's addresses; notice a roam only through missed heartbeats "
+                        + "(default: watch, and reconnect as soon as an address goes or appears)").build());
     }
 
     @Override
@@ -62,7 +75,7 @@ public final class CproxyMain extends Launcher<ClientConfig> {
         address("server", server);
         InetAddress listen = s.has("listen") ? address("listen address", s.value("listen"))
                 : InetAddress.getLoopbackAddress();
-        return new ClientConfig(listen, port, server, serverPort, link, presharedKey);
+        return new ClientConfig(listen, port, server, serverPort, link, presharedKey, !s.flag("no-address-watch"));
     }
 
     @Override

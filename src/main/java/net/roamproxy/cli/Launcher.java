@@ -51,7 +51,11 @@ abstract class Launcher<C> {
     /** Longest an orderly stop may take before the command exits anyway; systemd's and users' patience is shorter. */
     static final Duration STOP_LIMIT = Duration.ofMillis(1500);
 
-    private static final Logger log = LogManager.getLogger(Launcher.class);
+    /**
+     * Not a static field: loading the logger sets up log4j, which looks up this host's name and
+     * so fixes the JVM's DNS cache policy; cproxy must change that policy first.
+     */
+    private final Logger log = LogManager.getLogger(Launcher.class);
     private static final long MAX_BUFFER = 1L << 30;
     /** Options that make no sense in a config file. */
     private static final Set<String> COMMAND_LINE_ONLY = Set.of("help", "version", "config");

@@ -79,6 +79,25 @@ final class Settings {
         return p;
     }
 
+    /**
+     * A flag: given on the command line, or {@code true}/{@code false} (also {@code yes}/{@code no})
+     * in the config file; {@code false} when neither says.
+     */
+    boolean flag(String name) throws UsageException {
+        if (cl.hasOption(name)) {
+            return true;
+        }
+        ConfigFile.Entry e = file == null ? null : file.get(name);
+        if (e == null) {
+            return false;
+        }
+        return switch (e.value().trim().toLowerCase(Locale.ROOT)) {
+            case "true", "yes" -> true;
+            case "false", "no" -> false;
+            default -> throw new UsageException(origin(name) + " must be true or false, got '" + e.value() + "'");
+        };
+    }
+
     /** A whole number in {@code [min, max]}, or {@code dflt} when the option is not given. */
     long number(String name, long dflt, long min, long max) throws UsageException {
         String v = value(name);

@@ -14,9 +14,11 @@ import net.roamproxy.link.LinkSettings;
  * @param serverPort    sproxy's port, {@value #DEFAULT_SERVER_PORT} by default
  * @param link          link timings and buffer sizes
  * @param presharedKey  the key sproxy demands, or {@code null} if it demands none
+ * @param addressWatch  whether to watch this host's addresses and redial as soon as they change
+ *                      (otherwise only missed heartbeats reveal a roam)
  */
 public record ClientConfig(InetAddress listenAddress, int listenPort, String serverHost, int serverPort,
-                           LinkSettings link, byte[] presharedKey) {
+                           LinkSettings link, byte[] presharedKey, boolean addressWatch) {
 
     public static final int DEFAULT_LISTEN_PORT = 5200;
     public static final int DEFAULT_SERVER_PORT = 6200;
@@ -27,10 +29,16 @@ public record ClientConfig(InetAddress listenAddress, int listenPort, String ser
         Objects.requireNonNull(link, "link");
     }
 
-    /** No pre-shared key. */
+    /** No pre-shared key; the address watch on. */
     public ClientConfig(InetAddress listenAddress, int listenPort, String serverHost, int serverPort,
                         LinkSettings link) {
         this(listenAddress, listenPort, serverHost, serverPort, link, null);
+    }
+
+    /** The address watch on. */
+    public ClientConfig(InetAddress listenAddress, int listenPort, String serverHost, int serverPort,
+                        LinkSettings link, byte[] presharedKey) {
+        this(listenAddress, listenPort, serverHost, serverPort, link, presharedKey, true);
     }
 
     /** The classic setup: listen on loopback:5200, relay to {@code serverHost}:6200. */

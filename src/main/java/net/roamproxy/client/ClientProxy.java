@@ -3,8 +3,9 @@ package net.roamproxy.client;
 import java.io.IOException;
 import java.net.ServerSocket;
 import java.net.Socket;
+import java.net.InetAddress;
 import java.util.List;
-import java.util.Set;
+import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicInteger;
 
@@ -18,29 +19,70 @@ import net.roamproxy.link.Sockets;
  * cproxy: accepts local application connections and relays each as its own session to sproxy.
  *
  * <p>Threads: {@code cproxy-accept} accepts; each connection becomes a {@link Relay} whose
- * worker dials sproxy itself, first for a new session and again after every lost link.
- * Lifecycle: {@link #start()} once, {@link #close()} any time.
+ * worker dials sproxy itself, first for a new session and again after every lost link;
+ * {@code cproxy-address-watch} (unless turned off) tells every session's {@link Dialer} when
+ * this host's addresses change. Lifecycle: {@link #start()} once, {@link #close()} any time.
  */
 public final class ClientProxy implements AutoCloseable {
     private static final Logger log = LogManager.getLogger(ClientProxy.class);
 
+    /** Pause after a failed accept (e.g. out of file descriptors) before trying again. */
+    private static final long ACCEPT_RETRY_MILLIS = 100;
+
     private final ClientConfig config;
-    private final Set<Relay> sessions = ConcurrentHashMap.newKeySet();
+    private final AddressWatch.Source addresses;
+    private final Map<Relay, Dialer> sessions = new ConcurrentHashMap<>();
     private final AtomicInteger counter = new AtomicInteger();
     private volatile boolean closed;
     private ServerSocket listener;
+    private AddressWatch watch;
 
     public ClientProxy(ClientConfig config) {
+        this(config, AddressWatch::hostAddresses);
+    }
+
+    /** With the host's addresses read from {@code addresses} (tests fake them). */
+    ClientProxy(ClientConfig config, AddressWatch.Source addresses) {
         this.config = config;
+        this.addresses = addresses;
     }
 
     /** Binds the local port and starts accepting. */
     public void start() throws IOException {
         ServerSocket ss = Sockets.listen(config.listenAddress(), config.listenPort(), 128);
         listener = ss;
+        if (config.addressWatch()) {
+            startWatch();
+        } else {
+            log.info("address watch off: cproxy notices address changes only through missed heartbeats");
+        }
         new Thread(this::acceptLoop, "cproxy-accept").start();
         log.info("cproxy listening on {}, relaying to sproxy at {}:{}", Sockets.describe(ss.getLocalSocketAddress()),
                 config.serverHost(), config.serverPort());
+    }
+
+    private void startWatch() {
+        AddressWatch w = new AddressWatch(addresses, this::addressesChanged);
+        try {
+            w.start();
+            watch = w;
+        } catch (IOException | RuntimeException e) {
+            log.warn("cannot read this host's addresses ({}); cproxy notices address changes only through "
+                    + "missed heartbeats", e.toString());
+        }
+    }
+
+    /** On the watch's thread: log once for the host, then let every session react. */
+    private void addressesChanged(AddressWatch.Change c) {
+        for (InetAddress a : c.gone()) {
+            log.info("address {} removed from this host", a.getHostAddress());
+        }
+        for (InetAddress a : c.added()) {
+            log.info("address {} appeared on this host", a.getHostAddress());
+        }
+        for (Dialer d : sessions.values()) {
+            d.hostAddressesChanged(c);
+        }
     }
 
     /** The bound port (useful when configured as 0). */
@@ -54,15 +96,24 @@ public final class ClientProxy implements AutoCloseable {
             try {
                 app = listener.accept();
             } catch (IOException e) {
-                if (!closed) {
-                    log.error("accepting local connections failed, cproxy stops accepting: {}", e.getMessage());
+                if (closed || listener.isClosed()) {
+                    return;
                 }
-                return;
+                // Out of file descriptors, or the connection was reset before we took it:
+                // the listener itself still works.
+                log.warn("accepting a local connection failed: {}", e.getMessage());
+                try {
+                    Thread.sleep(ACCEPT_RETRY_MILLIS);
+                } catch (InterruptedException ie) {
+                    return;
+                }
+                continue;
             }
             int n = counter.incrementAndGet();
-            Relay relay = new Relay("session #" + n, "cproxy-session-" + n, app, config.link(), new Dialer(config),
+            Dialer dialer = new Dialer(config);
+            Relay relay = new Relay("session #" + n, "cproxy-session-" + n, app, config.link(), dialer,
                     sessions::remove);
-            sessions.add(relay);
+            sessions.put(relay, dialer);
             log.info("{}: local connection from {}", relay.name(), Sockets.describe(app.getRemoteSocketAddress()));
             try {
                 relay.start();
@@ -88,7 +139,10 @@ public final class ClientProxy implements AutoCloseable {
         }
         closed = true;
         Sockets.closeQuietly(listener);
-        Relay.closeAll(List.copyOf(sessions), "cproxy is shutting down", 1000);
+        if (watch != null) {
+            watch.close();
+        }
+        Relay.closeAll(List.copyOf(sessions.keySet()), "cproxy is shutting down", 1000);
         log.info("cproxy stopped");
     }
 }

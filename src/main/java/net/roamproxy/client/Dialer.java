@@ -1,8 +1,15 @@
 package net.roamproxy.client;
 
 import java.io.IOException;
+import java.net.Inet6Address;
+import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.net.Socket;
+import java.util.ArrayDeque;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.Deque;
+import java.util.List;
 import java.util.concurrent.TimeUnit;
 
 import org.apache.logging.log4j.LogManager;
@@ -14,22 +21,21 @@ import net.roamproxy.link.LinkProvider;
 import net.roamproxy.link.LinkSettings;
 import net.roamproxy.link.Relay;
 import net.roamproxy.link.Sockets;
-import net.roamproxy.protocol.Frame;
-import net.roamproxy.protocol.FrameType;
-import net.roamproxy.protocol.Handshake;
-import net.roamproxy.protocol.Handshake.Mode;
-import net.roamproxy.protocol.PresharedKey;
-import net.roamproxy.protocol.ProtocolException;
 
 /**
  * cproxy's side of a session's links: dials sproxy from whatever address the host has now,
  * asks for a new session the first time and a resume afterwards, and keeps trying until it
  * succeeds, the session is refused for good, or the detach timeout passes.
  *
- * <p>Retries start at {@value #FIRST_RETRY_MS} ms and double up to a cap of at most
- * {@value #MAX_RETRY_MS} ms: while the address is gone, connecting fails at once ("network is
- * unreachable"), and a short cap means data flows again soon after a new address appears.
- * Used only by the session's worker thread, except {@link #close()}.
+ * <p>Every dial resolves the server name afresh and races its addresses, IPv4 and IPv6, the
+ * one that worked last first ({@link ConnectRace}). When every address fails at once ("network
+ * is unreachable": the host has no usable address), it waits {@value #FIRST_RETRY_MS} ms,
+ * doubling up to at most {@value #MAX_RETRY_MS} ms, before the next dial; the address watch
+ * ({@link #hostAddressesChanged}) cuts that wait short and abandons pending connects, so the
+ * dial that succeeds starts as soon as the host has a new address.
+ *
+ * <p>Threading: {@link #next} runs on the session's worker thread; {@link #hostAddressesChanged}
+ * on the address watch's thread and {@link #close()} on any thread.
  */
 final class Dialer implements LinkProvider {
     private static final Logger log = LogManager.getLogger(Dialer.class);
@@ -38,46 +44,64 @@ final class Dialer implements LinkProvider {
     /** How often a long outage is reported at INFO. */
     private static final long REPORT_EVERY_NANOS = TimeUnit.SECONDS.toNanos(10);
 
+    /** Resolves a host name; the JDK's in cproxy, a fake in tests. */
+    @FunctionalInterface
+    interface Resolver {
+        InetAddress[] resolve(String host) throws IOException;
+    }
+
     private final ClientConfig config;
-    private final PresharedKey key;
-    private long sessionId;
-    private byte[] secret;
-    /**
-     * Sent in place of the secret while asking for a new session, the same on every attempt:
-     * if sproxy created the session but its WELCOME was lost with the link, the next attempt
-     * continues that session instead of opening a second one.
-     */
-    private final byte[] newSessionToken = Handshake.randomBytes(Handshake.SECRET_SIZE);
-    private volatile Socket connecting;
+    private final ClientHandshake handshake;
+    private final ConnectRace race;
+    private final Resolver resolver;
+    /** The session, for log lines from other threads; set by the worker. */
+    private volatile Relay relay;
+    /** The link in its handshake or handed to the session, so the watch can drop it. */
+    private volatile Link current;
+    /** The link in its handshake, closed by {@link #close()}; once handed over, the session closes it. */
+    private volatile Link handshaking;
+    /** Worker only: the server address of the last link that worked, tried first. */
+    private InetAddress lastGood;
     private volatile boolean closed;
 
     Dialer(ClientConfig config) {
+        this(config, InetAddress::getAllByName, new ConnectRace());
+    }
+
+    Dialer(ClientConfig config, Resolver resolver, ConnectRace race) {
         this.config = config;
-        this.key = config.presharedKey() == null ? null : new PresharedKey(config.presharedKey());
+        this.handshake = new ClientHandshake(config);
+        this.resolver = resolver;
+        this.race = race;
     }
 
     @Override
     public Attachment next(Relay relay) throws InterruptedException {
+        this.relay = relay;
+        current = null;
         LinkSettings s = config.link();
         long start = System.nanoTime();
         long lastReport = start;
         long retry = FIRST_RETRY_MS;
         long cap = Math.min(MAX_RETRY_MS, s.heartbeatInterval().toMillis());
         for (int attempt = 1; !closed; attempt++) {
-            if (secret == null && relay.applicationFinished()) {
+            if (!handshake.established() && relay.applicationFinished()) {
                 relay.close("application closed before the session was established");
                 return null;
             }
             long away = System.nanoTime() - start;
-            if (secret != null && away > s.detachTimeout().toNanos()) {
-                relay.close("could not reach sproxy for " + s.detachTimeout().toMinutes() + " min");
+            if (away > s.detachTimeout().toNanos()) {
+                relay.close("could not reach sproxy for " + s.detachTimeout().toSeconds() + " s (--detach-timeout)");
                 return null;
             }
             try {
                 return dial(relay);
-            } catch (Refused e) {
+            } catch (ClientHandshake.Refused e) {
                 relay.close(e.getMessage());
                 return null;
+            } catch (ConnectRace.Woken e) {
+                log.debug("{}: this host's addresses changed; dialing again at once", relay.name());
+                retry = FIRST_RETRY_MS;
             } catch (IOException e) {
                 if (closed) {
                     return null;
@@ -91,105 +115,105 @@ final class Dialer implements LinkProvider {
                 } else {
                     log.debug("{}: reconnect attempt {} failed: {}", relay.name(), attempt, e.getMessage());
                 }
-                Thread.sleep(retry);
-                retry = Math.min(cap, retry * 2);
+                retry = race.pause(retry) ? FIRST_RETRY_MS : Math.min(cap, retry * 2);
             }
         }
         return null;
     }
 
-    private Attachment dial(Relay relay) throws IOException {
+    private Attachment dial(Relay relay) throws IOException, InterruptedException {
         LinkSettings s = config.link();
-        Socket socket = new Socket();
-        connecting = socket;
-        Link link = null;
+        int attemptMillis = (int) s.deadAfter().toMillis();
+        Socket socket = race.race(targets(), attemptMillis, s.heartbeatInterval().toMillis(), attemptMillis);
+        Link link;
+        try {
+            link = new Link(socket);
+        } catch (IOException | RuntimeException e) {
+            Sockets.closeQuietly(socket);
+            throw e;
+        }
+        current = link;
+        handshaking = link;
+        boolean handedOver = false;
         try {
             if (closed) {
                 throw new IOException("closing");
             }
-            socket.connect(new InetSocketAddress(config.serverHost(), config.serverPort()),
-                    (int) s.deadAfter().toMillis());
-            link = new Link(socket);
-            Mode mode = secret == null ? Mode.NEW : Mode.RESUME;
-            byte[] credential = secret == null ? newSessionToken : secret;
-            Handshake hello = Handshake.hello(mode, sessionId, credential, relay.window());
-            byte[] helloPayload = hello.encode();
-            link.send(new Frame(FrameType.HELLO, 0, relay.delivered(), helloPayload));
-            int timeout = (int) s.handshakeTimeout().toMillis();
-            Frame f = link.read(timeout);
-            if (f.type() == FrameType.CHALLENGE) {
-                f = answerChallenge(link, hello, helloPayload, f, timeout);
-            } else if (key != null && f.type() == FrameType.WELCOME) {
-                throw new Refused("sproxy did not prove the pre-shared key: it runs without --secret-file, "
-                        + "or it is not our sproxy");
-            }
-            if (f.type() != FrameType.WELCOME) {
-                throw new Refused("sproxy answered HELLO with " + f.type() + ": is " + config.serverHost() + ":"
-                        + config.serverPort() + " really sproxy?");
-            }
-            Handshake w = Handshake.decode(f);
-            switch (w.status()) {
-                case NEW_SESSION -> {
-                    sessionId = w.sessionId();
-                    secret = w.secret();
-                    String was = relay.name();
-                    relay.rename("session " + Handshake.idText(sessionId));
-                    log.info("{}: established with sproxy at {} for {}", relay.name(), link.peer(), was);
-                }
-                case RESUMED -> {
-                    // the relay logs the resume with its replay figures
-                }
-                case UNKNOWN_SESSION -> throw new Refused("sproxy no longer knows this session (it ended there, "
-                        + "timed out, or sproxy restarted)");
-                case VERSION_MISMATCH -> throw new Refused("sproxy speaks another protocol version: upgrade one side");
-                case TARGET_UNAVAILABLE -> throw new Refused("sproxy cannot reach its target service");
-                case BUSY -> throw new Refused("sproxy has reached its session limit");
-                case AUTH_FAILED -> throw new Refused("sproxy rejected our pre-shared key: the --secret-file "
-                        + "contents differ between the hosts");
-                default -> throw new Refused("sproxy refused the session: " + w.status());
-            }
-            Attachment a = new Attachment(link, f.ack(), w.window(), null);
-            link = null;
+            Attachment a = handshake.run(link, relay);
+            lastGood = socket.getInetAddress();
+            handedOver = true;
             return a;
-        } catch (ProtocolException e) {
-            throw new Refused("sproxy at " + config.serverHost() + ":" + config.serverPort()
-                    + " broke the protocol: " + e.getMessage());
         } finally {
-            connecting = null;
-            if (link != null) {
+            handshaking = null;
+            if (!handedOver) {
+                current = null;
                 link.close();
-            } else if (socket.isClosed() || !socket.isConnected()) {
-                Sockets.closeQuietly(socket);
             }
         }
     }
 
-    /** The pre-shared-key exchange: check sproxy's proof, send ours, return the frame after. */
-    private Frame answerChallenge(Link link, Handshake hello, byte[] helloPayload, Frame challenge, int timeout)
-            throws IOException {
-        if (key == null) {
-            throw new Refused("sproxy demands a pre-shared key: start cproxy with --secret-file");
+    /** sproxy's addresses as of now, in the order to try them. */
+    private List<InetSocketAddress> targets() throws IOException {
+        List<InetSocketAddress> t = new ArrayList<>();
+        for (InetAddress a : order(resolver.resolve(config.serverHost()), lastGood)) {
+            t.add(new InetSocketAddress(a, config.serverPort()));
         }
-        if (!key.serverProofValid(hello.nonce(), challenge.payload())) {
-            throw new Refused("sproxy does not know our pre-shared key: the --secret-file contents differ "
-                    + "between the hosts, or it is not our sproxy");
+        return t;
+    }
+
+    /**
+     * The order to try {@code resolved} in: {@code preferred} first if it is among them, then
+     * alternating between the address families, starting with the other family (RFC 8305,
+     * section 4), each family in the resolver's order.
+     */
+    static List<InetAddress> order(InetAddress[] resolved, InetAddress preferred) {
+        Deque<InetAddress> rest = new ArrayDeque<>(Arrays.asList(resolved));
+        List<InetAddress> out = new ArrayList<>(resolved.length);
+        if (preferred != null && rest.remove(preferred)) {
+            out.add(preferred);
+        } else if (!rest.isEmpty()) {
+            out.add(rest.removeFirst());
         }
-        link.send(new Frame(FrameType.PROOF, 0, 0, key.clientProof(hello.nonce(), challenge.payload(), helloPayload)));
-        return link.read(timeout);
+        Deque<InetAddress> v6 = new ArrayDeque<>();
+        Deque<InetAddress> v4 = new ArrayDeque<>();
+        for (InetAddress a : rest) {
+            (a instanceof Inet6Address ? v6 : v4).add(a);
+        }
+        boolean six = !out.isEmpty() && !(out.get(0) instanceof Inet6Address);
+        while (!v6.isEmpty() || !v4.isEmpty()) {
+            Deque<InetAddress> from = six ? v6 : v4;
+            if (from.isEmpty()) {
+                from = six ? v4 : v6;
+            }
+            out.add(from.removeFirst());
+            six = !six;
+        }
+        return out;
+    }
+
+    /**
+     * The host's addresses changed (address watch thread): a link sent from an address the
+     * host no longer has is dead, so it is dropped now rather than after three missed
+     * heartbeats; a dial in progress starts over with the addresses the host has now.
+     */
+    void hostAddressesChanged(AddressWatch.Change change) {
+        Link l = current;
+        Relay r = relay;
+        if (l != null && r != null && !l.isClosed() && change.gone().contains(l.localAddress())) {
+            String address = l.localAddress().getHostAddress();
+            log.info("{}: local address {} removed; reconnecting", r.name(), address);
+            l.abort("local address " + address + " removed");
+        }
+        race.wake();
     }
 
     @Override
     public void close() {
         closed = true;
-        Sockets.closeQuietly(connecting);
-    }
-
-    /** sproxy answered, and the answer ends the session. */
-    private static final class Refused extends IOException {
-        private static final long serialVersionUID = 1L;
-
-        Refused(String message) {
-            super(message);
+        race.wake();
+        Link l = handshaking;
+        if (l != null) {
+            l.close();
         }
     }
 }

@@ -2,6 +2,7 @@ package net.roamproxy.link;
 
 import java.io.IOException;
 import java.io.OutputStream;
+import java.net.InetAddress;
 import java.net.Socket;
 import java.net.SocketException;
 
@@ -20,6 +21,9 @@ public final class Link {
     private final FrameReader reader;
     private final OutputStream out;
     private final String peer;
+    private final InetAddress localAddress;
+    /** Why someone other than the reader closed the link, for the reader's log line. */
+    private volatile String abortReason;
 
     public Link(Socket socket) throws IOException {
         this.socket = socket;
@@ -27,6 +31,7 @@ public final class Link {
         this.reader = new FrameReader(socket.getInputStream());
         this.out = socket.getOutputStream();
         this.peer = Sockets.describe(socket.getRemoteSocketAddress());
+        this.localAddress = socket.getLocalAddress();
     }
 
     /** Reads the next frame, waiting at most {@code timeoutMillis} (then SocketTimeoutException). */
@@ -71,6 +76,11 @@ public final class Link {
         return Sockets.describe(socket.getLocalSocketAddress());
     }
 
+    /** The host address this link was sent from; it stays the same after the host loses it. */
+    public InetAddress localAddress() {
+        return localAddress;
+    }
+
     public boolean isClosed() {
         return socket.isClosed();
     }
@@ -92,6 +102,21 @@ public final class Link {
     /** Closes at once, discarding unsent data (RST); a dead link has nothing worth a FIN. */
     public void close() {
         reset(socket);
+    }
+
+    /**
+     * Closes at once because something outside the link knows it is dead (cproxy's address
+     * watch: the host no longer has our local address). The reader's read then fails, and
+     * {@link #abortReason()} tells it why.
+     */
+    public void abort(String reason) {
+        abortReason = reason;
+        close();
+    }
+
+    /** The reason given to {@link #abort}, or {@code null} if nobody aborted the link. */
+    public String abortReason() {
+        return abortReason;
     }
 
     /** Closes {@code s} with a reset. */

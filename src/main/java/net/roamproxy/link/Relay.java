@@ -207,8 +207,9 @@ public final class Relay {
                 return;
             } catch (IOException e) {
                 if (!closed.get() && !provider.hasWaiting()) {
+                    String why = l.abortReason() != null ? l.abortReason() : e.getMessage();
                     log.info("{}: link {} lost: {} ({} ms since its last frame); keeping the session",
-                            name, l.peer(), e.getMessage(), live.millisSinceLastFrame(clock.getAsLong()));
+                            name, l.peer(), why, live.millisSinceLastFrame(clock.getAsLong()));
                 }
                 return;
             }

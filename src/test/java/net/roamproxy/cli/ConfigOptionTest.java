@@ -2,6 +2,7 @@ package net.roamproxy.cli;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -122,6 +123,7 @@ class ConfigOptionTest {
         assertEquals(ServerConfig.DEFAULT_LISTEN_PORT, s.listenPort());
         assertEquals(ClientConfig.defaults("127.0.0.1"), new ClientConfig(c.listenAddress(), c.listenPort(),
                 c.serverHost(), c.serverPort(), c.link()));
+        assertTrue(c.addressWatch());
     }
 
     @Test
@@ -145,6 +147,29 @@ class ConfigOptionTest {
         assertEquals(1, r.errLines().size(), r.err());
         assertEquals("sproxy: " + conf + ":2: max-sessions needs a whole number, got 'lots' (try --help)",
                 r.err().strip());
+    }
+
+    @Test
+    void theAddressWatchIsOnUnlessTheFlagOrTheFileTurnsItOff() throws Exception {
+        assertTrue(new CproxyMain().configure("127.0.0.1").addressWatch());
+        assertFalse(new CproxyMain().configure("--no-address-watch", "127.0.0.1").addressWatch());
+        Path off = file("off.conf", "no-address-watch = true");
+        assertFalse(new CproxyMain().configure("--config", off.toString(), "127.0.0.1").addressWatch());
+        Path on = file("on.conf", "no-address-watch = no");
+        assertTrue(new CproxyMain().configure("--config", on.toString(), "127.0.0.1").addressWatch());
+        assertFalse(new CproxyMain().configure("--config", on.toString(), "--no-address-watch", "127.0.0.1")
+                .addressWatch(), "the command line wins");
+    }
+
+    @Test
+    void aFlagInTheFileThatIsNeitherTrueNorFalseNamesFileAndLine() throws Exception {
+        Path conf = file("cproxy.conf", "server = 127.0.0.1", "no-address-watch = sometimes");
+
+        Cli.Result r = Cli.cproxyExpectingNoStart("--config", conf.toString());
+
+        assertEquals(2, r.status(), r.toString());
+        assertEquals(1, r.errLines().size(), r.err());
+        assertTrue(r.err().contains(conf + ":2: no-address-watch must be true or false, got 'sometimes'"), r.err());
     }
 
     @Test

@@ -20,6 +20,7 @@ import net.roamproxy.testkit.Await;
 import net.roamproxy.testkit.Closer;
 import net.roamproxy.testkit.EchoServer;
 import net.roamproxy.testkit.Rig;
+import net.roamproxy.testkit.LogCapture;
 
 /**
  * A session whose cproxy never comes back (the laptop stays shut) is kept for the detach

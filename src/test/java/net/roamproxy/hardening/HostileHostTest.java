@@ -41,6 +41,7 @@ import net.roamproxy.testkit.Rig;
 import net.roamproxy.testkit.StreamServer;
 import net.roamproxy.testkit.Streams;
 import net.roamproxy.testkit.Threads;
+import net.roamproxy.testkit.LogCapture;
 
 /**
  * sproxy listens on a network port, so it meets garbage, scanners, truncated and oversized

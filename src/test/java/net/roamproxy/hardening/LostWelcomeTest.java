@@ -19,6 +19,7 @@ import net.roamproxy.testkit.Await;
 import net.roamproxy.testkit.Closer;
 import net.roamproxy.testkit.EchoServer;
 import net.roamproxy.testkit.Rig;
+import net.roamproxy.testkit.LogCapture;
 
 /**
  * sproxy creates a session for a HELLO, but the link dies before its WELCOME gets back. cproxy

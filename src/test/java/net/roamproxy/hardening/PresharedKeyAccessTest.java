@@ -35,6 +35,7 @@ import net.roamproxy.testkit.Closer;
 import net.roamproxy.testkit.EchoServer;
 import net.roamproxy.testkit.Rig;
 import net.roamproxy.testkit.Streams;
+import net.roamproxy.testkit.LogCapture;
 
 /**
  * With a pre-shared key on sproxy, nobody without the key opens a session: the application

@@ -27,6 +27,7 @@ import net.roamproxy.testkit.Pacer;
 import net.roamproxy.testkit.Rig;
 import net.roamproxy.testkit.StreamServer;
 import net.roamproxy.testkit.Streams;
+import net.roamproxy.testkit.LogCapture;
 
 /**
  * Bulk transfer both ways through one session while the link is reset (mid-frame, mid-

@@ -25,6 +25,7 @@ import net.roamproxy.testkit.Closer;
 import net.roamproxy.testkit.EchoServer;
 import net.roamproxy.testkit.Rig;
 import net.roamproxy.testkit.Streams;
+import net.roamproxy.testkit.LogCapture;
 
 /**
  * sproxy's two limits: live sessions (a new one beyond it is answered BUSY and cproxy closes

@@ -24,6 +24,7 @@ import net.roamproxy.testkit.Pacer;
 import net.roamproxy.testkit.Rig;
 import net.roamproxy.testkit.StreamServer;
 import net.roamproxy.testkit.Streams;
+import net.roamproxy.testkit.LogCapture;
 
 /**
  * The local application stops reading (a frozen terminal) while its server keeps writing.

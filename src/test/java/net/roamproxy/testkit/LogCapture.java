@@ -1,4 +1,4 @@
-package net.roamproxy.hardening;
+package net.roamproxy.testkit;
 
 import static org.junit.jupiter.api.Assertions.fail;
 
@@ -21,8 +21,6 @@ import org.apache.logging.log4j.core.config.Property;
 import org.junit.jupiter.api.extension.BeforeEachCallback;
 import org.junit.jupiter.api.extension.ExtensionContext;
 
-import net.roamproxy.testkit.Await;
-import net.roamproxy.testkit.Closer;
 
 /**
  * Records what the proxies log (logger {@code net.roamproxy} and below) at INFO and above, so
@@ -42,12 +40,12 @@ import net.roamproxy.testkit.Closer;
  * <p>Threading: the appender is called from any proxy thread; queries are thread-safe. Only
  * one capture may be active at a time (tests in this project run one at a time).
  */
-final class LogCapture implements AutoCloseable, BeforeEachCallback {
+public final class LogCapture implements AutoCloseable, BeforeEachCallback {
     private static final String LOGGER = "net.roamproxy";
     private static final AtomicInteger COUNTER = new AtomicInteger();
 
     /** One logged line, formatted when it was logged. */
-    record Line(Level level, String thread, String logger, String message) {
+    public record Line(Level level, String thread, String logger, String message) {
         @Override
         public String toString() {
             return level + " [" + thread + "] " + logger + " " + message;
@@ -64,7 +62,7 @@ final class LogCapture implements AutoCloseable, BeforeEachCallback {
     }
 
     /** A capture started before each test and closed by {@code closer}. */
-    static LogCapture closedBy(Closer closer) {
+    public static LogCapture closedBy(Closer closer) {
         return new LogCapture(closer);
     }
 
@@ -115,18 +113,18 @@ final class LogCapture implements AutoCloseable, BeforeEachCallback {
         }
     }
 
-    List<Line> lines() {
+    public List<Line> lines() {
         return List.copyOf(lines);
     }
 
     /** Lines at {@code level} or more severe whose message satisfies {@code p}. */
-    List<Line> find(Level level, Predicate<String> p) {
+    public List<Line> find(Level level, Predicate<String> p) {
         return lines.stream().filter(l -> l.level().isMoreSpecificThan(level) && p.test(l.message()))
                 .collect(Collectors.toList());
     }
 
     /** Waits for a line at {@code level} or more severe matching {@code p}; fails naming {@code what}. */
-    Line await(Duration timeout, String what, Level level, Predicate<String> p) throws InterruptedException {
+    public Line await(Duration timeout, String what, Level level, Predicate<String> p) throws InterruptedException {
         Line[] found = new Line[1];
         boolean ok = Await.poll(timeout, () -> {
             List<Line> l = find(level, p);
@@ -144,7 +142,7 @@ final class LogCapture implements AutoCloseable, BeforeEachCallback {
     }
 
     /** The captured lines from index {@code from} on, one per line, for failure messages. */
-    String dump(int from) {
+    public String dump(int from) {
         List<Line> l = lines();
         return l.subList(Math.min(from, l.size()), l.size()).stream().map(Line::toString)
                 .collect(Collectors.joining("\n"));
