@@ -1,6 +1,7 @@
 package net.roamproxy.client;
 
 import java.io.IOException;
+import java.util.Arrays;
 
 import org.apache.logging.log4j.LogManager;
 import org.apache.logging.log4j.Logger;
@@ -11,14 +12,19 @@ import net.roamproxy.link.Relay;
 import net.roamproxy.protocol.Frame;
 import net.roamproxy.protocol.FrameType;
 import net.roamproxy.protocol.Handshake;
-import net.roamproxy.protocol.Handshake.Mode;
+import net.roamproxy.protocol.Hello;
 import net.roamproxy.protocol.PresharedKey;
 import net.roamproxy.protocol.ProtocolException;
+import net.roamproxy.protocol.SessionKeys;
+import net.roamproxy.protocol.UnsupportedVersionException;
+import net.roamproxy.protocol.Welcome;
+import net.roamproxy.protocol.Wire;
 
 /**
- * cproxy's half of a link's opening handshake: HELLO (new session or resume), the optional
- * pre-shared-key challenge, and sproxy's WELCOME. Remembers the session's id and secret from
- * the first WELCOME, so every later link asks for a resume.
+ * cproxy's half of a link's opening handshake ({@link Handshake} draws it): HELLO (a new
+ * session with our key share, or a resume), sproxy's CHALLENGE and our PROOF where something
+ * must be proven, and sproxy's WELCOME. Derives the session secret from the first WELCOME and
+ * keeps it with the session id, so every later link asks for a resume and proves the secret.
  *
  * <p>Threading: used by the session's worker only.
  */
@@ -27,14 +33,15 @@ final class ClientHandshake {
 
     private final ClientConfig config;
     private final PresharedKey key;
+    /**
+     * Our half of the new session's key agreement, the same on every attempt until sproxy
+     * answers: if sproxy created the session but its WELCOME was lost with the link, it
+     * recognises the retry by this key share and continues that session instead of opening a
+     * second one. Dropped once the secret is derived.
+     */
+    private SessionKeys.KeyShare keyShare = SessionKeys.KeyShare.generate();
     private long sessionId;
     private byte[] secret;
-    /**
-     * Sent in place of the secret while asking for a new session, the same on every attempt:
-     * if sproxy created the session but its WELCOME was lost with the link, the next attempt
-     * continues that session instead of opening a second one.
-     */
-    private final byte[] newSessionToken = Handshake.randomBytes(Handshake.SECRET_SIZE);
 
     ClientHandshake(ClientConfig config) {
         this.config = config;
@@ -54,16 +61,22 @@ final class ClientHandshake {
      */
     Attachment run(Link link, Relay relay) throws IOException {
         try {
-            Mode mode = secret == null ? Mode.NEW : Mode.RESUME;
-            byte[] credential = secret == null ? newSessionToken : secret;
-            Handshake hello = Handshake.hello(mode, sessionId, credential, relay.window());
+            Hello hello = secret == null ? Hello.forNew(keyShare.publicKey(), relay.window())
+                    : Hello.forResume(sessionId, relay.window());
             byte[] helloPayload = hello.encode();
-            link.send(new Frame(FrameType.HELLO, 0, relay.delivered(), helloPayload));
+            long ack = relay.delivered();
+            link.send(new Frame(FrameType.HELLO, 0, ack, helloPayload));
             int timeout = (int) config.link().handshakeTimeout().toMillis();
             Frame f = link.read(timeout);
+            byte[] clientProof = null;
+            byte[] serverNonce = null;
             if (f.type() == FrameType.CHALLENGE) {
-                f = answerChallenge(link, hello, helloPayload, f, timeout);
-            } else if (key != null && f.type() == FrameType.WELCOME) {
+                serverNonce = Arrays.copyOf(f.payload(), Handshake.CHALLENGE_NONCE_SIZE);
+                clientProof = secret == null ? null : SessionKeys.clientResumeProof(secret, helloPayload, ack,
+                        serverNonce);
+                link.send(new Frame(FrameType.PROOF, 0, 0, answer(hello, helloPayload, f.payload(), clientProof)));
+                f = link.read(timeout);
+            } else if (key != null && f.type() == FrameType.WELCOME && Welcome.decode(f).status().accepted()) {
                 throw new Refused("sproxy did not prove the pre-shared key: it runs without --secret-file, "
                         + "or it is not our sproxy");
             }
@@ -71,16 +84,16 @@ final class ClientHandshake {
                 throw new Refused("sproxy answered HELLO with " + f.type() + ": is " + link.peer()
                         + " really sproxy?");
             }
-            Handshake w = Handshake.decode(f);
+            Welcome w = Welcome.decode(f);
             switch (w.status()) {
-                case NEW_SESSION -> {
-                    sessionId = w.sessionId();
-                    secret = w.secret();
-                    String was = relay.name();
-                    relay.rename("session " + Handshake.idText(sessionId));
-                    log.info("{}: established with sproxy at {} for {}", relay.name(), link.peer(), was);
-                }
+                case NEW_SESSION -> established(link, relay, w);
                 case RESUMED -> {
+                    if (clientProof == null || !SessionKeys.same(w.proof(),
+                            SessionKeys.serverResumeProof(secret, helloPayload, serverNonce, clientProof))) {
+                        // Not fatal: whoever answered does not know the secret, the real sproxy may.
+                        throw new IOException("the answer to our resume from " + link.peer()
+                                + " does not prove the session secret: not our sproxy");
+                    }
                     // the relay logs the resume with its replay figures
                 }
                 case UNKNOWN_SESSION -> throw new Refused("sproxy no longer knows this session (it ended there, "
@@ -90,26 +103,54 @@ final class ClientHandshake {
                 case BUSY -> throw new Refused("sproxy has reached its session limit");
                 case AUTH_FAILED -> throw new Refused("sproxy rejected our pre-shared key: the --secret-file "
                         + "contents differ between the hosts");
+                case BAD_PROOF -> throw new Refused("sproxy rejected our proof of the session secret");
                 default -> throw new Refused("sproxy refused the session: " + w.status());
             }
             return new Attachment(link, f.ack(), w.window(), null);
+        } catch (UnsupportedVersionException e) {
+            throw new Refused("sproxy at " + link.peer() + " speaks protocol version " + e.version()
+                    + ", this cproxy speaks " + Wire.VERSION + ": upgrade one side");
         } catch (ProtocolException e) {
             throw new Refused("sproxy at " + link.peer() + " broke the protocol: " + e.getMessage());
         }
     }
 
-    /** The pre-shared-key exchange: check sproxy's proof, send ours, return the frame after. */
-    private Frame answerChallenge(Link link, Handshake hello, byte[] helloPayload, Frame challenge, int timeout)
-            throws IOException {
-        if (key == null) {
+    /** The PROOF payload answering {@code challenge}: the resume proof, then the key proof. */
+    private byte[] answer(Hello hello, byte[] helloPayload, byte[] challenge, byte[] resumeProof) throws Refused {
+        if (key == null && challenge.length > Handshake.CHALLENGE_NONCE_SIZE) {
             throw new Refused("sproxy demands a pre-shared key: start cproxy with --secret-file");
         }
-        if (!key.serverProofValid(hello.nonce(), challenge.payload())) {
+        if (key != null && !key.serverProofValid(hello.nonce(), challenge)) {
             throw new Refused("sproxy does not know our pre-shared key: the --secret-file contents differ "
                     + "between the hosts, or it is not our sproxy");
         }
-        link.send(new Frame(FrameType.PROOF, 0, 0, key.clientProof(hello.nonce(), challenge.payload(), helloPayload)));
-        return link.read(timeout);
+        if (key == null) {
+            return resumeProof;
+        }
+        byte[] keyProof = key.clientProof(hello.nonce(), Arrays.copyOf(challenge, Handshake.CHALLENGE_NONCE_SIZE),
+                helloPayload);
+        if (resumeProof == null) {
+            return keyProof;
+        }
+        byte[] both = Arrays.copyOf(resumeProof, 2 * Handshake.PROOF_SIZE);
+        System.arraycopy(keyProof, 0, both, Handshake.PROOF_SIZE, Handshake.PROOF_SIZE);
+        return both;
+    }
+
+    /** sproxy created the session: derive the secret and check sproxy's confirmation of it. */
+    private void established(Link link, Relay relay, Welcome w) throws IOException {
+        byte[] s = SessionKeys.sessionSecret(keyShare.agree(w.keyShare()), w.sessionId(), keyShare.publicKey(),
+                w.keyShare(), key == null ? null : key.salt());
+        if (!SessionKeys.same(w.proof(), SessionKeys.newSessionConfirmation(s))) {
+            throw new Refused("sproxy's confirmation of the new session's key does not match: the handshake was "
+                    + "altered on its way, or the --secret-file contents differ between the hosts");
+        }
+        sessionId = w.sessionId();
+        secret = s;
+        keyShare = null;
+        String was = relay.name();
+        relay.rename("session " + Handshake.idText(sessionId));
+        log.info("{}: established with sproxy at {} for {}", relay.name(), link.peer(), was);
     }
 
     /** sproxy answered, and the answer ends the session. */

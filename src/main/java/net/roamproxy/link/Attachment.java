@@ -1,6 +1,6 @@
 package net.roamproxy.link;
 
-import net.roamproxy.protocol.Handshake;
+import net.roamproxy.protocol.Welcome;
 
 /**
  * A link that finished its handshake and is ready to carry a session.
@@ -11,5 +11,5 @@ import net.roamproxy.protocol.Handshake;
  * @param reply      the WELCOME to send before replaying (sproxy), or {@code null} (cproxy);
  *                   its ack is filled in at send time
  */
-public record Attachment(Link link, long peerAck, int peerWindow, Handshake reply) {
+public record Attachment(Link link, long peerAck, int peerWindow, Welcome reply) {
 }

@@ -18,8 +18,8 @@ import org.apache.logging.log4j.Logger;
 
 import net.roamproxy.protocol.Frame;
 import net.roamproxy.protocol.FrameType;
-import net.roamproxy.protocol.Handshake;
 import net.roamproxy.protocol.ProtocolException;
+import net.roamproxy.protocol.Welcome;
 import net.roamproxy.protocol.Wire;
 import net.roamproxy.session.InboundStream;
 import net.roamproxy.session.Liveness;
@@ -75,7 +75,7 @@ public final class Relay {
     private volatile String name;
     private volatile Link link;
     /** Guarded by sendLock: the WELCOME owed to the current link. */
-    private Handshake pendingReply;
+    private Welcome pendingReply;
     private volatile boolean closeSent;
     private volatile boolean appWriterDone;
     private volatile long detachedAt;
@@ -302,7 +302,7 @@ public final class Relay {
             }
             boolean worked = false;
             if (pendingReply != null) {
-                Handshake r = pendingReply;
+                Welcome r = pendingReply;
                 pendingReply = null;
                 l.send(new Frame(FrameType.WELCOME, out.sendCursor(), in.ackToSend(), r.encode()));
                 worked = true;

@@ -6,9 +6,9 @@ package net.roamproxy.protocol;
  */
 public enum FrameType {
     /** cproxy opens a link: new session, or resume of a session with its credential. */
-    HELLO(1, Handshake.SIZE, Handshake.SIZE),
+    HELLO(1, Hello.SIZE, Hello.SIZE),
     /** sproxy answers a HELLO with a status and the session's identity. */
-    WELCOME(2, Handshake.SIZE, Handshake.SIZE),
+    WELCOME(2, Welcome.SIZE, Welcome.SIZE),
     /** Sent by both sides every heartbeat interval; carries the current ack. */
     HEARTBEAT(3, 0, 0),
     /** Application bytes; seq is the stream offset of the first payload byte. */
@@ -17,10 +17,13 @@ public enum FrameType {
     ACK(5, 0, 0),
     /** The sender's application closed; seq is the final length of its stream. */
     CLOSE(6, 0, 0),
-    /** sproxy with a pre-shared key: its nonce and its proof of the key. */
-    CHALLENGE(7, PresharedKey.CHALLENGE_SIZE, PresharedKey.CHALLENGE_SIZE),
-    /** cproxy's proof of the pre-shared key, answering a CHALLENGE. */
-    PROOF(8, PresharedKey.PROOF_SIZE, PresharedKey.PROOF_SIZE);
+    /**
+     * sproxy asks for proof (a resume, or any link when it has a pre-shared key): its fresh
+     * nonce, then, with a pre-shared key, its own proof of the key.
+     */
+    CHALLENGE(7, Handshake.CHALLENGE_NONCE_SIZE, PresharedKey.CHALLENGE_SIZE),
+    /** cproxy's answer to a CHALLENGE: the resume proof (on a resume), then the key proof (with a key). */
+    PROOF(8, Handshake.PROOF_SIZE, 2 * Handshake.PROOF_SIZE);
 
     private static final FrameType[] BY_CODE = new FrameType[256];
 

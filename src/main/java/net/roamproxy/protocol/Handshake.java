@@ -1,124 +1,105 @@
 package net.roamproxy.protocol;
 
-import java.security.MessageDigest;
 import java.security.SecureRandom;
-import java.util.Arrays;
 import java.util.HexFormat;
 
 /**
- * Payload of HELLO and WELCOME frames: a code (HELLO: the {@link Mode}; WELCOME: the
- * {@link Status}), the session id, the session secret, the sender's receive window and a
- * fresh random nonce (used by the pre-shared-key proof).
+ * The link's opening handshake (protocol version 2): the sizes, codes and helpers shared by
+ * its frames. cproxy opens every link with a {@link Hello}; sproxy answers with a
+ * {@link Welcome}, after a CHALLENGE and a PROOF where something must be proven:
  *
  * <pre>
- *  offset size field
- *   0      1   code
- *   1      8   session id (0 in a HELLO for a new session)
- *   9     16   secret     (in a HELLO for a new session: the client's new-session token,
- *                          random and the same on every attempt; all zeros: none)
- *  25      4   receive window in bytes
- *  29     16   nonce
+ *  new session, no pre-shared key      resume, or any link with a pre-shared key
+ *  HELLO NEW (key share)  ---->         HELLO (NEW: key share; RESUME: id)  ---->
+ *                         <----  WELCOME          <----  CHALLENGE: server nonce [| key proof]
+ *                                       PROOF: [resume proof |] [key proof]  ---->
+ *                                                 <----  WELCOME (RESUMED: proof of the secret)
  * </pre>
  *
- * The id names the session in logs; the secret is the resume credential and never leaves
- * this object except onto the wire.
+ * The session secret never crosses the wire: both ends derive it from an X25519 key
+ * agreement when the session is created ({@link SessionKeys}), and a resume proves it with an
+ * HMAC over sproxy's fresh challenge, so a recorded resume is worthless. Every code here is
+ * part of the wire format: never renumber.
  */
-public record Handshake(int code, long sessionId, byte[] secret, int window, byte[] nonce) {
-    public static final int SECRET_SIZE = 16;
+public final class Handshake {
+    /** An X25519 public key. */
+    public static final int KEY_SIZE = 32;
+    /** cproxy's fresh nonce in every HELLO. */
     public static final int NONCE_SIZE = 16;
-    public static final int SIZE = 1 + 8 + SECRET_SIZE + 4 + NONCE_SIZE;
+    /** sproxy's fresh nonce at the start of every CHALLENGE. */
+    public static final int CHALLENGE_NONCE_SIZE = 32;
+    /** An HMAC-SHA256 proof. */
+    public static final int PROOF_SIZE = 32;
     private static final SecureRandom RANDOM = new SecureRandom();
 
-    /** What a HELLO asks for. */
-    public enum Mode { NEW, RESUME }
+    private Handshake() {
+    }
 
-    /** How sproxy answered a HELLO. Codes are part of the wire format. */
+    /** What a HELLO asks for. */
+    public enum Mode {
+        NEW(1), RESUME(2);
+
+        private final int code;
+
+        Mode(int code) {
+            this.code = code;
+        }
+
+        public int code() {
+            return code;
+        }
+
+        static Mode of(int code) throws ProtocolException {
+            for (Mode m : values()) {
+                if (m.code == code) {
+                    return m;
+                }
+            }
+            throw new ProtocolException("HELLO mode " + code + " is unknown");
+        }
+    }
+
+    /** How sproxy answered a HELLO. */
     public enum Status {
-        NEW_SESSION, RESUMED, UNKNOWN_SESSION, VERSION_MISMATCH, TARGET_UNAVAILABLE, BUSY, AUTH_FAILED;
+        NEW_SESSION(1), RESUMED(2),
+        /** No such session (it ended, timed out, or sproxy restarted). */
+        UNKNOWN_SESSION(3),
+        VERSION_MISMATCH(4), TARGET_UNAVAILABLE(5), BUSY(6),
+        /** The pre-shared-key proof was wrong. */
+        AUTH_FAILED(7),
+        /** The resume proof was wrong: a replayed or forged resume. */
+        BAD_PROOF(8);
+
+        private final int code;
+
+        Status(int code) {
+            this.code = code;
+        }
+
+        public int code() {
+            return code;
+        }
 
         /** Whether the link is usable after this answer. */
         public boolean accepted() {
             return this == NEW_SESSION || this == RESUMED;
         }
-    }
 
-    public Handshake {
-        if (secret.length != SECRET_SIZE) {
-            throw new IllegalArgumentException("secret must be " + SECRET_SIZE + " bytes");
-        }
-        if (window <= 0) {
-            throw new IllegalArgumentException("window must be positive");
-        }
-        if (nonce.length != NONCE_SIZE) {
-            throw new IllegalArgumentException("nonce must be " + NONCE_SIZE + " bytes");
+        static Status of(int code) throws ProtocolException {
+            for (Status s : values()) {
+                if (s.code == code) {
+                    return s;
+                }
+            }
+            throw new ProtocolException("WELCOME status " + code + " is unknown");
         }
     }
 
-    /** A HELLO with a fresh random nonce. */
-    public static Handshake hello(Mode mode, long sessionId, byte[] secret, int window) {
-        return new Handshake(mode.ordinal(), sessionId, secret, window, randomBytes(NONCE_SIZE));
-    }
-
-    /** A WELCOME with a fresh random nonce. */
-    public static Handshake welcome(Status status, long sessionId, byte[] secret, int window) {
-        return new Handshake(status.ordinal(), sessionId, secret, window, randomBytes(NONCE_SIZE));
-    }
-
-    /** A refusal: carries only the status. */
-    public static Handshake refusal(Status status) {
-        return welcome(status, 0, new byte[SECRET_SIZE], 1);
-    }
-
-    /** Fresh bytes from {@link SecureRandom}: session secrets and nonces. */
+    /** Fresh bytes from {@link SecureRandom}: nonces. */
     public static byte[] randomBytes(int n) {
         byte[] b = new byte[n];
         RANDOM.nextBytes(b);
         return b;
-    }
-
-    public byte[] encode() {
-        byte[] b = new byte[SIZE];
-        b[0] = (byte) code;
-        Wire.putLong(b, 1, sessionId);
-        System.arraycopy(secret, 0, b, 9, SECRET_SIZE);
-        Wire.putInt(b, 25, window);
-        System.arraycopy(nonce, 0, b, 29, NONCE_SIZE);
-        return b;
-    }
-
-    /** Decodes and validates the payload of a HELLO or WELCOME frame. */
-    public static Handshake decode(Frame frame) throws ProtocolException {
-        byte[] b = frame.payload();
-        if (frame.type() != FrameType.HELLO && frame.type() != FrameType.WELCOME) {
-            throw new ProtocolException("expected a HELLO or WELCOME, got " + frame.type());
-        }
-        if (b.length != SIZE) {
-            throw new ProtocolException(frame.type() + " payload is " + b.length + " bytes, expected " + SIZE);
-        }
-        int code = b[0] & 0xff;
-        int codes = frame.type() == FrameType.HELLO ? Mode.values().length : Status.values().length;
-        if (code >= codes) {
-            throw new ProtocolException(frame.type() + " code " + code + " is unknown");
-        }
-        int window = Wire.getInt(b, 25);
-        if (window <= 0) {
-            throw new ProtocolException(frame.type() + " window " + Integer.toUnsignedString(window) + " is not positive");
-        }
-        return new Handshake(code, Wire.getLong(b, 1), Arrays.copyOfRange(b, 9, 9 + SECRET_SIZE), window,
-                Arrays.copyOfRange(b, 29, 29 + NONCE_SIZE));
-    }
-
-    public Mode mode() {
-        return Mode.values()[code];
-    }
-
-    public Status status() {
-        return Status.values()[code];
-    }
-
-    /** Constant-time comparison, so a guesser learns nothing from timing. */
-    public boolean secretMatches(byte[] expected) {
-        return MessageDigest.isEqual(secret, expected);
     }
 
     /** The id as operators see it in logs. */
@@ -126,20 +107,9 @@ public record Handshake(int code, long sessionId, byte[] secret, int window, byt
         return HexFormat.of().toHexDigits(sessionId);
     }
 
-    @Override
-    public boolean equals(Object o) {
-        return o instanceof Handshake h && h.code == code && h.sessionId == sessionId
-                && Arrays.equals(h.secret, secret) && h.window == window && Arrays.equals(h.nonce, nonce);
-    }
-
-    @Override
-    public int hashCode() {
-        return Long.hashCode(sessionId) * 31 + code;
-    }
-
-    /** Never prints the secret. */
-    @Override
-    public String toString() {
-        return "Handshake[code=" + code + ", session=" + idText(sessionId) + ", window=" + window + "]";
+    static void requireSize(String what, byte[] b, int size) {
+        if (b.length != size) {
+            throw new IllegalArgumentException(what + " must be " + size + " bytes, got " + b.length);
+        }
     }
 }

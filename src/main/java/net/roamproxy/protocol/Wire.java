@@ -30,7 +30,8 @@ package net.roamproxy.protocol;
  */
 public final class Wire {
     public static final int MAGIC = 0x5250;
-    public static final int VERSION = 1;
+    /** 2: key-agreed session secrets and challenged resumes ({@link Handshake}). */
+    public static final int VERSION = 2;
     public static final int HEADER_SIZE = 24;
     /** Largest DATA payload, and so the largest payload of any frame. */
     public static final int MAX_DATA = 64 * 1024;

@@ -3,6 +3,7 @@ package net.roamproxy.server;
 import java.io.IOException;
 import java.net.InetSocketAddress;
 import java.net.Socket;
+import java.util.Arrays;
 
 import org.apache.logging.log4j.LogManager;
 import org.apache.logging.log4j.Logger;
@@ -14,18 +15,29 @@ import net.roamproxy.protocol.Frame;
 import net.roamproxy.protocol.FrameType;
 import net.roamproxy.protocol.Handshake;
 import net.roamproxy.protocol.Handshake.Status;
+import net.roamproxy.protocol.Hello;
 import net.roamproxy.protocol.PresharedKey;
 import net.roamproxy.protocol.ProtocolException;
+import net.roamproxy.protocol.SessionKeys;
 import net.roamproxy.protocol.UnsupportedVersionException;
+import net.roamproxy.protocol.Welcome;
+import net.roamproxy.protocol.Wire;
 
 /**
- * sproxy's side of one connection's handshake, run on its own short-lived thread:
- * HELLO, then (with a pre-shared key) CHALLENGE and PROOF, then a new session or the hand-off
- * of the link to the session it resumes. The caller bounds the whole exchange in time by
- * closing the link at the deadline.
+ * sproxy's side of one connection's handshake, run on its own short-lived thread: HELLO;
+ * then, for a resume or with a pre-shared key, CHALLENGE and PROOF; then a new session or the
+ * hand-off of the link to the session it resumes ({@link Handshake} draws the exchange). A
+ * refused link is answered with a WELCOME carrying the reason and closed; a resume whose proof
+ * is wrong (replayed or forged) never reaches the session. The caller bounds the whole
+ * exchange in time by closing the link at the deadline.
  */
 final class ServerHandshake {
     private static final Logger log = LogManager.getLogger(ServerHandshake.class);
+    /**
+     * What a version-1 cproxy understands as "another protocol version": its WELCOME, code 3,
+     * window 1, everything else zero.
+     */
+    private static final byte[] VERSION_1_REFUSAL = versionOneRefusal();
 
     private final ServerConfig config;
     private final SessionTable sessions;
@@ -46,48 +58,67 @@ final class ServerHandshake {
         try {
             first = link.read(timeout);
         } catch (UnsupportedVersionException e) {
-            log.warn("refused link from {}: {}", link.peer(), e.getMessage());
-            reply(Status.VERSION_MISMATCH);
+            log.warn("refused link from {}: it speaks protocol version {}, this sproxy speaks {}: upgrade it",
+                    link.peer(), e.version(), Wire.VERSION);
+            if (e.version() == 1) {
+                sendQuietly(VERSION_1_REFUSAL);
+                link.close();
+            } else {
+                reply(Status.VERSION_MISMATCH);
+            }
             return;
         }
-        Handshake hello = Handshake.decode(expect(first, FrameType.HELLO));
-        if (key != null && !proven(hello, first, timeout)) {
-            return;
-        }
+        Hello hello = Hello.decode(first);
         if (hello.mode() == Handshake.Mode.NEW) {
-            newSession(first, hello);
+            if (key == null || challenge(first, hello, null) != null) {
+                newSession(first, hello);
+            }
         } else {
             resume(first, hello);
         }
     }
 
-    private static Frame expect(Frame f, FrameType type) throws ProtocolException {
-        if (f.type() != type) {
-            throw new ProtocolException("expected " + type + ", got " + f.type());
+    /**
+     * Sends a CHALLENGE and checks the PROOF: the pre-shared key if there is one, and the resume
+     * proof if {@code s} is the session being resumed.
+     *
+     * @return the challenge's server nonce if everything was proven; {@code null} if the link
+     *         was refused
+     */
+    private byte[] challenge(Frame first, Hello hello, SessionTable.Session s) throws IOException {
+        byte[] nonce = Handshake.randomBytes(Handshake.CHALLENGE_NONCE_SIZE);
+        link.send(new Frame(FrameType.CHALLENGE, 0, 0, key == null ? nonce : key.challenge(hello.nonce(), nonce)));
+        Frame proof = link.read((int) config.link().handshakeTimeout().toMillis());
+        if (proof.type() != FrameType.PROOF) {
+            throw new ProtocolException("expected PROOF, got " + proof.type());
         }
-        return f;
+        int expected = (s == null ? 0 : Handshake.PROOF_SIZE) + (key == null ? 0 : Handshake.PROOF_SIZE);
+        byte[] p = proof.payload();
+        if (p.length != expected) {
+            throw new ProtocolException("PROOF is " + p.length + " bytes, expected " + expected);
+        }
+        if (key != null && !key.clientProofValid(hello.nonce(), nonce, first.payload(),
+                Arrays.copyOfRange(p, p.length - Handshake.PROOF_SIZE, p.length))) {
+            log.warn("refused link from {}: it does not know the pre-shared key", link.peer());
+            reply(Status.AUTH_FAILED);
+            return null;
+        }
+        if (s != null && !SessionKeys.same(Arrays.copyOf(p, Handshake.PROOF_SIZE),
+                SessionKeys.clientResumeProof(s.secret(), first.payload(), first.ack(), nonce))) {
+            log.warn("{}: refused resume from {}: its proof of the session secret is wrong (a replayed or forged "
+                    + "resume); the session and its link are untouched", s.relay().name(), link.peer());
+            reply(Status.BAD_PROOF);
+            return null;
+        }
+        return nonce;
     }
 
-    /** The pre-shared-key exchange; false (and the link refused) if cproxy does not know the key. */
-    private boolean proven(Handshake hello, Frame first, int timeout) throws IOException {
-        byte[] challenge = key.challenge(hello.nonce());
-        link.send(new Frame(FrameType.CHALLENGE, 0, 0, challenge));
-        Frame proof = expect(link.read(timeout), FrameType.PROOF);
-        if (key.clientProofValid(hello.nonce(), challenge, first.payload(), proof.payload())) {
-            return true;
-        }
-        log.warn("refused link from {}: it does not know the pre-shared key", link.peer());
-        reply(Status.AUTH_FAILED);
-        return false;
-    }
-
-    private void newSession(Frame first, Handshake hello) {
-        SessionTable.Session earlier = sessions.unanswered(hello.secret());
+    private void newSession(Frame first, Hello hello) throws ProtocolException {
+        SessionTable.Session earlier = sessions.unanswered(hello.keyShare());
         if (earlier != null) {
             log.info("{}: cproxy at {} asks again for the new session it asked for before: our answer was lost "
                     + "with that link, so it gets this session, not a second one", earlier.relay().name(), link.peer());
-            earlier.links().offer(new Attachment(link, first.ack(), hello.window(), Handshake.welcome(
-                    Status.NEW_SESSION, earlier.id(), earlier.secret(), config.link().bufferBytes())));
+            earlier.links().offer(new Attachment(link, first.ack(), hello.window(), earlier.welcome()));
             return;
         }
         if (!sessions.reserve(config.maxSessions())) {
@@ -102,7 +133,9 @@ final class ServerHandshake {
             target.connect(new InetSocketAddress(config.targetHost(), config.targetPort()),
                     (int) config.link().handshakeTimeout().toMillis());
             s = sessions.create(target, new Attachment(link, first.ack(), hello.window(), null), config.link(),
-                    hello.secret());
+                    hello.keyShare(), key == null ? null : key.salt());
+        } catch (ProtocolException e) {
+            throw e;
         } catch (IOException e) {
             log.warn("refused new session from {}: target {}:{} unavailable: {}", link.peer(), config.targetHost(),
                     config.targetPort(), e.getMessage());
@@ -123,26 +156,48 @@ final class ServerHandshake {
         }
     }
 
-    private void resume(Frame first, Handshake hello) {
+    private void resume(Frame first, Hello hello) throws IOException {
         SessionTable.Session s = sessions.get(hello.sessionId());
-        if (s == null || !hello.secretMatches(s.secret()) || s.relay().isClosed()) {
-            // One answer for "no such session" and "wrong secret": no oracle for guessers.
-            log.info("refused resume of session {} from {}: {}", Handshake.idText(hello.sessionId()), link.peer(),
-                    s == null ? "no such session (it ended, or sproxy restarted)" : "wrong credential");
+        if (s == null || s.relay().isClosed()) {
+            log.info("refused resume of session {} from {}: no such session (it ended, or sproxy restarted)",
+                    Handshake.idText(hello.sessionId()), link.peer());
             reply(Status.UNKNOWN_SESSION);
             return;
         }
+        byte[] nonce = challenge(first, hello, s);
+        if (nonce == null) {
+            return;
+        }
         log.info("{}: cproxy is back from {}", s.relay().name(), link.peer());
-        s.links().offer(new Attachment(link, first.ack(), hello.window(),
-                Handshake.welcome(Status.RESUMED, hello.sessionId(), s.secret(), config.link().bufferBytes())));
+        byte[] clientProof = SessionKeys.clientResumeProof(s.secret(), first.payload(), first.ack(), nonce);
+        s.links().offer(new Attachment(link, first.ack(), hello.window(), new Welcome(Status.RESUMED,
+                hello.sessionId(), new byte[Handshake.KEY_SIZE], config.link().bufferBytes(),
+                SessionKeys.serverResumeProof(s.secret(), first.payload(), nonce, clientProof))));
     }
 
     private void reply(Status status) {
+        sendQuietly(Wire.encode(new Frame(FrameType.WELCOME, 0, 0, Welcome.refusal(status).encode())));
+        link.close();
+    }
+
+    private void sendQuietly(byte[] frame) {
         try {
-            link.send(new Frame(FrameType.WELCOME, 0, 0, Handshake.refusal(status).encode()));
+            link.send(frame, 0, frame.length);
         } catch (IOException ignored) {
             // it is being refused anyway
         }
-        link.close();
+    }
+
+    private static byte[] versionOneRefusal() {
+        int payload = 45;
+        byte[] b = new byte[Wire.HEADER_SIZE + payload];
+        b[0] = (byte) (Wire.MAGIC >>> 8);
+        b[1] = (byte) Wire.MAGIC;
+        b[2] = 1; // version
+        b[3] = (byte) FrameType.WELCOME.code();
+        b[7] = (byte) payload;
+        b[Wire.HEADER_SIZE] = 3; // version 1's VERSION_MISMATCH
+        b[Wire.HEADER_SIZE + 28] = 1; // window (offset 25, 4 bytes big-endian) = 1
+        return b;
     }
 }

@@ -13,18 +13,20 @@ import net.roamproxy.link.Attachment;
 import net.roamproxy.link.LinkSettings;
 import net.roamproxy.link.Relay;
 import net.roamproxy.protocol.Handshake;
+import net.roamproxy.protocol.ProtocolException;
+import net.roamproxy.protocol.SessionKeys;
+import net.roamproxy.protocol.Welcome;
 
 /** sproxy's live sessions by id. Thread-safe. */
 final class SessionTable {
 
     /**
-     * A live session: its id, relay, resume credential, link hand-off and the new-session token
-     * of the HELLO that opened it.
+     * A live session: its id, relay, secret, link hand-off, and the key share of the HELLO that
+     * opened it with the WELCOME that answered it (sent again if that HELLO is retried).
      */
-    record Session(long id, Relay relay, byte[] secret, ResumeQueue links, byte[] newSessionToken) {
+    record Session(long id, Relay relay, byte[] secret, ResumeQueue links, byte[] clientKeyShare,
+                   Welcome welcome) {
     }
-
-    private static final byte[] NO_TOKEN = new byte[Handshake.SECRET_SIZE];
 
     private final Map<Long, Session> sessions = new ConcurrentHashMap<>();
     private final SecureRandom random = new SecureRandom();
@@ -55,24 +57,33 @@ final class SessionTable {
     }
 
     /**
-     * Registers a new session relaying {@code target}, with a fresh id and 128-bit secret.
-     * The first link is {@code first}, which will be answered with a WELCOME naming both.
-     * Uses the place claimed by {@link #reserve}.
+     * Registers a new session relaying {@code target}, with a fresh id and a secret agreed with
+     * the key share of cproxy's HELLO ({@link SessionKeys}). The first link is {@code first},
+     * which will be answered with a WELCOME carrying the id and sproxy's key share. Uses the
+     * place claimed by {@link #reserve}.
+     *
+     * @param salt the pre-shared key's salt, or {@code null}
+     * @throws ProtocolException if cproxy's key share is unusable
      */
-    Session create(Socket target, Attachment first, LinkSettings settings, byte[] newSessionToken) {
-        byte[] secret = Handshake.randomBytes(Handshake.SECRET_SIZE);
+    Session create(Socket target, Attachment first, LinkSettings settings, byte[] clientKeyShare, byte[] salt)
+            throws ProtocolException {
+        SessionKeys.KeyShare own = SessionKeys.KeyShare.generate();
+        byte[] shared = own.agree(clientKeyShare);
         synchronized (sessions) {
             long id;
             do {
                 id = random.nextLong();
             } while (id == 0 || sessions.containsKey(id));
+            byte[] secret = SessionKeys.sessionSecret(shared, id, clientKeyShare, own.publicKey(), salt);
+            Welcome welcome = new Welcome(Handshake.Status.NEW_SESSION, id, own.publicKey(), settings.bufferBytes(),
+                    SessionKeys.newSessionConfirmation(secret));
             String idText = Handshake.idText(id);
             ResumeQueue links = new ResumeQueue(new Attachment(first.link(), first.peerAck(), first.peerWindow(),
-                    Handshake.welcome(Handshake.Status.NEW_SESSION, id, secret, settings.bufferBytes())));
+                    welcome));
             long key = id;
             Relay relay = new Relay("session " + idText, "sproxy-session-" + idText, target, settings, links,
                     r -> sessions.remove(key));
-            Session s = new Session(id, relay, secret, links, newSessionToken.clone());
+            Session s = new Session(id, relay, secret, links, clientKeyShare.clone(), welcome);
             sessions.put(id, s);
             reserved--;
             return s;
@@ -84,16 +95,12 @@ final class SessionTable {
     }
 
     /**
-     * The live session opened by a HELLO with this new-session token from which nothing has
-     * been heard since: its cproxy may never have received the WELCOME. {@code null} if none, or
-     * for the all-zero token (a client that sends none).
+     * The live session opened by a HELLO with this key share from which nothing has been heard
+     * since: its cproxy may never have received the WELCOME. {@code null} if none.
      */
-    Session unanswered(byte[] newSessionToken) {
-        if (MessageDigest.isEqual(newSessionToken, NO_TOKEN)) {
-            return null;
-        }
+    Session unanswered(byte[] clientKeyShare) {
         for (Session s : sessions.values()) {
-            if (MessageDigest.isEqual(s.newSessionToken(), newSessionToken) && !s.relay().heardFromPeer()
+            if (MessageDigest.isEqual(s.clientKeyShare(), clientKeyShare) && !s.relay().heardFromPeer()
                     && !s.relay().isClosed()) {
                 return s;
             }

@@ -7,6 +7,8 @@ import java.util.SplittableRandom;
 import net.roamproxy.protocol.Frame;
 import net.roamproxy.protocol.FrameType;
 import net.roamproxy.protocol.Handshake;
+import net.roamproxy.protocol.Hello;
+import net.roamproxy.protocol.Welcome;
 import net.roamproxy.protocol.PresharedKey;
 import net.roamproxy.protocol.Wire;
 
@@ -25,8 +27,9 @@ final class FuzzInputs {
     static final int TYPE_OFFSET = 3;
     static final int VERSION_OFFSET = 2;
     /** Lengths a mutation writes into a header: boundaries of every allowed range, and huge ones. */
-    static final long[] INTERESTING_LENGTHS = {0, 1, 2, Handshake.SIZE - 1L, Handshake.SIZE,
-        Handshake.SIZE + 1L, PresharedKey.PROOF_SIZE, PresharedKey.CHALLENGE_SIZE, Wire.MAX_DATA - 1L, Wire.MAX_DATA,
+    static final long[] INTERESTING_LENGTHS = {0, 1, 2, Hello.SIZE - 1L, Hello.SIZE, Hello.SIZE + 1L,
+        Welcome.SIZE - 1L, Welcome.SIZE, Welcome.SIZE + 1L, Handshake.CHALLENGE_NONCE_SIZE, PresharedKey.PROOF_SIZE,
+        PresharedKey.CHALLENGE_SIZE, 2L * Handshake.PROOF_SIZE + 1, Wire.MAX_DATA - 1L, Wire.MAX_DATA,
         Wire.MAX_DATA + 1L, Wire.MAX_FRAME, 1L << 20, 0x7fff_ffffL, 0x8000_0000L, 0xffff_fffeL, 0xffff_ffffL};
 
     private FuzzInputs() {
@@ -103,16 +106,17 @@ final class FuzzInputs {
         long seq = rnd.nextInt(4) == 0 ? rnd.nextLong(Long.MAX_VALUE) : rnd.nextInt(1 << 20);
         long ack = rnd.nextInt(4) == 0 ? rnd.nextLong(Long.MAX_VALUE) : rnd.nextInt(1 << 20);
         byte[] payload = switch (type) {
-            case HELLO -> new Handshake(rnd.nextInt(Handshake.Mode.values().length), rnd.nextLong(),
-                    randomBytes(rnd, Handshake.SECRET_SIZE), 1 + rnd.nextInt(Integer.MAX_VALUE),
-                    randomBytes(rnd, Handshake.NONCE_SIZE)).encode();
-            case WELCOME -> new Handshake(rnd.nextInt(Handshake.Status.values().length), rnd.nextLong(),
-                    randomBytes(rnd, Handshake.SECRET_SIZE), 1 + rnd.nextInt(Integer.MAX_VALUE),
-                    randomBytes(rnd, Handshake.NONCE_SIZE)).encode();
+            case HELLO -> new Hello(pick(rnd, Handshake.Mode.values()), rnd.nextLong(),
+                    randomBytes(rnd, Handshake.KEY_SIZE), randomBytes(rnd, Handshake.NONCE_SIZE),
+                    1 + rnd.nextInt(Integer.MAX_VALUE)).encode();
+            case WELCOME -> new Welcome(pick(rnd, Handshake.Status.values()), rnd.nextLong(),
+                    randomBytes(rnd, Handshake.KEY_SIZE), 1 + rnd.nextInt(Integer.MAX_VALUE),
+                    randomBytes(rnd, Handshake.PROOF_SIZE)).encode();
             case DATA -> randomBytes(rnd, rnd.nextInt(50) == 0 ? Wire.MAX_DATA - rnd.nextInt(2)
                     : 1 + rnd.nextInt(rnd.nextBoolean() ? 64 : 4096));
-            case CHALLENGE -> randomBytes(rnd, PresharedKey.CHALLENGE_SIZE);
-            case PROOF -> randomBytes(rnd, PresharedKey.PROOF_SIZE);
+            case CHALLENGE -> randomBytes(rnd, rnd.nextBoolean() ? Handshake.CHALLENGE_NONCE_SIZE
+                    : PresharedKey.CHALLENGE_SIZE);
+            case PROOF -> randomBytes(rnd, Handshake.PROOF_SIZE * (1 + rnd.nextInt(2)));
             default -> new byte[0];
         };
         return new Frame(type, seq, ack, payload);
@@ -182,5 +186,9 @@ final class FuzzInputs {
         byte[] b = new byte[n];
         rnd.nextBytes(b);
         return b;
+    }
+
+    private static <T> T pick(SplittableRandom rnd, T[] values) {
+        return values[rnd.nextInt(values.length)];
     }
 }

@@ -7,6 +7,8 @@ import java.util.SplittableRandom;
 import net.roamproxy.protocol.Frame;
 import net.roamproxy.protocol.FrameType;
 import net.roamproxy.protocol.Handshake;
+import net.roamproxy.protocol.Hello;
+import net.roamproxy.protocol.SessionKeys;
 import net.roamproxy.protocol.Wire;
 
 /**
@@ -35,8 +37,8 @@ enum Hostile {
     static final int VERSION_OFFSET = FuzzInputs.VERSION_OFFSET;
     static final int TYPE_OFFSET = FuzzInputs.TYPE_OFFSET;
     static final int LENGTH_OFFSET = FuzzInputs.LENGTH_OFFSET;
-    /** Offset of the window in a handshake payload, per {@link Handshake}'s documented layout. */
-    static final int WINDOW_OFFSET_IN_HANDSHAKE = 1 + 8 + Handshake.SECRET_SIZE;
+    /** Offset of the window in a HELLO payload, per {@link Hello}'s documented layout. */
+    static final int WINDOW_OFFSET_IN_HELLO = 1 + 8 + Handshake.KEY_SIZE + Handshake.NONCE_SIZE;
 
     private final String reasonWord;
 
@@ -84,7 +86,7 @@ enum Hostile {
             }
             case HELLO_WITH_ZERO_WINDOW -> {
                 byte[] b = hello();
-                putU32(b, Wire.HEADER_SIZE + WINDOW_OFFSET_IN_HANDSHAKE, 0);
+                putU32(b, Wire.HEADER_SIZE + WINDOW_OFFSET_IN_HELLO, 0);
                 yield b;
             }
             case DATA_INSTEAD_OF_HELLO -> Wire.encode(new Frame(FrameType.DATA, 0, 0, new byte[] {'h', 'i'}));
@@ -94,7 +96,7 @@ enum Hostile {
     /** A valid HELLO for a new session. */
     static byte[] hello() {
         return Wire.encode(new Frame(FrameType.HELLO, 0, 0,
-                Handshake.hello(Handshake.Mode.NEW, 0, new byte[Handshake.SECRET_SIZE], RawLink.WINDOW).encode()));
+                Hello.forNew(SessionKeys.KeyShare.generate().publicKey(), RawLink.WINDOW).encode()));
     }
 
     static byte[] filled(int n, int value) {

@@ -232,11 +232,8 @@ class HostileHostTest {
         byte[] after = "after".getBytes(StandardCharsets.US_ASCII);
 
         RawLink first = closer.add(RawLink.connect(rig.sproxyPort()));
-        first.hello(Mode.NEW, 0, new byte[Handshake.SECRET_SIZE], 0);
-        RawLink.Welcome w = first.welcome(wait);
-        assertEquals(Status.NEW_SESSION, w.status());
-        long id = w.handshake().sessionId();
-        byte[] secret = w.handshake().secret();
+        RawLink.Credentials session = first.openSession(wait);
+        long id = session.id();
         first.send(new Frame(FrameType.DATA, 0, 0, before));
         ByteArrayOutputStream got = new ByteArrayOutputStream();
         readEcho(first, got, before.length, wait);
@@ -249,8 +246,7 @@ class HostileHostTest {
         assertFalse(echo.connection(0).ended().isDone(), "the target connection stays open");
 
         RawLink second = closer.add(RawLink.connect(rig.sproxyPort()));
-        second.hello(Mode.RESUME, id, secret, got.size());
-        RawLink.Welcome resumed = second.welcome(wait);
+        RawLink.Answer resumed = second.resume(id, session.secret(), got.size(), wait);
         assertEquals(Status.RESUMED, resumed.status());
         // Resend from sproxy's ack, as cproxy does: it may lag the echo by a thread switch
         // (it counts bytes delivered to the target), and sproxy drops what it already has.

@@ -12,7 +12,7 @@ import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.extension.RegisterExtension;
 
 import net.roamproxy.link.LinkSettings;
-import net.roamproxy.protocol.Handshake;
+import net.roamproxy.protocol.Hello;
 import net.roamproxy.protocol.Wire;
 import net.roamproxy.testkit.AppClient;
 import net.roamproxy.testkit.Await;
@@ -38,7 +38,7 @@ class LostWelcomeTest {
         EchoServer echo = closer.add(new EchoServer());
         Rig rig = closer.add(Rig.with(link, echo.port()).start());
         // The HELLO (and nothing more) gets through; then the link is reset, before the WELCOME.
-        var cut = rig.relay().cutAfter(Wire.HEADER_SIZE + Handshake.SIZE);
+        var cut = rig.relay().cutAfter(Wire.HEADER_SIZE + Hello.SIZE);
 
         AppClient app = rig.openApp();
         cut.get(rig.flowDeadline().toMillis(), TimeUnit.MILLISECONDS);

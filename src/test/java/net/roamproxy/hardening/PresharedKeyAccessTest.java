@@ -127,11 +127,11 @@ class PresharedKeyAccessTest {
         Rig rig = closer.add(Rig.with(LINK, echo.port()).serverKey(KEY).start());
 
         try (RawLink raw = RawLink.connect(rig.sproxyPort())) {
-            raw.hello(Mode.NEW, 0, new byte[Handshake.SECRET_SIZE], 0);
+            raw.helloNew();
             Frame challenge = raw.read(rig.flowDeadline());
             assertEquals(FrameType.CHALLENGE, challenge.type(), "sproxy challenges before anything else");
             raw.send(new Frame(FrameType.PROOF, 0, 0, Streams.pseudoRandom(81, PresharedKey.PROOF_SIZE)));
-            RawLink.Welcome w = raw.welcome(rig.flowDeadline());
+            RawLink.Answer w = raw.welcome(rig.flowDeadline());
             assertEquals(Status.AUTH_FAILED, w.status());
             assertTrue(raw.closedByPeerWithin(rig.flowDeadline()), "sproxy closes the connection");
             String peer = raw.peerName();
@@ -140,7 +140,7 @@ class PresharedKeyAccessTest {
         }
         try (RawLink raw = RawLink.connect(rig.sproxyPort())) {
             // Skipping the proof gets nowhere either: a DATA frame where the PROOF must be.
-            raw.hello(Mode.NEW, 0, new byte[Handshake.SECRET_SIZE], 0);
+            raw.helloNew();
             assertEquals(FrameType.CHALLENGE, raw.read(rig.flowDeadline()).type());
             raw.send(new Frame(FrameType.DATA, 0, 0, ascii("let me in")));
             assertTrue(raw.closedByPeerWithin(rig.flowDeadline()), "sproxy closes the connection");

@@ -1,5 +1,6 @@
 package net.roamproxy.hardening;
 
+import java.io.ByteArrayOutputStream;
 import java.io.EOFException;
 import java.io.IOException;
 import java.io.InputStream;
@@ -8,18 +9,23 @@ import java.net.InetAddress;
 import java.net.Socket;
 import java.net.SocketTimeoutException;
 import java.time.Duration;
+import java.util.Arrays;
 
 import net.roamproxy.protocol.Frame;
 import net.roamproxy.protocol.FrameReader;
 import net.roamproxy.protocol.FrameType;
 import net.roamproxy.protocol.Handshake;
+import net.roamproxy.protocol.Hello;
+import net.roamproxy.protocol.SessionKeys;
+import net.roamproxy.protocol.Welcome;
 import net.roamproxy.protocol.Wire;
 
 /**
  * A hand-driven connection to sproxy that speaks the link protocol (or anything else) byte
- * by byte: what a stranger, a scanner or a hijacker can send. Frames are built with the
- * product's own {@link Handshake} factories and {@link Wire#encode}, and read with its
- * {@link FrameReader}, so the test never hard-codes the wire layout.
+ * by byte: what a stranger, a scanner or a hijacker can send, or a well-behaved client.
+ * Frames are built with the product's own {@link Hello}, {@link SessionKeys} and
+ * {@link Wire#encode}, and read with its {@link FrameReader}, so the test never hard-codes
+ * the wire layout.
  *
  * <p>Threading: one test thread at a time; {@link #close()} from any thread.
  */
@@ -31,6 +37,7 @@ final class RawLink implements AutoCloseable {
     private final OutputStream out;
     private final InputStream in;
     private final FrameReader reader;
+    private final ByteArrayOutputStream sent = new ByteArrayOutputStream();
 
     private RawLink(Socket socket) throws IOException {
         this.socket = socket;
@@ -57,17 +64,62 @@ final class RawLink implements AutoCloseable {
     void sendRaw(byte[] bytes) throws IOException {
         out.write(bytes);
         out.flush();
+        sent.writeBytes(bytes);
+    }
+
+    /** Every byte sent so far: what an observer of this connection saw us send. */
+    byte[] sentBytes() {
+        return sent.toByteArray();
     }
 
     void send(Frame f) throws IOException {
         sendRaw(Wire.encode(f));
     }
 
-    /** Sends a HELLO whose header acks {@code ack} bytes of sproxy's stream; returns what it asked. */
-    Handshake hello(Handshake.Mode mode, long sessionId, byte[] secret, long ack) throws IOException {
-        Handshake h = Handshake.hello(mode, sessionId, secret, WINDOW);
-        send(new Frame(FrameType.HELLO, 0, ack, h.encode()));
-        return h;
+    /** Sends {@code hello} in a HELLO whose header acks {@code ack} bytes of sproxy's stream. */
+    Hello send(Hello hello, long ack) throws IOException {
+        send(new Frame(FrameType.HELLO, 0, ack, hello.encode()));
+        return hello;
+    }
+
+    /** Sends a HELLO asking for a new session; returns the key share it offered. */
+    SessionKeys.KeyShare helloNew() throws IOException {
+        SessionKeys.KeyShare share = SessionKeys.KeyShare.generate();
+        send(Hello.forNew(share.publicKey(), WINDOW), 0);
+        return share;
+    }
+
+    /** Opens a new session as cproxy does (no pre-shared key) and derives its secret. */
+    Credentials openSession(Duration timeout) throws IOException {
+        SessionKeys.KeyShare share = helloNew();
+        Answer a = welcome(timeout);
+        if (a.status() != Handshake.Status.NEW_SESSION) {
+            throw new AssertionError("expected NEW_SESSION, got " + a.status());
+        }
+        Welcome w = a.welcome();
+        byte[] secret = SessionKeys.sessionSecret(share.agree(w.keyShare()), w.sessionId(), share.publicKey(),
+                w.keyShare(), null);
+        return new Credentials(w.sessionId(), secret);
+    }
+
+    /**
+     * Resumes session {@code id} as cproxy does: HELLO, then a PROOF made with {@code secret}
+     * over sproxy's CHALLENGE. Returns sproxy's answer to the PROOF, or the WELCOME that came
+     * instead of a CHALLENGE.
+     */
+    Answer resume(long id, byte[] secret, long ack, Duration timeout) throws IOException {
+        Hello hello = send(Hello.forResume(id, WINDOW), ack);
+        Frame f = read(timeout);
+        if (f.type() != FrameType.CHALLENGE) {
+            return answer(f);
+        }
+        byte[] nonce = Arrays.copyOf(f.payload(), Handshake.CHALLENGE_NONCE_SIZE);
+        send(new Frame(FrameType.PROOF, 0, 0, SessionKeys.clientResumeProof(secret, hello.encode(), ack, nonce)));
+        return welcome(timeout);
+    }
+
+    /** What a session's cproxy knows: its id and secret. */
+    record Credentials(long id, byte[] secret) {
     }
 
     /** The next frame, waiting at most {@code timeout}. */
@@ -92,18 +144,21 @@ final class RawLink implements AutoCloseable {
     }
 
     /** Reads sproxy's answer to a HELLO and decodes it; fails if it is not a WELCOME. */
-    Welcome welcome(Duration timeout) throws IOException {
-        Frame f = read(timeout);
+    Answer welcome(Duration timeout) throws IOException {
+        return answer(read(timeout));
+    }
+
+    private static Answer answer(Frame f) throws IOException {
         if (f.type() != FrameType.WELCOME) {
             throw new AssertionError("expected a WELCOME, got " + f);
         }
-        return new Welcome(f, Handshake.decode(f));
+        return new Answer(f, Welcome.decode(f));
     }
 
     /** A WELCOME frame (its header's seq/ack matter on a resume) and its decoded payload. */
-    record Welcome(Frame frame, Handshake handshake) {
+    record Answer(Frame frame, Welcome welcome) {
         Handshake.Status status() {
-            return handshake.status();
+            return welcome.status();
         }
     }
 

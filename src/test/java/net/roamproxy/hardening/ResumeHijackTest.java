@@ -1,5 +1,6 @@
 package net.roamproxy.hardening;
 
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
@@ -14,6 +15,7 @@ import java.util.List;
 import java.util.Set;
 import java.util.SplittableRandom;
 
+import org.apache.logging.log4j.Level;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.extension.RegisterExtension;
@@ -21,22 +23,24 @@ import org.junit.jupiter.api.extension.RegisterExtension;
 import net.roamproxy.link.LinkSettings;
 import net.roamproxy.protocol.Frame;
 import net.roamproxy.protocol.FrameType;
-import net.roamproxy.protocol.Handshake.Mode;
-import net.roamproxy.protocol.Handshake.Status;
 import net.roamproxy.protocol.Handshake;
+import net.roamproxy.protocol.Handshake.Status;
+import net.roamproxy.protocol.SessionKeys;
 import net.roamproxy.testkit.AppClient;
 import net.roamproxy.testkit.Await;
 import net.roamproxy.testkit.Closer;
 import net.roamproxy.testkit.EchoServer;
 import net.roamproxy.testkit.FaultyRelay;
+import net.roamproxy.testkit.LogCapture;
 import net.roamproxy.testkit.Rig;
 import net.roamproxy.testkit.Streams;
 
 /**
- * A stranger who knows (or guesses) a session id, or holds a stale or another session's
- * credential, tries to resume a live session. sproxy answers UNKNOWN_SESSION, the same for
- * every case, and the live session is untouched: its link is not replaced (the relay sees no
- * new connection from cproxy) and its stream stays byte-exact.
+ * A stranger who knows (or guesses) a session id, holds a stale or another session's secret,
+ * or replays a resume recorded on the wire, tries to resume a live session. sproxy answers
+ * BAD_PROOF for a live session whose proof is wrong and UNKNOWN_SESSION for one that does not
+ * exist, and the live session is untouched: its link is not replaced (the relay sees no new
+ * connection from cproxy) and its stream stays byte-exact.
  */
 @Timeout(30)
 class ResumeHijackTest {
@@ -44,6 +48,7 @@ class ResumeHijackTest {
     private static final LinkSettings LINK = Rig.link(Duration.ofMillis(200));
 
     @RegisterExtension final Closer closer = new Closer();
+    @RegisterExtension final LogCapture logs = LogCapture.closedBy(closer);
 
     private static byte[] ascii(String s) {
         return s.getBytes(StandardCharsets.US_ASCII);
@@ -66,12 +71,11 @@ class ResumeHijackTest {
         Streams.assertSameStream(app + " echo", expected, app.received());
     }
 
-    /** Presents a credential for {@code id}; asserts the refusal and that the connection is closed. */
-    private static void assertRefused(Rig rig, long id, byte[] secret, String what) throws Exception {
+    /** Resumes {@code id} proving {@code secret}; asserts the refusal and that the connection is closed. */
+    private static void assertRefused(Rig rig, long id, byte[] secret, Status expected, String what) throws Exception {
         try (RawLink raw = RawLink.connect(rig.sproxyPort())) {
-            raw.hello(Mode.RESUME, id, secret, 0);
-            RawLink.Welcome w = raw.welcome(rig.flowDeadline());
-            assertEquals(Status.UNKNOWN_SESSION, w.status(), what);
+            RawLink.Answer w = raw.resume(id, secret, 0, rig.flowDeadline());
+            assertEquals(expected, w.status(), what);
             assertFalse(w.status().accepted(), what);
             assertTrue(raw.closedByPeerWithin(rig.flowDeadline()), what + ": sproxy closes the connection");
         }
@@ -91,16 +95,18 @@ class ResumeHijackTest {
 
         SplittableRandom rnd = new SplittableRandom(4242);
         List<byte[]> guesses = new ArrayList<>();
-        guesses.add(new byte[Handshake.SECRET_SIZE]);
-        guesses.add(Hostile.filled(Handshake.SECRET_SIZE, 0xff));
+        guesses.add(new byte[SessionKeys.SECRET_SIZE]);
+        guesses.add(Hostile.filled(SessionKeys.SECRET_SIZE, 0xff));
         for (int i = 0; i < 20; i++) {
-            byte[] g = new byte[Handshake.SECRET_SIZE];
+            byte[] g = new byte[SessionKeys.SECRET_SIZE];
             rnd.nextBytes(g);
             guesses.add(g);
         }
         for (byte[] guess : guesses) {
-            assertRefused(rig, id, guess, "resume of the live session with a guessed secret");
+            assertRefused(rig, id, guess, Status.BAD_PROOF, "resume of the live session with a guessed secret");
         }
+        logs.await(rig.flowDeadline(), "a WARN naming the session and the wrong proof", Level.WARN,
+                m -> m.contains(Handshake.idText(id)) && m.contains("proof"));
         // Bytes keep flowing over the same link, and none is lost or doubled.
         byte[] more = Streams.pseudoRandom(42, 200_000);
         app.write(more);
@@ -131,13 +137,14 @@ class ResumeHijackTest {
         for (int i = 0; i < 10; i++) {
             long guess = rnd.nextLong();
             if (guess != id) {
-                byte[] secret = new byte[Handshake.SECRET_SIZE];
+                byte[] secret = new byte[SessionKeys.SECRET_SIZE];
                 rnd.nextBytes(secret);
-                assertRefused(rig, guess, secret, "resume of an unknown session id");
+                assertRefused(rig, guess, secret, Status.UNKNOWN_SESSION, "resume of an unknown session id");
             }
         }
-        assertRefused(rig, id + 1, new byte[Handshake.SECRET_SIZE], "resume of a neighbouring id");
-        assertRefused(rig, 0, new byte[Handshake.SECRET_SIZE], "resume of id 0");
+        byte[] zeros = new byte[SessionKeys.SECRET_SIZE];
+        assertRefused(rig, id + 1, zeros, Status.UNKNOWN_SESSION, "resume of a neighbouring id");
+        assertRefused(rig, 0, zeros, Status.UNKNOWN_SESSION, "resume of id 0");
 
         byte[] more = ascii("still here");
         app.write(more);
@@ -158,16 +165,13 @@ class ResumeHijackTest {
 
         // The attacker opens a session of its own: it learns a real secret, just not the victim's.
         RawLink own = closer.add(RawLink.connect(rig.sproxyPort()));
-        own.hello(Mode.NEW, 0, new byte[Handshake.SECRET_SIZE], 0);
-        RawLink.Welcome mine = own.welcome(rig.flowDeadline());
-        assertEquals(Status.NEW_SESSION, mine.status());
-        long ownId = mine.handshake().sessionId();
-        byte[] ownSecret = mine.handshake().secret();
-        assertEquals(Handshake.SECRET_SIZE * 8, ownSecret.length * 8, "a 128-bit credential");
-        assertFalse(Arrays.equals(new byte[Handshake.SECRET_SIZE], ownSecret), "a credential that is not all zeros");
+        RawLink.Credentials mine = own.openSession(rig.flowDeadline());
+        long ownId = mine.id();
+        byte[] ownSecret = mine.secret();
+        assertFalse(Arrays.equals(new byte[SessionKeys.SECRET_SIZE], ownSecret), "a secret that is not all zeros");
         assertNotEquals(victim, ownId);
 
-        assertRefused(rig, victim, ownSecret, "resume of the victim's id with another session's secret");
+        assertRefused(rig, victim, ownSecret, Status.BAD_PROOF, "resume of the victim's id with another session's secret");
 
         // End the attacker's own session cleanly; its credential is now stale.
         byte[] ping = ascii("x");
@@ -177,7 +181,8 @@ class ResumeHijackTest {
         own.send(Frame.control(FrameType.CLOSE, 1, 1));
         Await.until(rig.flowDeadline(), "the attacker's session ends at sproxy",
                 () -> !rig.sproxy().sessionIds().contains(ownId));
-        assertRefused(rig, ownId, ownSecret, "resume of an ended session with its own, now stale, credential");
+        assertRefused(rig, ownId, ownSecret, Status.UNKNOWN_SESSION,
+                "resume of an ended session with its own, now stale, secret");
 
         byte[] more = ascii("untouched");
         app.write(more);
@@ -185,5 +190,43 @@ class ResumeHijackTest {
         awaitEcho(rig, app, sent.toByteArray());
         assertEquals(dialled, rig.relay().connectionsAccepted(), "cproxy never had to dial again");
         assertEquals(Set.of(victim), rig.sproxy().sessionIds());
+    }
+
+    @Test
+    void aResumeRecordedOnTheWireAndReplayedFromAnotherSocketIsRefusedAndTheLiveSessionCarriesOn() throws Exception {
+        EchoServer echo = closer.add(new EchoServer());
+        Rig rig = closer.add(Rig.with(LINK, echo.port()).start());
+        Duration wait = rig.flowDeadline();
+        // The victim: a session opened and then resumed once, as cproxy does after a roam.
+        RawLink first = closer.add(RawLink.connect(rig.sproxyPort()));
+        RawLink.Credentials victim = first.openSession(wait);
+        first.close();
+        RawLink live = closer.add(RawLink.connect(rig.sproxyPort()));
+        RawLink.Answer resumed = live.resume(victim.id(), victim.secret(), 0, wait);
+        assertEquals(Status.RESUMED, resumed.status());
+        byte[] recorded = live.sentBytes(); // what an observer of that link saw cproxy send: HELLO and PROOF
+
+        // The attacker replays those bytes, at once and again after a pause, from its own sockets.
+        for (int replay = 1; replay <= 2; replay++) {
+            try (RawLink attacker = RawLink.connect(rig.sproxyPort())) {
+                attacker.sendRaw(recorded);
+                assertEquals(FrameType.CHALLENGE, attacker.read(wait).type(), "a fresh challenge");
+                RawLink.Answer a = attacker.welcome(wait);
+                assertEquals(Status.BAD_PROOF, a.status(), "replay " + replay);
+                assertTrue(attacker.closedByPeerWithin(wait), "sproxy closes the replayer's connection");
+                String peer = attacker.peerName();
+                logs.await(wait, "a WARN naming the replayer", Level.WARN,
+                        m -> m.contains(peer) && m.contains(Handshake.idText(victim.id())));
+            }
+        }
+
+        // The live link still carries the session, byte-exact.
+        byte[] data = "still mine".getBytes(StandardCharsets.US_ASCII);
+        live.send(new Frame(FrameType.DATA, 0, 0, data));
+        ByteArrayOutputStream got = new ByteArrayOutputStream();
+        HostileHostTest.readEcho(live, got, data.length, wait);
+        assertArrayEquals(data, got.toByteArray());
+        assertEquals(1, echo.connectionsAccepted());
+        assertEquals(Set.of(victim.id()), rig.sproxy().sessionIds());
     }
 }

@@ -68,7 +68,7 @@ class SproxyLimitsTest {
         logs.await(rig.flowDeadline(), "a log line saying the session limit was reached", Level.INFO,
                 m -> m.toLowerCase(Locale.ROOT).contains("limit") && m.toLowerCase(Locale.ROOT).contains("session"));
         try (RawLink raw = RawLink.connect(rig.sproxyPort())) {
-            raw.hello(Mode.NEW, 0, new byte[Handshake.SECRET_SIZE], 0);
+            raw.helloNew();
             assertEquals(Status.BUSY, raw.welcome(rig.flowDeadline()).status(), "the answer names the reason");
             assertTrue(raw.closedByPeerWithin(rig.flowDeadline()));
         }

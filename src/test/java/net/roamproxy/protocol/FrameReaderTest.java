@@ -34,8 +34,7 @@ class FrameReaderTest {
 
     private static List<Frame> mixedFrames() {
         List<Frame> frames = new ArrayList<>();
-        frames.add(new Frame(FrameType.HELLO, 0, 0,
-                Handshake.hello(Handshake.Mode.NEW, 0, new byte[Handshake.SECRET_SIZE], 4096).encode()));
+        frames.add(new Frame(FrameType.HELLO, 0, 0, Hello.forNew(new byte[Handshake.KEY_SIZE], 4096).encode()));
         frames.add(data(0, 1, 1));
         frames.add(Frame.control(FrameType.HEARTBEAT, 1, 0));
         frames.add(data(1, Wire.MAX_DATA, 2));

@@ -3,215 +3,161 @@ package net.roamproxy.protocol;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNotSame;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import java.nio.ByteBuffer;
-import java.util.Arrays;
-import java.util.Base64;
 import java.util.EnumSet;
+import java.util.HashSet;
 import java.util.HexFormat;
+import java.util.Set;
 
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.EnumSource;
 import org.junit.jupiter.params.provider.ValueSource;
 
-/** The HELLO / WELCOME payload: layout, round trips, validation, and keeping the secret out of logs. */
+import net.roamproxy.protocol.Handshake.Mode;
+import net.roamproxy.protocol.Handshake.Status;
+
+/** The HELLO and WELCOME payloads: layout, explicit codes, and every malformed field refused. */
 class HandshakeTest {
+    private static final byte[] SHARE = HexFormat.of().parseHex(
+            "0102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f20");
+    private static final byte[] NONCE = HexFormat.of().parseHex("a0a1a2a3a4a5a6a7a8a9aaabacadaeaf");
+    private static final byte[] PROOF = HexFormat.of().parseHex(
+            "f0f1f2f3f4f5f6f7f8f9fafbfcfdfeff000102030405060708090a0b0c0d0e0f");
 
-    private static byte[] secret() {
-        byte[] s = new byte[Handshake.SECRET_SIZE];
-        for (int i = 0; i < s.length; i++) {
-            s[i] = (byte) (0xA0 + i);
+    private static Frame hello(byte[] payload) {
+        return new Frame(FrameType.HELLO, 0, 0, payload);
+    }
+
+    private static Frame welcome(byte[] payload) {
+        return new Frame(FrameType.WELCOME, 0, 0, payload);
+    }
+
+    @Test
+    void helloEncodingFollowsTheDocumentedLayout() {
+        byte[] b = new Hello(Mode.RESUME, 0x1122334455667788L, SHARE, NONCE, 65536).encode();
+
+        assertEquals("02" + "1122334455667788" + HexFormat.of().formatHex(SHARE) + HexFormat.of().formatHex(NONCE)
+                + "00010000", HexFormat.of().formatHex(b));
+        assertEquals(Hello.SIZE, b.length);
+    }
+
+    @Test
+    void welcomeEncodingFollowsTheDocumentedLayout() {
+        byte[] b = new Welcome(Status.RESUMED, 0x0102030405060708L, SHARE, 1 << 20, PROOF).encode();
+
+        assertEquals("02" + "0102030405060708" + HexFormat.of().formatHex(SHARE) + "00100000"
+                + HexFormat.of().formatHex(PROOF), HexFormat.of().formatHex(b));
+        assertEquals(Welcome.SIZE, b.length);
+    }
+
+    @ParameterizedTest
+    @EnumSource(Mode.class)
+    void helloRoundTrips(Mode mode) throws ProtocolException {
+        Hello h = new Hello(mode, 42, SHARE, NONCE, 4096);
+        assertEquals(h, Hello.decode(hello(h.encode())));
+    }
+
+    @ParameterizedTest
+    @EnumSource(Status.class)
+    void welcomeRoundTrips(Status status) throws ProtocolException {
+        Welcome w = new Welcome(status, -7, SHARE, 1, PROOF);
+        assertEquals(w, Welcome.decode(welcome(w.encode())));
+    }
+
+    @Test
+    void wireCodesAreExplicitAndNeverRenumbered() {
+        assertEquals(1, Mode.NEW.code());
+        assertEquals(2, Mode.RESUME.code());
+        int[] codes = {1, 2, 3, 4, 5, 6, 7, 8};
+        Status[] statuses = {Status.NEW_SESSION, Status.RESUMED, Status.UNKNOWN_SESSION, Status.VERSION_MISMATCH,
+            Status.TARGET_UNAVAILABLE, Status.BUSY, Status.AUTH_FAILED, Status.BAD_PROOF};
+        for (int i = 0; i < codes.length; i++) {
+            assertEquals(codes[i], statuses[i].code(), statuses[i].name());
         }
-        return s;
+        assertEquals(EnumSet.allOf(Status.class), Set.of(statuses), "every status has a frozen code above");
     }
 
-    private static byte[] nonce() {
-        byte[] n = new byte[Handshake.NONCE_SIZE];
-        for (int i = 0; i < n.length; i++) {
-            n[i] = (byte) (0x10 + i);
+    @ParameterizedTest
+    @ValueSource(ints = {0, 3, 255})
+    void helloWithAnUnknownModeIsRejectedNamingTheCode(int code) {
+        byte[] b = new Hello(Mode.NEW, 0, SHARE, NONCE, 1).encode();
+        b[0] = (byte) code;
+        ProtocolException e = assertThrows(ProtocolException.class, () -> Hello.decode(hello(b)));
+        assertTrue(e.getMessage().contains("mode " + code), e.getMessage());
+    }
+
+    @ParameterizedTest
+    @ValueSource(ints = {0, 9, 255})
+    void welcomeWithAnUnknownStatusIsRejectedNamingTheCode(int code) {
+        byte[] b = Welcome.refusal(Status.BUSY).encode();
+        b[0] = (byte) code;
+        ProtocolException e = assertThrows(ProtocolException.class, () -> Welcome.decode(welcome(b)));
+        assertTrue(e.getMessage().contains("status " + code), e.getMessage());
+    }
+
+    @ParameterizedTest
+    @ValueSource(ints = {0, 0x80000000, 0xffffffff})
+    void aWindowThatIsNotPositiveIsRejectedInBoth(int window) {
+        byte[] h = new Hello(Mode.NEW, 0, SHARE, NONCE, 1).encode();
+        Wire.putInt(h, 57, window);
+        byte[] w = Welcome.refusal(Status.BUSY).encode();
+        Wire.putInt(w, 41, window);
+
+        assertTrue(assertThrows(ProtocolException.class, () -> Hello.decode(hello(h))).getMessage().contains("window"));
+        assertTrue(assertThrows(ProtocolException.class, () -> Welcome.decode(welcome(w))).getMessage()
+                .contains("window"));
+    }
+
+    @Test
+    void payloadsOfTheWrongSizeOrTypeAreRejected() {
+        assertThrows(ProtocolException.class, () -> Hello.decode(hello(new byte[Hello.SIZE - 1])));
+        assertThrows(ProtocolException.class, () -> Welcome.decode(welcome(new byte[Welcome.SIZE + 1])));
+        assertThrows(ProtocolException.class, () -> Hello.decode(welcome(new byte[Hello.SIZE])));
+        assertThrows(ProtocolException.class, () -> Welcome.decode(hello(new byte[Welcome.SIZE])));
+    }
+
+    @Test
+    void ourOwnMalformedHandshakesAreBugsNotPeerErrors() {
+        assertThrows(IllegalArgumentException.class, () -> new Hello(Mode.NEW, 0, new byte[31], NONCE, 1));
+        assertThrows(IllegalArgumentException.class, () -> new Hello(Mode.NEW, 0, SHARE, new byte[15], 1));
+        assertThrows(IllegalArgumentException.class, () -> new Hello(Mode.NEW, 0, SHARE, NONCE, 0));
+        assertThrows(IllegalArgumentException.class, () -> new Welcome(Status.BUSY, 0, SHARE, 1, new byte[31]));
+    }
+
+    @Test
+    void decodedFieldsDoNotShareTheFramesPayloadArray() throws ProtocolException {
+        byte[] payload = new Hello(Mode.NEW, 0, SHARE, NONCE, 1).encode();
+        Hello h = Hello.decode(hello(payload));
+        payload[9] ^= 1;
+        assertArrayEquals(SHARE, h.keyShare());
+        assertNotSame(payload, h.keyShare());
+    }
+
+    @Test
+    void everyHelloForANewSessionHasAFreshNonce() {
+        Set<String> nonces = new HashSet<>();
+        for (int i = 0; i < 100; i++) {
+            nonces.add(HexFormat.of().formatHex(Hello.forNew(SHARE, 1).nonce()));
         }
-        return n;
-    }
-
-    /** A payload built by hand, as the javadoc of {@link Handshake} lays it out. */
-    private static byte[] payload(int code, long sessionId, byte[] secret, int window) {
-        return ByteBuffer.allocate(Handshake.SIZE).put((byte) code).putLong(sessionId).put(secret).putInt(window)
-                .put(nonce()).array();
-    }
-
-    private static Frame frame(FrameType type, byte[] payload) {
-        return new Frame(type, 0, 0, payload);
-    }
-
-    @ParameterizedTest
-    @EnumSource(Handshake.Mode.class)
-    void helloRoundTripsThroughEncodeAndDecode(Handshake.Mode mode) throws ProtocolException {
-        Handshake hello = Handshake.hello(mode, 0x1234_5678_9abc_def0L, secret(), 1 << 20);
-
-        Handshake back = Handshake.decode(frame(FrameType.HELLO, hello.encode()));
-
-        assertEquals(hello, back);
-        assertEquals(mode, back.mode());
-        assertEquals(0x1234_5678_9abc_def0L, back.sessionId());
-        assertArrayEquals(secret(), back.secret());
-        assertEquals(1 << 20, back.window());
-    }
-
-    @ParameterizedTest
-    @EnumSource(Handshake.Status.class)
-    void welcomeRoundTripsThroughEncodeAndDecode(Handshake.Status status) throws ProtocolException {
-        Handshake welcome = Handshake.welcome(status, -2L, secret(), Integer.MAX_VALUE);
-
-        Handshake back = Handshake.decode(frame(FrameType.WELCOME, welcome.encode()));
-
-        assertEquals(welcome, back);
-        assertEquals(status, back.status());
-        assertEquals(-2L, back.sessionId());
-        assertEquals(Integer.MAX_VALUE, back.window());
+        assertEquals(100, nonces.size());
+        assertArrayEquals(new byte[Handshake.KEY_SIZE], Hello.forResume(5, 1).keyShare(), "a resume sends no key");
     }
 
     @Test
-    void encodingFollowsTheDocumentedLayout() {
-        Handshake h = new Handshake(Handshake.Status.RESUMED.ordinal(), 0x0102030405060708L, secret(), 65536, nonce());
-
-        assertArrayEquals(payload(1, 0x0102030405060708L, secret(), 65536), h.encode());
-    }
-
-    @Test
-    void handshakeTravelsInsideAFrameThroughTheWire() throws ProtocolException {
-        Handshake hello = Handshake.hello(Handshake.Mode.RESUME, 99, secret(), 4096);
-        byte[] wire = Wire.encode(frame(FrameType.HELLO, hello.encode()));
-
-        Wire.Header h = Wire.readHeader(wire, 0);
-        byte[] p = Arrays.copyOfRange(wire, Wire.HEADER_SIZE, Wire.HEADER_SIZE + h.length());
-
-        assertEquals(hello, Handshake.decode(frame(h.type(), p)));
-    }
-
-    @ParameterizedTest
-    @ValueSource(ints = {2, 7, 255})
-    void helloWithUnknownModeCodeIsRejectedNamingTheCode(int code) {
-        ProtocolException e = assertThrows(ProtocolException.class,
-                () -> Handshake.decode(frame(FrameType.HELLO, payload(code, 1, secret(), 100))));
-
-        assertTrue(e.getMessage().contains("HELLO"), e.getMessage());
-        assertTrue(e.getMessage().contains("code " + code), e.getMessage());
-    }
-
-    @ParameterizedTest
-    @ValueSource(ints = {7, 128, 255})
-    void welcomeWithUnknownStatusCodeIsRejectedNamingTheCode(int code) {
-        ProtocolException e = assertThrows(ProtocolException.class,
-                () -> Handshake.decode(frame(FrameType.WELCOME, payload(code, 1, secret(), 100))));
-
-        assertTrue(e.getMessage().contains("WELCOME"), e.getMessage());
-        assertTrue(e.getMessage().contains("code " + code), e.getMessage());
-    }
-
-    @Test
-    void zeroWindowIsRejected() {
-        ProtocolException e = assertThrows(ProtocolException.class,
-                () -> Handshake.decode(frame(FrameType.HELLO, payload(0, 0, secret(), 0))));
-
-        assertTrue(e.getMessage().contains("window 0"), e.getMessage());
-    }
-
-    @Test
-    void windowWithTopBitSetIsRejectedAsNotPositive() {
-        ProtocolException e = assertThrows(ProtocolException.class,
-                () -> Handshake.decode(frame(FrameType.WELCOME, payload(0, 0, secret(), 0x8000_0000))));
-
-        assertTrue(e.getMessage().contains("window 2147483648"), e.getMessage());
-    }
-
-    @Test
-    void payloadOfTheWrongSizeIsRejected() {
-        byte[] shortPayload = Arrays.copyOf(payload(0, 0, secret(), 10), Handshake.SIZE - 1);
-
-        assertThrows(ProtocolException.class, () -> Handshake.decode(frame(FrameType.HELLO, shortPayload)));
-    }
-
-    @Test
-    void frameThatIsNeitherHelloNorWelcomeIsRejected() {
-        ProtocolException e = assertThrows(ProtocolException.class,
-                () -> Handshake.decode(frame(FrameType.DATA, payload(0, 0, secret(), 10))));
-
-        assertTrue(e.getMessage().contains("DATA"), e.getMessage());
-    }
-
-    @ParameterizedTest
-    @ValueSource(ints = {0, -1, Integer.MIN_VALUE})
-    void constructingWithNonPositiveWindowIsRefused(int window) {
-        assertThrows(IllegalArgumentException.class, () -> Handshake.hello(Handshake.Mode.NEW, 0, secret(), window));
-    }
-
-    @Test
-    void constructingWithASecretOfTheWrongSizeIsRefused() {
-        assertThrows(IllegalArgumentException.class,
-                () -> Handshake.welcome(Handshake.Status.NEW_SESSION, 1, new byte[Handshake.SECRET_SIZE - 1], 10));
-    }
-
-    @Test
-    void decodedSecretDoesNotShareTheFramesPayloadArray() throws ProtocolException {
-        byte[] p = payload(0, 5, secret(), 10);
-        Handshake h = Handshake.decode(frame(FrameType.HELLO, p));
-
-        Arrays.fill(p, (byte) 0);
-
-        assertTrue(h.secretMatches(secret()));
-    }
-
-    @Test
-    void toStringNeverShowsTheSecretInAnyCommonRendering() {
-        byte[] s = secret();
-        Handshake h = Handshake.welcome(Handshake.Status.NEW_SESSION, 0x3f9aL, s, 1024);
-
-        String text = h.toString();
-
-        assertTrue(text.contains("3f9a"), "the session id is shown: " + text);
-        for (String rendering : new String[] {
-            HexFormat.of().formatHex(s),
-            HexFormat.of().withUpperCase().formatHex(s),
-            HexFormat.of().formatHex(s, 0, 4),
-            Arrays.toString(s),
-            Base64.getEncoder().encodeToString(s),
-            Base64.getEncoder().encodeToString(Arrays.copyOf(s, 6)),
-            new String(s, java.nio.charset.StandardCharsets.ISO_8859_1),
-        }) {
-            assertFalse(text.contains(rendering), "toString leaks the secret as " + rendering + ": " + text);
+    void onlyNewSessionAndResumedAreAccepted() {
+        for (Status s : Status.values()) {
+            assertEquals(s == Status.NEW_SESSION || s == Status.RESUMED, s.accepted(), s.name());
         }
-    }
-
-    @Test
-    void secretMatchesOnlyTheIdenticalSecret() {
-        Handshake h = Handshake.hello(Handshake.Mode.RESUME, 1, secret(), 10);
-        byte[] oneBitOff = secret();
-        oneBitOff[15] ^= 1;
-
-        assertTrue(h.secretMatches(secret()));
-        assertFalse(h.secretMatches(oneBitOff));
-        assertFalse(h.secretMatches(Arrays.copyOf(secret(), 15)));
-        assertFalse(h.secretMatches(new byte[Handshake.SECRET_SIZE]));
-    }
-
-    @Test
-    void onlyNewSessionAndResumedAreAcceptedStatuses() {
-        EnumSet<Handshake.Status> accepted = EnumSet.noneOf(Handshake.Status.class);
-        for (Handshake.Status s : Handshake.Status.values()) {
-            if (s.accepted()) {
-                accepted.add(s);
-            }
-        }
-
-        assertEquals(EnumSet.of(Handshake.Status.NEW_SESSION, Handshake.Status.RESUMED), accepted);
+        assertFalse(Welcome.refusal(Status.BAD_PROOF).status().accepted());
     }
 
     @Test
     void idTextIsSixteenHexDigits() {
-        assertEquals("00000000000003f9", Handshake.idText(0x3f9L));
-        assertEquals("ffffffffffffffff", Handshake.idText(-1L));
+        assertEquals("00000000000000ff", Handshake.idText(255));
+        assertEquals("ffffffffffffffff", Handshake.idText(-1));
     }
 }

@@ -16,19 +16,27 @@ class PresharedKeyTest {
     private static final byte[] OTHER = "a different key of enough size".getBytes(StandardCharsets.US_ASCII);
 
     private final byte[] clientNonce = Handshake.randomBytes(Handshake.NONCE_SIZE);
-    private final byte[] hello = Handshake.hello(Handshake.Mode.NEW, 0, new byte[Handshake.SECRET_SIZE], 65536).encode();
+    private final byte[] hello = Hello.forNew(new byte[Handshake.KEY_SIZE], 65536).encode();
+
+    private static byte[] freshNonce() {
+        return Handshake.randomBytes(Handshake.CHALLENGE_NONCE_SIZE);
+    }
+
+    private static byte[] nonceOf(byte[] challenge) {
+        return Arrays.copyOf(challenge, Handshake.CHALLENGE_NONCE_SIZE);
+    }
 
     @Test
     void sameKeyOnBothSidesProvesBothWays() {
         PresharedKey server = new PresharedKey(KEY);
         PresharedKey client = new PresharedKey(KEY.clone());
 
-        byte[] challenge = server.challenge(clientNonce);
+        byte[] challenge = server.challenge(clientNonce, freshNonce());
 
         assertEquals(PresharedKey.CHALLENGE_SIZE, challenge.length);
         assertTrue(client.serverProofValid(clientNonce, challenge));
-        byte[] proof = client.clientProof(clientNonce, challenge, hello);
-        assertTrue(server.clientProofValid(clientNonce, challenge, hello, proof));
+        byte[] proof = client.clientProof(clientNonce, nonceOf(challenge), hello);
+        assertTrue(server.clientProofValid(clientNonce, nonceOf(challenge), hello, proof));
     }
 
     @Test
@@ -36,42 +44,56 @@ class PresharedKeyTest {
         PresharedKey server = new PresharedKey(KEY);
         PresharedKey client = new PresharedKey(OTHER);
 
-        byte[] challenge = server.challenge(clientNonce);
+        byte[] challenge = server.challenge(clientNonce, freshNonce());
 
         assertFalse(client.serverProofValid(clientNonce, challenge));
-        assertFalse(server.clientProofValid(clientNonce, challenge, hello, client.clientProof(clientNonce, challenge, hello)));
+        assertFalse(server.clientProofValid(clientNonce, nonceOf(challenge), hello, client.clientProof(clientNonce, nonceOf(challenge), hello)));
     }
 
     @Test
     void proofForOneChallengeDoesNotAnswerAFreshOne() {
         PresharedKey server = new PresharedKey(KEY);
-        byte[] first = server.challenge(clientNonce);
-        byte[] recorded = server.clientProof(clientNonce, first, hello);
+        byte[] first = server.challenge(clientNonce, freshNonce());
+        byte[] recorded = server.clientProof(clientNonce, nonceOf(first), hello);
 
-        byte[] second = server.challenge(clientNonce);
+        byte[] second = server.challenge(clientNonce, freshNonce());
 
         assertFalse(Arrays.equals(first, second), "server nonces must be fresh");
-        assertFalse(server.clientProofValid(clientNonce, second, hello, recorded));
+        assertFalse(server.clientProofValid(clientNonce, nonceOf(second), hello, recorded));
     }
 
     @Test
     void proofDoesNotCoverAHelloThatWasChangedInTransit() {
         PresharedKey key = new PresharedKey(KEY);
-        byte[] challenge = key.challenge(clientNonce);
-        byte[] proof = key.clientProof(clientNonce, challenge, hello);
+        byte[] challenge = key.challenge(clientNonce, freshNonce());
+        byte[] proof = key.clientProof(clientNonce, nonceOf(challenge), hello);
         byte[] tampered = hello.clone();
         tampered[1] ^= 1;
 
-        assertFalse(key.clientProofValid(clientNonce, challenge, tampered, proof));
+        assertFalse(key.clientProofValid(clientNonce, nonceOf(challenge), tampered, proof));
     }
 
     @Test
     void serverProofCannotBeReflectedAsAClientProof() {
         PresharedKey key = new PresharedKey(KEY);
-        byte[] challenge = key.challenge(clientNonce);
-        byte[] serverProof = Arrays.copyOfRange(challenge, PresharedKey.SERVER_NONCE_SIZE, PresharedKey.CHALLENGE_SIZE);
+        byte[] challenge = key.challenge(clientNonce, freshNonce());
+        byte[] serverProof = Arrays.copyOfRange(challenge, Handshake.CHALLENGE_NONCE_SIZE, PresharedKey.CHALLENGE_SIZE);
 
-        assertFalse(key.clientProofValid(clientNonce, challenge, hello, serverProof));
+        assertFalse(key.clientProofValid(clientNonce, nonceOf(challenge), hello, serverProof));
+    }
+
+    @Test
+    void aChallengeOfTheWrongSizeIsNotAProof() {
+        PresharedKey key = new PresharedKey(KEY);
+        byte[] challenge = key.challenge(clientNonce, freshNonce());
+
+        assertFalse(key.serverProofValid(clientNonce, nonceOf(challenge)), "a bare nonce proves no key");
+    }
+
+    @Test
+    void theSaltDependsOnTheKey() {
+        assertFalse(Arrays.equals(new PresharedKey(KEY).salt(), new PresharedKey(OTHER).salt()));
+        assertTrue(Arrays.equals(new PresharedKey(KEY).salt(), new PresharedKey(KEY.clone()).salt()));
     }
 
     @Test

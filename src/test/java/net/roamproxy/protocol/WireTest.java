@@ -39,12 +39,13 @@ class WireTest {
     }
 
     static byte[] validHeader(int type, long length) {
-        return header(0x5250, 1, type, length, 7, 9);
+        return header(0x5250, 2, type, length, 7, 9);
     }
 
     static int payloadSizeFor(FrameType type) {
         return switch (type) {
-            case HELLO, WELCOME -> Handshake.SIZE;
+            case HELLO -> Hello.SIZE;
+            case WELCOME -> Welcome.SIZE;
             case CHALLENGE -> PresharedKey.CHALLENGE_SIZE;
             case PROOF -> PresharedKey.PROOF_SIZE;
             case DATA -> 3;
@@ -95,7 +96,7 @@ class WireTest {
                 new byte[] {9, 8, 7, 6}, 1, 2);
 
         byte[] expected = {
-            0x52, 0x50, 0x01, 0x04,
+            0x52, 0x50, 0x02, 0x04,
             0x00, 0x00, 0x00, 0x02,
             0x01, 0x02, 0x03, 0x04, 0x05, 0x06, 0x07, 0x08,
             0x11, 0x12, 0x13, 0x14, 0x15, 0x16, 0x17, 0x18,
@@ -116,7 +117,7 @@ class WireTest {
 
     @Test
     void decoderReadsAHeaderAtAnOffset() throws ProtocolException {
-        byte[] h = header(0x5250, 1, DATA, 5, 42, 43);
+        byte[] h = header(0x5250, 2, DATA, 5, 42, 43);
         byte[] padded = new byte[10 + h.length];
         Arrays.fill(padded, (byte) 0xff);
         System.arraycopy(h, 0, padded, 10, h.length);
@@ -128,7 +129,7 @@ class WireTest {
 
     @Test
     void decoderAcceptsTheLargestSeqAndAck() throws ProtocolException {
-        Wire.Header h = Wire.readHeader(header(0x5250, 1, HEARTBEAT, 0, Long.MAX_VALUE, Long.MAX_VALUE), 0);
+        Wire.Header h = Wire.readHeader(header(0x5250, 2, HEARTBEAT, 0, Long.MAX_VALUE, Long.MAX_VALUE), 0);
 
         assertEquals(Long.MAX_VALUE, h.seq());
         assertEquals(Long.MAX_VALUE, h.ack());
@@ -138,7 +139,7 @@ class WireTest {
 
     @Test
     void decoderRejectsBadMagicNamingTheValue() {
-        ProtocolException e = rejected(header(0x4854, 1, DATA, 1, 0, 0));
+        ProtocolException e = rejected(header(0x4854, 2, DATA, 1, 0, 0));
 
         assertTrue(e.getMessage().contains("magic"), e.getMessage());
         assertTrue(e.getMessage().contains("0x4854"), e.getMessage());
@@ -155,7 +156,7 @@ class WireTest {
     }
 
     @ParameterizedTest
-    @ValueSource(ints = {0, 2, 255})
+    @ValueSource(ints = {0, 1, 3, 255})
     void decoderRejectsUnknownVersionWithUnsupportedVersionExceptionCarryingIt(int version) {
         ProtocolException e = rejected(header(0x5250, version, DATA, 1, 0, 0));
 
@@ -167,7 +168,7 @@ class WireTest {
     @ParameterizedTest
     @ValueSource(ints = {0, 9, 255})
     void decoderRejectsUnknownFrameTypeNamingTheCode(int type) {
-        ProtocolException e = rejected(header(0x5250, 1, type, 0, 0, 0));
+        ProtocolException e = rejected(header(0x5250, 2, type, 0, 0, 0));
 
         assertEquals(ProtocolException.class, e.getClass());
         assertTrue(e.getMessage().contains("type " + type), e.getMessage());
@@ -198,7 +199,7 @@ class WireTest {
     }
 
     @ParameterizedTest
-    @ValueSource(ints = {0, Handshake.SIZE - 1, Handshake.SIZE + 1})
+    @ValueSource(ints = {0, Hello.SIZE - 1, Hello.SIZE + 1})
     void decoderRejectsHelloOfTheWrongSize(int length) {
         ProtocolException e = rejected(validHeader(HELLO, length));
 
@@ -208,7 +209,7 @@ class WireTest {
 
     @Test
     void decoderRejectsWelcomeOfTheWrongSize() {
-        ProtocolException e = rejected(validHeader(FrameType.WELCOME.code(), Handshake.SIZE + 1));
+        ProtocolException e = rejected(validHeader(FrameType.WELCOME.code(), Welcome.SIZE + 1));
 
         assertTrue(e.getMessage().contains("WELCOME"), e.getMessage());
     }
@@ -230,14 +231,14 @@ class WireTest {
     @ParameterizedTest
     @ValueSource(longs = {Long.MIN_VALUE, -1L})
     void decoderRejectsSeqWithTopBitSet(long seq) {
-        ProtocolException e = rejected(header(0x5250, 1, HEARTBEAT, 0, seq, 0));
+        ProtocolException e = rejected(header(0x5250, 2, HEARTBEAT, 0, seq, 0));
 
         assertTrue(e.getMessage().contains("seq " + Long.toUnsignedString(seq)), e.getMessage());
     }
 
     @Test
     void decoderRejectsAckWithTopBitSet() {
-        ProtocolException e = rejected(header(0x5250, 1, HEARTBEAT, 0, 0, -1L));
+        ProtocolException e = rejected(header(0x5250, 2, HEARTBEAT, 0, 0, -1L));
 
         assertTrue(e.getMessage().contains("ack 18446744073709551615"), e.getMessage());
     }
@@ -265,7 +266,7 @@ class WireTest {
     @Test
     void encoderRefusesHelloOfTheWrongSize() {
         assertThrows(IllegalArgumentException.class,
-                () -> Wire.encode(new Frame(FrameType.HELLO, 0, 0, new byte[Handshake.SIZE - 1])));
+                () -> Wire.encode(new Frame(FrameType.HELLO, 0, 0, new byte[Hello.SIZE - 1])));
     }
 
     @Test
