@@ -5,6 +5,7 @@ Start it through scripts/demo, which installs what is missing and builds the tre
 
     sudo scripts/demo                  # plays the scenario, prints what happens and a verdict
     sudo scripts/demo --interactive    # drops you into the telnet session instead
+    sudo scripts/demo --no-address-watch   # cproxy too detects the loss by heartbeats only
 
 On one machine, two network namespaces joined by a veth pair stand for the two hosts:
 
@@ -12,7 +13,9 @@ On one machine, two network namespaces joined by a veth pair stand for the two h
     client  192.0.2.2/24   cproxy 192.0.2.1 on 127.0.0.1:5200, telnet localhost 5200
 
 The scenario runs `ping -i 0.2 127.0.0.1` inside telnet, removes the client's address for
-5 s, adds 192.0.2.3, stops ping and checks that every icmp_seq arrived exactly once.
+5 s, adds 192.0.2.3, stops ping and checks that every icmp_seq arrived exactly once. cproxy
+notices at once that its address is gone (it watches the host's addresses) and sproxy after
+three missed heartbeats; with --no-address-watch cproxy too waits for three missed heartbeats.
 
 The namespaces, daemons and telnet come from the end-to-end test harness
 (src/test/e2e/roam_e2e.py), loaded as a module, so the demo and the tests do the same thing.
@@ -130,6 +133,9 @@ def parse_args():
                     help="the packaged tree with bin/cproxy and bin/sproxy (default: %(default)s)")
     ap.add_argument("--log-level", default="INFO",
                     help="ROAMPROXY_LOG_LEVEL of the proxies (default: %(default)s)")
+    ap.add_argument("--no-address-watch", action="store_true",
+                    help="start cproxy with --no-address-watch: it too detects the lost link by "
+                         "three missed heartbeats")
     ap.add_argument("--keep", action="store_true", help="keep the temp dir with logs and transcripts")
     args = ap.parse_args()
     args.dist = os.path.abspath(args.dist)
@@ -139,7 +145,8 @@ def parse_args():
 def harness_args(args):
     """The attributes roam_e2e's Env and preflight read."""
     return types.SimpleNamespace(dist=args.dist, log_level=args.log_level, keep=args.keep,
-                                 keep_on_failure=False, scenarios=["roam"])
+                                 keep_on_failure=False, scenarios=["roam"],
+                                 cproxy_args=["--no-address-watch"] if args.no_address_watch else [])
 
 
 def play(env):
@@ -154,8 +161,10 @@ def play(env):
         say("telnet$ ping -i 0.2 127.0.0.1   (five lines a second, numbered by icmp_seq)")
         e2e.start_ping(t, PING_MARKER)
         time.sleep(e2e.PING_BEFORE_S)
-        say(f"removing the client's address {e2e.CLIENT_ADDR}: the link breaks, ping output "
-            f"stops; in {e2e.OUTAGE_S:.0f} s the client gets {e2e.CLIENT_NEW_ADDR}")
+        who = ("both proxies notice after three missed heartbeats" if env.args.cproxy_args else
+               "cproxy notices at once, sproxy after three missed heartbeats")
+        say(f"removing the client's address {e2e.CLIENT_ADDR}: the link breaks ({who}), ping "
+            f"output stops; in {e2e.OUTAGE_S:.0f} s the client gets {e2e.CLIENT_NEW_ADDR}")
         t_del, t_add, offs = e2e.change_address(env, [t])
         delay, seq = e2e.wait_resumed(t, offs[t.name], t_add)
         say(f"ping output is back {delay:.2f} s after the new address (first line: icmp_seq={seq}); "

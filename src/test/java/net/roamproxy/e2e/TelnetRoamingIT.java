@@ -46,7 +46,7 @@ class TelnetRoamingIT {
 
         List<String> missing = new ArrayList<>();
         for (String tool : List.of("python3", "ip", "ss", "inetd", "telnet", "ping", "setsid",
-                "unshare", "mount", "sh")) {
+                "unshare", "mount", "sh", "getent")) {
             if (!onPath(tool)) {
                 missing.add(tool);
             }
@@ -95,6 +95,26 @@ class TelnetRoamingIT {
         assertTrue(onPath("nft"), "running as root but the packet-loss scenario needs nft on PATH;"
                 + " on Debian: apt-get install -y nftables");
         runScenario("loss");
+    }
+
+    @Test
+    void addressReplacedInPlaceFiveTimesIsNoticedByCproxyAtOnceAndPingShowsNoGapAndNoRepeat()
+            throws Exception {
+        runScenario("inplace");
+    }
+
+    @Test
+    void pingShowsNoGapAndNoRepeatAcrossOutagesWhileTheDefaultRouteLeadsToAGatewayThatDropsEverything()
+            throws Exception {
+        assertTrue(onPath("nft"), "running as root but the gateway scenario needs nft on PATH;"
+                + " on Debian: apt-get install -y nftables");
+        runScenario("gateway");
+    }
+
+    @Test
+    void sessionNamedByHostNameMovesFromIpv4ToIpv6AndBackResumingOverTheServerAddressOfEachFamily()
+            throws Exception {
+        runScenario("dualstack");
     }
 
     private static void runScenario(String scenario) throws Exception {
