@@ -114,6 +114,10 @@ final class SessionWorker implements Runnable {
         long lingerNanos = Math.min(s.settings.deadAfter().toMillis(), Session.MAX_LINGER_MILLIS) * 1_000_000;
         long lingerUntil = 0;
         boolean lingering = false;
+        // Set when the peer looks lost: one last read that waits 1 ms, because a process that
+        // fell behind (a GC pause, a starved CPU) finds the peer's frames waiting in the socket,
+        // and its own delay is not the peer's silence.
+        boolean lastLook = false;
         while (true) {
             long now = s.clock.getAsLong();
             int timeout;
@@ -130,11 +134,7 @@ final class SessionWorker implements Runnable {
                 }
                 timeout = (int) Math.max(1, (lingerUntil - now) / 1_000_000);
             } else {
-                if (live.peerLost(now)) {
-                    log.info("{}: link {} lost: no frame for {} ms ({} heartbeats missed); keeping the session",
-                            s.name(), l.peer(), live.millisSinceLastFrame(now), s.settings.missedHeartbeats());
-                    return false;
-                }
+                lastLook = live.peerLost(now);
                 if (live.heartbeatDue(now)) {
                     live.heartbeatSent(now);
                     s.sender.heartbeat();
@@ -145,12 +145,18 @@ final class SessionWorker implements Runnable {
                     log.info("{}: link {} replaced by a newer one", s.name(), l.peer());
                     return false;
                 }
-                timeout = live.millisUntilNextEvent(now);
+                timeout = lastLook ? 1 : live.millisUntilNextEvent(now);
             }
             Wire.Header f;
             try {
                 f = l.readInPlace(timeout);
             } catch (SocketTimeoutException e) {
+                if (lastLook) {
+                    log.info("{}: link {} lost: no frame for {} ms ({} heartbeats missed); keeping the session",
+                            s.name(), l.peer(), live.millisSinceLastFrame(s.clock.getAsLong()),
+                            s.settings.missedHeartbeats());
+                    return false;
+                }
                 continue;
             } catch (EOFException e) {
                 if (!s.isClosed() && !s.state.ended()) {
@@ -168,6 +174,9 @@ final class SessionWorker implements Runnable {
                             s.name(), l.peer(), why, live.millisSinceLastFrame(s.clock.getAsLong()));
                 }
                 return false;
+            }
+            if (lastLook) {
+                LocalStalls.record(s.name(), l.peer(), live.millisSinceLastFrame(s.clock.getAsLong()));
             }
             live.frameReceived(s.clock.getAsLong());
             s.heardFromPeer = true;

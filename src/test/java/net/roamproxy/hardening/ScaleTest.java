@@ -1,0 +1,80 @@
+package net.roamproxy.hardening;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+
+import org.apache.logging.log4j.Level;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.extension.RegisterExtension;
+
+import net.roamproxy.link.LinkSettings;
+import net.roamproxy.testkit.AppClient;
+import net.roamproxy.testkit.Await;
+import net.roamproxy.testkit.Closer;
+import net.roamproxy.testkit.EchoServer;
+import net.roamproxy.testkit.LogCapture;
+import net.roamproxy.testkit.Rig;
+import net.roamproxy.testkit.Streams;
+
+/**
+ * Many sessions at once, with the real heartbeat (1 s, three missed): both proxies, the
+ * relay between them and the target share this JVM's CPUs with thousands of threads, and
+ * still no link is declared lost where nothing was lost, and every session echoes byte-exact.
+ * The benchmark runs the same at 8,000 sessions; this is the size CI affords.
+ */
+class ScaleTest {
+    private static final int SESSIONS = 500;
+    private static final Duration HOLD = Duration.ofSeconds(10);
+    private static final int ECHO_BYTES = 4 * 1024;
+
+    @RegisterExtension final Closer closer = new Closer();
+    @RegisterExtension final LogCapture logs = LogCapture.closedBy(closer);
+
+    @Test
+    @Timeout(180)
+    void fiveHundredSessionsHeldTenSecondsLoseNoLinkAndEchoByteExact() throws Exception {
+        EchoServer echo = closer.add(new EchoServer());
+        LinkSettings link = Rig.link(LinkSettings.DEFAULT_HEARTBEAT_INTERVAL);
+        Rig rig = closer.add(Rig.with(link, echo.port()).start());
+        Duration deadline = Duration.ofSeconds(60);
+
+        List<AppClient> apps = new ArrayList<>();
+        List<byte[]> sent = new ArrayList<>();
+        for (int i = 0; i < SESSIONS; i++) {
+            AppClient app = rig.openApp();
+            byte[] hello = Streams.pseudoRandom(i, 16);
+            app.write(hello);
+            apps.add(app);
+            sent.add(hello);
+        }
+        Await.until(deadline, () -> "all sessions open: " + rig.sproxy().sessionCount() + " at sproxy",
+                () -> rig.sproxy().sessionCount() == SESSIONS && apps.stream().allMatch(a -> a.receivedCount() >= 16));
+
+        Thread.sleep(HOLD.toMillis()); // idle sessions: only heartbeats flow, 1,000 a second each way
+
+        for (int i = 0; i < SESSIONS; i++) {
+            byte[] more = Streams.pseudoRandom(SESSIONS + i, ECHO_BYTES);
+            apps.get(i).write(more);
+            byte[] all = new byte[16 + ECHO_BYTES];
+            System.arraycopy(sent.get(i), 0, all, 0, 16);
+            System.arraycopy(more, 0, all, 16, ECHO_BYTES);
+            sent.set(i, all);
+        }
+        Await.until(deadline, "every echo complete",
+                () -> apps.stream().allMatch(a -> a.receivedCount() >= 16 + ECHO_BYTES));
+        for (int i = 0; i < SESSIONS; i++) {
+            Streams.assertSameStream("session " + i, sent.get(i), apps.get(i).received());
+        }
+
+        assertEquals(SESSIONS, echo.connectionsAccepted(), "one target connection per session");
+        assertEquals(SESSIONS, rig.relay().connectionsAccepted(), "no link was ever made twice");
+        List<LogCapture.Line> lost = logs.find(Level.INFO, m -> m.contains(" lost"));
+        assertTrue(lost.isEmpty(), lost.size() + " links declared lost where nothing was lost, e.g. "
+                + lost.subList(0, Math.min(3, lost.size())));
+    }
+}
