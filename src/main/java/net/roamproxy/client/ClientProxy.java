@@ -83,10 +83,10 @@ public final class ClientProxy implements AutoCloseable {
     /** On the watch's thread: log once for the host, then let every session react. */
     private void addressesChanged(AddressWatch.Change c) {
         for (InetAddress a : c.gone()) {
-            log.info("address {} removed from this host", a.getHostAddress());
+            log.info("address {} removed from this host", Sockets.text(a));
         }
         for (InetAddress a : c.added()) {
-            log.info("address {} appeared on this host", a.getHostAddress());
+            log.info("address {} appeared on this host", Sockets.text(a));
         }
         for (Dialer d : sessions.values()) {
             d.hostAddressesChanged(c);

@@ -68,6 +68,8 @@ final class Dialer implements LinkProvider {
     /** Worker only: the server address of the last link that worked, tried first. */
     private InetAddress lastGood;
     private volatile boolean closed;
+    /** The address watch dropped the last link and said so; the worker need not say it again. */
+    private volatile boolean watchSaidWhy;
 
     /** @param tls TLS for every link, or {@code null} */
     Dialer(ClientConfig config, TlsClient tls) {
@@ -86,6 +88,10 @@ final class Dialer implements LinkProvider {
     public Attachment next(SessionView relay) throws InterruptedException, LinkUnavailableException {
         this.relay = relay;
         current = null;
+        if (handshake.established() && !watchSaidWhy) {
+            log.info("{}: reconnecting to sproxy at {}:{}", relay.name(), config.serverHost(), config.serverPort());
+        }
+        watchSaidWhy = false;
         LinkSettings s = config.link();
         long start = System.nanoTime();
         long lastReport = start;
@@ -215,8 +221,9 @@ final class Dialer implements LinkProvider {
         Link l = current;
         SessionView r = relay;
         if (l != null && r != null && !l.isClosed() && change.gone().contains(l.localAddress())) {
-            String address = l.localAddress().getHostAddress();
+            String address = Sockets.text(l.localAddress());
             log.info("{}: local address {} removed; reconnecting", r.name(), address);
+            watchSaidWhy = true;
             l.abort("local address " + address + " removed");
         }
         race.wake();

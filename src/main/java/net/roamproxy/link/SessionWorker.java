@@ -142,7 +142,7 @@ final class SessionWorker implements Runnable {
                     s.in.shrinkIfIdle();
                 }
                 if (s.provider.hasWaiting()) {
-                    log.info("{}: link {} replaced by a newer one", s.name(), l.peer());
+                    replaced(l, live);
                     return false;
                 }
                 timeout = lastLook ? 1 : live.millisUntilNextEvent(now);
@@ -168,7 +168,9 @@ final class SessionWorker implements Runnable {
                 log.warn("{}: dropping link {}: {}", s.name(), l.peer(), e.getMessage());
                 return false;
             } catch (IOException e) {
-                if (!s.isClosed() && !s.provider.hasWaiting()) {
+                if (s.provider.hasWaiting()) {
+                    replaced(l, live);
+                } else if (!s.isClosed()) {
                     String why = l.abortReason() != null ? l.abortReason() : e.getMessage();
                     log.info("{}: link {} lost: {} ({} ms since its last frame); keeping the session",
                             s.name(), l.peer(), why, live.millisSinceLastFrame(s.clock.getAsLong()));
@@ -193,6 +195,12 @@ final class SessionWorker implements Runnable {
                 return false;
             }
         }
+    }
+
+    /** The peer proved itself on a new link while this one still looked up: the usual case after a roam. */
+    private void replaced(Link l, Liveness live) {
+        log.info("{}: link {} replaced by a newer one from the peer ({} ms since its last frame)", s.name(), l.peer(),
+                live.millisSinceLastFrame(s.clock.getAsLong()));
     }
 
     /**
