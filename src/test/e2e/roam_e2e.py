@@ -326,6 +326,9 @@ class Env:
         self.gw = f"{tag}-gw"
         self.server = SERVER_NAME if dualstack else SERVER_ADDR
         self.tmp = tempfile.mkdtemp(prefix=f"{tag}-")
+        self.tls = bool(getattr(args, "tls", False))    # --tls on both proxies
+        self.keystore = os.path.join(self.tmp, "sproxy-tls.p12")
+        self.known_servers = os.path.join(self.tmp, "known_servers")
         self.namespaces = []
         self.etc_netns = None       # /etc/netns/<client ns>, if this run made it
         self.made_etc_netns_root = False
@@ -493,16 +496,25 @@ class Env:
         log("telnet -> telnetd gives a shell without password: OK")
 
     def start_proxies(self):
+        """sproxy and cproxy from the packaged tree; with self.tls, both with --tls and their
+        key store and known-servers file in the temp dir. Their state directory is the temp dir
+        too, so nothing is written under ~ even by default."""
         dist = self.args.dist
-        env = dict(os.environ, ROAMPROXY_LOG_LEVEL=self.args.log_level)
-        self.daemon("sproxy", self.in_srv(os.path.join(dist, "bin", "sproxy")), env)
+        env = dict(os.environ, ROAMPROXY_LOG_LEVEL=self.args.log_level,
+                   XDG_STATE_HOME=os.path.join(self.tmp, "state"))
+        env.pop("STATE_DIRECTORY", None)
+        s_opts, c_opts = [], []
+        if self.tls:
+            s_opts = ["--tls", "--tls-keystore", self.keystore]
+            c_opts = ["--tls", "--known-servers", self.known_servers]
+        c_opts += list(getattr(self.args, "cproxy_args", None) or [])
+        self.daemon("sproxy", self.in_srv(os.path.join(dist, "bin", "sproxy"), *s_opts), env)
         self.wait_listening("sproxy", self.srv, 6200, 30)
-        options = list(getattr(self.args, "cproxy_args", None) or [])
-        self.daemon("cproxy", self.in_cli(os.path.join(dist, "bin", "cproxy"), *options,
+        self.daemon("cproxy", self.in_cli(os.path.join(dist, "bin", "cproxy"), *c_opts,
                                           self.server), env)
         self.wait_listening("cproxy", self.cli, 5200, 30)
-        log(f"sproxy listening on :6200, cproxy {shlex.join(options + [self.server])} "
-            f"listening on 127.0.0.1:5200")
+        log(f"sproxy {shlex.join(s_opts + [''])}listening on :6200, cproxy "
+            f"{shlex.join(c_opts + [self.server])} listening on 127.0.0.1:5200")
 
     def log_mark(self, name):
         """The current end of a daemon's log, for log_text(name, start=...)."""
@@ -1189,6 +1201,8 @@ def main():
                     help="keep the temp dir only when a scenario fails")
     ap.add_argument("--cproxy-args", type=shlex.split, default=[], metavar="'OPTIONS'",
                     help="more options for cproxy, e.g. --cproxy-args=--no-address-watch")
+    ap.add_argument("--tls", action="store_true",
+                    help="run both proxies with --tls (key store and known servers in the temp dir)")
     ap.add_argument("--repeat", type=int, metavar="N",
                     help=f"address changes in {', '.join(s for s in ALL if SCENARIOS[s].repeatable)}"
                          " (default 1, 5, 5, 2); asserts no resume time")

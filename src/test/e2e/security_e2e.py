@@ -119,8 +119,6 @@ class SecEnv(rt.Env):
         super().__init__(args, index, direct=False)
         self.tls = tls
         self.atk = self.srv[:-len("srv")] + ATK_SUFFIX
-        self.keystore = os.path.join(self.tmp, "sproxy-tls.p12")
-        self.known_servers = os.path.join(self.tmp, "known_servers")
 
     def in_atk(self, *argv):
         return ["ip", "netns", "exec", self.atk, *argv]
@@ -145,25 +143,6 @@ class SecEnv(rt.Env):
                    10, f"{ATK_SERVER_ADDR} reachable from the attacker namespace", interval=0.2)
         log(f"attacker namespace {self.atk} ({ATTACKER_ADDR}) joined to the server by veth "
             f"{ATK_SERVER_IFACE}<->{ATK_IFACE}; sproxy reachable at {ATK_SERVER_ADDR}:{LINK_PORT}")
-
-    def start_proxies(self):
-        """As roam_e2e's, with --tls and its files in the temp dir when asked. The proxies'
-        state directory is the temp dir too, so nothing is written under ~ even by default."""
-        dist = self.args.dist
-        env = dict(os.environ, ROAMPROXY_LOG_LEVEL=self.args.log_level,
-                   XDG_STATE_HOME=os.path.join(self.tmp, "state"))
-        env.pop("STATE_DIRECTORY", None)
-        s_opts, c_opts = [], []
-        if self.tls:
-            s_opts = ["--tls", "--tls-keystore", self.keystore]
-            c_opts = ["--tls", "--known-servers", self.known_servers]
-        self.daemon("sproxy", self.in_srv(os.path.join(dist, "bin", "sproxy"), *s_opts), env)
-        self.wait_listening("sproxy", self.srv, LINK_PORT, 30)
-        self.daemon("cproxy", self.in_cli(os.path.join(dist, "bin", "cproxy"), *c_opts,
-                                          rt.SERVER_ADDR), env)
-        self.wait_listening("cproxy", self.cli, LOCAL_PORT, 30)
-        log(f"sproxy {' '.join(s_opts)} listening on :{LINK_PORT}, cproxy {' '.join(c_opts)} "
-            f"{rt.SERVER_ADDR} listening on 127.0.0.1:{LOCAL_PORT}".replace("  ", " "))
 
     def daemon_log(self, name):
         with open(self.daemons[name][1], "rb") as f:

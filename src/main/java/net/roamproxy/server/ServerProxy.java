@@ -14,6 +14,8 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
 
+import javax.net.ssl.SSLException;
+
 import org.apache.logging.log4j.LogManager;
 import org.apache.logging.log4j.Logger;
 
@@ -169,7 +171,9 @@ public final class ServerProxy implements AutoCloseable {
             Link.reset(s); // sproxy is shutting down
         } catch (IOException e) {
             log.warn("dropped connection from {} during its handshake: {}", peer, expired.get()
-                    ? "not completed within " + config.link().handshakeTimeout().toMillis() + " ms" : e.getMessage());
+                    ? "not completed within " + config.link().handshakeTimeout().toMillis() + " ms"
+                    : e instanceof SSLException ? "TLS handshake failed (" + e.getMessage() + "): a replayed or damaged "
+                    + "connection, or a client that is not a roamproxy cproxy with --tls" : e.getMessage());
             Link.reset(s);
         } finally {
             inHandshake.remove(s);
