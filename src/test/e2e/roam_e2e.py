@@ -513,7 +513,7 @@ class Env:
         self.daemon("cproxy", self.in_cli(os.path.join(dist, "bin", "cproxy"), *c_opts,
                                           self.server), env)
         self.wait_listening("cproxy", self.cli, 5200, 30)
-        log(f"sproxy {shlex.join(s_opts + [''])}listening on :6200, cproxy "
+        log(f"sproxy {shlex.join(s_opts) + ' ' if s_opts else ''}listening on :6200, cproxy "
             f"{shlex.join(c_opts + [self.server])} listening on 127.0.0.1:5200")
 
     def log_mark(self, name):

@@ -147,7 +147,7 @@ class TlsLinkTest {
     }
 
     @Test
-    void garbageInsteadOfAClientHelloIsDroppedAndALegitimateSessionStillOpens() throws Exception {
+    void threeHundredGarbageClientHellosAreDroppedWithoutLeftoversAndALegitimateSessionStillOpens() throws Exception {
         EchoServer echo = closer.add(new EchoServer());
         Rig rig = closer.add(Rig.with(LINK, echo.port()).serverTls(keystore()).clientTls(tofu()).start());
         byte[][] junk = {
@@ -155,7 +155,7 @@ class TlsLinkTest {
             {0x16, 0x03, 0x01, 0x40, 0x00}, // a record header promising 16 KiB, then nothing
             Streams.pseudoRandom(7, 300), // noise
         };
-        for (int i = 0; i < 90; i++) {
+        for (int i = 0; i < 300; i++) {
             try (Socket s = new Socket("127.0.0.1", rig.sproxyPort())) {
                 s.getOutputStream().write(junk[i % junk.length]);
                 s.shutdownOutput();
@@ -169,5 +169,10 @@ class TlsLinkTest {
         AppClient app = rig.openApp();
         echo(rig, app, new ByteArrayOutputStream(), "through".getBytes(StandardCharsets.US_ASCII));
         assertEquals(1, rig.sproxy().sessionCount());
+        Await.until(rig.flowDeadline(), "no handshake thread left behind", () -> Thread.getAllStackTraces().keySet()
+                .stream().noneMatch(t -> t.isAlive() && t.getName().startsWith("sproxy-handshake-")
+                        && !t.getName().equals("sproxy-handshake-timer")));
+        logs.await(rig.flowDeadline(), "each one logged as a failed TLS handshake", Level.WARN,
+                m -> m.contains("TLS handshake failed"));
     }
 }
