@@ -7,6 +7,7 @@ import java.nio.file.AccessDeniedException;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.Collections;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -28,15 +29,17 @@ import java.util.TreeSet;
 final class ConfigFile {
     /** Config files are a few lines; anything this big is the wrong file. */
     static final long MAX_SIZE = 1 << 20;
+    /** Keys that may appear on several lines, one value each (as their options may be repeated). */
+    static final Set<String> REPEATABLE = Set.of("service", "forward");
 
     /** One value and the line it came from. */
     record Entry(String value, int line) {
     }
 
     private final Path path;
-    private final Map<String, Entry> entries;
+    private final Map<String, List<Entry>> entries;
 
-    private ConfigFile(Path path, Map<String, Entry> entries) {
+    private ConfigFile(Path path, Map<String, List<Entry>> entries) {
         this.path = path;
         this.entries = Collections.unmodifiableMap(entries);
     }
@@ -62,7 +65,7 @@ final class ConfigFile {
 
     /** Parses lines already read from {@code path}. */
     static ConfigFile parse(Path path, List<String> lines, Set<String> keys) throws UsageException {
-        Map<String, Entry> entries = new LinkedHashMap<>();
+        Map<String, List<Entry>> entries = new LinkedHashMap<>();
         for (int i = 0; i < lines.size(); i++) {
             int n = i + 1;
             String line = lines.get(i).strip();
@@ -90,17 +93,25 @@ final class ConfigFile {
             if (value.isEmpty()) {
                 throw new UsageException(path + ":" + n + ": " + key + " has no value");
             }
-            Entry earlier = entries.putIfAbsent(key, new Entry(value, n));
-            if (earlier != null) {
-                throw new UsageException(path + ":" + n + ": " + key + " is already set on line " + earlier.line());
+            List<Entry> earlier = entries.computeIfAbsent(key, k -> new ArrayList<>());
+            if (!earlier.isEmpty() && !REPEATABLE.contains(key)) {
+                throw new UsageException(path + ":" + n + ": " + key + " is already set on line "
+                        + earlier.get(0).line());
             }
+            earlier.add(new Entry(value, n));
         }
         return new ConfigFile(path, entries);
     }
 
     /** The entry for {@code key}, or {@code null} if the file does not set it. */
     Entry get(String key) {
-        return entries.get(key);
+        List<Entry> all = entries.get(key);
+        return all == null ? null : all.get(0);
+    }
+
+    /** Every entry for a {@linkplain #REPEATABLE repeatable} key, in file order. */
+    List<Entry> all(String key) {
+        return entries.getOrDefault(key, List.of());
     }
 
     Path path() {

@@ -3,6 +3,7 @@ package net.roamproxy.cli;
 import java.io.IOException;
 import java.net.InetAddress;
 import java.nio.file.Path;
+import java.util.ArrayList;
 import java.security.Security;
 import java.util.List;
 import java.util.Set;
@@ -13,6 +14,7 @@ import org.apache.commons.cli.Options;
 import net.roamproxy.client.ClientConfig;
 import net.roamproxy.client.ClientProxy;
 import net.roamproxy.link.LinkSettings;
+import net.roamproxy.protocol.Hello;
 import net.roamproxy.tls.Fingerprint;
 import net.roamproxy.tls.StateDir;
 
@@ -51,6 +53,9 @@ public final class CproxyMain extends Launcher<ClientConfig> {
                 .desc("port local applications connect to (default " + ClientConfig.DEFAULT_LISTEN_PORT + ")").build());
         o.addOption(Option.builder("s").longOpt("server-port").hasArg().argName("PORT")
                 .desc("sproxy's port on SERVER (default " + ClientConfig.DEFAULT_SERVER_PORT + ")").build());
+        o.addOption(Option.builder().longOpt("forward").hasArg().argName("[ADDR:]PORT=NAME")
+                .desc("also listen on PORT (at ADDR, default the --listen address) for sessions to sproxy's "
+                        + "service NAME (repeatable; see sproxy --service)").build());
         o.addOption(Option.builder().longOpt("tls")
                 .desc("encrypt the link with TLS 1.3; sproxy must run with --tls too (default: off)").build());
         o.addOption(Option.builder().longOpt("server-fingerprint").hasArg().argName("FP")
@@ -87,7 +92,45 @@ public final class CproxyMain extends Launcher<ClientConfig> {
         InetAddress listen = s.has("listen") ? address("listen address", s.value("listen"))
                 : InetAddress.getLoopbackAddress();
         return new ClientConfig(listen, port, server, serverPort, link, presharedKey, !s.flag("no-address-watch"),
-                tls(s));
+                tls(s), forwards(s, listen, port));
+    }
+
+    /** The --forward options: each a distinct local port, each for a validly named service. */
+    private static List<ClientConfig.Forward> forwards(Settings s, InetAddress listen, int mainPort)
+            throws UsageException, IOException {
+        List<ClientConfig.Forward> out = new ArrayList<>();
+        for (Settings.Origin o : s.values("forward")) {
+            String v = o.value();
+            int eq = v.lastIndexOf('=');
+            if (eq < 0) {
+                throw new UsageException(o.origin() + " needs [ADDR:]PORT=NAME, got '" + v + "'");
+            }
+            String name = v.substring(eq + 1).trim();
+            if (!Hello.validService(name)) {
+                throw new UsageException(o.origin() + " service name must be 1 to " + Hello.MAX_SERVICE_LENGTH
+                        + " lower-case letters, digits, '.', '_' or '-', got '" + name + "'");
+            }
+            String where = v.substring(0, eq).trim();
+            int colon = where.lastIndexOf(':');
+            String portText = where.substring(colon + 1);
+            int port;
+            try {
+                port = Integer.parseInt(portText);
+            } catch (NumberFormatException e) {
+                throw new UsageException(o.origin() + " port must be a number, got '" + portText + "'");
+            }
+            if (port < 1 || port > 65535) {
+                throw new UsageException(o.origin() + " port must be from 1 to 65535, got " + port);
+            }
+            if (port == mainPort || out.stream().anyMatch(f -> f.port() == port)) {
+                throw new UsageException(o.origin() + " uses port " + port + ", which another listener already has");
+            }
+            InetAddress addr = colon < 0 ? listen
+                    : address("--forward address", where.substring(0, colon).replaceAll("^\\[|]$", ""));
+            // "default" is how operators name sproxy's default service; on the wire it is "".
+            out.add(new ClientConfig.Forward(addr, port, name.equals("default") ? "" : name));
+        }
+        return out;
     }
 
     private static ClientConfig.Tls tls(Settings s) throws UsageException {

@@ -1,6 +1,7 @@
 package net.roamproxy.cli;
 
 import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
 import java.util.Set;
@@ -37,6 +38,28 @@ final class Settings {
         }
         ConfigFile.Entry e = file == null ? null : file.get(name);
         return e == null ? null : e.value();
+    }
+
+    /**
+     * A repeatable option's values with where each came from: the command line's (all of
+     * them, and then the file's are ignored, as for every option), else the file's.
+     */
+    List<Origin> values(String name) {
+        List<Origin> out = new ArrayList<>();
+        if (cl.hasOption(name)) {
+            for (String v : cl.getOptionValues(name)) {
+                out.add(new Origin(v, "--" + name));
+            }
+        } else if (file != null) {
+            for (ConfigFile.Entry e : file.all(name)) {
+                out.add(new Origin(e.value(), file.path() + ":" + e.line() + ": " + name));
+            }
+        }
+        return out;
+    }
+
+    /** One value of a repeatable option and how an error names it. */
+    record Origin(String value, String origin) {
     }
 
     boolean has(String name) {

@@ -4,11 +4,14 @@ import java.io.IOException;
 import java.io.PrintStream;
 import java.net.InetAddress;
 import java.nio.file.Path;
+import java.util.LinkedHashMap;
+import java.util.Map;
 
 import org.apache.commons.cli.Option;
 import org.apache.commons.cli.Options;
 
 import net.roamproxy.link.LinkSettings;
+import net.roamproxy.protocol.Hello;
 import net.roamproxy.server.ServerConfig;
 import net.roamproxy.server.ServerProxy;
 import net.roamproxy.tls.StateDir;
@@ -42,6 +45,9 @@ public final class SproxyMain extends Launcher<ServerConfig> {
         o.addOption(Option.builder().longOpt("max-sessions").hasArg().argName("N")
                 .desc("live sessions at most; a new one beyond is refused (default "
                         + ServerConfig.DEFAULT_MAX_SESSIONS + ")").build());
+        o.addOption(Option.builder().longOpt("service").hasArg().argName("NAME=HOST:PORT")
+                .desc("offer another service by name (repeatable): cproxy's --forward PORT=NAME opens sessions "
+                        + "to it; nothing else can be reached").build());
         o.addOption(Option.builder().longOpt("tls")
                 .desc("encrypt every link with TLS 1.3; cproxy must run with --tls too (default: off)").build());
         o.addOption(Option.builder().longOpt("tls-keystore").hasArg().argName("FILE")
@@ -62,20 +68,24 @@ public final class SproxyMain extends Launcher<ServerConfig> {
         String targetHost = ServerConfig.DEFAULT_TARGET_HOST;
         int targetPort = ServerConfig.DEFAULT_TARGET_PORT;
         if (s.has("target")) {
-            String t = s.value("target");
-            String origin = s.origin("target");
-            int colon = t.lastIndexOf(':');
-            if (colon <= 0 || colon == t.length() - 1) {
-                throw new UsageException(origin + " needs HOST:PORT, got '" + t + "'");
+            ServerConfig.Service t = hostPort(ServerConfig.DEFAULT_SERVICE, s.value("target"), s.origin("target"));
+            targetHost = t.host();
+            targetPort = t.port();
+        }
+        Map<String, ServerConfig.Service> services = new LinkedHashMap<>();
+        for (Settings.Origin o : s.values("service")) {
+            int eq = o.value().indexOf('=');
+            if (eq < 0) {
+                throw new UsageException(o.origin() + " needs NAME=HOST:PORT, got '" + o.value() + "'");
             }
-            targetHost = t.substring(0, colon).replaceAll("^\\[|]$", "");
-            try {
-                targetPort = Integer.parseInt(t.substring(colon + 1));
-            } catch (NumberFormatException e) {
-                throw new UsageException(origin + " port must be a number, got '" + t.substring(colon + 1) + "'");
+            String name = o.value().substring(0, eq).trim();
+            if (!Hello.validService(name) || name.equals(ServerConfig.DEFAULT_SERVICE)) {
+                throw new UsageException(o.origin() + " name must be 1 to " + Hello.MAX_SERVICE_LENGTH
+                        + " lower-case letters, digits, '.', '_' or '-', and not 'default', got '" + name + "'");
             }
-            if (targetPort < 1 || targetPort > 65535) {
-                throw new UsageException(origin + " port must be from 1 to 65535, got " + targetPort);
+            ServerConfig.Service svc = hostPort(name, o.value().substring(eq + 1).trim(), o.origin());
+            if (services.putIfAbsent(name, svc) != null) {
+                throw new UsageException(o.origin() + " names service '" + name + "' twice");
             }
         }
         int port = s.port("port", ServerConfig.DEFAULT_LISTEN_PORT, 0);
@@ -92,8 +102,29 @@ public final class SproxyMain extends Launcher<ServerConfig> {
         if (s.has("tls-keystore") && !s.flag("tls") && !s.flag("fingerprint")) {
             throw new UsageException(s.origin("tls-keystore") + " needs --tls");
         }
+        for (ServerConfig.Service svc : services.values()) {
+            address("host of service " + svc.name(), svc.host());
+        }
         return new ServerConfig(listen, port, targetHost, targetPort, link, maxSessions, maxHandshakes, presharedKey,
-                s.flag("tls") || s.flag("fingerprint") ? keystore : null);
+                s.flag("tls") || s.flag("fingerprint") ? keystore : null, services);
+    }
+
+    /** {@code HOST:PORT} (HOST may be an IPv6 address in brackets), with one-line errors naming {@code origin}. */
+    private static ServerConfig.Service hostPort(String name, String t, String origin) throws UsageException {
+        int colon = t.lastIndexOf(':');
+        if (colon <= 0 || colon == t.length() - 1) {
+            throw new UsageException(origin + " needs HOST:PORT, got '" + t + "'");
+        }
+        int port;
+        try {
+            port = Integer.parseInt(t.substring(colon + 1));
+        } catch (NumberFormatException e) {
+            throw new UsageException(origin + " port must be a number, got '" + t.substring(colon + 1) + "'");
+        }
+        if (port < 1 || port > 65535) {
+            throw new UsageException(origin + " port must be from 1 to 65535, got " + port);
+        }
+        return new ServerConfig.Service(name, t.substring(0, colon).replaceAll("^\\[|]$", ""), port);
     }
 
     @Override

@@ -2,6 +2,7 @@ package net.roamproxy.client;
 
 import java.net.InetAddress;
 import java.nio.file.Path;
+import java.util.List;
 import java.util.Objects;
 
 import net.roamproxy.link.LinkSettings;
@@ -18,9 +19,20 @@ import net.roamproxy.link.LinkSettings;
  * @param addressWatch  whether to watch this host's addresses and redial as soon as they change
  *                      (otherwise only missed heartbeats reveal a roam)
  * @param tls           TLS for the link, or {@code null} for none
+ * @param forwards      more local ports, each for one of sproxy's named services (the main
+ *                      port is for its default service)
  */
 public record ClientConfig(InetAddress listenAddress, int listenPort, String serverHost, int serverPort,
-                           LinkSettings link, byte[] presharedKey, boolean addressWatch, Tls tls) {
+                           LinkSettings link, byte[] presharedKey, boolean addressWatch, Tls tls,
+                           List<Forward> forwards) {
+
+    /**
+     * A local port whose connections become sessions of one of sproxy's named services.
+     *
+     * @param service the name as sproxy's {@code --service} gives it
+     */
+    public record Forward(InetAddress address, int port, String service) {
+    }
 
     /**
      * How cproxy trusts sproxy's certificate.
@@ -41,6 +53,7 @@ public record ClientConfig(InetAddress listenAddress, int listenPort, String ser
         Objects.requireNonNull(listenAddress, "listenAddress");
         Objects.requireNonNull(serverHost, "serverHost");
         Objects.requireNonNull(link, "link");
+        forwards = List.copyOf(forwards);
     }
 
     /** No pre-shared key; the address watch on. */
@@ -53,6 +66,12 @@ public record ClientConfig(InetAddress listenAddress, int listenPort, String ser
     public ClientConfig(InetAddress listenAddress, int listenPort, String serverHost, int serverPort,
                         LinkSettings link, byte[] presharedKey) {
         this(listenAddress, listenPort, serverHost, serverPort, link, presharedKey, true, null);
+    }
+
+    /** No forwards. */
+    public ClientConfig(InetAddress listenAddress, int listenPort, String serverHost, int serverPort,
+                        LinkSettings link, byte[] presharedKey, boolean addressWatch, Tls tls) {
+        this(listenAddress, listenPort, serverHost, serverPort, link, presharedKey, addressWatch, tls, List.of());
     }
 
     /** The classic setup: listen on loopback:5200, relay to {@code serverHost}:6200. */

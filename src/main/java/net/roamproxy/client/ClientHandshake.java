@@ -33,6 +33,8 @@ final class ClientHandshake {
 
     private final ClientConfig config;
     private final PresharedKey key;
+    /** The service a new session asks sproxy for; "" for its default. */
+    private final String service;
     /**
      * Our half of the new session's key agreement, the same on every attempt until sproxy
      * answers: if sproxy created the session but its WELCOME was lost with the link, it
@@ -43,8 +45,9 @@ final class ClientHandshake {
     private long sessionId;
     private byte[] secret;
 
-    ClientHandshake(ClientConfig config) {
+    ClientHandshake(ClientConfig config, String service) {
         this.config = config;
+        this.service = service;
         this.key = config.presharedKey() == null ? null : new PresharedKey(config.presharedKey());
     }
 
@@ -61,7 +64,7 @@ final class ClientHandshake {
      */
     Attachment run(Link link, SessionView relay) throws IOException {
         try {
-            Hello hello = secret == null ? Hello.forNew(keyShare.publicKey(), relay.window())
+            Hello hello = secret == null ? Hello.forNew(keyShare.publicKey(), relay.window(), service)
                     : Hello.forResume(sessionId, relay.window());
             byte[] helloPayload = hello.encode();
             long ack = relay.delivered();
@@ -106,6 +109,8 @@ final class ClientHandshake {
                         + "contents differ between the hosts");
                 case BAD_PROOF -> throw new Refused("sproxy rejected our proof of the session secret");
                 case TLS_REQUIRED -> throw new Refused("sproxy requires TLS: start cproxy with --tls");
+                case UNKNOWN_SERVICE -> throw new Refused("sproxy offers no service '" + service + "': compare "
+                        + "cproxy's --forward with sproxy's --service");
                 default -> throw new Refused("sproxy refused the session: " + w.status());
             }
             return new Attachment(link, f.ack(), w.window(), null, named);

@@ -35,6 +35,8 @@ public final class ClientProxy implements AutoCloseable {
     private final Map<Session, Dialer> sessions = new ConcurrentHashMap<>();
     private final AtomicInteger counter = new AtomicInteger();
     private volatile boolean closed;
+    /** Every listening socket with the service its connections are for ("": the default). */
+    private final Map<ServerSocket, String> listeners = new ConcurrentHashMap<>();
     private ServerSocket listener;
     private AddressWatch watch;
     private TlsClient tls;
@@ -55,18 +57,39 @@ public final class ClientProxy implements AutoCloseable {
             tls = new TlsClient(config.serverHost(), config.serverPort(), config.tls().pinnedFingerprint(),
                     config.tls().knownServers());
         }
-        ServerSocket ss = Sockets.listen(config.listenAddress(), config.listenPort(), 128);
-        listener = ss;
+        try {
+            listener = Sockets.listen(config.listenAddress(), config.listenPort(), 128);
+            listeners.put(listener, "");
+            for (ClientConfig.Forward f : config.forwards()) {
+                listeners.put(Sockets.listen(f.address(), f.port(), 128), f.service());
+            }
+        } catch (IOException e) {
+            listeners.keySet().forEach(Sockets::closeQuietly);
+            throw e;
+        }
         if (config.addressWatch()) {
             startWatch();
         } else {
             log.info("address watch off: cproxy notices address changes only through missed heartbeats");
         }
-        new Thread(this::acceptLoop, "cproxy-accept").start();
-        log.info("cproxy listening on {}, relaying to sproxy at {}:{}{}", Sockets.describe(ss.getLocalSocketAddress()),
-                config.serverHost(), config.serverPort(), tls == null ? "" : config.tls().pinnedFingerprint() != null
-                        ? " over TLS, pinned to " + config.tls().pinnedFingerprint()
-                        : " over TLS, trusting the certificates in " + config.tls().knownServers());
+        for (Map.Entry<ServerSocket, String> l : listeners.entrySet()) {
+            ServerSocket ss = l.getKey();
+            String service = l.getValue();
+            new Thread(() -> acceptLoop(ss, service), "cproxy-accept" + (service.isEmpty() ? "" : "-" + service))
+                    .start();
+            log.info("cproxy listening on {} for {}, relaying to sproxy at {}:{}{}",
+                    Sockets.describe(ss.getLocalSocketAddress()),
+                    service.isEmpty() ? "sproxy's default service" : "service " + service, config.serverHost(),
+                    config.serverPort(), tls == null ? "" : config.tls().pinnedFingerprint() != null
+                            ? " over TLS, pinned to " + config.tls().pinnedFingerprint()
+                            : " over TLS, trusting the certificates in " + config.tls().knownServers());
+        }
+    }
+
+    /** The bound local port for {@code service} ("" for the default), useful when configured as 0. */
+    public int port(String service) {
+        return listeners.entrySet().stream().filter(e -> e.getValue().equals(service)).findFirst()
+                .map(e -> e.getKey().getLocalPort()).orElseThrow();
     }
 
     private void startWatch() {
@@ -98,7 +121,7 @@ public final class ClientProxy implements AutoCloseable {
         return listener.getLocalPort();
     }
 
-    private void acceptLoop() {
+    private void acceptLoop(ServerSocket listener, String service) {
         while (!closed) {
             Socket app;
             try {
@@ -118,13 +141,14 @@ public final class ClientProxy implements AutoCloseable {
                 continue;
             }
             int n = counter.incrementAndGet();
-            Dialer dialer = new Dialer(config, tls);
+            Dialer dialer = new Dialer(config, tls, service);
             // cproxy resumes a link lost after both directions ended: sproxy may still wait
             // for our last ack (see Session).
             Session relay = new Session("session #" + n, "cproxy-session-" + n, app, config.link(), dialer, true,
                     sessions::remove);
             sessions.put(relay, dialer);
-            log.info("{}: local connection from {}", relay.name(), Sockets.describe(app.getRemoteSocketAddress()));
+            log.info("{}: local connection from {}{}", relay.name(), Sockets.describe(app.getRemoteSocketAddress()),
+                    service.isEmpty() ? "" : " for service " + service);
             try {
                 relay.start();
             } catch (IOException e) {
@@ -148,7 +172,7 @@ public final class ClientProxy implements AutoCloseable {
             return;
         }
         closed = true;
-        Sockets.closeQuietly(listener);
+        listeners.keySet().forEach(Sockets::closeQuietly);
         if (watch != null) {
             watch.close();
         }

@@ -71,15 +71,18 @@ final class Dialer implements LinkProvider {
     /** The address watch dropped the last link and said so; the worker need not say it again. */
     private volatile boolean watchSaidWhy;
 
-    /** @param tls TLS for every link, or {@code null} */
-    Dialer(ClientConfig config, TlsClient tls) {
-        this(config, tls, InetAddress::getAllByName, new ConnectRace());
+    /**
+     * @param tls     TLS for every link, or {@code null}
+     * @param service the service the session is for, as sproxy names it; "" for its default
+     */
+    Dialer(ClientConfig config, TlsClient tls, String service) {
+        this(config, tls, service, InetAddress::getAllByName, new ConnectRace());
     }
 
-    Dialer(ClientConfig config, TlsClient tls, Resolver resolver, ConnectRace race) {
+    Dialer(ClientConfig config, TlsClient tls, String service, Resolver resolver, ConnectRace race) {
         this.config = config;
         this.tls = tls;
-        this.handshake = new ClientHandshake(config);
+        this.handshake = new ClientHandshake(config, service);
         this.resolver = resolver;
         this.race = race;
     }

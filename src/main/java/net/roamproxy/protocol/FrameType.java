@@ -6,7 +6,7 @@ package net.roamproxy.protocol;
  */
 public enum FrameType {
     /** cproxy opens a link: new session, or resume of a session with its credential. */
-    HELLO(1, Hello.SIZE, Hello.SIZE),
+    HELLO(1, Hello.SIZE, Hello.MAX_SIZE),
     /** sproxy answers a HELLO with a status and the session's identity. */
     WELCOME(2, Welcome.SIZE, Welcome.SIZE),
     /** Sent by both sides every heartbeat interval; carries the current ack. */

@@ -70,7 +70,9 @@ public final class Handshake {
         /** The resume proof was wrong: a replayed or forged resume. */
         BAD_PROOF(8),
         /** sproxy runs with TLS and the link does not use it. */
-        TLS_REQUIRED(9);
+        TLS_REQUIRED(9),
+        /** sproxy offers no service of the name the HELLO asked for. */
+        UNKNOWN_SERVICE(10);
 
         private final int code;
 

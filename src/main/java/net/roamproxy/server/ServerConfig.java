@@ -2,6 +2,7 @@ package net.roamproxy.server;
 
 import java.net.InetAddress;
 import java.nio.file.Path;
+import java.util.Map;
 import java.util.Objects;
 
 import net.roamproxy.link.LinkSettings;
@@ -21,10 +22,19 @@ import net.roamproxy.link.LinkSettings;
  *                      challenge-response) before it can open or resume any session
  * @param tlsKeystore   if not {@code null}, links use TLS 1.3 with the key and certificate in
  *                      this PKCS#12 file, made there on first start
+ * @param services      named services besides the default one ({@code targetHost:targetPort}),
+ *                      by name; a new session asks for one by name, or for the default
  */
 public record ServerConfig(InetAddress listenAddress, int listenPort, String targetHost, int targetPort,
                            LinkSettings link, int maxSessions, int maxHandshakes, byte[] presharedKey,
-                           Path tlsKeystore) {
+                           Path tlsKeystore, Map<String, Service> services) {
+
+    /** What a session of a named service connects to. */
+    public record Service(String name, String host, int port) {
+    }
+
+    /** The name operators see for the default service, which cproxy asks for with an empty name. */
+    public static final String DEFAULT_SERVICE = "default";
 
     public static final int DEFAULT_MAX_SESSIONS = 1024;
     public static final int DEFAULT_MAX_HANDSHAKES = 256;
@@ -36,15 +46,32 @@ public record ServerConfig(InetAddress listenAddress, int listenPort, String tar
     public ServerConfig {
         Objects.requireNonNull(targetHost, "targetHost");
         Objects.requireNonNull(link, "link");
+        services = Map.copyOf(services);
         if (maxSessions < 1 || maxHandshakes < 1) {
             throw new IllegalArgumentException("session and handshake limits must be at least 1");
         }
     }
 
-    /** No TLS. */
+    /** No named services. */
+    public ServerConfig(InetAddress listenAddress, int listenPort, String targetHost, int targetPort,
+                        LinkSettings link, int maxSessions, int maxHandshakes, byte[] presharedKey,
+                        Path tlsKeystore) {
+        this(listenAddress, listenPort, targetHost, targetPort, link, maxSessions, maxHandshakes, presharedKey,
+                tlsKeystore, Map.of());
+    }
+
+    /** No TLS, no named services. */
     public ServerConfig(InetAddress listenAddress, int listenPort, String targetHost, int targetPort,
                         LinkSettings link, int maxSessions, int maxHandshakes, byte[] presharedKey) {
         this(listenAddress, listenPort, targetHost, targetPort, link, maxSessions, maxHandshakes, presharedKey, null);
+    }
+
+    /**
+     * The service a HELLO asks for by {@code name}: the default one for the empty name, or
+     * {@code null} if there is none of that name.
+     */
+    public Service service(String name) {
+        return name.isEmpty() ? new Service(DEFAULT_SERVICE, targetHost, targetPort) : services.get(name);
     }
 
     /** Default limits, no pre-shared key, no TLS. */

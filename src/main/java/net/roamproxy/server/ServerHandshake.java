@@ -154,6 +154,14 @@ final class ServerHandshake {
             earlier.links().offer(new Attachment(link, first.ack(), hello.window(), earlier.welcome()));
             return;
         }
+        ServerConfig.Service service = config.service(hello.service());
+        if (service == null) {
+            // Only the services named on the command line or in the config file: never an open proxy.
+            log.warn("refused new session from {}: it asks for service '{}', which this sproxy does not offer "
+                    + "(it offers: {})", link.peer(), hello.service(), offered());
+            reply(Status.UNKNOWN_SERVICE);
+            return;
+        }
         if (!sessions.reserve(config.maxSessions())) {
             log.warn("refused new session from {}: the limit of {} sessions is reached (--max-sessions)",
                     link.peer(), config.maxSessions());
@@ -163,7 +171,7 @@ final class ServerHandshake {
         SessionTable.Session s = null;
         Socket target = null;
         try {
-            target = connector.connect(new InetSocketAddress(config.targetHost(), config.targetPort()),
+            target = connector.connect(new InetSocketAddress(service.host(), service.port()),
                     (int) config.link().handshakeTimeout().toMillis());
             s = sessions.create(target, new Attachment(link, first.ack(), hello.window(), null), config.link(),
                     hello.keyShare(), key == null ? null : key.salt());
@@ -175,8 +183,8 @@ final class ServerHandshake {
         } catch (ProtocolException e) {
             throw e;
         } catch (IOException e) {
-            log.warn("refused new session from {}: target {}:{} unavailable: {}", link.peer(), config.targetHost(),
-                    config.targetPort(), e.getMessage());
+            log.warn("refused new session from {}: service {} at {}:{} unavailable: {}", link.peer(), service.name(),
+                    service.host(), service.port(), e.getMessage());
             reply(Status.TARGET_UNAVAILABLE);
             return;
         } finally {
@@ -185,13 +193,19 @@ final class ServerHandshake {
                 Sockets.closeQuietly(target);
             }
         }
-        log.info("{}: new session from {}, connected to {}:{}", s.relay().name(), link.peer(), config.targetHost(),
-                config.targetPort());
+        log.info("{}: new session from {} for service {}, connected to {}:{}", s.relay().name(), link.peer(),
+                service.name(), service.host(), service.port());
         try {
             s.relay().start();
         } catch (IOException e) {
             s.relay().close("target connection failed: " + e.getMessage());
         }
+    }
+
+    private String offered() {
+        StringBuilder b = new StringBuilder(ServerConfig.DEFAULT_SERVICE);
+        config.services().keySet().stream().sorted().forEach(n -> b.append(", ").append(n));
+        return b.toString();
     }
 
     private void resume(Frame first, Hello hello) throws IOException {

@@ -27,7 +27,8 @@ final class FuzzInputs {
     static final int TYPE_OFFSET = 3;
     static final int VERSION_OFFSET = 2;
     /** Lengths a mutation writes into a header: boundaries of every allowed range, and huge ones. */
-    static final long[] INTERESTING_LENGTHS = {0, 1, 2, Hello.SIZE - 1L, Hello.SIZE, Hello.SIZE + 1L,
+    static final long[] INTERESTING_LENGTHS = {0, 1, 2, Hello.SIZE - 1L, Hello.SIZE, Hello.SIZE + 1L, Hello.MAX_SIZE,
+        Hello.MAX_SIZE + 1L,
         Welcome.SIZE - 1L, Welcome.SIZE, Welcome.SIZE + 1L, Handshake.CHALLENGE_NONCE_SIZE, PresharedKey.PROOF_SIZE,
         PresharedKey.CHALLENGE_SIZE, 2L * Handshake.PROOF_SIZE + 1, Wire.MAX_DATA - 1L, Wire.MAX_DATA,
         Wire.MAX_DATA + 1L, Wire.MAX_FRAME, 1L << 20, 0x7fff_ffffL, 0x8000_0000L, 0xffff_fffeL, 0xffff_ffffL};
@@ -108,7 +109,7 @@ final class FuzzInputs {
         byte[] payload = switch (type) {
             case HELLO -> new Hello(pick(rnd, Handshake.Mode.values()), rnd.nextLong(),
                     randomBytes(rnd, Handshake.KEY_SIZE), randomBytes(rnd, Handshake.NONCE_SIZE),
-                    1 + rnd.nextInt(Integer.MAX_VALUE)).encode();
+                    1 + rnd.nextInt(Integer.MAX_VALUE), rnd.nextBoolean() ? "" : "svc" + rnd.nextInt(100)).encode();
             case WELCOME -> new Welcome(pick(rnd, Handshake.Status.values()), rnd.nextLong(),
                     randomBytes(rnd, Handshake.KEY_SIZE), 1 + rnd.nextInt(Integer.MAX_VALUE),
                     randomBytes(rnd, Handshake.PROOF_SIZE)).encode();

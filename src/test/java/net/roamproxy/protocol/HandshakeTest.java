@@ -38,11 +38,35 @@ class HandshakeTest {
 
     @Test
     void helloEncodingFollowsTheDocumentedLayout() {
-        byte[] b = new Hello(Mode.RESUME, 0x1122334455667788L, SHARE, NONCE, 65536).encode();
+        byte[] b = new Hello(Mode.RESUME, 0x1122334455667788L, SHARE, NONCE, 65536, "").encode();
 
         assertEquals("02" + "1122334455667788" + HexFormat.of().formatHex(SHARE) + HexFormat.of().formatHex(NONCE)
-                + "00010000", HexFormat.of().formatHex(b));
+                + "00010000" + "00", HexFormat.of().formatHex(b));
         assertEquals(Hello.SIZE, b.length);
+    }
+
+    @Test
+    void aNewSessionsHelloCarriesItsServiceNameAfterItsLength() throws ProtocolException {
+        byte[] b = new Hello(Mode.NEW, 0, SHARE, NONCE, 1, "ssh").encode();
+
+        assertEquals(Hello.SIZE + 3, b.length);
+        assertEquals("03" + "737368", HexFormat.of().formatHex(b, Hello.SIZE - 1, b.length));
+        assertEquals("ssh", Hello.decode(hello(b)).service());
+    }
+
+    @Test
+    void aServiceNameThatIsNotValidOrOnAResumeIsRejected() {
+        byte[] upper = new Hello(Mode.NEW, 0, SHARE, NONCE, 1, "ssh").encode();
+        upper[Hello.SIZE] = 'S';
+        assertTrue(assertThrows(ProtocolException.class, () -> Hello.decode(hello(upper))).getMessage()
+                .contains("service"));
+        byte[] resume = new Hello(Mode.NEW, 0, SHARE, NONCE, 1, "ssh").encode();
+        resume[0] = (byte) Mode.RESUME.code();
+        assertThrows(ProtocolException.class, () -> Hello.decode(hello(resume)));
+        byte[] lying = new Hello(Mode.NEW, 0, SHARE, NONCE, 1, "ssh").encode();
+        lying[Hello.SIZE - 1] = 4; // says 4 bytes, carries 3
+        assertThrows(ProtocolException.class, () -> Hello.decode(hello(lying)));
+        assertThrows(IllegalArgumentException.class, () -> new Hello(Mode.NEW, 0, SHARE, NONCE, 1, "no spaces"));
     }
 
     @Test
@@ -57,7 +81,7 @@ class HandshakeTest {
     @ParameterizedTest
     @EnumSource(Mode.class)
     void helloRoundTrips(Mode mode) throws ProtocolException {
-        Hello h = new Hello(mode, 42, SHARE, NONCE, 4096);
+        Hello h = new Hello(mode, 42, SHARE, NONCE, 4096, "");
         assertEquals(h, Hello.decode(hello(h.encode())));
     }
 
@@ -72,9 +96,10 @@ class HandshakeTest {
     void wireCodesAreExplicitAndNeverRenumbered() {
         assertEquals(1, Mode.NEW.code());
         assertEquals(2, Mode.RESUME.code());
-        int[] codes = {1, 2, 3, 4, 5, 6, 7, 8, 9};
+        int[] codes = {1, 2, 3, 4, 5, 6, 7, 8, 9, 10};
         Status[] statuses = {Status.NEW_SESSION, Status.RESUMED, Status.UNKNOWN_SESSION, Status.VERSION_MISMATCH,
-            Status.TARGET_UNAVAILABLE, Status.BUSY, Status.AUTH_FAILED, Status.BAD_PROOF, Status.TLS_REQUIRED};
+            Status.TARGET_UNAVAILABLE, Status.BUSY, Status.AUTH_FAILED, Status.BAD_PROOF, Status.TLS_REQUIRED,
+            Status.UNKNOWN_SERVICE};
         for (int i = 0; i < codes.length; i++) {
             assertEquals(codes[i], statuses[i].code(), statuses[i].name());
         }
@@ -84,14 +109,14 @@ class HandshakeTest {
     @ParameterizedTest
     @ValueSource(ints = {0, 3, 255})
     void helloWithAnUnknownModeIsRejectedNamingTheCode(int code) {
-        byte[] b = new Hello(Mode.NEW, 0, SHARE, NONCE, 1).encode();
+        byte[] b = new Hello(Mode.NEW, 0, SHARE, NONCE, 1, "").encode();
         b[0] = (byte) code;
         ProtocolException e = assertThrows(ProtocolException.class, () -> Hello.decode(hello(b)));
         assertTrue(e.getMessage().contains("mode " + code), e.getMessage());
     }
 
     @ParameterizedTest
-    @ValueSource(ints = {0, 10, 255})
+    @ValueSource(ints = {0, 11, 255})
     void welcomeWithAnUnknownStatusIsRejectedNamingTheCode(int code) {
         byte[] b = Welcome.refusal(Status.BUSY).encode();
         b[0] = (byte) code;
@@ -102,7 +127,7 @@ class HandshakeTest {
     @ParameterizedTest
     @ValueSource(ints = {0, 0x80000000, 0xffffffff})
     void aWindowThatIsNotPositiveIsRejectedInBoth(int window) {
-        byte[] h = new Hello(Mode.NEW, 0, SHARE, NONCE, 1).encode();
+        byte[] h = new Hello(Mode.NEW, 0, SHARE, NONCE, 1, "").encode();
         Wire.putInt(h, 57, window);
         byte[] w = Welcome.refusal(Status.BUSY).encode();
         Wire.putInt(w, 41, window);
@@ -122,15 +147,15 @@ class HandshakeTest {
 
     @Test
     void ourOwnMalformedHandshakesAreBugsNotPeerErrors() {
-        assertThrows(IllegalArgumentException.class, () -> new Hello(Mode.NEW, 0, new byte[31], NONCE, 1));
-        assertThrows(IllegalArgumentException.class, () -> new Hello(Mode.NEW, 0, SHARE, new byte[15], 1));
-        assertThrows(IllegalArgumentException.class, () -> new Hello(Mode.NEW, 0, SHARE, NONCE, 0));
+        assertThrows(IllegalArgumentException.class, () -> new Hello(Mode.NEW, 0, new byte[31], NONCE, 1, ""));
+        assertThrows(IllegalArgumentException.class, () -> new Hello(Mode.NEW, 0, SHARE, new byte[15], 1, ""));
+        assertThrows(IllegalArgumentException.class, () -> new Hello(Mode.NEW, 0, SHARE, NONCE, 0, ""));
         assertThrows(IllegalArgumentException.class, () -> new Welcome(Status.BUSY, 0, SHARE, 1, new byte[31]));
     }
 
     @Test
     void decodedFieldsDoNotShareTheFramesPayloadArray() throws ProtocolException {
-        byte[] payload = new Hello(Mode.NEW, 0, SHARE, NONCE, 1).encode();
+        byte[] payload = new Hello(Mode.NEW, 0, SHARE, NONCE, 1, "").encode();
         Hello h = Hello.decode(hello(payload));
         payload[9] ^= 1;
         assertArrayEquals(SHARE, h.keyShare());

@@ -208,7 +208,7 @@ class WireTest {
     }
 
     @ParameterizedTest
-    @ValueSource(ints = {0, Hello.SIZE - 1, Hello.SIZE + 1})
+    @ValueSource(ints = {0, Hello.SIZE - 1, Hello.MAX_SIZE + 1})
     void decoderRejectsHelloOfTheWrongSize(int length) {
         ProtocolException e = rejected(validHeader(HELLO, length));
 

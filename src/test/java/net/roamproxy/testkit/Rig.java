@@ -3,6 +3,10 @@ package net.roamproxy.testkit;
 import java.io.IOException;
 import java.net.InetAddress;
 import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
 import java.time.Duration;
 
 import net.roamproxy.client.ClientConfig;
@@ -65,6 +69,8 @@ public final class Rig implements AutoCloseable, RelayedChain {
         private byte[] clientKey;
         private Path serverTls;
         private ClientConfig.Tls clientTls;
+        private final Map<String, ServerConfig.Service> services = new LinkedHashMap<>();
+        private final List<ClientConfig.Forward> forwards = new ArrayList<>();
 
         private Builder(LinkSettings link, int targetPort) {
             this.link = link;
@@ -99,6 +105,18 @@ public final class Rig implements AutoCloseable, RelayedChain {
             return this;
         }
 
+        /** sproxy also offers service {@code name}, relayed to loopback {@code port}. */
+        public Builder service(String name, int port) {
+            services.put(name, new ServerConfig.Service(name, "127.0.0.1", port));
+            return this;
+        }
+
+        /** cproxy also listens (on a free loopback port) for sessions to sproxy's service {@code name}. */
+        public Builder forward(String name) {
+            forwards.add(new ClientConfig.Forward(InetAddress.getLoopbackAddress(), 0, name));
+            return this;
+        }
+
         /** cproxy uses TLS, trusting as {@code tls} says. */
         public Builder clientTls(ClientConfig.Tls tls) {
             clientTls = tls;
@@ -115,11 +133,11 @@ public final class Rig implements AutoCloseable, RelayedChain {
         InetAddress loopback = InetAddress.getLoopbackAddress();
         try {
             sproxy = closer.add(new ServerProxy(new ServerConfig(loopback, 0, "127.0.0.1", b.targetPort, link,
-                    b.maxSessions, b.maxHandshakes, b.serverKey, b.serverTls)));
+                    b.maxSessions, b.maxHandshakes, b.serverKey, b.serverTls, b.services)));
             sproxy.start();
             relay = closer.add(FaultyRelay.start(sproxy.port()));
             cproxy = closer.add(new ClientProxy(new ClientConfig(loopback, 0, "127.0.0.1", relay.port(), link,
-                    b.clientKey, true, b.clientTls)));
+                    b.clientKey, true, b.clientTls, b.forwards)));
             cproxy.start();
         } catch (IOException | RuntimeException e) {
             try {
@@ -157,6 +175,11 @@ public final class Rig implements AutoCloseable, RelayedChain {
     /** A new application connection to cproxy, i.e. a new session. */
     public AppClient openApp() throws IOException {
         return closer.add(AppClient.connect("s" + (++apps), cproxy.port()));
+    }
+
+    /** A new application connection to cproxy's port for sproxy's service {@code name}. */
+    public AppClient openApp(String service) throws IOException {
+        return closer.add(AppClient.connect("s" + (++apps), cproxy.port(service)));
     }
 
     /** A new application connection that does not read until told to. */

@@ -1,0 +1,68 @@
+package net.roamproxy.it;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+
+import org.apache.logging.log4j.Level;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.extension.RegisterExtension;
+
+import net.roamproxy.link.LinkSettings;
+import net.roamproxy.testkit.AppClient;
+import net.roamproxy.testkit.Await;
+import net.roamproxy.testkit.Closer;
+import net.roamproxy.testkit.EchoServer;
+import net.roamproxy.testkit.LogCapture;
+import net.roamproxy.testkit.Rig;
+import net.roamproxy.testkit.Streams;
+
+/** Several services through one cproxy/sproxy pair: each local port reaches its own, and only, service. */
+@Timeout(30)
+class ServicesTest {
+    private static final LinkSettings LINK = Rig.link(Duration.ofMillis(100));
+
+    @RegisterExtension final Closer closer = new Closer();
+    @RegisterExtension final LogCapture logs = LogCapture.closedBy(closer);
+
+    private static void echo(Rig rig, AppClient app, String text) throws Exception {
+        byte[] b = text.getBytes(StandardCharsets.US_ASCII);
+        app.write(b);
+        Await.until(rig.flowDeadline(), "echo of " + text, () -> app.receivedCount() >= b.length);
+        Streams.assertSameStream("echo", b, app.received());
+    }
+
+    @Test
+    void eachForwardedPortReachesItsOwnServiceAndTheMainPortTheDefault() throws Exception {
+        EchoServer telnetLike = closer.add(new EchoServer());
+        EchoServer sshLike = closer.add(new EchoServer());
+        Rig rig = closer.add(Rig.with(LINK, telnetLike.port()).service("ssh", sshLike.port()).forward("ssh").start());
+
+        echo(rig, rig.openApp(), "to the default service");
+        echo(rig, rig.openApp("ssh"), "to ssh");
+        echo(rig, rig.openApp("ssh"), "to ssh again");
+
+        assertEquals(1, telnetLike.connectionsAccepted());
+        assertEquals(2, sshLike.connectionsAccepted());
+        assertEquals(3, rig.sproxy().sessionCount());
+        logs.await(rig.flowDeadline(), "sproxy names the service", Level.INFO, m -> m.contains("for service ssh"));
+    }
+
+    @Test
+    void aServiceSproxyDoesNotOfferIsRefusedAndItsApplicationConnectionClosed() throws Exception {
+        EchoServer target = closer.add(new EchoServer());
+        Rig rig = closer.add(Rig.with(LINK, target.port()).forward("nope").start());
+
+        AppClient app = rig.openApp("nope");
+
+        Await.done(app.ended(), rig.flowDeadline(), "cproxy closes the application connection");
+        assertEquals(0, target.connectionsAccepted(), "nothing was reached");
+        assertEquals(0, rig.sproxy().sessionCount());
+        logs.await(rig.flowDeadline(), "sproxy's WARN lists what it offers", Level.WARN,
+                m -> m.contains("service 'nope'") && m.contains("it offers: default"));
+        logs.await(rig.flowDeadline(), "cproxy says why", Level.INFO,
+                m -> m.contains("offers no service 'nope'"));
+    }
+}
