@@ -53,8 +53,8 @@ public final class CproxyMain extends Launcher<ClientConfig> {
                 .desc("port local applications connect to (default " + ClientConfig.DEFAULT_LISTEN_PORT + ")").build());
         o.addOption(Option.builder("s").longOpt("server-port").hasArg().argName("PORT")
                 .desc("sproxy's port on SERVER (default " + ClientConfig.DEFAULT_SERVER_PORT + ")").build());
-        o.addOption(Option.builder().longOpt("forward").hasArg().argName("[ADDR:]PORT=NAME")
-                .desc("also listen on PORT (at ADDR, default the --listen address) for sessions to sproxy's "
+        o.addOption(Option.builder().longOpt("forward").hasArg().argName("PORT=NAME")
+                .desc("also listen on PORT, or ADDR:PORT (default address: --listen), for sessions to sproxy's "
                         + "service NAME (repeatable; see sproxy --service)").build());
         o.addOption(Option.builder().longOpt("tls")
                 .desc("encrypt the link with TLS 1.3; sproxy must run with --tls too (default: off)").build());
@@ -149,6 +149,11 @@ public final class CproxyMain extends Launcher<ClientConfig> {
         }
         Path known = s.has("known-servers") ? s.path("known-servers") : StateDir.resolve().resolve("known_servers");
         return new ClientConfig.Tls(pinned == null ? null : pinned.trim(), known);
+    }
+
+    @Override
+    int defaultPort() {
+        return ClientConfig.DEFAULT_LISTEN_PORT;
     }
 
     @Override

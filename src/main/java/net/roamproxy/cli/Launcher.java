@@ -22,6 +22,8 @@ import org.apache.logging.log4j.LogManager;
 import org.apache.logging.log4j.Logger;
 
 import net.roamproxy.link.LinkSettings;
+import net.roamproxy.status.RuntimeDir;
+import net.roamproxy.status.StatusClient;
 
 /**
  * What both commands share: option parsing, the {@code --config} file, the link options, the
@@ -65,7 +67,8 @@ abstract class Launcher<C> {
     private final Logger log = LogManager.getLogger(Launcher.class);
     private static final long MAX_BUFFER = 1L << 30;
     /** Options that make no sense in a config file. */
-    private static final Set<String> COMMAND_LINE_ONLY = Set.of("help", "version", "config", "fingerprint");
+    private static final Set<String> COMMAND_LINE_ONLY = Set.of("help", "version", "config", "fingerprint", "status",
+            "json");
 
     private final String command;
     private final String argsSyntax;
@@ -95,6 +98,9 @@ abstract class Launcher<C> {
 
     /** Starts the proxy; returns it for shutdown. */
     abstract AutoCloseable start(C config) throws IOException;
+
+    /** The port this command listens on by default: it names the daemon's status socket. */
+    abstract int defaultPort();
 
     /**
      * A one-shot action some option asks for instead of running the proxy (sproxy's
@@ -128,6 +134,10 @@ abstract class Launcher<C> {
         options.addOption(Option.builder("c").longOpt("config").hasArg().argName("FILE")
                 .desc("read options from FILE: 'key = value' lines, keys are the long option names, "
                         + "# starts a comment line; the command line overrides it").build());
+        options.addOption(Option.builder().longOpt("status")
+                .desc("print the live sessions of the " + command + " running with these --port/--config settings, "
+                        + "and exit (1 if none runs)").build());
+        options.addOption(Option.builder().longOpt("json").desc("with --status: print JSON for scripts").build());
         options.addOption(Option.builder("h").longOpt("help").desc("show this help and exit").build());
         options.addOption(Option.builder("V").longOpt("version").desc("show the version and exit").build());
         return options;
@@ -186,6 +196,12 @@ abstract class Launcher<C> {
                 return EXIT_OK;
             }
             Settings settings = Settings.of(cl, configKeys(options));
+            if (cl.hasOption("status")) {
+                return status(settings, cl.hasOption("json"), out, err);
+            }
+            if (cl.hasOption("json")) {
+                throw new UsageException("--json goes with --status");
+            }
             config = configure(settings);
             Integer status = runInstead(settings, config, out);
             if (status != null) {
@@ -221,6 +237,19 @@ abstract class Launcher<C> {
             serveUntilStopped(proxy, stop, signal);
         }
         return EXIT_OK;
+    }
+
+    /** {@code --status}: asks the running daemon that listens on the configured port. */
+    private int status(Settings s, boolean json, PrintStream out, PrintStream err) throws UsageException {
+        int port = s.port("port", defaultPort(), 1);
+        try {
+            out.print(StatusClient.ask(RuntimeDir.socketsToTry(command, port), json));
+            return EXIT_OK;
+        } catch (IOException e) {
+            err.println(command + ": no " + command + " is running on port " + port + " for this user ("
+                    + e.getMessage() + ")");
+            return EXIT_FAILURE;
+        }
     }
 
     /**

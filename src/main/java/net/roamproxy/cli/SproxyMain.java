@@ -45,9 +45,9 @@ public final class SproxyMain extends Launcher<ServerConfig> {
         o.addOption(Option.builder().longOpt("max-sessions").hasArg().argName("N")
                 .desc("live sessions at most; a new one beyond is refused (default "
                         + ServerConfig.DEFAULT_MAX_SESSIONS + ")").build());
-        o.addOption(Option.builder().longOpt("service").hasArg().argName("NAME=HOST:PORT")
-                .desc("offer another service by name (repeatable): cproxy's --forward PORT=NAME opens sessions "
-                        + "to it; nothing else can be reached").build());
+        o.addOption(Option.builder().longOpt("service").hasArg().argName("NAME=DEST")
+                .desc("offer another service by name, DEST being HOST:PORT (repeatable): cproxy's --forward "
+                        + "PORT=NAME opens sessions to it; nothing else can be reached").build());
         o.addOption(Option.builder().longOpt("tls")
                 .desc("encrypt every link with TLS 1.3; cproxy must run with --tls too (default: off)").build());
         o.addOption(Option.builder().longOpt("tls-keystore").hasArg().argName("FILE")
@@ -134,6 +134,11 @@ public final class SproxyMain extends Launcher<ServerConfig> {
         }
         out.println(TlsServer.loadOrCreate(config.tlsKeystore()).fingerprint());
         return EXIT_OK;
+    }
+
+    @Override
+    int defaultPort() {
+        return ServerConfig.DEFAULT_LISTEN_PORT;
     }
 
     @Override

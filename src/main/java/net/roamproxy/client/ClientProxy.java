@@ -4,6 +4,7 @@ import java.io.IOException;
 import java.net.ServerSocket;
 import java.net.Socket;
 import java.net.InetAddress;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
@@ -14,6 +15,9 @@ import org.apache.logging.log4j.Logger;
 
 import net.roamproxy.link.Session;
 import net.roamproxy.link.Sockets;
+import net.roamproxy.status.Row;
+import net.roamproxy.status.RuntimeDir;
+import net.roamproxy.status.StatusServer;
 import net.roamproxy.tls.TlsClient;
 
 /**
@@ -40,6 +44,7 @@ public final class ClientProxy implements AutoCloseable {
     private ServerSocket listener;
     private AddressWatch watch;
     private TlsClient tls;
+    private StatusServer status;
 
     public ClientProxy(ClientConfig config) {
         this(config, AddressWatch::hostAddresses);
@@ -67,6 +72,8 @@ public final class ClientProxy implements AutoCloseable {
             listeners.keySet().forEach(Sockets::closeQuietly);
             throw e;
         }
+        status = StatusServer.startOrWarn("cproxy", RuntimeDir.socketToBind("cproxy", listener.getLocalPort()),
+                this::statusRows);
         if (config.addressWatch()) {
             startWatch();
         } else {
@@ -84,6 +91,13 @@ public final class ClientProxy implements AutoCloseable {
                             ? " over TLS, pinned to " + config.tls().pinnedFingerprint()
                             : " over TLS, trusting the certificates in " + config.tls().knownServers());
         }
+    }
+
+    private List<Row> statusRows() {
+        List<Row> rows = new ArrayList<>();
+        sessions.forEach((s, d) -> rows.add(new Row(d.service().isEmpty() ? "default" : d.service(),
+                s.status("reconnecting"))));
+        return rows;
     }
 
     /** The bound local port for {@code service} ("" for the default), useful when configured as 0. */
@@ -173,6 +187,9 @@ public final class ClientProxy implements AutoCloseable {
         }
         closed = true;
         listeners.keySet().forEach(Sockets::closeQuietly);
+        if (status != null) {
+            status.close();
+        }
         if (watch != null) {
             watch.close();
         }

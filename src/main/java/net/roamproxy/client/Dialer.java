@@ -59,6 +59,7 @@ final class Dialer implements LinkProvider {
     private final ConnectRace race;
     private final Resolver resolver;
     private final TlsClient tls;
+    private final String service;
     /** The session, for log lines from other threads; set by the worker. */
     private volatile SessionView relay;
     /** The link in its handshake or handed to the session, so the watch can drop it. */
@@ -82,6 +83,7 @@ final class Dialer implements LinkProvider {
     Dialer(ClientConfig config, TlsClient tls, String service, Resolver resolver, ConnectRace race) {
         this.config = config;
         this.tls = tls;
+        this.service = service;
         this.handshake = new ClientHandshake(config, service);
         this.resolver = resolver;
         this.race = race;
@@ -230,6 +232,11 @@ final class Dialer implements LinkProvider {
             l.abort("local address " + address + " removed");
         }
         race.wake();
+    }
+
+    /** The service the session is for; "" for sproxy's default. */
+    String service() {
+        return service;
     }
 
     @Override

@@ -74,6 +74,7 @@ public final class Session implements SessionView {
     final ReentrantLock sendLock = new ReentrantLock();
     final LinkSender sender;
     final ApplicationWriter appWriter;
+    final LinkHistory history;
     private final String threadPrefix;
     private final Consumer<Session> onClosed;
     private final AtomicBoolean closed = new AtomicBoolean();
@@ -113,6 +114,23 @@ public final class Session implements SessionView {
         this.state = new SessionState(resumesAfterEnd);
         this.sender = new LinkSender(this, executor);
         this.appWriter = new ApplicationWriter(this, executor);
+        this.history = new LinkHistory(clock.getAsLong());
+    }
+
+    /**
+     * The session as {@code --status} shows it.
+     *
+     * @param detachedWord what a session without a link is doing: "reconnecting" or "detached"
+     */
+    public SessionStatus status(String detachedWord) {
+        long now = clock.getAsLong();
+        Link l = link;
+        long frame = history.lastFrameAt();
+        return new SessionStatus(name, Sockets.describe(app.getRemoteSocketAddress()),
+                l != null ? "linked" : detachedWord, (now - history.changedAt()) / 1_000_000,
+                l == null ? null : l.local(), l == null ? null : l.peer(),
+                l == null || frame < 0 ? -1 : (now - frame) / 1_000_000, history.resumes(), out.end(),
+                in.received(), out.end() - out.acked(), settings.bufferBytes(), history.lastLoss());
     }
 
     /** Starts the session's threads. */

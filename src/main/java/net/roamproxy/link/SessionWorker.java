@@ -88,6 +88,7 @@ final class SessionWorker implements Runnable {
             s.pendingReply = a.reply();
             s.writer = new FrameWriter(l, s.name());
             s.link = l;
+            s.history.attached(s.clock.getAsLong());
             if (!everAttached) {
                 everAttached = true;
                 log.info("{}: started over link {} -> {}", s.name(), l.local(), l.peer());
@@ -155,6 +156,7 @@ final class SessionWorker implements Runnable {
                     log.info("{}: link {} lost: no frame for {} ms ({} heartbeats missed); keeping the session",
                             s.name(), l.peer(), live.millisSinceLastFrame(s.clock.getAsLong()),
                             s.settings.missedHeartbeats());
+                    s.history.lost(s.settings.missedHeartbeats() + " heartbeats missed");
                     return false;
                 }
                 continue;
@@ -162,6 +164,7 @@ final class SessionWorker implements Runnable {
                 if (!s.isClosed() && !s.state.ended()) {
                     log.info("{}: link {} lost: the peer ended it ({} ms since its last frame); keeping the session",
                             s.name(), l.peer(), live.millisSinceLastFrame(s.clock.getAsLong()));
+                    s.history.lost("the peer ended the link");
                 }
                 return true;
             } catch (ProtocolException e) {
@@ -174,13 +177,16 @@ final class SessionWorker implements Runnable {
                     String why = l.abortReason() != null ? l.abortReason() : e.getMessage();
                     log.info("{}: link {} lost: {} ({} ms since its last frame); keeping the session",
                             s.name(), l.peer(), why, live.millisSinceLastFrame(s.clock.getAsLong()));
+                    s.history.lost(why);
                 }
                 return false;
             }
             if (lastLook) {
                 LocalStalls.record(s.name(), l.peer(), live.millisSinceLastFrame(s.clock.getAsLong()));
             }
-            live.frameReceived(s.clock.getAsLong());
+            long at = s.clock.getAsLong();
+            live.frameReceived(at);
+            s.history.frame(at);
             s.heardFromPeer = true;
             if (lingering) {
                 continue; // the session is over: frames are read only so that closing sends no reset
@@ -201,6 +207,7 @@ final class SessionWorker implements Runnable {
     private void replaced(Link l, Liveness live) {
         log.info("{}: link {} replaced by a newer one from the peer ({} ms since its last frame)", s.name(), l.peer(),
                 live.millisSinceLastFrame(s.clock.getAsLong()));
+        s.history.lost("replaced by a newer link from the peer");
     }
 
     /**
@@ -220,6 +227,7 @@ final class SessionWorker implements Runnable {
                 s.writer = null;
                 s.pendingReply = null;
                 detachedAt = s.clock.getAsLong();
+                s.history.detached(detachedAt);
             }
         } finally {
             s.sendLock.unlock();

@@ -174,7 +174,7 @@ final class ServerHandshake {
             target = connector.connect(new InetSocketAddress(service.host(), service.port()),
                     (int) config.link().handshakeTimeout().toMillis());
             s = sessions.create(target, new Attachment(link, first.ack(), hello.window(), null), config.link(),
-                    hello.keyShare(), key == null ? null : key.salt());
+                    hello.keyShare(), key == null ? null : key.salt(), service.name());
             if (s == null) {
                 log.info("refused new session from {}: sproxy is shutting down", link.peer());
                 link.close();

@@ -28,6 +28,8 @@ import net.roamproxy.protocol.Handshake;
 import net.roamproxy.protocol.PresharedKey;
 import net.roamproxy.protocol.Welcome;
 import net.roamproxy.protocol.Wire;
+import net.roamproxy.status.RuntimeDir;
+import net.roamproxy.status.StatusServer;
 import net.roamproxy.tls.TlsServer;
 
 /**
@@ -63,6 +65,7 @@ public final class ServerProxy implements AutoCloseable {
     private volatile boolean closed;
     private ServerSocket listener;
     private TlsServer tls;
+    private StatusServer status;
     private long lastLimitReport = System.nanoTime() - LIMIT_REPORT_NANOS;
     private int droppedSinceReport;
 
@@ -90,6 +93,8 @@ public final class ServerProxy implements AutoCloseable {
         ServerSocket ss = Sockets.listen(config.listenAddress(), config.listenPort(), 4096);
         listener = ss;
         new Thread(this::acceptLoop, "sproxy-accept").start();
+        status = StatusServer.startOrWarn("sproxy", RuntimeDir.socketToBind("sproxy", ss.getLocalPort()),
+                sessions::status);
         log.info("sproxy listening on {}, relaying new sessions to {}:{}{}",
                 Sockets.describe(ss.getLocalSocketAddress()), config.targetHost(), config.targetPort(),
                 key == null ? "" : "; links must prove the pre-shared key");
@@ -216,6 +221,9 @@ public final class ServerProxy implements AutoCloseable {
         closed = true;
         Sockets.closeQuietly(listener);
         timer.shutdownNow();
+        if (status != null) {
+            status.close();
+        }
         inHandshake.forEach(Link::reset);
         // Handshakes still running create no session after this snapshot (the table is closed).
         Session.closeAll(sessions.close(), "sproxy is shutting down", 1000);

@@ -15,6 +15,7 @@ import net.roamproxy.protocol.Handshake;
 import net.roamproxy.protocol.ProtocolException;
 import net.roamproxy.protocol.SessionKeys;
 import net.roamproxy.protocol.Welcome;
+import net.roamproxy.status.Row;
 
 /**
  * sproxy's live sessions by id. Thread-safe. Once {@linkplain #close closed} it creates no
@@ -29,7 +30,7 @@ final class SessionTable {
      * the WELCOME that answered it (sent again if that HELLO is retried).
      */
     record Session(long id, net.roamproxy.link.Session relay, byte[] secret, ResumeQueue links,
-                   byte[] clientKeyShare, Welcome welcome) {
+                   byte[] clientKeyShare, Welcome welcome, String service) {
     }
 
     private final Map<Long, Session> sessions = new ConcurrentHashMap<>();
@@ -72,8 +73,8 @@ final class SessionTable {
      * @return the session, or {@code null} if the table was closed meanwhile (nothing created)
      * @throws ProtocolException if cproxy's key share is unusable
      */
-    Session create(Socket target, Attachment first, LinkSettings settings, byte[] clientKeyShare, byte[] salt)
-            throws ProtocolException {
+    Session create(Socket target, Attachment first, LinkSettings settings, byte[] clientKeyShare, byte[] salt,
+                   String service) throws ProtocolException {
         SessionKeys.KeyShare own = SessionKeys.KeyShare.generate();
         byte[] shared = own.agree(clientKeyShare);
         synchronized (sessions) {
@@ -95,7 +96,7 @@ final class SessionTable {
             // only to deliver its last ack, and is told the session is gone.
             net.roamproxy.link.Session relay = new net.roamproxy.link.Session("session " + idText,
                     "sproxy-session-" + idText, target, settings, links, false, r -> sessions.remove(key));
-            Session s = new Session(id, relay, secret, links, clientKeyShare.clone(), welcome);
+            Session s = new Session(id, relay, secret, links, clientKeyShare.clone(), welcome, service);
             sessions.put(id, s);
             reserved--;
             return s;
@@ -118,6 +119,13 @@ final class SessionTable {
             }
         }
         return null;
+    }
+
+    /** Every live session as {@code --status} shows it. */
+    List<Row> status() {
+        List<Row> rows = new ArrayList<>();
+        sessions.values().forEach(s -> rows.add(new Row(s.service(), s.relay().status("detached"))));
+        return rows;
     }
 
     Set<Long> ids() {

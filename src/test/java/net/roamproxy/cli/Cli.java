@@ -98,6 +98,11 @@ final class Cli {
         }
 
         @Override
+        int defaultPort() {
+            return real.defaultPort();
+        }
+
+        @Override
         Integer runInstead(Settings settings, C config, PrintStream out) throws IOException, UsageException {
             return real.runInstead(settings, config, out);
         }

@@ -1,0 +1,23 @@
+package net.roamproxy.link;
+
+/**
+ * One session as {@code --status} shows it, read at one moment. Immutable.
+ *
+ * @param name           the session's name in logs ("session 3f9a...", or "session #7" before sproxy named it)
+ * @param application    the application connection's other end
+ * @param state          {@code linked}, or {@code reconnecting} (cproxy) / {@code detached} (sproxy) while it has no link
+ * @param sinceMillis    how long it has been in that state
+ * @param linkLocal      our end of the link, or {@code null} while detached
+ * @param linkPeer       the peer's end of the link, or {@code null} while detached
+ * @param millisSinceFrame time since the last frame from the peer on the current link, or -1
+ * @param resumes        links after the first
+ * @param bytesSent      bytes of our application's stream so far
+ * @param bytesReceived  bytes of the peer's stream so far
+ * @param replayBytes    sent but not yet acknowledged: what a resume would resend
+ * @param replayBound    the most the replay buffer holds (--buffer)
+ * @param lastLoss       why the last link was lost, or {@code null}
+ */
+public record SessionStatus(String name, String application, String state, long sinceMillis, String linkLocal,
+                            String linkPeer, long millisSinceFrame, int resumes, long bytesSent, long bytesReceived,
+                            long replayBytes, int replayBound, String lastLoss) {
+}

@@ -1,0 +1,7 @@
+package net.roamproxy.status;
+
+import net.roamproxy.link.SessionStatus;
+
+/** One line of {@code --status}: a session and the service it is for. */
+public record Row(String service, SessionStatus session) {
+}

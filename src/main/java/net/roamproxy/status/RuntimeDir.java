@@ -1,0 +1,58 @@
+package net.roamproxy.status;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * Where a daemon's status socket lives: systemd's {@code RuntimeDirectory=} when run as a unit
+ * ({@code $RUNTIME_DIRECTORY}, /run/roamproxy), else {@code $XDG_RUNTIME_DIR/roamproxy}, else
+ * {@code /tmp/roamproxy-USER}. One socket per daemon and port ({@code sproxy-6200.sock},
+ * {@code cproxy-5200.sock}), so several cproxy instances on one host answer for their own
+ * port. {@code --status} looks in each of those places, and in /run/roamproxy.
+ */
+public final class RuntimeDir {
+    static final Path SYSTEM = Path.of("/run/roamproxy");
+
+    private RuntimeDir() {
+    }
+
+    /** The socket file of {@code daemon} on {@code port}, where this process makes it. */
+    public static Path socketToBind(String daemon, int port) {
+        return dirs(System.getenv(), System.getProperty("user.name")).get(0).resolve(name(daemon, port));
+    }
+
+    /** Where {@code --status} looks, in order: the first that exists wins. */
+    public static List<Path> socketsToTry(String daemon, int port) {
+        List<Path> out = new ArrayList<>();
+        List<Path> dirs = new ArrayList<>(dirs(System.getenv(), System.getProperty("user.name")));
+        dirs.add(1, SYSTEM);
+        for (Path d : dirs) {
+            Path p = d.resolve(name(daemon, port));
+            if (!out.contains(p)) {
+                out.add(p);
+            }
+        }
+        return out;
+    }
+
+    static List<Path> dirs(Map<String, String> env, String user) {
+        List<Path> out = new ArrayList<>();
+        String systemd = env.get("RUNTIME_DIRECTORY");
+        if (systemd != null && !systemd.isBlank()) {
+            out.add(Path.of(systemd.split(":")[0]));
+        }
+        String xdg = env.get("XDG_RUNTIME_DIR");
+        if (xdg != null && Path.of(xdg).isAbsolute() && Files.isDirectory(Path.of(xdg))) {
+            out.add(Path.of(xdg, "roamproxy"));
+        }
+        out.add(Path.of("/tmp", "roamproxy-" + user));
+        return out;
+    }
+
+    private static String name(String daemon, int port) {
+        return daemon + "-" + port + ".sock";
+    }
+}

@@ -1,0 +1,48 @@
+package net.roamproxy.status;
+
+import java.io.IOException;
+import java.net.StandardProtocolFamily;
+import java.net.UnixDomainSocketAddress;
+import java.nio.ByteBuffer;
+import java.nio.channels.Channels;
+import java.nio.channels.SocketChannel;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+
+/** Asks a running daemon for its status ({@code cproxy --status}, {@code sproxy --status}). Stateless. */
+public final class StatusClient {
+    private StatusClient() {
+    }
+
+    /**
+     * The report of the first daemon that answers at one of {@code sockets}.
+     *
+     * @throws IOException naming the places looked at, if none answers
+     */
+    public static String ask(List<Path> sockets, boolean json) throws IOException {
+        for (Path p : sockets) {
+            if (!Files.exists(p)) {
+                continue;
+            }
+            try (SocketChannel c = SocketChannel.open(StandardProtocolFamily.UNIX)) {
+                c.connect(UnixDomainSocketAddress.of(p));
+                c.write(ByteBuffer.wrap((json ? "json\n" : "text\n").getBytes(StandardCharsets.US_ASCII)));
+                return new String(Channels.newInputStream(c).readAllBytes(), StandardCharsets.UTF_8);
+            } catch (IOException e) {
+                // a stale socket of a daemon that died: try the next place
+            }
+        }
+        throw new IOException("no status socket answers (looked for " + sockets + ")");
+    }
+
+    static boolean answers(Path socket) {
+        try (SocketChannel c = SocketChannel.open(StandardProtocolFamily.UNIX)) {
+            c.connect(UnixDomainSocketAddress.of(socket));
+            return true;
+        } catch (IOException e) {
+            return false;
+        }
+    }
+}

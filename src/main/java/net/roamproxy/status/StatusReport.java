@@ -1,0 +1,87 @@
+package net.roamproxy.status;
+
+import java.util.List;
+
+import net.roamproxy.link.SessionStatus;
+
+/** Renders {@code --status}: a table for people, JSON for scripts (flat values only, so no library). */
+final class StatusReport {
+    private StatusReport() {
+    }
+
+    static String text(String daemon, List<Row> rows) {
+        StringBuilder b = new StringBuilder();
+        b.append(daemon).append(": ").append(rows.size()).append(rows.size() == 1 ? " session" : " sessions")
+                .append('\n');
+        for (Row r : rows) {
+            SessionStatus s = r.session();
+            b.append(s.name()).append("  service ").append(r.service()).append("  application ").append(s.application())
+                    .append('\n');
+            b.append("    ").append(s.state()).append(" for ").append(seconds(s.sinceMillis()));
+            if (s.linkPeer() != null) {
+                b.append(", link ").append(s.linkLocal()).append(" -> ").append(s.linkPeer())
+                        .append(", last frame ").append(seconds(s.millisSinceFrame())).append(" ago");
+            }
+            b.append('\n');
+            b.append("    resumes ").append(s.resumes()).append(", bytes sent ").append(s.bytesSent())
+                    .append(" received ").append(s.bytesReceived()).append(", replay buffer ").append(s.replayBytes())
+                    .append(" of ").append(s.replayBound()).append(" bytes");
+            if (s.lastLoss() != null) {
+                b.append(", last link lost: ").append(s.lastLoss());
+            }
+            b.append('\n');
+        }
+        return b.toString();
+    }
+
+    static String json(String daemon, List<Row> rows) {
+        StringBuilder b = new StringBuilder("{\"daemon\":").append(str(daemon)).append(",\"sessions\":[");
+        for (int i = 0; i < rows.size(); i++) {
+            SessionStatus s = rows.get(i).session();
+            b.append(i == 0 ? "" : ",").append('{')
+                    .append("\"session\":").append(str(s.name()))
+                    .append(",\"service\":").append(str(rows.get(i).service()))
+                    .append(",\"application\":").append(str(s.application()))
+                    .append(",\"state\":").append(str(s.state()))
+                    .append(",\"state_ms\":").append(s.sinceMillis())
+                    .append(",\"link_local\":").append(str(s.linkLocal()))
+                    .append(",\"link_peer\":").append(str(s.linkPeer()))
+                    .append(",\"link_age_ms\":").append(s.linkPeer() == null ? "null" : String.valueOf(s.sinceMillis()))
+                    .append(",\"last_frame_ms\":").append(s.millisSinceFrame() < 0 ? "null" : s.millisSinceFrame())
+                    .append(",\"resumes\":").append(s.resumes())
+                    .append(",\"bytes_sent\":").append(s.bytesSent())
+                    .append(",\"bytes_received\":").append(s.bytesReceived())
+                    .append(",\"replay_bytes\":").append(s.replayBytes())
+                    .append(",\"replay_bound\":").append(s.replayBound())
+                    .append(",\"last_loss\":").append(str(s.lastLoss()))
+                    .append('}');
+        }
+        return b.append("]}\n").toString();
+    }
+
+    private static String seconds(long millis) {
+        return String.format("%.1f s", millis / 1000.0);
+    }
+
+    /** A JSON string, or null; escapes what RFC 8259 requires. */
+    private static String str(String s) {
+        if (s == null) {
+            return "null";
+        }
+        StringBuilder b = new StringBuilder("\"");
+        for (char c : s.toCharArray()) {
+            switch (c) {
+                case '"' -> b.append("\\\"");
+                case '\\' -> b.append("\\\\");
+                default -> {
+                    if (c < 0x20) {
+                        b.append(String.format("\\u%04x", (int) c));
+                    } else {
+                        b.append(c);
+                    }
+                }
+            }
+        }
+        return b.append('"').toString();
+    }
+}

@@ -1,0 +1,156 @@
+package net.roamproxy.status;
+
+import java.io.IOException;
+import java.io.InputStream;
+import java.net.StandardProtocolFamily;
+import java.net.UnixDomainSocketAddress;
+import java.nio.ByteBuffer;
+import java.nio.channels.ServerSocketChannel;
+import java.nio.channels.SocketChannel;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermissions;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+import java.util.function.Supplier;
+
+import org.apache.logging.log4j.LogManager;
+import org.apache.logging.log4j.Logger;
+
+/**
+ * Serves {@code --status} on a Unix domain socket (no network port), readable only by the
+ * daemon's user and root: the socket's directory is mode 0700 and the socket 0600. A client
+ * writes one line, {@code text} or {@code json}, and reads the report until the end of the
+ * stream. Also logs a one-line summary every {@value #SUMMARY_MINUTES} minutes while sessions
+ * exist.
+ *
+ * <p>Threads: {@code <daemon>-status} answers requests one at a time (a report is a few
+ * kilobytes; a client that does not read is cut off by its socket buffer's size and the
+ * request timeout). Lifecycle: {@link #start} once, {@link #close} any time.
+ */
+public final class StatusServer implements AutoCloseable {
+    private static final Logger log = LogManager.getLogger(StatusServer.class);
+    static final long SUMMARY_MINUTES = 10;
+    private static final int MAX_REQUEST = 16;
+
+    private final String daemon;
+    private final Path path;
+    private final Supplier<List<Row>> rows;
+    private volatile boolean closed;
+    private ServerSocketChannel channel;
+    private Thread thread;
+    private final java.util.concurrent.ScheduledExecutorService timer =
+            java.util.concurrent.Executors.newSingleThreadScheduledExecutor(r -> {
+                Thread t = new Thread(r, "status-summary");
+                t.setDaemon(true);
+                return t;
+            });
+    private long lastSummary = System.nanoTime();
+    private int resumesAtLastSummary;
+
+    public StatusServer(String daemon, Path path, Supplier<List<Row>> rows) {
+        this.daemon = daemon;
+        this.path = path;
+        this.rows = rows;
+    }
+
+    /**
+     * A started status server, or {@code null} with a WARN if it cannot start: status is for
+     * operators, and its failure must not stop the daemon.
+     */
+    public static StatusServer startOrWarn(String daemon, Path path, Supplier<List<Row>> rows) {
+        StatusServer s = new StatusServer(daemon, path, rows);
+        try {
+            s.start();
+            return s;
+        } catch (IOException | RuntimeException e) {
+            log.warn("{}: no status socket at {} ({}); {} --status will not find this daemon", daemon, path,
+                    e.getMessage(), daemon);
+            s.close();
+            return null;
+        }
+    }
+
+    /** Binds the socket (replacing a stale one left by a daemon that died) and starts answering. */
+    public void start() throws IOException {
+        Path dir = path.toAbsolutePath().getParent();
+        if (!Files.isDirectory(dir)) {
+            Files.createDirectories(dir, PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rwx------")));
+        }
+        if (Files.exists(path)) {
+            if (StatusClient.answers(path)) {
+                throw new IOException("another " + daemon + " already answers on " + path);
+            }
+            Files.delete(path);
+        }
+        ServerSocketChannel ch = ServerSocketChannel.open(StandardProtocolFamily.UNIX);
+        try {
+            ch.bind(UnixDomainSocketAddress.of(path));
+            Files.setPosixFilePermissions(path, PosixFilePermissions.fromString("rw-------"));
+        } catch (IOException e) {
+            ch.close();
+            throw e;
+        }
+        channel = ch;
+        thread = new Thread(this::serve, daemon + "-status");
+        thread.setDaemon(true);
+        thread.start();
+        timer.scheduleWithFixedDelay(this::summaryIfDue, 1, 1, TimeUnit.MINUTES);
+        log.info("{} status: {} --status (socket {})", daemon, daemon, path);
+    }
+
+    private void serve() {
+        while (!closed) {
+            try (SocketChannel c = channel.accept()) {
+                InputStream in = java.nio.channels.Channels.newInputStream(c);
+                byte[] req = new byte[MAX_REQUEST];
+                int n = 0;
+                int b;
+                while (n < req.length && (b = in.read()) >= 0 && b != '\n') {
+                    req[n++] = (byte) b;
+                }
+                String what = new String(req, 0, n, StandardCharsets.US_ASCII).trim();
+                List<Row> now = rows.get();
+                String report = what.equals("json") ? StatusReport.json(daemon, now) : StatusReport.text(daemon, now);
+                c.write(ByteBuffer.wrap(report.getBytes(StandardCharsets.UTF_8)));
+            } catch (IOException e) {
+                if (closed) {
+                    return;
+                }
+                log.debug("{} status request failed: {}", daemon, e.getMessage());
+            }
+        }
+    }
+
+    /** Logs the summary if {@value #SUMMARY_MINUTES} minutes passed since the last one (timer thread). */
+    void summaryIfDue() {
+        long now = System.nanoTime();
+        if (now - lastSummary < TimeUnit.MINUTES.toNanos(SUMMARY_MINUTES)) {
+            return;
+        }
+        lastSummary = now;
+        List<Row> all = rows.get();
+        int resumes = all.stream().mapToInt(r -> r.session().resumes()).sum();
+        if (!all.isEmpty()) {
+            long linked = all.stream().filter(r -> r.session().linkPeer() != null).count();
+            log.info("{}: {} sessions, {} linked, {} without a link; {} resumes in the last {} min", daemon, all.size(),
+                    linked, all.size() - linked, Math.max(0, resumes - resumesAtLastSummary), SUMMARY_MINUTES);
+        }
+        resumesAtLastSummary = resumes;
+    }
+
+    @Override
+    public void close() {
+        closed = true;
+        timer.shutdownNow();
+        try {
+            if (channel != null) {
+                channel.close();
+                Files.deleteIfExists(path);
+            }
+        } catch (IOException e) {
+            log.debug("{} status socket: {}", daemon, e.getMessage());
+        }
+    }
+}
