@@ -22,6 +22,7 @@ import org.apache.logging.log4j.LogManager;
 import org.apache.logging.log4j.Logger;
 
 import net.roamproxy.link.LinkSettings;
+import net.roamproxy.link.Threads;
 import net.roamproxy.status.RuntimeDir;
 import net.roamproxy.status.StatusClient;
 
@@ -227,6 +228,8 @@ abstract class Launcher<C> {
             }
         }
         AutoCloseable proxy;
+        log.info("{} {} on Java {}; each session's threads are {} threads", command, version(), Runtime.version(),
+                Threads.virtual() ? "virtual" : "platform");
         try {
             proxy = start(config);
         } catch (IOException e) {

@@ -14,10 +14,10 @@ import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.SynchronousQueue;
 import java.util.concurrent.ThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.Supplier;
 
 import net.roamproxy.link.Sockets;
+import net.roamproxy.link.Threads;
 
 /**
  * Connects one session to the first of sproxy's addresses that answers, in the spirit of
@@ -48,13 +48,8 @@ final class ConnectRace {
     /** Connects in flight per session: with thousands of sessions, each costs a descriptor and a thread. */
     static final int MAX_PENDING = 2;
     private static final Object WAKE = new Object();
-    private static final AtomicInteger THREADS = new AtomicInteger();
     private static final ExecutorService CONNECTS = new ThreadPoolExecutor(0, Integer.MAX_VALUE, 3,
-            TimeUnit.SECONDS, new SynchronousQueue<>(), r -> {
-                Thread t = new Thread(r, "dial-io-" + THREADS.incrementAndGet());
-                t.setDaemon(true);
-                return t;
-            });
+            TimeUnit.SECONDS, new SynchronousQueue<>(), Threads.factory("dial-io-"));
 
     /** The race woke up because the host's addresses changed: start over now. */
     static final class Woken extends IOException {

@@ -4,7 +4,6 @@ import java.util.concurrent.ExecutorService;
 import java.util.concurrent.SynchronousQueue;
 import java.util.concurrent.ThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.atomic.AtomicInteger;
 
 import net.roamproxy.protocol.Wire;
 
@@ -16,13 +15,8 @@ import net.roamproxy.protocol.Wire;
  * costs tens of KiB of stack even when it only waits.
  */
 final class IoPool {
-    private static final AtomicInteger COUNT = new AtomicInteger();
     static final ExecutorService POOL = new ThreadPoolExecutor(0, Integer.MAX_VALUE, 3, TimeUnit.SECONDS,
-            new SynchronousQueue<>(), r -> {
-                Thread t = new Thread(r, "relay-io-" + COUNT.incrementAndGet());
-                t.setDaemon(true);
-                return t;
-            });
+            new SynchronousQueue<>(), Threads.factory("relay-io-"));
 
     /** Each pool thread's frame buffer: one full frame, reused by every job the thread runs. */
     static final ThreadLocal<byte[]> FRAME = ThreadLocal.withInitial(() -> new byte[Wire.MAX_FRAME]);

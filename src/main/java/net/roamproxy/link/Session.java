@@ -143,10 +143,7 @@ public final class Session implements SessionView {
     }
 
     private Thread thread(String role, Runnable body) {
-        Thread t = new Thread(body, threadPrefix + "-" + role);
-        t.setDaemon(true);
-        t.start();
-        return t;
+        return Threads.start(threadPrefix + "-" + role, body);
     }
 
     /** Carries out what the state machine asked for; {@code why} explains a close. */

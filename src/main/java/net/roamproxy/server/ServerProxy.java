@@ -22,6 +22,7 @@ import org.apache.logging.log4j.Logger;
 import net.roamproxy.link.Link;
 import net.roamproxy.link.Session;
 import net.roamproxy.link.Sockets;
+import net.roamproxy.link.Threads;
 import net.roamproxy.protocol.Frame;
 import net.roamproxy.protocol.FrameType;
 import net.roamproxy.protocol.Handshake;
@@ -121,9 +122,7 @@ public final class ServerProxy implements AutoCloseable {
                 reportFullHandshakeTable(s);
                 continue;
             }
-            Thread t = new Thread(() -> handshake(s), "sproxy-handshake-" + handshakes.incrementAndGet());
-            t.setDaemon(true);
-            t.start();
+            Threads.start("sproxy-handshake-" + handshakes.incrementAndGet(), () -> handshake(s));
         }
     }
 
