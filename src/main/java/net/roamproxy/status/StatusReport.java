@@ -39,7 +39,7 @@ final class StatusReport {
         for (int i = 0; i < rows.size(); i++) {
             SessionStatus s = rows.get(i).session();
             b.append(i == 0 ? "" : ",").append('{')
-                    .append("\"session\":").append(str(s.name()))
+                    .append("\"session\":").append(str(s.name().replaceFirst("^session ", "")))
                     .append(",\"service\":").append(str(rows.get(i).service()))
                     .append(",\"application\":").append(str(s.application()))
                     .append(",\"state\":").append(str(s.state()))
