@@ -1,6 +1,7 @@
 package net.roamproxy.status;
 
 import java.util.List;
+import java.util.Locale;
 
 import net.roamproxy.link.SessionStatus;
 
@@ -60,7 +61,7 @@ final class StatusReport {
     }
 
     private static String seconds(long millis) {
-        return String.format("%.1f s", millis / 1000.0);
+        return String.format(Locale.ROOT, "%.1f s", millis / 1000.0);
     }
 
     /** A JSON string, or null; escapes what RFC 8259 requires. */
@@ -75,7 +76,7 @@ final class StatusReport {
                 case '\\' -> b.append("\\\\");
                 default -> {
                     if (c < 0x20) {
-                        b.append(String.format("\\u%04x", (int) c));
+                        b.append(String.format(Locale.ROOT, "\\u%04x", (int) c));
                     } else {
                         b.append(c);
                     }

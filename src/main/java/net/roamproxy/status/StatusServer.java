@@ -46,13 +46,20 @@ public final class StatusServer implements AutoCloseable {
                 t.setDaemon(true);
                 return t;
             });
+    private final long summaryNanos;
     private long lastSummary = System.nanoTime();
     private int resumesAtLastSummary;
 
     public StatusServer(String daemon, Path path, Supplier<List<Row>> rows) {
+        this(daemon, path, rows, TimeUnit.MINUTES.toNanos(SUMMARY_MINUTES));
+    }
+
+    /** For tests: a summary every {@code summaryNanos}. */
+    StatusServer(String daemon, Path path, Supplier<List<Row>> rows, long summaryNanos) {
         this.daemon = daemon;
         this.path = path;
         this.rows = rows;
+        this.summaryNanos = summaryNanos;
     }
 
     /**
@@ -126,7 +133,7 @@ public final class StatusServer implements AutoCloseable {
     /** Logs the summary if {@value #SUMMARY_MINUTES} minutes passed since the last one (timer thread). */
     void summaryIfDue() {
         long now = System.nanoTime();
-        if (now - lastSummary < TimeUnit.MINUTES.toNanos(SUMMARY_MINUTES)) {
+        if (now - lastSummary < summaryNanos) {
             return;
         }
         lastSummary = now;
@@ -134,8 +141,8 @@ public final class StatusServer implements AutoCloseable {
         int resumes = all.stream().mapToInt(r -> r.session().resumes()).sum();
         if (!all.isEmpty()) {
             long linked = all.stream().filter(r -> r.session().linkPeer() != null).count();
-            log.info("{}: {} sessions, {} linked, {} without a link; {} resumes in the last {} min", daemon, all.size(),
-                    linked, all.size() - linked, Math.max(0, resumes - resumesAtLastSummary), SUMMARY_MINUTES);
+            log.info("{}: {} sessions, {} linked, {} without a link; {} resumes since the last summary", daemon,
+                    all.size(), linked, all.size() - linked, Math.max(0, resumes - resumesAtLastSummary));
         }
         resumesAtLastSummary = resumes;
     }
