@@ -7,7 +7,7 @@ import org.apache.logging.log4j.Logger;
 
 import net.roamproxy.link.Attachment;
 import net.roamproxy.link.Link;
-import net.roamproxy.link.Relay;
+import net.roamproxy.link.SessionView;
 import net.roamproxy.protocol.Frame;
 import net.roamproxy.protocol.FrameType;
 import net.roamproxy.protocol.Handshake;
@@ -52,7 +52,7 @@ final class ClientHandshake {
      * @throws Refused if sproxy's answer ends the session
      * @throws IOException if the link failed (worth another try)
      */
-    Attachment run(Link link, Relay relay) throws IOException {
+    Attachment run(Link link, SessionView relay) throws IOException {
         try {
             Mode mode = secret == null ? Mode.NEW : Mode.RESUME;
             byte[] credential = secret == null ? newSessionToken : secret;
@@ -72,19 +72,19 @@ final class ClientHandshake {
                         + " really sproxy?");
             }
             Handshake w = Handshake.decode(f);
+            String named = null;
             switch (w.status()) {
                 case NEW_SESSION -> {
                     sessionId = w.sessionId();
                     secret = w.secret();
-                    String was = relay.name();
-                    relay.rename("session " + Handshake.idText(sessionId));
-                    log.info("{}: established with sproxy at {} for {}", relay.name(), link.peer(), was);
+                    named = "session " + Handshake.idText(sessionId);
+                    log.info("{}: established with sproxy at {} for {}", named, link.peer(), relay.name());
                 }
                 case RESUMED -> {
                     // the relay logs the resume with its replay figures
                 }
                 case UNKNOWN_SESSION -> throw new Refused("sproxy no longer knows this session (it ended there, "
-                        + "timed out, or sproxy restarted)");
+                        + "timed out, or sproxy restarted)", true);
                 case VERSION_MISMATCH -> throw new Refused("sproxy speaks another protocol version: upgrade one side");
                 case TARGET_UNAVAILABLE -> throw new Refused("sproxy cannot reach its target service");
                 case BUSY -> throw new Refused("sproxy has reached its session limit");
@@ -92,7 +92,7 @@ final class ClientHandshake {
                         + "contents differ between the hosts");
                 default -> throw new Refused("sproxy refused the session: " + w.status());
             }
-            return new Attachment(link, f.ack(), w.window(), null);
+            return new Attachment(link, f.ack(), w.window(), null, named);
         } catch (ProtocolException e) {
             throw new Refused("sproxy at " + link.peer() + " broke the protocol: " + e.getMessage());
         }
@@ -115,9 +115,16 @@ final class ClientHandshake {
     /** sproxy answered, and the answer ends the session. */
     static final class Refused extends IOException {
         private static final long serialVersionUID = 1L;
+        /** sproxy says the session does not exist there (any more). */
+        final boolean unknownSession;
 
         Refused(String message) {
+            this(message, false);
+        }
+
+        Refused(String message, boolean unknownSession) {
             super(message);
+            this.unknownSession = unknownSession;
         }
     }
 }

@@ -12,13 +12,13 @@ import java.util.concurrent.atomic.AtomicInteger;
 import org.apache.logging.log4j.LogManager;
 import org.apache.logging.log4j.Logger;
 
-import net.roamproxy.link.Relay;
+import net.roamproxy.link.Session;
 import net.roamproxy.link.Sockets;
 
 /**
  * cproxy: accepts local application connections and relays each as its own session to sproxy.
  *
- * <p>Threads: {@code cproxy-accept} accepts; each connection becomes a {@link Relay} whose
+ * <p>Threads: {@code cproxy-accept} accepts; each connection becomes a {@link Session} whose
  * worker dials sproxy itself, first for a new session and again after every lost link;
  * {@code cproxy-address-watch} (unless turned off) tells every session's {@link Dialer} when
  * this host's addresses change. Lifecycle: {@link #start()} once, {@link #close()} any time.
@@ -31,7 +31,7 @@ public final class ClientProxy implements AutoCloseable {
 
     private final ClientConfig config;
     private final AddressWatch.Source addresses;
-    private final Map<Relay, Dialer> sessions = new ConcurrentHashMap<>();
+    private final Map<Session, Dialer> sessions = new ConcurrentHashMap<>();
     private final AtomicInteger counter = new AtomicInteger();
     private volatile boolean closed;
     private ServerSocket listener;
@@ -111,7 +111,9 @@ public final class ClientProxy implements AutoCloseable {
             }
             int n = counter.incrementAndGet();
             Dialer dialer = new Dialer(config);
-            Relay relay = new Relay("session #" + n, "cproxy-session-" + n, app, config.link(), dialer,
+            // cproxy resumes a link lost after both directions ended: sproxy may still wait
+            // for our last ack (see Session).
+            Session relay = new Session("session #" + n, "cproxy-session-" + n, app, config.link(), dialer, true,
                     sessions::remove);
             sessions.put(relay, dialer);
             log.info("{}: local connection from {}", relay.name(), Sockets.describe(app.getRemoteSocketAddress()));
@@ -142,7 +144,7 @@ public final class ClientProxy implements AutoCloseable {
         if (watch != null) {
             watch.close();
         }
-        Relay.closeAll(List.copyOf(sessions.keySet()), "cproxy is shutting down", 1000);
+        Session.closeAll(List.copyOf(sessions.keySet()), "cproxy is shutting down", 1000);
         log.info("cproxy stopped");
     }
 }

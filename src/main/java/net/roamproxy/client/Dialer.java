@@ -19,7 +19,8 @@ import net.roamproxy.link.Attachment;
 import net.roamproxy.link.Link;
 import net.roamproxy.link.LinkProvider;
 import net.roamproxy.link.LinkSettings;
-import net.roamproxy.link.Relay;
+import net.roamproxy.link.LinkUnavailableException;
+import net.roamproxy.link.SessionView;
 import net.roamproxy.link.Sockets;
 
 /**
@@ -55,7 +56,7 @@ final class Dialer implements LinkProvider {
     private final ConnectRace race;
     private final Resolver resolver;
     /** The session, for log lines from other threads; set by the worker. */
-    private volatile Relay relay;
+    private volatile SessionView relay;
     /** The link in its handshake or handed to the session, so the watch can drop it. */
     private volatile Link current;
     /** The link in its handshake, closed by {@link #close()}; once handed over, the session closes it. */
@@ -76,7 +77,7 @@ final class Dialer implements LinkProvider {
     }
 
     @Override
-    public Attachment next(Relay relay) throws InterruptedException {
+    public Attachment next(SessionView relay) throws InterruptedException, LinkUnavailableException {
         this.relay = relay;
         current = null;
         LinkSettings s = config.link();
@@ -86,25 +87,23 @@ final class Dialer implements LinkProvider {
         long cap = Math.min(MAX_RETRY_MS, s.heartbeatInterval().toMillis());
         for (int attempt = 1; !closed; attempt++) {
             if (!handshake.established() && relay.applicationFinished()) {
-                relay.close("application closed before the session was established");
-                return null;
+                throw new LinkUnavailableException("application closed before the session was established");
             }
             long away = System.nanoTime() - start;
             if (away > s.detachTimeout().toNanos()) {
-                relay.close("could not reach sproxy for " + LinkSettings.human(s.detachTimeout()) + " (--detach-timeout)");
-                return null;
+                throw new LinkUnavailableException("could not reach sproxy for " + LinkSettings.human(s.detachTimeout())
+                        + " (--detach-timeout)");
             }
             try {
                 return dial(relay);
             } catch (ClientHandshake.Refused e) {
-                relay.close(e.getMessage());
-                return null;
+                throw new LinkUnavailableException(e.getMessage(), e.unknownSession);
             } catch (ConnectRace.Woken e) {
                 log.debug("{}: this host's addresses changed; dialing again at once", relay.name());
                 retry = FIRST_RETRY_MS;
             } catch (IOException e) {
                 if (closed) {
-                    return null;
+                    throw new LinkUnavailableException("the session is closing");
                 }
                 long now = System.nanoTime();
                 if (attempt == 1 || now - lastReport >= REPORT_EVERY_NANOS) {
@@ -118,10 +117,10 @@ final class Dialer implements LinkProvider {
                 retry = race.pause(retry) ? FIRST_RETRY_MS : Math.min(cap, retry * 2);
             }
         }
-        return null;
+        throw new LinkUnavailableException("the session is closing");
     }
 
-    private Attachment dial(Relay relay) throws IOException, InterruptedException {
+    private Attachment dial(SessionView relay) throws IOException, InterruptedException {
         LinkSettings s = config.link();
         int attemptMillis = (int) s.deadAfter().toMillis();
         Socket socket = race.race(targets(), attemptMillis, s.heartbeatInterval().toMillis(), attemptMillis);
@@ -198,7 +197,7 @@ final class Dialer implements LinkProvider {
      */
     void hostAddressesChanged(AddressWatch.Change change) {
         Link l = current;
-        Relay r = relay;
+        SessionView r = relay;
         if (l != null && r != null && !l.isClosed() && change.gone().contains(l.localAddress())) {
             String address = l.localAddress().getHostAddress();
             log.info("{}: local address {} removed; reconnecting", r.name(), address);

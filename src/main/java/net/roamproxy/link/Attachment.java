@@ -3,13 +3,20 @@ package net.roamproxy.link;
 import net.roamproxy.protocol.Handshake;
 
 /**
- * A link that finished its handshake and is ready to carry a session.
+ * A link that finished its handshake and is ready to carry a session. From the hand-off on,
+ * the session owns the link and is the only party that closes it.
  *
- * @param link       the connection
- * @param peerAck    bytes of our stream the peer has already delivered: replay starts there
- * @param peerWindow how many unacknowledged bytes the peer can queue
- * @param reply      the WELCOME to send before replaying (sproxy), or {@code null} (cproxy);
- *                   its ack is filled in at send time
+ * @param link        the connection
+ * @param peerAck     bytes of our stream (and our END) the peer has already delivered: replay starts there
+ * @param peerWindow  how many unacknowledged bytes the peer can queue
+ * @param reply       the WELCOME to send before replaying (sproxy), or {@code null} (cproxy);
+ *                    its ack is filled in at send time
+ * @param sessionName the session's new name for log lines once the peer named it (cproxy's
+ *                    first WELCOME), or {@code null} to keep the current one
  */
-public record Attachment(Link link, long peerAck, int peerWindow, Handshake reply) {
+public record Attachment(Link link, long peerAck, int peerWindow, Handshake reply, String sessionName) {
+
+    public Attachment(Link link, long peerAck, int peerWindow, Handshake reply) {
+        this(link, peerAck, peerWindow, reply, null);
+    }
 }

@@ -99,6 +99,19 @@ public final class Link {
         }
     }
 
+    /** Whether {@link #finishSending()} was called: nothing more may be written. */
+    public boolean sendingFinished() {
+        return socket.isOutputShutdown();
+    }
+
+    /**
+     * Closes without a reset, for a link whose last frames matter and whose reader has seen
+     * the peer's end (or given up waiting for it).
+     */
+    public void closeGracefully() {
+        Sockets.closeQuietly(socket);
+    }
+
     /** Closes at once, discarding unsent data (RST); a dead link has nothing worth a FIN. */
     public void close() {
         reset(socket);

@@ -2,19 +2,23 @@ package net.roamproxy.link;
 
 /**
  * Where a session's links come from: cproxy dials sproxy; sproxy waits for cproxy to come back.
- * Called only by the session's worker thread.
+ * A provider returns a link or says why there will be none; it never drives the session (it
+ * sees it only through the read-only {@link SessionView}).
+ *
+ * <p>Threading: {@link #next} is called only by the session's link reader; {@link #close} and
+ * {@link #hasWaiting} from any thread.
  */
 public interface LinkProvider {
 
     /**
-     * Blocks until a link is ready for {@code relay}, first or replacement.
+     * Blocks until a link is ready for {@code session}, first or replacement.
      *
-     * @return the link, or {@code null} if the session should end (the reason has been given
-     *         to {@link Relay#close(String)} or logged)
+     * @throws LinkUnavailableException if no link will come (refused, timed out, closed): the
+     *                                  session ends with its message
      */
-    Attachment next(Relay relay) throws InterruptedException;
+    Attachment next(SessionView session) throws InterruptedException, LinkUnavailableException;
 
-    /** A replacement link is already waiting (sproxy): the worker should switch to it. */
+    /** A replacement link is already waiting (sproxy): the reader should switch to it. */
     default boolean hasWaiting() {
         return false;
     }

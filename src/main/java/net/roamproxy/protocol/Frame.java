@@ -5,7 +5,7 @@ import java.util.Objects;
 
 /**
  * One frame on the link. {@code seq} is a byte offset into the sender's stream: for DATA the
- * offset of the first payload byte, for CLOSE the stream's final length, otherwise the sender's
+ * offset of the first payload byte, for END the stream's final length, otherwise the sender's
  * next offset. {@code ack} is how many bytes of the receiver's stream the sender has delivered
  * to its application (cumulative). Immutable by convention: the payload array is not copied.
  */

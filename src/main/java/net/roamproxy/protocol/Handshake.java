@@ -29,12 +29,55 @@ public record Handshake(int code, long sessionId, byte[] secret, int window, byt
     public static final int SIZE = 1 + 8 + SECRET_SIZE + 4 + NONCE_SIZE;
     private static final SecureRandom RANDOM = new SecureRandom();
 
-    /** What a HELLO asks for. */
-    public enum Mode { NEW, RESUME }
+    /** What a HELLO asks for. Codes are part of the wire format: never renumber. */
+    public enum Mode {
+        NEW(0), RESUME(1);
 
-    /** How sproxy answered a HELLO. Codes are part of the wire format. */
+        private final int code;
+
+        Mode(int code) {
+            this.code = code;
+        }
+
+        public int code() {
+            return code;
+        }
+
+        /** @return the mode for a wire code, or {@code null} if the code is unknown */
+        public static Mode ofCode(int code) {
+            for (Mode m : values()) {
+                if (m.code == code) {
+                    return m;
+                }
+            }
+            return null;
+        }
+    }
+
+    /** How sproxy answered a HELLO. Codes are part of the wire format: never renumber. */
     public enum Status {
-        NEW_SESSION, RESUMED, UNKNOWN_SESSION, VERSION_MISMATCH, TARGET_UNAVAILABLE, BUSY, AUTH_FAILED;
+        NEW_SESSION(0), RESUMED(1), UNKNOWN_SESSION(2), VERSION_MISMATCH(3), TARGET_UNAVAILABLE(4), BUSY(5),
+        AUTH_FAILED(6);
+
+        private final int code;
+
+        Status(int code) {
+            this.code = code;
+        }
+
+        public int code() {
+            return code;
+        }
+
+        /** @return the status for a wire code, or {@code null} if the code is unknown */
+        public static Status ofCode(int code) {
+            for (Status st : values()) {
+                if (st.code == code) {
+                    return st;
+                }
+            }
+            return null;
+        }
 
         /** Whether the link is usable after this answer. */
         public boolean accepted() {
@@ -56,12 +99,12 @@ public record Handshake(int code, long sessionId, byte[] secret, int window, byt
 
     /** A HELLO with a fresh random nonce. */
     public static Handshake hello(Mode mode, long sessionId, byte[] secret, int window) {
-        return new Handshake(mode.ordinal(), sessionId, secret, window, randomBytes(NONCE_SIZE));
+        return new Handshake(mode.code(), sessionId, secret, window, randomBytes(NONCE_SIZE));
     }
 
     /** A WELCOME with a fresh random nonce. */
     public static Handshake welcome(Status status, long sessionId, byte[] secret, int window) {
-        return new Handshake(status.ordinal(), sessionId, secret, window, randomBytes(NONCE_SIZE));
+        return new Handshake(status.code(), sessionId, secret, window, randomBytes(NONCE_SIZE));
     }
 
     /** A refusal: carries only the status. */
@@ -96,8 +139,8 @@ public record Handshake(int code, long sessionId, byte[] secret, int window, byt
             throw new ProtocolException(frame.type() + " payload is " + b.length + " bytes, expected " + SIZE);
         }
         int code = b[0] & 0xff;
-        int codes = frame.type() == FrameType.HELLO ? Mode.values().length : Status.values().length;
-        if (code >= codes) {
+        boolean known = frame.type() == FrameType.HELLO ? Mode.ofCode(code) != null : Status.ofCode(code) != null;
+        if (!known) {
             throw new ProtocolException(frame.type() + " code " + code + " is unknown");
         }
         int window = Wire.getInt(b, 25);
@@ -109,11 +152,11 @@ public record Handshake(int code, long sessionId, byte[] secret, int window, byt
     }
 
     public Mode mode() {
-        return Mode.values()[code];
+        return Mode.ofCode(code);
     }
 
     public Status status() {
-        return Status.values()[code];
+        return Status.ofCode(code);
     }
 
     /** Constant-time comparison, so a guesser learns nothing from timing. */

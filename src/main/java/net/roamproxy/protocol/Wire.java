@@ -24,13 +24,18 @@ package net.roamproxy.protocol;
  * </pre>
  *
  * The magic and version come first and keep their place in every future version, so a peer
- * can always tell "not roamproxy" from "another roamproxy version". A bad outgoing frame is
+ * can always tell "not roamproxy" from "another roamproxy version".
+ *
+ * <p>Versions: 1, the first; 2, half-close: {@code END} (code 6, was {@code CLOSE}) ends one
+ * direction only and takes one sequence number, so it is acknowledged and replayed like data;
+ * {@code ABORT} (9) carries an application's reset and {@code STOPPING} (10) a proxy's
+ * shutdown. Handshake codes are explicit ({@link Handshake.Mode}, {@link Handshake.Status}). A bad outgoing frame is
  * our bug ({@link IllegalArgumentException}); a bad incoming one is the peer's
  * ({@link ProtocolException}).
  */
 public final class Wire {
     public static final int MAGIC = 0x5250;
-    public static final int VERSION = 1;
+    public static final int VERSION = 2;
     public static final int HEADER_SIZE = 24;
     /** Largest DATA payload, and so the largest payload of any frame. */
     public static final int MAX_DATA = 64 * 1024;

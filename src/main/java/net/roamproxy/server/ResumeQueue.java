@@ -11,52 +11,64 @@ import net.roamproxy.link.Attachment;
 import net.roamproxy.link.Link;
 import net.roamproxy.link.LinkProvider;
 import net.roamproxy.link.LinkSettings;
-import net.roamproxy.link.Relay;
+import net.roamproxy.link.LinkUnavailableException;
+import net.roamproxy.link.SessionView;
 
 /**
  * sproxy's side of a session's links: the first arrives with the new session; every later one
  * is handed over by a handshake thread through a {@link BlockingQueue} once the returning
- * cproxy has proven the session's secret. The worker waits for it up to the detach timeout.
+ * cproxy has proven the session's secret. The link reader waits for it up to the detach timeout.
+ *
+ * <p>Threading: {@link #next} on the session's link reader; {@link #offer} on handshake
+ * threads; {@link #close} on any thread. A link offered after {@link #close} is closed here.
  */
 final class ResumeQueue implements LinkProvider {
     private static final Logger log = LogManager.getLogger(ResumeQueue.class);
 
     private final BlockingQueue<Attachment> queue = new LinkedBlockingQueue<>();
-    private volatile Relay relay;
+    /** The link last handed to the session: a newer one closes it to wake the session's reader. */
+    private volatile Link current;
+    private volatile boolean closed;
 
     ResumeQueue(Attachment first) {
         queue.add(first);
     }
 
-    /** Called by a handshake thread: hands a proven link to the session and wakes its worker. */
+    /** Called by a handshake thread: hands a proven link to the session and wakes its reader. */
     void offer(Attachment a) {
-        Relay r = relay;
-        Link old = r == null ? null : r.currentLink();
+        // Read before queueing: once queued, the reader may take the new link and make it current.
+        Link old = current;
         queue.add(a);
-        if (r != null && r.isClosed()) {
+        if (closed) {
             drain();
-        } else if (old != null) {
-            // The worker may be blocked reading the old link for up to a heartbeat interval.
+            return;
+        }
+        if (old != null) {
+            // The reader may be blocked reading the old link for up to a heartbeat interval.
             old.close();
         }
     }
 
     @Override
-    public Attachment next(Relay r) throws InterruptedException {
-        relay = r;
+    public Attachment next(SessionView session) throws InterruptedException, LinkUnavailableException {
+        current = null;
         Attachment a = queue.poll();
-        if (a != null) {
-            return latest(a);
-        }
-        long timeout = r.settings().detachTimeout().toMillis();
-        String human = LinkSettings.human(r.settings().detachTimeout());
-        log.info("{}: waiting up to {} for cproxy to resume", r.name(), human);
-        a = queue.poll(timeout, TimeUnit.MILLISECONDS);
         if (a == null) {
-            r.close("cproxy did not resume within " + human);
-            return null;
+            long timeout = session.settings().detachTimeout().toMillis();
+            String human = LinkSettings.human(session.settings().detachTimeout());
+            log.info("{}: waiting up to {} for cproxy to resume", session.name(), human);
+            a = queue.poll(timeout, TimeUnit.MILLISECONDS);
+            if (a == null) {
+                throw new LinkUnavailableException("cproxy did not resume within " + human);
+            }
         }
-        return latest(a);
+        a = latest(a);
+        if (closed) {
+            a.link().close();
+            throw new LinkUnavailableException("the session is closing");
+        }
+        current = a.link();
+        return a;
     }
 
     /** If several links queued up, only the newest matters. */
@@ -76,6 +88,7 @@ final class ResumeQueue implements LinkProvider {
 
     @Override
     public void close() {
+        closed = true;
         drain();
     }
 

@@ -18,7 +18,7 @@ import org.apache.logging.log4j.LogManager;
 import org.apache.logging.log4j.Logger;
 
 import net.roamproxy.link.Link;
-import net.roamproxy.link.Relay;
+import net.roamproxy.link.Session;
 import net.roamproxy.link.Sockets;
 import net.roamproxy.protocol.PresharedKey;
 
@@ -30,7 +30,7 @@ import net.roamproxy.protocol.PresharedKey;
  * peer can never stall the accept loop; at most {@code maxHandshakes} run at once, and
  * {@code sproxy-handshake-timer} closes any that outlives the handshake timeout, however
  * slowly it dribbles bytes. A new session gets a fresh target connection and its own
- * {@link Relay}; a resume is handed to the existing session through its {@link ResumeQueue}.
+ * {@link Session}; a resume is handed to the existing session through its {@link ResumeQueue}.
  *
  * <p>Lifecycle: {@link #start()} once, {@link #close()} any time (idempotent).
  */
@@ -186,7 +186,7 @@ public final class ServerProxy implements AutoCloseable {
         timer.shutdownNow();
         inHandshake.forEach(Link::close);
         // Handshakes still running create no session after this snapshot (the table is closed).
-        Relay.closeAll(sessions.close(), "sproxy is shutting down", 1000);
+        Session.closeAll(sessions.close(), "sproxy is shutting down", 1000);
         log.info("sproxy stopped");
     }
 }

@@ -11,7 +11,6 @@ import java.util.concurrent.ConcurrentHashMap;
 
 import net.roamproxy.link.Attachment;
 import net.roamproxy.link.LinkSettings;
-import net.roamproxy.link.Relay;
 import net.roamproxy.protocol.Handshake;
 
 /**
@@ -22,10 +21,11 @@ import net.roamproxy.protocol.Handshake;
 final class SessionTable {
 
     /**
-     * A live session: its id, relay, resume credential, link hand-off and the new-session token
-     * of the HELLO that opened it.
+     * A live session: its id, the session itself ({@code relay}: it relays the target
+     * connection), resume credential, link hand-off and the new-session token of the HELLO
+     * that opened it.
      */
-    record Session(long id, Relay relay, byte[] secret, ResumeQueue links, byte[] newSessionToken) {
+    record Session(long id, net.roamproxy.link.Session relay, byte[] secret, ResumeQueue links, byte[] newSessionToken) {
     }
 
     private static final byte[] NO_TOKEN = new byte[Handshake.SECRET_SIZE];
@@ -81,8 +81,10 @@ final class SessionTable {
             ResumeQueue links = new ResumeQueue(new Attachment(first.link(), first.peerAck(), first.peerWindow(),
                     Handshake.welcome(Handshake.Status.NEW_SESSION, id, secret, settings.bufferBytes())));
             long key = id;
-            Relay relay = new Relay("session " + idText, "sproxy-session-" + idText, target, settings, links,
-                    r -> sessions.remove(key));
+            // sproxy takes a link lost after both directions ended as the end: cproxy resumes
+            // only to deliver its last ack, and is told the session is gone.
+            net.roamproxy.link.Session relay = new net.roamproxy.link.Session("session " + idText,
+                    "sproxy-session-" + idText, target, settings, links, false, r -> sessions.remove(key));
             Session s = new Session(id, relay, secret, links, newSessionToken.clone());
             sessions.put(id, s);
             reserved--;
@@ -121,10 +123,10 @@ final class SessionTable {
     }
 
     /** Creates no more sessions from now on; returns every session that exists. */
-    List<Relay> close() {
+    List<net.roamproxy.link.Session> close() {
         synchronized (sessions) {
             closed = true;
-            List<Relay> relays = new ArrayList<>();
+            List<net.roamproxy.link.Session> relays = new ArrayList<>();
             sessions.values().forEach(s -> relays.add(s.relay()));
             return relays;
         }

@@ -176,7 +176,7 @@ class CodecFuzzTest {
         assertTrue(f.seq() >= 0 && f.ack() >= 0, "negative seq or ack: " + f);
         switch (f.type()) {
             case DATA -> assertTrue(f.length() >= 1, "empty DATA frame: " + f);
-            case HEARTBEAT, ACK, CLOSE -> assertEquals(0, f.length(), "payload on a control frame: " + f);
+            case HEARTBEAT, ACK, END, ABORT, STOPPING -> assertEquals(0, f.length(), "payload on a control frame: " + f);
             case CHALLENGE -> assertEquals(PresharedKey.CHALLENGE_SIZE, f.length(), f.toString());
             case PROOF -> assertEquals(PresharedKey.PROOF_SIZE, f.length(), f.toString());
             case HELLO, WELCOME -> {

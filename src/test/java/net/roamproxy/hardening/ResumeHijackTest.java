@@ -175,7 +175,12 @@ class ResumeHijackTest {
         own.send(new Frame(FrameType.DATA, 0, 0, ping));
         ByteArrayOutputStream echoed = new ByteArrayOutputStream();
         HostileHostTest.readEcho(own, echoed, 1, rig.flowDeadline());
-        own.send(Frame.control(FrameType.CLOSE, 1, 1));
+        // Half-close: our END, the target's END back (the echo server closes after our EOF),
+        // and our ack of it, which ends both directions.
+        own.send(Frame.control(FrameType.END, 1, 1));
+        Frame end = own.readSkippingControl(rig.flowDeadline());
+        assertEquals(FrameType.END, end.type(), "sproxy relays the target's end: " + end);
+        own.send(Frame.control(FrameType.ACK, 2, end.seq() + 1));
         Await.until(rig.flowDeadline(), "the attacker's session ends at sproxy",
                 () -> !rig.sproxy().sessionIds().contains(ownId));
         assertRefused(rig, ownId, ownSecret, "resume of an ended session with its own, now stale, credential");

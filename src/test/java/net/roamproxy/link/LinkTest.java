@@ -38,7 +38,7 @@ class LinkTest {
                     for (int i = 0; i < frames; i++) {
                         ours.send(new Frame(FrameType.DATA, (long) i * Wire.MAX_DATA, 0, payload));
                     }
-                    ours.send(Frame.control(FrameType.CLOSE, (long) frames * Wire.MAX_DATA, 0));
+                    ours.send(Frame.control(FrameType.END, (long) frames * Wire.MAX_DATA, 0));
                     ours.finishSending();
                 } catch (Exception e) {
                     throw new RuntimeException(e);
@@ -48,7 +48,7 @@ class LinkTest {
             for (int i = 0; i < frames; i++) {
                 assertEquals(FrameType.DATA, peer.read(5000).type(), "frame " + i);
             }
-            assertEquals(FrameType.CLOSE, peer.read(5000).type(), "the last frame arrives");
+            assertEquals(FrameType.END, peer.read(5000).type(), "the last frame arrives");
             assertThrows(EOFException.class, () -> peer.read(5000), "then an orderly end, not a reset");
             writer.get(5, TimeUnit.SECONDS);
         }

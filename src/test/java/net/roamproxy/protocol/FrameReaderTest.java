@@ -42,7 +42,7 @@ class FrameReaderTest {
         frames.add(Frame.control(FrameType.ACK, Wire.MAX_DATA + 1L, 77));
         frames.add(data(Wire.MAX_DATA + 1L, 1000, 3));
         frames.add(data(Wire.MAX_DATA + 1001L, Wire.MAX_DATA, 4));
-        frames.add(Frame.control(FrameType.CLOSE, 2L * Wire.MAX_DATA + 1001, 78));
+        frames.add(Frame.control(FrameType.END, 2L * Wire.MAX_DATA + 1001, 78));
         return frames;
     }
 

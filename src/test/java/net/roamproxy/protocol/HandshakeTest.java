@@ -75,7 +75,7 @@ class HandshakeTest {
 
     @Test
     void encodingFollowsTheDocumentedLayout() {
-        Handshake h = new Handshake(Handshake.Status.RESUMED.ordinal(), 0x0102030405060708L, secret(), 65536, nonce());
+        Handshake h = new Handshake(Handshake.Status.RESUMED.code(), 0x0102030405060708L, secret(), 65536, nonce());
 
         assertArrayEquals(payload(1, 0x0102030405060708L, secret(), 65536), h.encode());
     }
@@ -207,6 +207,22 @@ class HandshakeTest {
         }
 
         assertEquals(EnumSet.of(Handshake.Status.NEW_SESSION, Handshake.Status.RESUMED), accepted);
+    }
+
+    @Test
+    void modeAndStatusCodesAreTheDocumentedWireCodesNotDeclarationOrder() {
+        assertEquals(0, Handshake.Mode.NEW.code());
+        assertEquals(1, Handshake.Mode.RESUME.code());
+        int[] codes = {0, 1, 2, 3, 4, 5, 6};
+        Handshake.Status[] statuses = {Handshake.Status.NEW_SESSION, Handshake.Status.RESUMED,
+            Handshake.Status.UNKNOWN_SESSION, Handshake.Status.VERSION_MISMATCH, Handshake.Status.TARGET_UNAVAILABLE,
+            Handshake.Status.BUSY, Handshake.Status.AUTH_FAILED};
+        for (int i = 0; i < codes.length; i++) {
+            assertEquals(codes[i], statuses[i].code(), statuses[i].name());
+            assertEquals(statuses[i], Handshake.Status.ofCode(codes[i]));
+        }
+        assertEquals(null, Handshake.Status.ofCode(7));
+        assertEquals(null, Handshake.Mode.ofCode(2));
     }
 
     @Test

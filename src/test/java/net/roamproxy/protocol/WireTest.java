@@ -39,7 +39,7 @@ class WireTest {
     }
 
     static byte[] validHeader(int type, long length) {
-        return header(0x5250, 1, type, length, 7, 9);
+        return header(0x5250, Wire.VERSION, type, length, 7, 9);
     }
 
     static int payloadSizeFor(FrameType type) {
@@ -95,7 +95,7 @@ class WireTest {
                 new byte[] {9, 8, 7, 6}, 1, 2);
 
         byte[] expected = {
-            0x52, 0x50, 0x01, 0x04,
+            0x52, 0x50, 0x02, 0x04,
             0x00, 0x00, 0x00, 0x02,
             0x01, 0x02, 0x03, 0x04, 0x05, 0x06, 0x07, 0x08,
             0x11, 0x12, 0x13, 0x14, 0x15, 0x16, 0x17, 0x18,
@@ -111,12 +111,21 @@ class WireTest {
         assertEquals(3, FrameType.HEARTBEAT.code());
         assertEquals(4, FrameType.DATA.code());
         assertEquals(5, FrameType.ACK.code());
-        assertEquals(6, FrameType.CLOSE.code());
+        assertEquals(6, FrameType.END.code());
+        assertEquals(7, FrameType.CHALLENGE.code());
+        assertEquals(8, FrameType.PROOF.code());
+        assertEquals(9, FrameType.ABORT.code());
+        assertEquals(10, FrameType.STOPPING.code());
+    }
+
+    @Test
+    void versionTwoIsTheHalfCloseProtocol() {
+        assertEquals(2, Wire.VERSION, "END counts in the sequence space, ABORT and STOPPING exist");
     }
 
     @Test
     void decoderReadsAHeaderAtAnOffset() throws ProtocolException {
-        byte[] h = header(0x5250, 1, DATA, 5, 42, 43);
+        byte[] h = header(0x5250, Wire.VERSION, DATA, 5, 42, 43);
         byte[] padded = new byte[10 + h.length];
         Arrays.fill(padded, (byte) 0xff);
         System.arraycopy(h, 0, padded, 10, h.length);
@@ -128,7 +137,7 @@ class WireTest {
 
     @Test
     void decoderAcceptsTheLargestSeqAndAck() throws ProtocolException {
-        Wire.Header h = Wire.readHeader(header(0x5250, 1, HEARTBEAT, 0, Long.MAX_VALUE, Long.MAX_VALUE), 0);
+        Wire.Header h = Wire.readHeader(header(0x5250, Wire.VERSION, HEARTBEAT, 0, Long.MAX_VALUE, Long.MAX_VALUE), 0);
 
         assertEquals(Long.MAX_VALUE, h.seq());
         assertEquals(Long.MAX_VALUE, h.ack());
@@ -155,7 +164,7 @@ class WireTest {
     }
 
     @ParameterizedTest
-    @ValueSource(ints = {0, 2, 255})
+    @ValueSource(ints = {0, 1, 3, 255})
     void decoderRejectsUnknownVersionWithUnsupportedVersionExceptionCarryingIt(int version) {
         ProtocolException e = rejected(header(0x5250, version, DATA, 1, 0, 0));
 
@@ -165,9 +174,9 @@ class WireTest {
     }
 
     @ParameterizedTest
-    @ValueSource(ints = {0, 9, 255})
+    @ValueSource(ints = {0, 11, 255})
     void decoderRejectsUnknownFrameTypeNamingTheCode(int type) {
-        ProtocolException e = rejected(header(0x5250, 1, type, 0, 0, 0));
+        ProtocolException e = rejected(header(0x5250, Wire.VERSION, type, 0, 0, 0));
 
         assertEquals(ProtocolException.class, e.getClass());
         assertTrue(e.getMessage().contains("type " + type), e.getMessage());
@@ -189,7 +198,7 @@ class WireTest {
     }
 
     @ParameterizedTest
-    @EnumSource(value = FrameType.class, names = {"HEARTBEAT", "ACK", "CLOSE"})
+    @EnumSource(value = FrameType.class, names = {"HEARTBEAT", "ACK", "END", "ABORT", "STOPPING"})
     void decoderRejectsControlFrameWithPayload(FrameType type) {
         ProtocolException e = rejected(validHeader(type.code(), 1));
 
@@ -230,14 +239,14 @@ class WireTest {
     @ParameterizedTest
     @ValueSource(longs = {Long.MIN_VALUE, -1L})
     void decoderRejectsSeqWithTopBitSet(long seq) {
-        ProtocolException e = rejected(header(0x5250, 1, HEARTBEAT, 0, seq, 0));
+        ProtocolException e = rejected(header(0x5250, Wire.VERSION, HEARTBEAT, 0, seq, 0));
 
         assertTrue(e.getMessage().contains("seq " + Long.toUnsignedString(seq)), e.getMessage());
     }
 
     @Test
     void decoderRejectsAckWithTopBitSet() {
-        ProtocolException e = rejected(header(0x5250, 1, HEARTBEAT, 0, 0, -1L));
+        ProtocolException e = rejected(header(0x5250, Wire.VERSION, HEARTBEAT, 0, 0, -1L));
 
         assertTrue(e.getMessage().contains("ack 18446744073709551615"), e.getMessage());
     }
@@ -282,7 +291,7 @@ class WireTest {
     void writeHeaderRefusesALengthTheTypeDoesNotAllow() {
         byte[] dst = new byte[Wire.HEADER_SIZE];
 
-        assertThrows(IllegalArgumentException.class, () -> Wire.writeHeader(dst, FrameType.CLOSE, 4, 0, 0));
+        assertThrows(IllegalArgumentException.class, () -> Wire.writeHeader(dst, FrameType.END, 4, 0, 0));
         assertArrayEquals(new byte[Wire.HEADER_SIZE], dst, "nothing written for a refused header");
     }
 }

@@ -83,6 +83,17 @@ public final class AppClient implements AutoCloseable {
         t.start();
     }
 
+    /** Shuts down our writing side (TCP half-close): the peer reads EOF, we keep reading. */
+    public synchronized void shutdownOutput() throws IOException {
+        socket.shutdownOutput();
+    }
+
+    /** Resets the connection (RST), as an application killed mid-transfer does. */
+    public void reset() throws IOException {
+        socket.setSoLinger(true, 0);
+        socket.close();
+    }
+
     /** Completes when {@link #writeInBackground} has written everything. */
     public CompletableFuture<Void> written() {
         return written.copy();

@@ -11,20 +11,23 @@ import net.roamproxy.protocol.ProtocolException;
  *   <li>{@code received}: the next stream offset expected from the peer. Frames repeating
  *       bytes before it (replays) are trimmed, so nothing is delivered twice.</li>
  *   <li>{@code delivered}: bytes written to the application. This is the ack we send, so the
- *       peer never has more than our window in flight and this queue cannot overflow.</li>
+ *       peer never has more than our window in flight and this queue cannot overflow. The
+ *       peer's END counts as one more once the application has been told of it
+ *       ({@link #endDelivered()}), which is how the peer learns that its END arrived.</li>
  * </ul>
  *
  * Thread-safe.
  */
-public final class InboundStream {
+public final class ReceiveQueue {
     private final ByteRing ring;
     private long received;
     private long delivered;
     private long lastAckSent;
     private boolean peerFinished;
+    private boolean endDelivered;
     private boolean closed;
 
-    public InboundStream(int window) {
+    public ReceiveQueue(int window) {
         ring = new ByteRing(window);
     }
 
@@ -37,7 +40,7 @@ public final class InboundStream {
      * Queues the part of a DATA frame at stream offset {@code seq} not received before.
      *
      * @return the number of new bytes queued
-     * @throws ProtocolException if the frame leaves a gap, comes after the peer's CLOSE, or
+     * @throws ProtocolException if the frame leaves a gap, comes after the peer's END, or
      *                           overflows the window
      */
     public int accept(long seq, byte[] payload) throws ProtocolException {
@@ -54,7 +57,7 @@ public final class InboundStream {
             return 0;
         }
         if (peerFinished) {
-            throw new ProtocolException("DATA at offset " + seq + " after the peer's CLOSE");
+            throw new ProtocolException("DATA at offset " + seq + " after the peer's END");
         }
         int n = len - (int) skip;
         if (n > ring.free()) {
@@ -66,23 +69,28 @@ public final class InboundStream {
     }
 
     /**
-     * The peer's stream ended at {@code finalLength}.
+     * The peer's stream ended at {@code finalLength} (an END, perhaps replayed).
      *
-     * @throws ProtocolException if bytes before that offset are missing
+     * @return true the first time, false for a replay of an END already received
+     * @throws ProtocolException if bytes before that offset are missing, or the peer's stream
+     *                           already ended elsewhere
      */
-    public synchronized void peerFinished(long finalLength) throws ProtocolException {
+    public synchronized boolean peerFinished(long finalLength) throws ProtocolException {
         if (finalLength != received) {
-            throw new ProtocolException("CLOSE at offset " + finalLength + " but " + received + " bytes received");
+            throw new ProtocolException("END at offset " + finalLength + " but " + received + " bytes received");
         }
+        boolean first = !peerFinished;
         peerFinished = true;
+        return first;
     }
 
     /**
      * Moves up to {@code dst.length} queued bytes into {@code dst} without waiting. Call
      * {@link #delivered(int)} once they are written to the application.
      *
-     * @return bytes moved; 0 if none are queued; -1 once the peer's stream has ended and
-     *         everything was taken
+     * @return bytes moved; 0 if none are queued (or the end was delivered already); -1 once
+     *         the peer's stream has ended and everything was taken: the caller tells the
+     *         application, then calls {@link #endDelivered()}
      * @throws SessionClosedException if the session closed
      */
     public synchronized int poll(byte[] dst) throws SessionClosedException {
@@ -90,7 +98,7 @@ public final class InboundStream {
             throw new SessionClosedException();
         }
         if (ring.size() == 0) {
-            return peerFinished ? -1 : 0;
+            return peerFinished && !endDelivered ? -1 : 0;
         }
         int n = Math.min(dst.length, ring.size());
         ring.copy(0, dst, 0, n);
@@ -103,9 +111,29 @@ public final class InboundStream {
         delivered += n;
     }
 
-    /** Whether so much is delivered but unacknowledged that the peer may soon stall on its window. */
+    /**
+     * The application has been told that the peer's stream ended (its writing side shut down):
+     * the END counts as delivered, and its ack is due at once.
+     */
+    public synchronized void endDelivered() {
+        if (peerFinished && !endDelivered && ring.size() == 0) {
+            endDelivered = true;
+            delivered++;
+        }
+    }
+
+    /** Whether the peer's END reached the application: this direction is over. */
+    public synchronized boolean endWasDelivered() {
+        return endDelivered;
+    }
+
+    /**
+     * Whether an ack should go out now: so much is delivered but unacknowledged that the peer
+     * may soon stall on its window, or the peer's END was delivered and not yet acknowledged
+     * (the peer waits for that ack to end its direction).
+     */
     public synchronized boolean ackDue() {
-        return delivered - lastAckSent >= ring.capacity() / 2;
+        return delivered - lastAckSent >= ring.capacity() / 2 || endDelivered && lastAckSent < delivered;
     }
 
     /** The ack to put on an outgoing frame; remembers it as sent. */

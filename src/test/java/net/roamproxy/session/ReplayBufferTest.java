@@ -18,7 +18,7 @@ import net.roamproxy.protocol.ProtocolException;
 /** The replay buffer: append, send, ack-trim, rewind for replay, backpressure and the end of the stream. */
 /* A separate thread, so a test stuck entering a monitor still times out. */
 @Timeout(value = 20, threadMode = Timeout.ThreadMode.SEPARATE_THREAD)
-class OutboundStreamTest {
+class ReplayBufferTest {
 
     /** Stream bytes that differ at every offset of interest, so a replay from the wrong offset shows. */
     private static byte[] stream(int n) {
@@ -29,13 +29,13 @@ class OutboundStreamTest {
         return b;
     }
 
-    private static byte[] drain(OutboundStream out, int max) {
+    private static byte[] drain(ReplayBuffer out, int max) {
         byte[] dst = new byte[max + 4];
         int n = out.drainTo(dst, 2, max);
         return Arrays.copyOfRange(dst, 2, 2 + n);
     }
 
-    private static byte[] drainAll(OutboundStream out) {
+    private static byte[] drainAll(ReplayBuffer out) {
         ByteArrayOutputStream all = new ByteArrayOutputStream();
         byte[] chunk;
         while ((chunk = drain(out, 7)).length > 0) {
@@ -48,7 +48,7 @@ class OutboundStreamTest {
 
     @Test
     void appendedBytesAreDrainedInOrderAndAdvanceTheSendCursor() throws Exception {
-        OutboundStream out = new OutboundStream(64);
+        ReplayBuffer out = new ReplayBuffer(64);
         byte[] data = stream(40);
         out.append(data, 0, 25);
         out.append(data, 25, 15);
@@ -63,7 +63,7 @@ class OutboundStreamTest {
 
     @Test
     void ackDropsAcknowledgedBytesAndFreesTheirSpace() throws Exception {
-        OutboundStream out = new OutboundStream(64);
+        ReplayBuffer out = new ReplayBuffer(64);
         out.append(stream(30), 0, 30);
         drain(out, 30);
 
@@ -77,7 +77,7 @@ class OutboundStreamTest {
 
     @Test
     void ackOfBytesNeverSentIsAProtocolError() throws Exception {
-        OutboundStream out = new OutboundStream(64);
+        ReplayBuffer out = new ReplayBuffer(64);
         out.append(stream(10), 0, 10);
         drain(out, 5);
 
@@ -90,7 +90,7 @@ class OutboundStreamTest {
 
     @Test
     void staleAckBelowWhatWasAlreadyAckedChangesNothing() throws Exception {
-        OutboundStream out = new OutboundStream(64);
+        ReplayBuffer out = new ReplayBuffer(64);
         out.append(stream(10), 0, 10);
         drain(out, 10);
         out.ack(8);
@@ -105,7 +105,7 @@ class OutboundStreamTest {
 
     @Test
     void rewindReplaysExactlyTheBytesAfterThePeersAck() throws Exception {
-        OutboundStream out = new OutboundStream(256);
+        ReplayBuffer out = new ReplayBuffer(256);
         byte[] data = stream(100);
         out.append(data, 0, 100);
         drain(out, 100);
@@ -122,7 +122,7 @@ class OutboundStreamTest {
 
     @Test
     void rewindToTheAckedOffsetReplaysEverythingUnacknowledged() throws Exception {
-        OutboundStream out = new OutboundStream(256);
+        ReplayBuffer out = new ReplayBuffer(256);
         byte[] data = stream(50);
         out.append(data, 0, 50);
         drain(out, 20);
@@ -136,7 +136,7 @@ class OutboundStreamTest {
 
     @Test
     void rewindAcceptsAPeerAckBeyondThisLinksCursorWhenAnEarlierLinkSentThoseBytes() throws Exception {
-        OutboundStream out = new OutboundStream(256);
+        ReplayBuffer out = new ReplayBuffer(256);
         byte[] data = stream(100);
         out.append(data, 0, 100);
         drain(out, 100);
@@ -152,7 +152,7 @@ class OutboundStreamTest {
 
     @Test
     void rewindBelowWhatWasAlreadyAckedIsAProtocolError() throws Exception {
-        OutboundStream out = new OutboundStream(64);
+        ReplayBuffer out = new ReplayBuffer(64);
         out.append(stream(20), 0, 20);
         drain(out, 20);
         out.ack(10);
@@ -165,7 +165,7 @@ class OutboundStreamTest {
 
     @Test
     void rewindBeyondTheEndOfTheStreamIsAProtocolError() throws Exception {
-        OutboundStream out = new OutboundStream(64);
+        ReplayBuffer out = new ReplayBuffer(64);
         out.append(stream(20), 0, 20);
 
         ProtocolException e = assertThrows(ProtocolException.class, () -> out.rewind(21, 64));
@@ -178,7 +178,7 @@ class OutboundStreamTest {
 
     @Test
     void appendBlocksWhileTheCapacityIsFullAndAnAckReleasesIt() throws Exception {
-        OutboundStream out = new OutboundStream(16);
+        ReplayBuffer out = new ReplayBuffer(16);
         byte[] data = stream(20);
         out.append(data, 0, 16);
         drain(out, 16);
@@ -199,7 +199,7 @@ class OutboundStreamTest {
 
     @Test
     void appendBlocksAtThePeersWindowWhenItIsSmallerThanTheCapacity() throws Exception {
-        OutboundStream out = new OutboundStream(64);
+        ReplayBuffer out = new ReplayBuffer(64);
         out.rewind(0, 16);
         out.append(stream(16), 0, 16);
 
@@ -217,7 +217,7 @@ class OutboundStreamTest {
 
     @Test
     void appendLargerThanTheWindowGoesInPiecesAsAcksArrive() throws Exception {
-        OutboundStream out = new OutboundStream(8);
+        ReplayBuffer out = new ReplayBuffer(8);
         byte[] data = stream(50);
         Blocking<Void> appender = Blocking.<Void>start("appender", () -> {
             out.append(data, 0, 50);
@@ -239,7 +239,7 @@ class OutboundStreamTest {
 
     @Test
     void closeFailsABlockedAppendWithSessionClosed() throws Exception {
-        OutboundStream out = new OutboundStream(4);
+        ReplayBuffer out = new ReplayBuffer(4);
         out.append(stream(4), 0, 4);
         Blocking<Void> appender = Blocking.<Void>start("appender", () -> {
             out.append(new byte[1], 0, 1);
@@ -254,7 +254,7 @@ class OutboundStreamTest {
 
     @Test
     void appendAfterCloseFails() {
-        OutboundStream out = new OutboundStream(16);
+        ReplayBuffer out = new ReplayBuffer(16);
         out.close();
 
         assertThrows(SessionClosedException.class, () -> out.append(new byte[1], 0, 1));
@@ -268,7 +268,7 @@ class OutboundStreamTest {
      */
     @Test
     void drainNeverPutsMoreThanThePeersWindowInFlightAfterRewindLowersIt() throws Exception {
-        OutboundStream out = new OutboundStream(64);
+        ReplayBuffer out = new ReplayBuffer(64);
         out.append(stream(64), 0, 64);
 
         out.rewind(0, 16);
@@ -280,7 +280,7 @@ class OutboundStreamTest {
 
     @Test
     void bytesHeldBackByASmallerPeerWindowAreReleasedAsAcksArrive() throws Exception {
-        OutboundStream out = new OutboundStream(64);
+        ReplayBuffer out = new ReplayBuffer(64);
         byte[] data = stream(64);
         out.append(data, 0, 64);
         out.finish();
@@ -291,62 +291,62 @@ class OutboundStreamTest {
             byte[] chunk = drainAll(out);
             assertEquals(16, chunk.length, "round " + round + " sends one window");
             if (round < 3) {
-                assertFalse(out.takeCloseDue(), "CLOSE waits for the held-back bytes");
+                assertFalse(out.takeEndDue(), "END waits for the held-back bytes");
             }
             sent.writeBytes(chunk);
             out.ack(out.sendCursor());
         }
 
         assertArrayEquals(data, sent.toByteArray());
-        assertTrue(out.takeCloseDue());
+        assertTrue(out.takeEndDue());
     }
 
     // ------------------------------------------------------------------ end of stream
 
     @Test
-    void closeBecomesDueOnlyOnceTheWholeFinishedStreamIsSentAndOnlyOnce() throws Exception {
-        OutboundStream out = new OutboundStream(64);
+    void endBecomesDueOnlyOnceTheWholeFinishedStreamIsSentAndOnlyOnce() throws Exception {
+        ReplayBuffer out = new ReplayBuffer(64);
         out.append(stream(10), 0, 10);
         out.finish();
 
         assertTrue(out.finished());
-        assertFalse(out.takeCloseDue(), "bytes still unsent");
+        assertFalse(out.takeEndDue(), "bytes still unsent");
         drain(out, 6);
-        assertFalse(out.takeCloseDue(), "bytes still unsent");
+        assertFalse(out.takeEndDue(), "bytes still unsent");
         drain(out, 6);
-        assertTrue(out.takeCloseDue());
-        assertFalse(out.takeCloseDue(), "CLOSE is due once per link");
+        assertTrue(out.takeEndDue());
+        assertFalse(out.takeEndDue(), "END is due once per link");
     }
 
     @Test
-    void rewindMakesTheCloseDueAgainOnceAfterTheReplay() throws Exception {
-        OutboundStream out = new OutboundStream(64);
+    void rewindMakesTheEndDueAgainOnceAfterTheReplay() throws Exception {
+        ReplayBuffer out = new ReplayBuffer(64);
         out.append(stream(10), 0, 10);
         out.finish();
         drain(out, 10);
-        assertTrue(out.takeCloseDue());
+        assertTrue(out.takeEndDue());
 
         out.rewind(4, 64);
 
-        assertFalse(out.takeCloseDue(), "the replay comes before the CLOSE");
+        assertFalse(out.takeEndDue(), "the replay comes before the END");
         drain(out, 10);
-        assertTrue(out.takeCloseDue());
-        assertFalse(out.takeCloseDue());
+        assertTrue(out.takeEndDue());
+        assertFalse(out.takeEndDue());
     }
 
     @Test
-    void finishedEmptyStreamHasItsCloseDueAtOnce() {
-        OutboundStream out = new OutboundStream(8);
+    void finishedEmptyStreamHasItsEndDueAtOnce() {
+        ReplayBuffer out = new ReplayBuffer(8);
 
         out.finish();
 
-        assertTrue(out.takeCloseDue());
-        assertFalse(out.takeCloseDue());
+        assertTrue(out.takeEndDue());
+        assertFalse(out.takeEndDue());
     }
 
     @Test
     void appendAfterFinishFailsAndLeavesTheStreamAlone() throws Exception {
-        OutboundStream out = new OutboundStream(8);
+        ReplayBuffer out = new ReplayBuffer(8);
         out.append(stream(3), 0, 3);
         out.finish();
 
@@ -354,25 +354,25 @@ class OutboundStreamTest {
 
         assertEquals(3, out.end());
         drain(out, 8);
-        assertTrue(out.takeCloseDue(), "the final length is still 3");
+        assertTrue(out.takeEndDue(), "the final length is still 3");
     }
 
     @Test
     void finishingTwiceKeepsTheFirstFinalLength() throws Exception {
-        OutboundStream out = new OutboundStream(8);
+        ReplayBuffer out = new ReplayBuffer(8);
         out.append(stream(3), 0, 3);
         out.finish();
         out.finish();
 
         drain(out, 8);
 
-        assertTrue(out.takeCloseDue());
+        assertTrue(out.takeEndDue());
         assertEquals(3, out.sendCursor());
     }
 
     @Test
     void ackBeyondTheRewoundCursorButWithinWhatWasSentSkipsResendingThoseBytes() throws Exception {
-        OutboundStream out = new OutboundStream(1024);
+        ReplayBuffer out = new ReplayBuffer(1024);
         out.append(new byte[100], 0, 100);
         byte[] frame = new byte[100];
         assertEquals(100, out.drainTo(frame, 0, 100));
@@ -388,7 +388,7 @@ class OutboundStreamTest {
 
     @Test
     void aReplayBufferShrinksAfterAnIdlePeriodAndStillReplaysWhatIsUnacknowledged() throws Exception {
-        OutboundStream out = new OutboundStream(1 << 20);
+        ReplayBuffer out = new ReplayBuffer(1 << 20);
         int small = out.allocated();
         byte[] bulk = stream(300_000);
         out.append(bulk, 0, bulk.length);
@@ -406,5 +406,64 @@ class OutboundStreamTest {
         assertEquals(small, out.allocated(), "idle again: back to the initial size");
         assertEquals(typed.length, out.rewind(bulk.length, 1 << 20), "a new link resends the unacknowledged bytes");
         assertArrayEquals(typed, drainAll(out));
+    }
+
+    // ------------------------------------------------------------------ END in the sequence space
+
+    @Test
+    void theEndTakesOneSequenceNumberAndIsAcknowledgedAtFinalLengthPlusOne() throws Exception {
+        ReplayBuffer out = new ReplayBuffer(64);
+        out.append(stream(10), 0, 10);
+        out.finish();
+        drain(out, 10);
+        assertTrue(out.takeEndDue());
+
+        out.ack(10);
+        assertFalse(out.endAcked(), "the bytes arrived, the END not yet");
+        out.ack(11);
+
+        assertTrue(out.endAcked());
+        assertTrue(out.allAcked());
+        assertFalse(out.takeEndDue(), "an acknowledged END is never sent again");
+    }
+
+    @Test
+    void anUnacknowledgedEndIsReplayedOnTheNextLink() throws Exception {
+        ReplayBuffer out = new ReplayBuffer(64);
+        out.append(stream(10), 0, 10);
+        out.finish();
+        drain(out, 10);
+        assertTrue(out.takeEndDue());
+
+        out.rewind(10, 64); // the peer has the bytes but not the END
+
+        assertTrue(out.takeEndDue(), "replayed");
+        assertFalse(out.endAcked());
+    }
+
+    @Test
+    void aResumeAckingTheEndFinishesTheDirection() throws Exception {
+        ReplayBuffer out = new ReplayBuffer(64);
+        out.append(stream(10), 0, 10);
+        out.finish();
+        drain(out, 10);
+        out.takeEndDue();
+
+        assertEquals(0, out.rewind(11, 64), "nothing to resend");
+
+        assertTrue(out.endAcked());
+        assertFalse(out.takeEndDue());
+    }
+
+    @Test
+    void anAckOfAnEndNeverSentIsAProtocolError() throws Exception {
+        ReplayBuffer out = new ReplayBuffer(64);
+        out.append(stream(10), 0, 10);
+        out.finish();
+        drain(out, 10);
+
+        ProtocolException e = assertThrows(ProtocolException.class, () -> out.ack(11));
+        assertTrue(e.getMessage().contains("11"), e.getMessage());
+        assertThrows(ProtocolException.class, () -> out.rewind(11, 64));
     }
 }

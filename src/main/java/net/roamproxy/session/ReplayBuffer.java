@@ -7,9 +7,14 @@ import net.roamproxy.protocol.ProtocolException;
  * buffer. Offsets are positions in the stream since the session began.
  *
  * <pre>
- *   acked()          sendCursor()          end()
- *     |--- sent, unacked ---|--- not yet sent ---|
+ *   acked()          sendCursor()          end()   [END]
+ *     |--- sent, unacked ---|--- not yet sent ---|    |
  * </pre>
+ *
+ * Once the application {@linkplain #finish finishes} its stream, the END that follows the last
+ * byte takes one more sequence number, as TCP's FIN does: the peer acknowledges it with
+ * {@code end() + 1} once its application has been told, and until then every new link
+ * replays it after the bytes before it. So an end is never lost and never early.
  *
  * {@link #append} blocks while the unacknowledged bytes fill the limit (our capacity, or the
  * peer's receive window if smaller): that is the backpressure which stops reading from the
@@ -19,9 +24,9 @@ import net.roamproxy.protocol.ProtocolException;
  *
  * <p>Thread-safe. {@link #append} is called by the application reader; {@link #ack} by the
  * link reader; {@link #sendCursor}, {@link #drainTo}, {@link #rewind} and
- * {@link #takeCloseDue} only by a thread holding the session's send lock.
+ * {@link #takeEndDue} only by a thread holding the session's send lock.
  */
-public final class OutboundStream {
+public final class ReplayBuffer {
     private final ByteRing ring;
     private long acked;
     private long sendCursor;
@@ -30,10 +35,14 @@ public final class OutboundStream {
     private long lastDrainOffset;
     private int limit;
     private long finalLength = -1;
-    private boolean closeSent;
+    /** The END went out on the current link (it is due again on the next one until acked). */
+    private boolean endSentOnLink;
+    /** The END went out on some link: an ack of {@code finalLength + 1} is possible. */
+    private boolean endEverSent;
+    private boolean endAcked;
     private boolean closed;
 
-    public OutboundStream(int capacity) {
+    public ReplayBuffer(int capacity) {
         ring = new ByteRing(capacity);
         limit = capacity;
     }
@@ -56,7 +65,7 @@ public final class OutboundStream {
         }
     }
 
-    /** Marks the end of the application's stream; a CLOSE becomes due once everything is sent. */
+    /** Marks the end of the application's stream; an END becomes due once everything is sent. */
     public synchronized void finish() {
         if (finalLength < 0) {
             finalLength = end();
@@ -73,8 +82,13 @@ public final class OutboundStream {
      * @throws ProtocolException if the peer acknowledges bytes that were never sent
      */
     public synchronized void ack(long offset) throws ProtocolException {
-        if (offset > highWater) {
-            throw new ProtocolException("ack " + offset + " is beyond the " + highWater + " bytes sent");
+        long max = highWater + (endEverSent ? 1 : 0);
+        if (offset > max) {
+            throw new ProtocolException("ack " + offset + " is beyond the " + max + " bytes sent");
+        }
+        if (endEverSent && offset == finalLength + 1) {
+            endAcked = true;
+            offset = finalLength;
         }
         if (offset > acked) {
             ring.discard((int) (offset - acked));
@@ -94,16 +108,17 @@ public final class OutboundStream {
      * @throws ProtocolException if {@code peerAck} is outside what is buffered
      */
     public synchronized long rewind(long peerAck, int peerWindow) throws ProtocolException {
-        if (peerAck < acked || peerAck > end()) {
-            throw new ProtocolException("peer resumes at offset " + peerAck + " but only " + acked + ".." + end()
+        long max = end() + (endEverSent ? 1 : 0);
+        if (peerAck < acked || peerAck > max) {
+            throw new ProtocolException("peer resumes at offset " + peerAck + " but only " + acked + ".." + max
                     + " can be replayed");
         }
         ack(peerAck);
-        sendCursor = peerAck;
+        sendCursor = acked;
         limit = Math.min(ring.capacity(), peerWindow);
-        closeSent = false;
+        endSentOnLink = false;
         notifyAll();
-        return end() - peerAck;
+        return end() - acked;
     }
 
     public synchronized long sendCursor() {
@@ -132,13 +147,50 @@ public final class OutboundStream {
         return Math.max(0, Math.min(end(), acked + limit) - sendCursor);
     }
 
-    /** @return true exactly once per link, when the stream is finished and fully sent */
-    public synchronized boolean takeCloseDue() {
-        if (finalLength >= 0 && sendCursor == finalLength && !closeSent) {
-            closeSent = true;
+    /**
+     * @return true once per link while the END is unacknowledged, when the stream is finished
+     *         and every byte before it sent: the caller sends the END now
+     */
+    public synchronized boolean takeEndDue() {
+        if (finalLength >= 0 && sendCursor == finalLength && !endSentOnLink && !endAcked) {
+            endSentOnLink = true;
+            endEverSent = true;
             return true;
         }
         return false;
+    }
+
+    /** Whether the peer acknowledged our END: this direction is over. */
+    public synchronized boolean endAcked() {
+        return endAcked;
+    }
+
+    /** Whether everything the application gave us has been sent at least once. */
+    public synchronized boolean allSent() {
+        return sendCursor == end();
+    }
+
+    /** Whether the peer acknowledged everything the application gave us. */
+    public synchronized boolean allAcked() {
+        return acked == end();
+    }
+
+    /**
+     * Waits up to {@code millis} until the peer has acknowledged everything buffered (a stop
+     * flushing what it can), or the buffer is closed.
+     *
+     * @return whether everything was acknowledged
+     */
+    public synchronized boolean awaitAllAcked(long millis) throws InterruptedException {
+        long deadline = System.nanoTime() + millis * 1_000_000;
+        while (!closed && acked < end()) {
+            long left = (deadline - System.nanoTime()) / 1_000_000;
+            if (left <= 0) {
+                break;
+            }
+            wait(left);
+        }
+        return acked == end();
     }
 
     /** The stream offset of the bytes the last {@link #drainTo} returned: the seq of their DATA frame. */

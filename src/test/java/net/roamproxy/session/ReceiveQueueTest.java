@@ -17,14 +17,14 @@ import net.roamproxy.protocol.ProtocolException;
 /** The receive queue: in-order delivery, replay trimming, protocol checks, non-blocking poll, acks, memory. */
 /* A separate thread, so a test stuck entering a monitor still times out. */
 @Timeout(value = 20, threadMode = Timeout.ThreadMode.SEPARATE_THREAD)
-class InboundStreamTest {
+class ReceiveQueueTest {
 
     private static byte[] ascii(String s) {
         return s.getBytes(US_ASCII);
     }
 
     /** Takes everything queued right now (the caller knows it is non-empty or finished). */
-    private static String takeQueued(InboundStream in) throws Exception {
+    private static String takeQueued(ReceiveQueue in) throws Exception {
         ByteArrayOutputStream out = new ByteArrayOutputStream();
         byte[] buf = new byte[3];
         while (in.queued() > 0) {
@@ -37,7 +37,7 @@ class InboundStreamTest {
 
     @Test
     void framesAcceptedInOrderAreTakenInOrder() throws Exception {
-        InboundStream in = new InboundStream(64);
+        ReceiveQueue in = new ReceiveQueue(64);
 
         assertEquals(5, in.accept(0, ascii("hello")));
         assertEquals(6, in.accept(5, ascii(" world")));
@@ -49,7 +49,7 @@ class InboundStreamTest {
 
     @Test
     void replayedFrameThatWasAlreadyReceivedIsDroppedWhole() throws Exception {
-        InboundStream in = new InboundStream(64);
+        ReceiveQueue in = new ReceiveQueue(64);
         in.accept(0, ascii("abc"));
 
         assertEquals(0, in.accept(0, ascii("abc")));
@@ -60,7 +60,7 @@ class InboundStreamTest {
 
     @Test
     void replayedFrameAlreadyTakenByTheApplicationIsNotDeliveredAgain() throws Exception {
-        InboundStream in = new InboundStream(64);
+        ReceiveQueue in = new ReceiveQueue(64);
         in.accept(0, ascii("abcdef"));
         assertEquals("abcdef", takeQueued(in));
 
@@ -71,7 +71,7 @@ class InboundStreamTest {
 
     @Test
     void replayedFrameOverlappingNewBytesQueuesOnlyTheNewPart() throws Exception {
-        InboundStream in = new InboundStream(64);
+        ReceiveQueue in = new ReceiveQueue(64);
         in.accept(0, ascii("abcd"));
 
         assertEquals(3, in.accept(2, ascii("cdefg")));
@@ -82,7 +82,7 @@ class InboundStreamTest {
 
     @Test
     void frameLeavingAGapIsAProtocolErrorNamingTheOffsets() {
-        InboundStream in = new InboundStream(64);
+        ReceiveQueue in = new ReceiveQueue(64);
 
         ProtocolException e = assertThrows(ProtocolException.class, () -> in.accept(5, ascii("x")));
 
@@ -93,7 +93,7 @@ class InboundStreamTest {
 
     @Test
     void frameOverflowingTheWindowIsAProtocolErrorAndQueuesNothing() throws Exception {
-        InboundStream in = new InboundStream(8);
+        ReceiveQueue in = new ReceiveQueue(8);
         in.accept(0, ascii("12345678"));
 
         assertThrows(ProtocolException.class, () -> in.accept(8, ascii("9")));
@@ -104,7 +104,7 @@ class InboundStreamTest {
 
     @Test
     void singleFrameLargerThanTheWindowIsAProtocolError() {
-        InboundStream in = new InboundStream(8);
+        ReceiveQueue in = new ReceiveQueue(8);
 
         ProtocolException e = assertThrows(ProtocolException.class, () -> in.accept(0, new byte[9]));
 
@@ -113,7 +113,7 @@ class InboundStreamTest {
 
     @Test
     void polledBytesFreeWindowSpaceForMore() throws Exception {
-        InboundStream in = new InboundStream(8);
+        ReceiveQueue in = new ReceiveQueue(8);
         in.accept(0, ascii("12345678"));
         byte[] buf = new byte[5];
         assertEquals(5, in.poll(buf));
@@ -125,7 +125,7 @@ class InboundStreamTest {
 
     @Test
     void peerFinishedAtAnOffsetOtherThanWhatWasReceivedIsAProtocolError() throws Exception {
-        InboundStream in = new InboundStream(64);
+        ReceiveQueue in = new ReceiveQueue(64);
         in.accept(0, ascii("abc"));
 
         assertThrows(ProtocolException.class, () -> in.peerFinished(2));
@@ -137,7 +137,7 @@ class InboundStreamTest {
 
     @Test
     void pollReturnsMinusOneOnceThePeerFinishedAndEverythingWasTaken() throws Exception {
-        InboundStream in = new InboundStream(64);
+        ReceiveQueue in = new ReceiveQueue(64);
         in.accept(0, ascii("ab"));
         in.peerFinished(2);
 
@@ -149,7 +149,7 @@ class InboundStreamTest {
 
     @Test
     void newDataAfterThePeersCloseIsAProtocolErrorButAReplayOfOldDataIsNot() throws Exception {
-        InboundStream in = new InboundStream(64);
+        ReceiveQueue in = new ReceiveQueue(64);
         in.accept(0, ascii("ab"));
         in.peerFinished(2);
 
@@ -159,7 +159,7 @@ class InboundStreamTest {
 
     @Test
     void pollOnAnEmptyQueueReturnsZeroAtOnceUntilThePeerFinishes() throws Exception {
-        InboundStream in = new InboundStream(64);
+        ReceiveQueue in = new ReceiveQueue(64);
         byte[] buf = new byte[16];
 
         assertEquals(0, in.poll(buf));
@@ -174,7 +174,7 @@ class InboundStreamTest {
 
     @Test
     void pollAfterCloseFailsWithSessionClosed() throws Exception {
-        InboundStream in = new InboundStream(64);
+        ReceiveQueue in = new ReceiveQueue(64);
         in.close();
 
         assertThrows(SessionClosedException.class, () -> in.poll(new byte[4]));
@@ -182,7 +182,7 @@ class InboundStreamTest {
 
     @Test
     void pollOnAClosedStreamFailsEvenWithBytesQueued() throws Exception {
-        InboundStream in = new InboundStream(64);
+        ReceiveQueue in = new ReceiveQueue(64);
         in.accept(0, ascii("x"));
         in.close();
 
@@ -191,7 +191,7 @@ class InboundStreamTest {
 
     @Test
     void pollMovesNoMoreThanTheDestinationHolds() throws Exception {
-        InboundStream in = new InboundStream(64);
+        ReceiveQueue in = new ReceiveQueue(64);
         in.accept(0, ascii("abcdef"));
 
         byte[] buf = new byte[4];
@@ -202,7 +202,7 @@ class InboundStreamTest {
 
     @Test
     void ackBecomesDueWhenHalfTheWindowWasDeliveredSinceTheLastAck() {
-        InboundStream in = new InboundStream(100);
+        ReceiveQueue in = new ReceiveQueue(100);
 
         in.delivered(49);
         assertFalse(in.ackDue());
@@ -212,7 +212,7 @@ class InboundStreamTest {
 
     @Test
     void ackToSendReportsDeliveredBytesAndResetsTheDueCount() {
-        InboundStream in = new InboundStream(100);
+        ReceiveQueue in = new ReceiveQueue(100);
         in.delivered(60);
 
         assertEquals(60, in.ackToSend());
@@ -227,7 +227,7 @@ class InboundStreamTest {
 
     @Test
     void ackCountsDeliveredBytesNotMerelyReceivedOnes() throws Exception {
-        InboundStream in = new InboundStream(100);
+        ReceiveQueue in = new ReceiveQueue(100);
         in.accept(0, new byte[80]);
 
         assertFalse(in.ackDue(), "nothing reached the application yet");
@@ -236,7 +236,7 @@ class InboundStreamTest {
 
     @Test
     void aQueueGrownByBulkDataShrinksOnceIdleButNotWhileBusy() throws Exception {
-        InboundStream in = new InboundStream(1 << 20);
+        ReceiveQueue in = new ReceiveQueue(1 << 20);
         int small = in.allocated();
         byte[] bulk = new byte[256 * 1024];
         in.accept(0, bulk, 0, bulk.length);
@@ -252,5 +252,39 @@ class InboundStreamTest {
         assertEquals(small, in.allocated(), "only small amounts in the last period: back to the initial size");
         assertEquals(9, in.poll(buf), "and nothing queued was lost");
         assertEquals("keystroke", new String(buf, 0, 9, US_ASCII));
+    }
+
+    // ------------------------------------------------------------------ END
+
+    @Test
+    void thePeersEndCountsAsOneDeliveredByteOnceTheApplicationWasToldAndIsAckedAtOnce() throws Exception {
+        ReceiveQueue in = new ReceiveQueue(64);
+        in.accept(0, "abc".getBytes(US_ASCII));
+        assertTrue(in.peerFinished(3));
+        byte[] buf = new byte[16];
+        assertEquals(3, in.poll(buf));
+        in.delivered(3);
+        in.ackToSend();
+        assertEquals(-1, in.poll(buf), "everything taken: the caller now tells the application");
+
+        in.endDelivered();
+
+        assertEquals(4, in.delivered());
+        assertTrue(in.endWasDelivered());
+        assertTrue(in.ackDue(), "the peer waits for this ack to end its direction");
+        assertEquals(4, in.ackToSend());
+        assertFalse(in.ackDue());
+        assertEquals(0, in.poll(buf), "the end is delivered once");
+    }
+
+    @Test
+    void aReplayedEndIsRecognisedAndNotAnError() throws Exception {
+        ReceiveQueue in = new ReceiveQueue(64);
+        in.accept(0, "ab".getBytes(US_ASCII));
+
+        assertTrue(in.peerFinished(2));
+        assertFalse(in.peerFinished(2), "the same END again, after a resume");
+        assertEquals(0, in.accept(0, "ab".getBytes(US_ASCII)), "replayed bytes before it are dropped");
+        assertThrows(ProtocolException.class, () -> in.accept(2, "c".getBytes(US_ASCII)), "no data after the end");
     }
 }

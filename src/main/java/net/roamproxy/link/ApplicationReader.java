@@ -1,0 +1,90 @@
+package net.roamproxy.link;
+
+import java.io.IOException;
+import java.io.InputStream;
+import java.net.SocketTimeoutException;
+
+import org.apache.logging.log4j.LogManager;
+import org.apache.logging.log4j.Logger;
+
+import net.roamproxy.protocol.Wire;
+import net.roamproxy.session.SessionClosedException;
+import net.roamproxy.session.SessionState.Event;
+
+/**
+ * A session's application reader, on its own {@code -app-in} thread: application to replay
+ * buffer. It blocks when the window is full, which is the backpressure that keeps memory
+ * bounded. When the link is free it also sends the bytes itself, sparing a thread hand-off per
+ * keystroke. The application's EOF ends our direction (END); a reset aborts the session.
+ */
+final class ApplicationReader implements Runnable {
+    private static final Logger log = LogManager.getLogger(ApplicationReader.class);
+    /** Per-thread buffer size of an idle session; grown in steps to a full frame under bulk reads. */
+    private static final int SMALL_BUFFER = 4096;
+    /** A thread with nothing to do for this long gives its bulk-sized buffer back. */
+    private static final int IDLE_MILLIS = 1000;
+
+    private final Session s;
+    private final InputStream appIn;
+
+    ApplicationReader(Session s, InputStream appIn) {
+        this.s = s;
+        this.appIn = appIn;
+    }
+
+    @Override
+    public void run() {
+        byte[] buf = new byte[SMALL_BUFFER];
+        byte[] frame = new byte[Wire.HEADER_SIZE + SMALL_BUFFER];
+        int fullReads = 0;
+        try {
+            while (true) {
+                int n;
+                try {
+                    n = appIn.read(buf);
+                } catch (SocketTimeoutException e) {
+                    // Idle for a while after bulk data (the timeout is only set then): shrink.
+                    buf = small(buf, SMALL_BUFFER);
+                    frame = small(frame, Wire.HEADER_SIZE + SMALL_BUFFER);
+                    s.app.setSoTimeout(0);
+                    continue;
+                }
+                if (n < 0) {
+                    break;
+                }
+                s.out.append(buf, 0, n);
+                s.sender.sendNow(frame);
+                fullReads = n == buf.length ? fullReads + 1 : 0;
+                if (fullReads == 2 && buf.length < Wire.MAX_DATA) {
+                    // Reads that keep filling the buffer mean bulk data: grow in steps (4, 16,
+                    // 64 KiB). One full read is not enough (a paste of a few KiB), so typing does
+                    // not cost a session a full frame here and a frame-sized direct buffer in the
+                    // JDK's per-thread I/O cache.
+                    fullReads = 0;
+                    int size = Math.min(Wire.MAX_DATA, 4 * buf.length);
+                    buf = new byte[size];
+                    frame = new byte[Wire.HEADER_SIZE + size];
+                    s.app.setSoTimeout(IDLE_MILLIS);
+                }
+            }
+        } catch (SessionClosedException | InterruptedException e) {
+            return;
+        } catch (IOException e) {
+            if (!s.isClosed()) {
+                log.info("{}: application connection failed: {}; aborting the session", s.name(), e.getMessage());
+                s.perform(Event.APP_RESET, "application connection failed: " + e.getMessage());
+            }
+            return;
+        }
+        if (!s.isClosed()) {
+            log.info("{}: application ended its stream after {} bytes; telling the peer, the other direction "
+                    + "stays open", s.name(), s.out.end());
+            s.perform(Event.APP_EOF, null, s.out::finish);
+        }
+    }
+
+    /** {@code buf} if it is already {@code size} bytes, else a new array of that size. */
+    private static byte[] small(byte[] buf, int size) {
+        return buf.length == size ? buf : new byte[size];
+    }
+}

@@ -1,0 +1,322 @@
+package net.roamproxy.link;
+
+import java.io.IOException;
+import java.net.Socket;
+import java.util.Collection;
+import java.util.Set;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.Executor;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.locks.ReentrantLock;
+import java.util.function.Consumer;
+import java.util.function.LongSupplier;
+
+import org.apache.logging.log4j.LogManager;
+import org.apache.logging.log4j.Logger;
+
+import net.roamproxy.protocol.Handshake;
+import net.roamproxy.session.ReceiveQueue;
+import net.roamproxy.session.ReplayBuffer;
+import net.roamproxy.session.SessionState;
+import net.roamproxy.session.SessionState.Action;
+import net.roamproxy.session.SessionState.Event;
+
+/**
+ * One session: carries an application connection over a succession of links, each direction
+ * of the stream ending on its own. Used by both proxies; only the {@link LinkProvider} differs.
+ *
+ * <p><b>States.</b> The session's state lives in one {@link SessionState}: each direction goes
+ * OPEN → FINISHING → FINISHED (or ABORTED), and the link CONNECTING → UP → DETACHED → UP ...
+ * The events and what they trigger:
+ * <ul>
+ *   <li>Our application shuts down its writing side: an END follows its last byte (out
+ *       FINISHING). The peer acknowledges it like a byte once its application's writing side
+ *       is shut (out FINISHED); until then every new link replays it.</li>
+ *   <li>The peer's END: everything before it is written to our application, then only the
+ *       application's writing side is shut, and the ack is sent at once (in FINISHED). The
+ *       other direction keeps flowing, across resumes too.</li>
+ *   <li>Both directions FINISHED: we send what is owed and end our side of the link (FIN);
+ *       when the peer's FIN arrives the session closes cleanly. If the link is lost instead,
+ *       sproxy closes (nothing is left to learn) and cproxy resumes, so that sproxy still gets
+ *       our last ack; a resume that sproxy no longer knows is then the expected end.</li>
+ *   <li>Our application resets its connection: ABORT to the peer, then close. The peer's
+ *       ABORT: reset our application connection, then close.</li>
+ *   <li>This proxy stops ({@link #closeAll}): flush what the peer will take within the stop
+ *       budget, then STOPPING, then close. The peer's STOPPING: deliver what arrived, then
+ *       reset our application connection, so a cut stream never looks like a clean end.</li>
+ *   <li>Any final failure (a rejected resume, the detach timeout, a protocol error):
+ *       {@link #close(String)}, which resets the application connection.</li>
+ * </ul>
+ *
+ * <p><b>Threads.</b> Two of its own and two jobs on a shared executor, so that no blocking
+ * call can stop another duty: the link reader ({@link SessionWorker}, never writes), the
+ * application reader ({@link ApplicationReader}), the send job ({@link LinkSender}) and the
+ * deliver job ({@link ApplicationWriter}). Every link write happens under {@link #sendLock},
+ * taken and released within one method. Stream bookkeeping that changes what may be sent or
+ * acknowledged (our END queued, the peer's END received or delivered) happens together with its
+ * transition under the {@link SessionState}'s monitor, which is never held while calling out.
+ * Each socket has one owner: the application socket and every attached link belong to this
+ * session, which alone closes them.
+ *
+ * <p>The clock and executor are injectable; everything public is thread-safe.
+ */
+public final class Session implements SessionView {
+    private static final Logger log = LogManager.getLogger(Session.class);
+    /** At most this long a closing session reads a link it ended in order, waiting for the peer's FIN. */
+    static final long MAX_LINGER_MILLIS = 1000;
+
+    final Socket app;
+    final LinkSettings settings;
+    final LinkProvider provider;
+    final LongSupplier clock;
+    final ReplayBuffer out;
+    final ReceiveQueue in;
+    final SessionState state;
+    /** Held by whoever writes the link; taken by the link reader to swap links safely. */
+    final ReentrantLock sendLock = new ReentrantLock();
+    final LinkSender sender;
+    final ApplicationWriter appWriter;
+    private final String threadPrefix;
+    private final Consumer<Session> onClosed;
+    private final AtomicBoolean closed = new AtomicBoolean();
+    private final CountDownLatch finished = new CountDownLatch(1);
+    private volatile String name;
+    private volatile String closeReason;
+    /** Whether any frame ever came from the peer after its first handshake. */
+    volatile boolean heardFromPeer;
+    /** Guarded by sendLock: the current link's writer, {@code null} while detached. */
+    FrameWriter writer;
+    /** Guarded by sendLock: the WELCOME owed to the current link. */
+    Handshake pendingReply;
+    /** The link in use, for readers outside the lock. */
+    volatile Link link;
+    private Thread worker;
+
+    /**
+     * @param resumesAfterEnd whether a link lost after both directions ended is resumed (cproxy)
+     *                        or taken as the end (sproxy); see {@link SessionState}
+     */
+    public Session(String name, String threadPrefix, Socket app, LinkSettings settings, LinkProvider provider,
+                   boolean resumesAfterEnd, Consumer<Session> onClosed) {
+        this(name, threadPrefix, app, settings, provider, resumesAfterEnd, onClosed, System::nanoTime, IoPool.POOL);
+    }
+
+    Session(String name, String threadPrefix, Socket app, LinkSettings settings, LinkProvider provider,
+            boolean resumesAfterEnd, Consumer<Session> onClosed, LongSupplier clock, Executor executor) {
+        this.name = name;
+        this.threadPrefix = threadPrefix;
+        this.app = app;
+        this.settings = settings;
+        this.provider = provider;
+        this.onClosed = onClosed;
+        this.clock = clock;
+        this.out = new ReplayBuffer(settings.bufferBytes());
+        this.in = new ReceiveQueue(settings.bufferBytes());
+        this.state = new SessionState(resumesAfterEnd);
+        this.sender = new LinkSender(this, executor);
+        this.appWriter = new ApplicationWriter(this, executor);
+    }
+
+    /** Starts the session's threads. */
+    public void start() throws IOException {
+        Sockets.tune(app);
+        appWriter.open(app.getOutputStream());
+        ApplicationReader reader = new ApplicationReader(this, app.getInputStream());
+        worker = thread("link", new SessionWorker(this));
+        thread("app-in", reader);
+    }
+
+    private Thread thread(String role, Runnable body) {
+        Thread t = new Thread(body, threadPrefix + "-" + role);
+        t.setDaemon(true);
+        t.start();
+        return t;
+    }
+
+    /** Carries out what the state machine asked for; {@code why} explains a close. */
+    void perform(Set<Action> actions, String why) {
+        for (Action a : actions) {
+            switch (a) {
+                case SEND_END, SEND_ABORT, SEND_ACK, FINISH_LINK -> sender.request();
+                case DELIVER -> appWriter.request();
+                case CLOSE_CLEAN -> closeWith("both directions ended, everything delivered and acknowledged", true);
+                case RESET_APP_AND_CLOSE -> closeWith(why, false);
+                case DRAIN_THEN_CLOSE -> appWriter.closeWhenDrained(why);
+                case FLUSH_THEN_STOPPING -> {
+                    // closeAll drives this: it needs every session's flush to share one budget
+                }
+                default -> throw new IllegalStateException("unknown action " + a);
+            }
+        }
+    }
+
+    void perform(Event e, String why) {
+        perform(state.on(e), why);
+    }
+
+    /**
+     * Applies the stream bookkeeping that goes with {@code e} and the transition as one step,
+     * under the state's monitor, then carries out the actions. Without this, another thread
+     * could act on the bookkeeping before the transition: send an END, and see its ack, while
+     * the state still says OPEN, and so lose the END_ACKED.
+     */
+    void perform(Event e, String why, Runnable bookkeeping) {
+        Set<Action> actions;
+        synchronized (state) {
+            bookkeeping.run();
+            actions = state.on(e);
+        }
+        perform(actions, why);
+    }
+
+    /** Ends the session for good, resetting the application connection: idempotent, any thread. */
+    public void close(String reason) {
+        closeWith(reason, false);
+    }
+
+    /**
+     * Ends the session once. {@code clean}: both directions ended, so the application socket
+     * is closed normally; otherwise it is reset, so that a stream cut short never looks like
+     * a clean end. A link whose sending side we ended keeps its socket for the link reader,
+     * which closes it after the peer's FIN (closing now could reset away our last frames).
+     */
+    void closeWith(String reason, boolean clean) {
+        if (!closed.compareAndSet(false, true)) {
+            return;
+        }
+        state.close();
+        closeReason = reason;
+        log.info("{}: closed: {}", name, reason);
+        out.close();
+        in.close();
+        Link l = link;
+        if (l != null && !l.sendingFinished()) {
+            l.close();
+        }
+        if (clean) {
+            Sockets.closeQuietly(app);
+        } else {
+            Link.reset(app);
+        }
+        provider.close();
+        if (worker != null && worker != Thread.currentThread() && (l == null || !l.sendingFinished())) {
+            worker.interrupt();
+        }
+        onClosed.accept(this);
+        finished.countDown();
+    }
+
+    public boolean awaitClosed(long timeout, TimeUnit unit) throws InterruptedException {
+        return finished.await(timeout, unit);
+    }
+
+    /**
+     * The last step of a stop: STOPPING on the link if it is up and free within
+     * {@code lockMillis} (after any WELCOME it is owed, so the peer can read it), then close.
+     */
+    private void sendStoppingAndClose(String reason, long lockMillis) {
+        boolean told = false;
+        try {
+            if (sendLock.tryLock(lockMillis, TimeUnit.MILLISECONDS)) {
+                try {
+                    told = sender.sendStopping();
+                } finally {
+                    sendLock.unlock();
+                }
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+        closeWith(reason + (told ? "; told the peer after " + out.acked() + " of " + out.end()
+                + " bytes were acknowledged" : "; the peer could not be told (no usable link)"), false);
+    }
+
+    /**
+     * Stops every session in {@code sessions} (SIGTERM), within {@code millis} in all: each
+     * flushes what its peer acknowledges in the first half of the budget, then sends STOPPING
+     * (waiting for its send lock within the third quarter), then closes; then waits for them.
+     */
+    public static void closeAll(Collection<Session> sessions, String reason, long millis) {
+        long start = System.nanoTime();
+        long deadline = start + TimeUnit.MILLISECONDS.toNanos(millis);
+        for (Session s : sessions) {
+            s.perform(Event.STOP, reason);
+        }
+        try {
+            long flushDeadline = start + TimeUnit.MILLISECONDS.toNanos(millis / 2);
+            for (Session s : sessions) {
+                if (!s.state.ended()) {
+                    s.out.awaitAllAcked(Math.max(0, TimeUnit.NANOSECONDS.toMillis(flushDeadline - System.nanoTime())));
+                }
+            }
+            long lockDeadline = start + TimeUnit.MILLISECONDS.toNanos(millis * 3 / 4);
+            for (Session s : sessions) {
+                long left = TimeUnit.NANOSECONDS.toMillis(lockDeadline - System.nanoTime());
+                s.sendStoppingAndClose(reason, Math.max(0, Math.min(100, left)));
+            }
+            for (Session s : sessions) {
+                s.awaitClosed(Math.max(0, deadline - System.nanoTime()), TimeUnit.NANOSECONDS);
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            sessions.forEach(s -> s.close(reason));
+        }
+    }
+
+    public boolean isClosed() {
+        return closed.get();
+    }
+
+    public String closeReason() {
+        return closeReason;
+    }
+
+    @Override
+    public String name() {
+        return name;
+    }
+
+    /** Renames the session for logs, once the peer has named it. */
+    void rename(String newName) {
+        this.name = newName;
+    }
+
+    /** The link in use, or {@code null} while detached. */
+    public Link currentLink() {
+        return link;
+    }
+
+    @Override
+    public long delivered() {
+        return in.delivered();
+    }
+
+    /**
+     * Whether the peer ever sent a frame after its first handshake; if not, it may never have
+     * received our answer to that handshake.
+     */
+    public boolean heardFromPeer() {
+        return heardFromPeer;
+    }
+
+    @Override
+    public int window() {
+        return in.window();
+    }
+
+    @Override
+    public boolean applicationFinished() {
+        return out.finished() || state.aborted();
+    }
+
+    @Override
+    public LinkSettings settings() {
+        return settings;
+    }
+
+    /** The state of both directions and the link, for logs and tests. */
+    public String stateText() {
+        return state.toString();
+    }
+}

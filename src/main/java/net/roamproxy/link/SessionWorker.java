@@ -1,0 +1,211 @@
+package net.roamproxy.link;
+
+import java.io.EOFException;
+import java.io.IOException;
+import java.net.SocketTimeoutException;
+
+import org.apache.logging.log4j.LogManager;
+import org.apache.logging.log4j.Logger;
+
+import net.roamproxy.protocol.ProtocolException;
+import net.roamproxy.protocol.Wire;
+import net.roamproxy.session.Liveness;
+import net.roamproxy.session.SessionState.Event;
+
+/**
+ * A session's link reader, on the session's own {@code -link} thread: the select-like loop.
+ * Obtains each link from the provider, reads its frames with a socket timeout no longer than
+ * the next heartbeat or liveness deadline, requests heartbeats, detects a lost link, and
+ * closes each link it is done with. It never writes to a socket, so a stuck write can never
+ * stop failure detection.
+ *
+ * <p>After the session ended a link in order (our FIN is out), it keeps reading that link
+ * until the peer's FIN, at most {@link Session#MAX_LINGER_MILLIS}, and only then closes the
+ * socket: closing earlier, with the peer's frames unread, would send a reset that can discard
+ * our own last frames.
+ */
+final class SessionWorker implements Runnable {
+    private static final Logger log = LogManager.getLogger(SessionWorker.class);
+
+    private final Session s;
+    private boolean everAttached;
+    private long detachedAt;
+
+    SessionWorker(Session s) {
+        this.s = s;
+        this.detachedAt = s.clock.getAsLong();
+    }
+
+    @Override
+    public void run() {
+        try {
+            while (!s.isClosed()) {
+                Attachment a;
+                try {
+                    a = s.provider.next(s);
+                } catch (LinkUnavailableException e) {
+                    if (e.peerEnded() && s.state.inFinished() && s.out.finished()) {
+                        // Our last ack was lost with the link, but the peer had what it needed.
+                        s.closeWith("both directions ended; the peer had already closed the session", true);
+                    } else {
+                        s.close(e.getMessage());
+                    }
+                    return;
+                }
+                if (a.sessionName() != null) {
+                    s.rename(a.sessionName());
+                }
+                boolean eof = false;
+                try {
+                    if (attach(a)) {
+                        eof = runLink(a.link());
+                    }
+                } finally {
+                    // Also when attach refuses the link: the session owns it from the hand-off on.
+                    detach(a.link(), eof);
+                }
+                s.perform(eof ? Event.LINK_EOF : Event.LINK_LOST, null);
+            }
+        } catch (InterruptedException e) {
+            s.close("shutting down");
+        } catch (ProtocolException e) {
+            s.close("protocol error: " + e.getMessage());
+        } catch (RuntimeException e) {
+            log.error("{}: unexpected failure", s.name(), e);
+            s.close("internal error: " + e);
+        }
+    }
+
+    /** Makes {@code a} the current link; replay starts at the peer's ack. */
+    private boolean attach(Attachment a) throws ProtocolException {
+        Link l = a.link();
+        s.sendLock.lock();
+        try {
+            if (s.isClosed()) {
+                return false;
+            }
+            long resend = s.out.rewind(a.peerAck(), a.peerWindow());
+            s.pendingReply = a.reply();
+            s.writer = new FrameWriter(l, s.name());
+            s.link = l;
+            if (!everAttached) {
+                everAttached = true;
+                log.info("{}: started over link {} -> {}", s.name(), l.local(), l.peer());
+            } else {
+                log.info("{}: resumed over link {} -> {} after {} ms away; resending {} bytes the peer missed, "
+                                + "asking it to resend from offset {} ({})", s.name(), l.local(), l.peer(),
+                        (s.clock.getAsLong() - detachedAt) / 1_000_000, resend, s.in.delivered(), s.state);
+            }
+        } finally {
+            s.sendLock.unlock();
+        }
+        s.perform(Event.LINK_UP, null);
+        if (s.out.endAcked()) {
+            s.perform(Event.END_ACKED, null);
+        }
+        s.sender.request();
+        return true;
+    }
+
+    /** Reads {@code l} until it is lost, replaced or the session closes. @return whether it ended with the peer's FIN */
+    private boolean runLink(Link l) {
+        Liveness live = new Liveness(s.settings.heartbeatInterval().toNanos(), s.settings.missedHeartbeats(),
+                s.clock.getAsLong());
+        long lingerNanos = Math.min(s.settings.deadAfter().toMillis(), Session.MAX_LINGER_MILLIS) * 1_000_000;
+        long lingerUntil = 0;
+        boolean lingering = false;
+        while (true) {
+            long now = s.clock.getAsLong();
+            int timeout;
+            if (s.isClosed()) {
+                if (!l.sendingFinished()) {
+                    return false;
+                }
+                if (!lingering) {
+                    lingering = true;
+                    lingerUntil = now + lingerNanos;
+                }
+                if (now - lingerUntil >= 0) {
+                    return false;
+                }
+                timeout = (int) Math.max(1, (lingerUntil - now) / 1_000_000);
+            } else {
+                if (live.peerLost(now)) {
+                    log.info("{}: link {} lost: no frame for {} ms ({} heartbeats missed); keeping the session",
+                            s.name(), l.peer(), live.millisSinceLastFrame(now), s.settings.missedHeartbeats());
+                    return false;
+                }
+                if (live.heartbeatDue(now)) {
+                    live.heartbeatSent(now);
+                    s.sender.heartbeat();
+                    s.out.shrinkIfIdle();
+                    s.in.shrinkIfIdle();
+                }
+                if (s.provider.hasWaiting()) {
+                    log.info("{}: link {} replaced by a newer one", s.name(), l.peer());
+                    return false;
+                }
+                timeout = live.millisUntilNextEvent(now);
+            }
+            Wire.Header f;
+            try {
+                f = l.readInPlace(timeout);
+            } catch (SocketTimeoutException e) {
+                continue;
+            } catch (EOFException e) {
+                if (!s.isClosed() && !s.state.ended()) {
+                    log.info("{}: link {} lost: the peer ended it ({} ms since its last frame); keeping the session",
+                            s.name(), l.peer(), live.millisSinceLastFrame(s.clock.getAsLong()));
+                }
+                return true;
+            } catch (ProtocolException e) {
+                log.warn("{}: dropping link {}: {}", s.name(), l.peer(), e.getMessage());
+                return false;
+            } catch (IOException e) {
+                if (!s.isClosed() && !s.provider.hasWaiting()) {
+                    String why = l.abortReason() != null ? l.abortReason() : e.getMessage();
+                    log.info("{}: link {} lost: {} ({} ms since its last frame); keeping the session",
+                            s.name(), l.peer(), why, live.millisSinceLastFrame(s.clock.getAsLong()));
+                }
+                return false;
+            }
+            live.frameReceived(s.clock.getAsLong());
+            s.heardFromPeer = true;
+            if (lingering) {
+                continue; // the session is over: frames are read only so that closing sends no reset
+            }
+            try {
+                FrameHandler.handle(s, f, l);
+            } catch (ProtocolException e) {
+                log.warn("{}: dropping link {}: {}", s.name(), l.peer(), e.getMessage());
+                return false;
+            }
+            if (l.isClosed()) {
+                return false;
+            }
+        }
+    }
+
+    /**
+     * Closes the link and waits for its writer to let go of it, so the next attach starts
+     * clean. A link we ended in order and the peer ended too closes without a reset.
+     */
+    private void detach(Link l, boolean eof) {
+        if (eof && l.sendingFinished()) {
+            l.closeGracefully();
+        } else {
+            l.close(); // also unblocks a writer stuck on a dead link
+        }
+        s.sendLock.lock();
+        try {
+            if (s.link == l) {
+                s.link = null;
+                s.writer = null;
+                s.pendingReply = null;
+                detachedAt = s.clock.getAsLong();
+            }
+        } finally {
+            s.sendLock.unlock();
+        }
+    }
+}
