@@ -99,9 +99,9 @@ public final class LogCapture implements AutoCloseable, BeforeEachCallback {
 
     /** Fails now, rather than let a test pass on an empty capture. */
     private void selfCheck(Configuration config, LoggerConfig mine, Level captured) {
-        LoggerConfig effective = config.getLoggerConfig(LOGGER + ".link.Relay");
+        LoggerConfig effective = config.getLoggerConfig(LOGGER + ".link.Session");
         if (effective != mine) {
-            throw new IllegalStateException("log capture not installed: net.roamproxy.link.Relay logs through "
+            throw new IllegalStateException("log capture not installed: net.roamproxy.link.Session logs through "
                     + effective.getName() + " (" + effective + "), configuration " + config.getName());
         }
         org.apache.logging.log4j.Logger probe = LogManager.getLogger(LOGGER + ".hardening.LogCapture");
