@@ -24,6 +24,8 @@ public final class Link {
     private final InetAddress localAddress;
     /** Why someone other than the reader closed the link, for the reader's log line. */
     private volatile String abortReason;
+    /** Set by {@link #finishSending()}, before the socket's output is shut down. */
+    private volatile boolean sendingFinished;
 
     public Link(Socket socket) throws IOException {
         this.socket = socket;
@@ -92,16 +94,18 @@ public final class Link {
      * unread, and a reset discards what we queued.
      */
     public void finishSending() {
+        sendingFinished = true;
         try {
             socket.shutdownOutput();
-        } catch (IOException ignored) {
-            // already closed or reset: nothing more can be sent anyway
+        } catch (IOException | UnsupportedOperationException ignored) {
+            // Already closed or reset: nothing more can be sent anyway. (A socket type without
+            // half-close still sends nothing more: every writer checks sendingFinished first.)
         }
     }
 
     /** Whether {@link #finishSending()} was called: nothing more may be written. */
     public boolean sendingFinished() {
-        return socket.isOutputShutdown();
+        return sendingFinished;
     }
 
     /**

@@ -3,10 +3,12 @@ package net.roamproxy.link;
 import java.io.EOFException;
 import java.io.IOException;
 import java.net.SocketTimeoutException;
+import java.util.concurrent.TimeUnit;
 
 import org.apache.logging.log4j.LogManager;
 import org.apache.logging.log4j.Logger;
 
+import net.roamproxy.protocol.FrameType;
 import net.roamproxy.protocol.ProtocolException;
 import net.roamproxy.protocol.Wire;
 import net.roamproxy.session.Liveness;
@@ -180,9 +182,29 @@ final class SessionWorker implements Runnable {
                 log.warn("{}: dropping link {}: {}", s.name(), l.peer(), e.getMessage());
                 return false;
             }
+            if (f.type() == FrameType.STOPPING) {
+                awaitDrained();
+                return false;
+            }
             if (l.isClosed()) {
                 return false;
             }
+        }
+    }
+
+    /**
+     * The peer is stopping: the application writer delivers what arrived, then closes the
+     * session. An application that does not read must not keep it open: after one dead-link
+     * interval the session closes anyway.
+     */
+    private void awaitDrained() {
+        try {
+            if (!s.awaitClosed(s.settings.deadAfter().toMillis(), TimeUnit.MILLISECONDS)) {
+                s.close("the peer proxy is stopping, and our application did not take what arrived within "
+                        + LinkSettings.human(s.settings.deadAfter()));
+            }
+        } catch (InterruptedException e) {
+            s.close("shutting down");
         }
     }
 
