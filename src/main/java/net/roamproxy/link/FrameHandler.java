@@ -53,7 +53,8 @@ final class FrameHandler {
                 }
                 if (first) {
                     log.info("{}: the peer's application ended its stream after {} bytes; our application's writing "
-                            + "side is shut once they are delivered, the other direction stays open", s.name(), f.seq());
+                            + "side is shut once they are delivered, the other direction stays open",
+                            s.name(), f.seq());
                     s.perform(actions, null);
                 }
             }

@@ -122,13 +122,19 @@ public final class Link {
     }
 
     /**
-     * Closes at once because something outside the link knows it is dead (cproxy's address
-     * watch: the host no longer has our local address). The reader's read then fails, and
-     * {@link #abortReason()} tells it why.
+     * Wakes the link's reader because something outside the link knows it is dead (cproxy's
+     * address watch: the host no longer has our local address; sproxy: a newer link proved
+     * the session's secret). Only the input is shut down, which ends a blocked read at once;
+     * the reader, which owns the link, then closes it, and {@link #abortReason()} tells it
+     * why. Callable from any thread.
      */
     public void abort(String reason) {
         abortReason = reason;
-        close();
+        try {
+            socket.shutdownInput();
+        } catch (IOException | UnsupportedOperationException e) {
+            // closed already, or a socket type without half-close: the owner's liveness check still ends it
+        }
     }
 
     /** The reason given to {@link #abort}, or {@code null} if nobody aborted the link. */

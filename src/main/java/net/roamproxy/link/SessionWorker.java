@@ -155,6 +155,14 @@ final class SessionWorker implements Runnable {
             } catch (SocketTimeoutException e) {
                 continue;
             } catch (EOFException e) {
+                if (l.abortReason() != null) {
+                    // Not the peer's FIN: someone woke us because the link is dead or replaced.
+                    if (!s.isClosed() && !s.provider.hasWaiting()) {
+                        log.info("{}: link {} lost: {} ({} ms since its last frame); keeping the session",
+                                s.name(), l.peer(), l.abortReason(), live.millisSinceLastFrame(s.clock.getAsLong()));
+                    }
+                    return false;
+                }
                 if (!s.isClosed() && !s.state.ended()) {
                     log.info("{}: link {} lost: the peer ended it ({} ms since its last frame); keeping the session",
                             s.name(), l.peer(), live.millisSinceLastFrame(s.clock.getAsLong()));

@@ -167,6 +167,20 @@ class SessionTest {
     }
 
     @Test
+    void aLinkWokenFromOutsideIsClosedByTheSessionThatOwnsItAndReplaced() throws Exception {
+        Peer peer = new Peer();
+        start();
+        Await.until(WAIT, "the link is attached", () -> session.currentLink() != null);
+        Link link = session.currentLink();
+
+        link.abort("local address 192.0.2.2 removed"); // the address watch's thread
+
+        Await.until(WAIT, "another link is requested", () -> provider.asked.get() == 2);
+        assertTrue(peer.sessionEnd.wasReset(), "the session closed the dead link");
+        assertFalse(session.isClosed(), "and kept the session");
+    }
+
+    @Test
     void thePeersAbortResetsTheApplicationConnection() throws Exception {
         Peer peer = new Peer();
         start();

@@ -129,6 +129,11 @@ public final class MemorySocket extends Socket {
     }
 
     @Override
+    public void shutdownInput() {
+        inbound.endForReader();
+    }
+
+    @Override
     public boolean isOutputShutdown() {
         return outputShutdown;
     }
@@ -263,6 +268,13 @@ public final class MemorySocket extends Socket {
 
         synchronized void end() {
             ended = true;
+            notifyAll();
+        }
+
+        /** Our reader sees EOF now, whatever is still buffered (shutdown(SHUT_RD)). */
+        synchronized void endForReader() {
+            ended = true;
+            start = end;
             notifyAll();
         }
 
