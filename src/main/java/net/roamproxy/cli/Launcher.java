@@ -228,14 +228,14 @@ abstract class Launcher<C> {
             }
         }
         AutoCloseable proxy;
-        log.info("{} {} on Java {}; each session's threads are {} threads", command, version(), Runtime.version(),
-                Threads.virtual() ? "virtual" : "platform");
         try {
             proxy = start(config);
         } catch (IOException e) {
             err.println(command + ": " + e.getMessage());
             return EXIT_FAILURE;
         }
+        log.info("{} {} on Java {}; each session's threads are {} threads", command, version(), Runtime.version(),
+                Threads.virtual() ? "virtual" : "platform");
         if (block) {
             serveUntilStopped(proxy, stop, signal);
         }

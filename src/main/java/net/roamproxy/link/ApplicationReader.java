@@ -77,10 +77,9 @@ final class ApplicationReader implements Runnable {
             return;
         }
         if (!s.isClosed()) {
-            s.out.finish();
             log.info("{}: application ended its stream after {} bytes; telling the peer, the other direction "
                     + "stays open", s.name(), s.out.end());
-            s.perform(Event.APP_EOF, null);
+            s.perform(Event.APP_EOF, null, s.out::finish);
         }
     }
 

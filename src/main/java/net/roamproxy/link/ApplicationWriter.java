@@ -73,10 +73,9 @@ final class ApplicationWriter {
                 } catch (IOException e) {
                     // the application closed its socket already: the end reached it all the same
                 }
-                s.in.endDelivered();
                 log.info("{}: everything the peer sent ({} bytes) reached the application; its writing side is shut",
                         s.name(), s.in.received());
-                s.perform(Event.PEER_END_DELIVERED, null);
+                s.perform(Event.PEER_END_DELIVERED, null, s.in::endDelivered);
             }
             String reason = closeWhenDrained;
             if (reason != null && s.in.queued() == 0) {

@@ -1,10 +1,13 @@
 package net.roamproxy.link;
 
+import java.util.Set;
+
 import org.apache.logging.log4j.LogManager;
 import org.apache.logging.log4j.Logger;
 
 import net.roamproxy.protocol.ProtocolException;
 import net.roamproxy.protocol.Wire;
+import net.roamproxy.session.SessionState.Action;
 import net.roamproxy.session.SessionState.Event;
 
 /**
@@ -39,10 +42,20 @@ final class FrameHandler {
                 }
             }
             case END -> {
-                if (s.in.peerFinished(f.seq())) {
+                boolean first;
+                Set<Action> actions = Set.of();
+                synchronized (s.state) {
+                    // With the transition, so the writer cannot deliver the end before the state knows of it.
+                    first = s.in.peerFinished(f.seq());
+                    if (first) {
+                        actions = s.state.on(Event.PEER_END);
+                    }
+                }
+                if (first) {
                     log.info("{}: the peer's application ended its stream after {} bytes; our application's writing "
-                            + "side is shut once they are delivered, the other direction stays open", s.name(), f.seq());
-                    s.perform(Event.PEER_END, null);
+                            + "side is shut once they are delivered, the other direction stays open",
+                            s.name(), f.seq());
+                    s.perform(actions, null);
                 }
             }
             case ABORT -> s.perform(Event.PEER_ABORT, "the peer's application reset its connection after it received "

@@ -27,6 +27,8 @@ public final class Link {
     private final InetAddress localAddress;
     /** Why someone other than the reader closed the link, for the reader's log line. */
     private volatile String abortReason;
+    /** Set by {@link #finishSending()}, before the socket's output is shut down. */
+    private volatile boolean sendingFinished;
 
     public Link(Socket socket) throws IOException {
         this(socket, socket);
@@ -101,16 +103,18 @@ public final class Link {
      * unread, and a reset discards what we queued.
      */
     public void finishSending() {
+        sendingFinished = true;
         try {
             socket.shutdownOutput();
-        } catch (IOException ignored) {
-            // already closed or reset: nothing more can be sent anyway
+        } catch (IOException | UnsupportedOperationException ignored) {
+            // Already closed or reset: nothing more can be sent anyway. (A socket type without
+            // half-close still sends nothing more: every writer checks sendingFinished first.)
         }
     }
 
     /** Whether {@link #finishSending()} was called: nothing more may be written. */
     public boolean sendingFinished() {
-        return socket.isOutputShutdown();
+        return sendingFinished;
     }
 
     /**
@@ -132,13 +136,20 @@ public final class Link {
     }
 
     /**
-     * Closes at once because something outside the link knows it is dead (cproxy's address
-     * watch: the host no longer has our local address). The reader's read then fails, and
-     * {@link #abortReason()} tells it why.
+     * Wakes the link's reader because something outside the link knows it is dead (cproxy's
+     * address watch: the host no longer has our local address; sproxy: a newer link proved
+     * the session's secret). Only the TCP socket's input is shut down, which ends a blocked
+     * read at once (also under TLS, whose layer then sees the end of its stream); the reader,
+     * which owns the link, then closes it, and {@link #abortReason()} tells it why. Callable
+     * from any thread.
      */
     public void abort(String reason) {
         abortReason = reason;
-        close();
+        try {
+            raw.shutdownInput();
+        } catch (IOException e) {
+            // closed already: the owner's read has ended anyway
+        }
     }
 
     /** The reason given to {@link #abort}, or {@code null} if nobody aborted the link. */

@@ -116,7 +116,12 @@ final class LinkSender {
             } else if (s.in.ackDue()) {
                 w.ack(s.out.sendCursor(), s.in.ackToSend());
             }
-            if (s.state.ended() && !s.in.ackDue()) {
+            boolean finished;
+            synchronized (s.state) {
+                // Under the state's monitor: the END's delivery and its ack due are one step.
+                finished = s.state.ended() && !s.in.ackDue();
+            }
+            if (finished) {
                 // Both directions are over and the peer has our last ack: FIN behind it.
                 w.link().finishSending();
             }

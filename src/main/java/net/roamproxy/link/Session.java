@@ -53,8 +53,11 @@ import net.roamproxy.session.SessionState.Event;
  * call can stop another duty: the link reader ({@link SessionWorker}, never writes), the
  * application reader ({@link ApplicationReader}), the send job ({@link LinkSender}) and the
  * deliver job ({@link ApplicationWriter}). Every link write happens under {@link #sendLock},
- * taken and released within one method. Each socket has one owner: the application socket and
- * every attached link belong to this session, which alone closes them.
+ * taken and released within one method. Stream bookkeeping that changes what may be sent or
+ * acknowledged (our END queued, the peer's END received or delivered) happens together with its
+ * transition under the {@link SessionState}'s monitor, which is never held while calling out.
+ * Each socket has one owner: the application socket and every attached link belong to this
+ * session, which alone closes them.
  *
  * <p>The clock and executor are injectable; everything public is thread-safe.
  */
@@ -165,6 +168,21 @@ public final class Session implements SessionView {
 
     void perform(Event e, String why) {
         perform(state.on(e), why);
+    }
+
+    /**
+     * Applies the stream bookkeeping that goes with {@code e} and the transition as one step,
+     * under the state's monitor, then carries out the actions. Without this, another thread
+     * could act on the bookkeeping before the transition: send an END, and see its ack, while
+     * the state still says OPEN, and so lose the END_ACKED.
+     */
+    void perform(Event e, String why, Runnable bookkeeping) {
+        Set<Action> actions;
+        synchronized (state) {
+            bookkeeping.run();
+            actions = state.on(e);
+        }
+        perform(actions, why);
     }
 
     /** Ends the session for good, resetting the application connection: idempotent, any thread. */

@@ -3,10 +3,12 @@ package net.roamproxy.link;
 import java.io.EOFException;
 import java.io.IOException;
 import java.net.SocketTimeoutException;
+import java.util.concurrent.TimeUnit;
 
 import org.apache.logging.log4j.LogManager;
 import org.apache.logging.log4j.Logger;
 
+import net.roamproxy.protocol.FrameType;
 import net.roamproxy.protocol.ProtocolException;
 import net.roamproxy.protocol.Wire;
 import net.roamproxy.session.Liveness;
@@ -161,6 +163,11 @@ final class SessionWorker implements Runnable {
                 }
                 continue;
             } catch (EOFException e) {
+                if (l.abortReason() != null) {
+                    // Not the peer's FIN: someone woke us because the link is dead or replaced.
+                    lostOrReplaced(l, live, l.abortReason());
+                    return false;
+                }
                 if (!s.isClosed() && !s.state.ended()) {
                     log.info("{}: link {} lost: the peer ended it ({} ms since its last frame); keeping the session",
                             s.name(), l.peer(), live.millisSinceLastFrame(s.clock.getAsLong()));
@@ -171,14 +178,7 @@ final class SessionWorker implements Runnable {
                 log.warn("{}: dropping link {}: {}", s.name(), l.peer(), e.getMessage());
                 return false;
             } catch (IOException e) {
-                if (s.provider.hasWaiting()) {
-                    replaced(l, live);
-                } else if (!s.isClosed()) {
-                    String why = l.abortReason() != null ? l.abortReason() : e.getMessage();
-                    log.info("{}: link {} lost: {} ({} ms since its last frame); keeping the session",
-                            s.name(), l.peer(), why, live.millisSinceLastFrame(s.clock.getAsLong()));
-                    s.history.lost(why);
-                }
+                lostOrReplaced(l, live, l.abortReason() != null ? l.abortReason() : e.getMessage());
                 return false;
             }
             if (lastLook) {
@@ -197,9 +197,40 @@ final class SessionWorker implements Runnable {
                 log.warn("{}: dropping link {}: {}", s.name(), l.peer(), e.getMessage());
                 return false;
             }
+            if (f.type() == FrameType.STOPPING) {
+                awaitDrained();
+                return false;
+            }
             if (l.isClosed()) {
                 return false;
             }
+        }
+    }
+
+    /**
+     * The peer is stopping: the application writer delivers what arrived, then closes the
+     * session. An application that does not read must not keep it open: after one dead-link
+     * interval the session closes anyway.
+     */
+    private void awaitDrained() {
+        try {
+            if (!s.awaitClosed(s.settings.deadAfter().toMillis(), TimeUnit.MILLISECONDS)) {
+                s.close("the peer proxy is stopping, and our application did not take what arrived within "
+                        + LinkSettings.human(s.settings.deadAfter()));
+            }
+        } catch (InterruptedException e) {
+            s.close("shutting down");
+        }
+    }
+
+    /** The link's read failed for {@code why}: lost, or replaced by a newer link the peer proved. */
+    private void lostOrReplaced(Link l, Liveness live, String why) {
+        if (s.provider.hasWaiting()) {
+            replaced(l, live);
+        } else if (!s.isClosed()) {
+            log.info("{}: link {} lost: {} ({} ms since its last frame); keeping the session",
+                    s.name(), l.peer(), why, live.millisSinceLastFrame(s.clock.getAsLong()));
+            s.history.lost(why);
         }
     }
 

@@ -20,7 +20,9 @@ import net.roamproxy.link.SessionView;
  * cproxy has proven the session's secret. The link reader waits for it up to the detach timeout.
  *
  * <p>Threading: {@link #next} on the session's link reader; {@link #offer} on handshake
- * threads; {@link #close} on any thread. A link offered after {@link #close} is closed here.
+ * threads; {@link #close} on any thread. Links still queued belong to the queue, which closes
+ * them if they are never taken (also one offered after {@link #close}); a link handed to the
+ * session belongs to the session.
  */
 final class ResumeQueue implements LinkProvider {
     private static final Logger log = LogManager.getLogger(ResumeQueue.class);
@@ -44,8 +46,9 @@ final class ResumeQueue implements LinkProvider {
             return;
         }
         if (old != null) {
-            // The reader may be blocked reading the old link for up to a heartbeat interval.
-            old.close();
+            // The reader may be blocked reading the old link for up to a heartbeat interval:
+            // wake it. The session owns that link and closes it.
+            old.abort("replaced by a newer link");
         }
     }
 

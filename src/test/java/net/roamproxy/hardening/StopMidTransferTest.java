@@ -1,6 +1,7 @@
 package net.roamproxy.hardening;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.time.Duration;
@@ -66,5 +67,23 @@ class StopMidTransferTest {
             assertArrayEquals(stream, got, "a clean end after " + got.length + " of " + BYTES + " bytes");
         }
         assertTrue(Streams.sha256(stream, 0, got.length).equals(Streams.sha256(got)), "what arrived is a prefix");
+    }
+
+    @Test
+    void aStalledApplicationDoesNotKeepASessionWhosePeerProxyStoppedOpen() throws Exception {
+        StreamServer target = closer.add(new StreamServer(BYTES, 33, true, Pacer.NONE));
+        Rig rig = closer.add(Rig.with(LINK, target.port()).start());
+        AppClient app = rig.openPausedApp();
+        Await.until(rig.flowDeadline(), "the download starts", () -> target.connectionsAccepted() == 1);
+        Await.stalled(rig.heldBackAfter(), rig.flowDeadline(), "the download backs up behind the paused application",
+                () -> target.connection(0).bytesWritten());
+
+        rig.sproxy().close();
+
+        Await.until(rig.noticeDeadline().plus(rig.flowDeadline()), "cproxy ends the session",
+                () -> rig.cproxy().sessionCount() == 0);
+        app.resumeReading();
+        assertFalse(Await.done(app.ended(), rig.flowDeadline(), "the application connection ends"),
+                "a reset: the application had read " + app.receivedCount() + " of " + BYTES + " bytes");
     }
 }

@@ -1,6 +1,8 @@
 package net.roamproxy.link;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertInstanceOf;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 
 import java.io.EOFException;
@@ -17,7 +19,7 @@ import net.roamproxy.protocol.Frame;
 import net.roamproxy.protocol.FrameType;
 import net.roamproxy.protocol.Wire;
 
-/** One link's ending: the last frame of a finished session must reach the peer. */
+/** One link's ending: the last frame of a finished session must reach the peer; a wake-up is not a close. */
 @Timeout(20)
 class LinkTest {
 
@@ -51,6 +53,30 @@ class LinkTest {
             assertEquals(FrameType.END, peer.read(5000).type(), "the last frame arrives");
             assertThrows(EOFException.class, () -> peer.read(5000), "then an orderly end, not a reset");
             writer.get(5, TimeUnit.SECONDS);
+        }
+    }
+
+    @Test
+    void abortWakesABlockedReaderAtOnceAndLeavesClosingToTheOwner() throws Exception {
+        try (ServerSocket ss = new ServerSocket(0, 1, InetAddress.getLoopbackAddress());
+             Socket a = new Socket(InetAddress.getLoopbackAddress(), ss.getLocalPort());
+             Socket b = ss.accept()) {
+            Link ours = new Link(a);
+            CompletableFuture<Throwable> read = CompletableFuture.supplyAsync(() -> {
+                try {
+                    ours.read(60_000);
+                    return null;
+                } catch (Exception e) {
+                    return e;
+                }
+            });
+
+            ours.abort("local address 192.0.2.2 removed");
+
+            assertInstanceOf(EOFException.class, read.get(10, TimeUnit.SECONDS), "the read ends long before its timeout");
+            assertFalse(ours.isClosed(), "the owner closes it, not whoever woke it");
+            assertEquals("local address 192.0.2.2 removed", ours.abortReason());
+            ours.close();
         }
     }
 }

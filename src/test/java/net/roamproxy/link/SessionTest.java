@@ -1,0 +1,198 @@
+package net.roamproxy.link;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.io.IOException;
+import java.io.InputStream;
+import java.net.SocketException;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.concurrent.BlockingQueue;
+import java.util.concurrent.Executor;
+import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicLong;
+
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+
+import net.roamproxy.protocol.Frame;
+import net.roamproxy.protocol.FrameReader;
+import net.roamproxy.protocol.FrameType;
+import net.roamproxy.protocol.Wire;
+import net.roamproxy.testkit.Await;
+import net.roamproxy.testkit.MemorySocket;
+
+/**
+ * The session on a fake clock and an inline executor, over in-memory sockets: no network, no
+ * sleeps. The test plays the peer proxy frame by frame.
+ */
+@Timeout(20)
+class SessionTest {
+    private static final LinkSettings SETTINGS = new LinkSettings(Duration.ofSeconds(10), 3, 1 << 16,
+            Duration.ofSeconds(10), Duration.ofMinutes(15));
+    private static final long INTERVAL = SETTINGS.heartbeatInterval().toNanos();
+    private static final Executor INLINE = Runnable::run;
+    private static final long WAIT_MS = 10_000;
+    private static final Duration WAIT = Duration.ofMillis(WAIT_MS);
+
+    private final AtomicLong now = new AtomicLong(1_000_000_000L);
+    private final Provider provider = new Provider();
+    private final MemorySocket[] app = MemorySocket.pair();
+    private final BlockingQueue<Session> closed = new LinkedBlockingQueue<>();
+    private Session session;
+
+    /** Hands out links the test queues; counts how often the session asked. */
+    private static final class Provider implements LinkProvider {
+        final BlockingQueue<Attachment> links = new LinkedBlockingQueue<>();
+        final AtomicInteger asked = new AtomicInteger();
+
+        @Override
+        public Attachment next(SessionView s) throws InterruptedException {
+            asked.incrementAndGet();
+            return links.take();
+        }
+    }
+
+    /** The test's end of a link: the peer proxy. */
+    private final class Peer {
+        final MemorySocket socket;
+        final MemorySocket sessionEnd;
+        final FrameReader reader;
+
+        Peer() throws IOException {
+            MemorySocket[] pair = MemorySocket.pair();
+            sessionEnd = pair[0];
+            socket = pair[1];
+            socket.setSoTimeout((int) WAIT_MS);
+            reader = new FrameReader(socket.getInputStream());
+            provider.links.add(new Attachment(new Link(sessionEnd), 0, 1 << 16, null));
+        }
+
+        void send(Frame f) throws IOException {
+            socket.getOutputStream().write(Wire.encode(f));
+        }
+
+        /** The next frame other than a HEARTBEAT. */
+        Frame next() throws IOException {
+            Frame f;
+            do {
+                f = reader.next();
+            } while (f.type() == FrameType.HEARTBEAT);
+            return f;
+        }
+    }
+
+    private Session start() throws IOException {
+        session = new Session("session t", "test-session", app[0], SETTINGS, provider, true, closed::add, now::get,
+                INLINE);
+        session.start();
+        return session;
+    }
+
+    @AfterEach
+    void closeSession() {
+        if (session != null) {
+            session.close("test over");
+        }
+    }
+
+    private void advance(long nanos, Peer peer) {
+        now.addAndGet(nanos);
+        peer.sessionEnd.wakeReader(); // the link reader re-checks its deadlines on the new time
+    }
+
+    @Test
+    void heartbeatsAndLinkLossFollowTheInjectedClockNotTheWallClock() throws Exception {
+        Peer peer = new Peer();
+        start();
+        Await.until(WAIT, "the link is attached", () -> provider.asked.get() == 1 && session.currentLink() != null);
+
+        advance(INTERVAL, peer);
+        assertEquals(FrameType.HEARTBEAT, peer.reader.next().type(), "a heartbeat one interval later");
+        advance(INTERVAL, peer);
+        assertEquals(FrameType.HEARTBEAT, peer.reader.next().type());
+        assertEquals(1, provider.asked.get(), "two silent intervals are not yet a lost link");
+
+        advance(INTERVAL, peer);
+
+        Await.until(WAIT, "three silent intervals: the link is lost and another requested",
+                () -> provider.asked.get() == 2);
+        assertTrue(peer.sessionEnd.wasReset(), "a lost link is closed with a reset");
+        assertFalse(session.isClosed(), "the session is kept");
+    }
+
+    @Test
+    void theApplicationsEofBecomesAnEndAfterItsLastByteAndBothEndsCloseTheSessionCleanly() throws Exception {
+        Peer peer = new Peer();
+        start();
+        byte[] abc = "abc".getBytes(StandardCharsets.US_ASCII);
+        app[1].getOutputStream().write(abc);
+        app[1].shutdownOutput();
+
+        Frame data = peer.next();
+        assertEquals(FrameType.DATA, data.type());
+        assertArrayEquals(abc, data.payload());
+        Frame end = peer.next();
+        assertEquals(FrameType.END, end.type());
+        assertEquals(3, end.seq(), "the END follows the last byte");
+        assertFalse(session.isClosed(), "our direction ended, the other is open");
+
+        byte[] reply = "ok".getBytes(StandardCharsets.US_ASCII);
+        peer.send(new Frame(FrameType.DATA, 0, 3, reply));
+        peer.send(Frame.control(FrameType.END, 2, 4)); // also acks our END: 3 bytes + 1
+        InputStream appIn = app[1].getInputStream();
+        app[1].setSoTimeout((int) WAIT_MS);
+        assertArrayEquals(reply, appIn.readNBytes(2));
+        assertEquals(-1, appIn.read(), "the peer's END reaches the application as EOF");
+
+        Frame ack = peer.next();
+        assertEquals(FrameType.ACK, ack.type());
+        assertEquals(3, ack.ack(), "2 bytes and the END, acknowledged at once");
+        assertThrows(java.io.EOFException.class, peer.reader::next, "then our side of the link ends (FIN)");
+        assertFalse(session.isClosed(), "until the peer's FIN");
+
+        peer.socket.shutdownOutput();
+
+        Session s = closed.poll(WAIT_MS, TimeUnit.MILLISECONDS);
+        assertTrue(s != null && s.closeReason().contains("both directions ended"), String.valueOf(s));
+        assertFalse(app[0].wasReset(), "a clean end closes the application connection without a reset");
+        assertFalse(peer.sessionEnd.wasReset(), "and the link too");
+    }
+
+    @Test
+    void aLinkWokenFromOutsideIsClosedByTheSessionThatOwnsItAndReplaced() throws Exception {
+        Peer peer = new Peer();
+        start();
+        Await.until(WAIT, "the link is attached", () -> session.currentLink() != null);
+        Link link = session.currentLink();
+
+        link.abort("local address 192.0.2.2 removed"); // the address watch's thread
+
+        Await.until(WAIT, "another link is requested", () -> provider.asked.get() == 2);
+        assertTrue(peer.sessionEnd.wasReset(), "the session closed the dead link");
+        assertFalse(session.isClosed(), "and kept the session");
+    }
+
+    @Test
+    void thePeersAbortResetsTheApplicationConnection() throws Exception {
+        Peer peer = new Peer();
+        start();
+        Await.until(WAIT, "the link is attached", () -> session.currentLink() != null);
+
+        peer.send(Frame.control(FrameType.ABORT, 0, 0));
+
+        Session s = closed.poll(WAIT_MS, TimeUnit.MILLISECONDS);
+        assertTrue(s != null && s.closeReason().contains("reset its connection"), String.valueOf(s));
+        assertTrue(app[0].wasReset(), "the application connection is reset, not closed");
+        app[1].setSoTimeout((int) WAIT_MS);
+        SocketException e = assertThrows(SocketException.class, () -> app[1].getInputStream().read());
+        assertTrue(e.getMessage().contains("reset"), e.getMessage());
+    }
+}
