@@ -90,10 +90,10 @@ AFTER_REPLAY_S = 2.0                    # ping keeps running this long after the
 MAGIC = 0x5250
 VERSION = 2
 HEADER = struct.Struct("!HBBIQQ")       # magic, version, type, length, seq, ack: 24 bytes
-T_HELLO, T_WELCOME, T_HEARTBEAT, T_DATA, T_ACK, T_CLOSE, T_CHALLENGE, T_PROOF = range(1, 9)
-TYPE_NAMES = {1: "HELLO", 2: "WELCOME", 3: "HEARTBEAT", 4: "DATA", 5: "ACK", 6: "CLOSE",
-              7: "CHALLENGE", 8: "PROOF"}
-HELLO_SIZE = 61
+T_HELLO, T_WELCOME, T_HEARTBEAT, T_DATA, T_ACK, T_END, T_CHALLENGE, T_PROOF = range(1, 9)
+TYPE_NAMES = {1: "HELLO", 2: "WELCOME", 3: "HEARTBEAT", 4: "DATA", 5: "ACK", 6: "END",
+              7: "CHALLENGE", 8: "PROOF", 9: "ABORT", 10: "STOPPING"}
+HELLO_SIZE = 62                 # a resume's HELLO: 61 fixed bytes and an empty service name's length
 WELCOME_SIZE = 77
 CHALLENGE_NONCE_SIZE = 32
 PROOF_SIZE = 32
