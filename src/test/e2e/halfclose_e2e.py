@@ -40,7 +40,6 @@ import subprocess
 import sys
 import threading
 import time
-import traceback
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import roam_e2e as rp  # noqa: E402  (the harness this one builds on)
@@ -242,31 +241,9 @@ def scenario_logout(env):
 
 
 def run_one(args, index, mode):
-    rp.log(f"===== scenario {mode} =====")
-    env = rp.Env(args, index, direct=False) if mode == "logout" else HalfCloseEnv(args, index, mode)
-    ok = False
-    signal.signal(signal.SIGALRM, rp._on_alarm)
-    signal.alarm(rp.SCENARIO_BUDGET_S)
-    try:
-        env.start()
-        scenario_logout(env) if mode == "logout" else scenario(env)
-        ok = True
-    except rp.Fail as e:
-        rp.log(f"FAIL {mode}: {e}")
-    except Exception:
-        rp.log(f"FAIL {mode}: harness error\n{traceback.format_exc()}")
-    finally:
-        signal.alarm(0)
-        saved = {s: signal.signal(s, signal.SIG_IGN) for s in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)}
-        try:
-            if not ok:
-                env.dump()
-            env.close(args.keep or not ok and args.keep_on_failure)
-        finally:
-            for s, h in saved.items():
-                signal.signal(s, h)
-    return ok
-
+    if mode == "logout":
+        return rp.run_env(args, mode, rp.Env(args, index, direct=False), scenario_logout)
+    return rp.run_env(args, mode, HalfCloseEnv(args, index, mode), scenario)
 
 def main():
     if len(sys.argv) > 1 and sys.argv[1] == "serve":

@@ -1152,19 +1152,19 @@ def preflight(args):
     return problems
 
 
-def run_scenario(args, index, name):
+def run_env(args, name, env, fn, budget_s=SCENARIO_BUDGET_S):
+    """Starts `env`, runs `fn(env)` within `budget_s`, and always cleans up (also on a second
+    Ctrl-C or a SIGTERM from CI); dumps logs and transcripts on failure. True if it passed.
+    Every harness under src/test/e2e runs its scenarios through this."""
     global _budget_s
-    sc = SCENARIOS[name]
     log(f"===== scenario {name} =====")
-    env = Env(args, index, sc.direct, gateway=sc.gateway, dualstack=sc.dualstack)
     ok = False
-    # --repeat: each change costs at most its outage (<= 6 s), the ping between and the resume.
-    _budget_s = SCENARIO_BUDGET_S + 15 * (getattr(args, "repeat", None) or 0)
+    _budget_s = budget_s
     signal.signal(signal.SIGALRM, _on_alarm)
-    signal.alarm(_budget_s)
+    signal.alarm(budget_s)
     try:
         env.start()
-        sc.fn(env)
+        fn(env)
         ok = True
     except Fail as e:
         log(f"FAIL {name}: {e}")
@@ -1183,6 +1183,13 @@ def run_scenario(args, index, name):
             for s, h in saved.items():
                 signal.signal(s, h)
     return ok
+
+
+def run_scenario(args, index, name):
+    sc = SCENARIOS[name]
+    env = Env(args, index, sc.direct, gateway=sc.gateway, dualstack=sc.dualstack)
+    # --repeat: each change costs at most its outage (<= 6 s), the ping between and the resume.
+    return run_env(args, name, env, sc.fn, SCENARIO_BUDGET_S + 15 * (getattr(args, "repeat", None) or 0))
 
 
 def main():

@@ -65,7 +65,6 @@ import struct
 import subprocess
 import sys
 import time
-import traceback
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.dont_write_bytecode = True          # no __pycache__ in the source tree
@@ -104,9 +103,6 @@ STATUS_NAMES = {1: "NEW_SESSION", 2: "RESUMED", 3: "UNKNOWN_SESSION", 4: "VERSIO
                 9: "TLS_REQUIRED"}
 TLS_RECORD_NAMES = {20: "change_cipher_spec", 21: "alert", 22: "handshake", 23: "application_data"}
 
-
-def _on_alarm(_signum, _frame):
-    raise Fail(f"scenario exceeded its {SCENARIO_BUDGET_S} s budget (something hung)")
 
 
 # ---------------------------------------------------------------- the three hosts
@@ -825,32 +821,7 @@ def remove_stale_attacker_namespaces():
 def run_scenario(args, index, name):
     """As roam_e2e.run_scenario, with the three-host environment."""
     fn, tls = SCENARIOS[name]
-    log(f"===== scenario {name} =====")
-    env = SecEnv(args, index, tls)
-    ok = False
-    signal.signal(signal.SIGALRM, _on_alarm)
-    signal.alarm(SCENARIO_BUDGET_S)
-    try:
-        env.start()
-        fn(env)
-        ok = True
-    except Fail as e:
-        log(f"FAIL {name}: {e}")
-    except Exception:
-        log(f"FAIL {name}: harness error\n{traceback.format_exc()}")
-    finally:
-        signal.alarm(0)
-        saved = {s: signal.signal(s, signal.SIG_IGN)
-                 for s in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)}
-        try:
-            if not ok:
-                env.dump()
-            env.close(args.keep or not ok and args.keep_on_failure)
-        finally:
-            for s, h in saved.items():
-                signal.signal(s, h)
-    return ok
-
+    return rt.run_env(args, name, SecEnv(args, index, tls), fn, SCENARIO_BUDGET_S)
 
 def main():
     if len(sys.argv) > 1 and sys.argv[1] == "--replay-client":

@@ -58,7 +58,6 @@ import stat
 import subprocess
 import sys
 import time
-import traceback
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.dont_write_bytecode = True          # no __pycache__ in the source tree
@@ -76,9 +75,6 @@ SCENARIO_BUDGET_S = 120                 # hard cap, hang => failure
 STATUS_TIMEOUT_S = 30                   # one --status command (a JVM start)
 SSH_FIRST_PING_S = 20                   # ssh login through the proxies and the first ping line
 
-
-def _on_alarm(_signum, _frame):
-    raise Fail(f"scenario exceeded its {SCENARIO_BUDGET_S} s budget (something hung)")
 
 
 def sshd_path():
@@ -396,33 +392,7 @@ def preflight(args):
 
 def run_scenario(args, index, name):
     """As roam_e2e.run_scenario, with sshd and the two services."""
-    log(f"===== scenario {name} =====")
-    env = SvcEnv(args, index)
-    ok = False
-    signal.signal(signal.SIGALRM, _on_alarm)
-    signal.alarm(SCENARIO_BUDGET_S)
-    try:
-        env.start()
-        SCENARIOS[name](env)
-        ok = True
-    except Fail as e:
-        log(f"FAIL {name}: {e}")
-    except Exception:
-        log(f"FAIL {name}: harness error\n{traceback.format_exc()}")
-    finally:
-        signal.alarm(0)
-        # Finish cleanup even if the user presses Ctrl-C again or CI sends SIGTERM.
-        saved = {s: signal.signal(s, signal.SIG_IGN)
-                 for s in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)}
-        try:
-            if not ok:
-                env.dump()
-            env.close(args.keep or not ok and args.keep_on_failure)
-        finally:
-            for s, h in saved.items():
-                signal.signal(s, h)
-    return ok
-
+    return rt.run_env(args, name, SvcEnv(args, index), SCENARIOS[name], SCENARIO_BUDGET_S)
 
 def main():
     repo = os.path.dirname(os.path.dirname(os.path.dirname(HERE)))
