@@ -28,13 +28,11 @@ and every namespace, process and temp dir is removed on success, failure and sig
 Exit status: 0 all passed, 1 a scenario failed, 2 cannot run, 130 interrupted.
 """
 
-import argparse
 import hashlib
 import os
 import queue
 import random
 import shutil
-import signal
 import socket
 import subprocess
 import sys
@@ -245,30 +243,7 @@ def run_one(args, index, mode):
         return rp.run_env(args, mode, rp.Env(args, index, direct=False), scenario_logout)
     return rp.run_env(args, mode, HalfCloseEnv(args, index, mode), scenario)
 
-def main():
-    if len(sys.argv) > 1 and sys.argv[1] == "serve":
-        serve(sys.argv[2], sys.argv[3])
-        return 0
-    if len(sys.argv) > 1 and sys.argv[1] == "client":
-        return client(sys.argv[2])
-    here = os.path.dirname(THIS)
-    repo = os.path.dirname(os.path.dirname(os.path.dirname(here)))
-    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--dist", default=os.path.join(repo, "target", "roamproxy"))
-    ap.add_argument("--log-level", default="INFO", help="ROAMPROXY_LOG_LEVEL for the proxies")
-    ap.add_argument("--keep", action="store_true")
-    ap.add_argument("--keep-on-failure", action="store_true")
-    ap.add_argument("scenarios", nargs="*", default=["all"])
-    args = ap.parse_args()
-    names = []
-    for s in args.scenarios:
-        if s == "all":
-            names += ["reply", "upload", "logout"]
-        elif s in ("reply", "upload", "logout"):
-            names.append(s)
-        else:
-            ap.error(f"unknown scenario {s!r}; choose from reply, upload, logout, all")
-    args.dist = os.path.abspath(args.dist)
+def preflight(args, names):
     problems = []
     if os.geteuid() != 0:
         problems.append("must run as root (network namespaces)")
@@ -281,24 +256,21 @@ def main():
     for b in ("cproxy", "sproxy"):
         if not os.access(os.path.join(args.dist, "bin", b), os.X_OK):
             problems.append(f"{args.dist}/bin/{b} not found (build with: mvn -q -DskipTests package)")
-    if problems:
-        for p in problems:
-            print(f"halfclose_e2e: cannot run: {p}", file=sys.stderr, flush=True)
-        return 2
-    for s in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):
-        signal.signal(s, rp._on_signal)
-    rp.become_subreaper()
-    results = {}
-    try:
-        rp.remove_stale_namespaces()
-        for i, name in enumerate(names):
-            results[name] = run_one(args, i, name)
-    except rp.Interrupted as e:
-        rp.log(f"interrupted by {e}; cleaned up")
-        return 130
-    for name, ok in results.items():
-        rp.log(f"{'PASS' if ok else 'FAIL'} {name}")
-    return 0 if all(results.values()) else 1
+    return problems
+
+
+def main():
+    if len(sys.argv) > 1 and sys.argv[1] == "serve":
+        serve(sys.argv[2], sys.argv[3])
+        return 0
+    if len(sys.argv) > 1 and sys.argv[1] == "client":
+        return client(sys.argv[2])
+    all_names = ["reply", "upload", "logout"]
+    ap = rp.argument_parser(__doc__, all_names)
+    ap.set_defaults(log_level="INFO")
+    args = ap.parse_args()
+    names = rp.scenario_names(ap, args, all_names)
+    return rp.run_all("halfclose_e2e", preflight(args, names), names, lambda i, name: run_one(args, i, name))
 
 
 if __name__ == "__main__":

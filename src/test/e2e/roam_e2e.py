@@ -1192,12 +1192,13 @@ def run_scenario(args, index, name):
     return run_env(args, name, env, sc.fn, SCENARIO_BUDGET_S + 15 * (getattr(args, "repeat", None) or 0))
 
 
-def main():
+def argument_parser(doc, all_names):
+    """The options every harness under src/test/e2e takes: --dist, --log-level, --keep,
+    --keep-on-failure and the scenarios (default all)."""
     here = os.path.dirname(os.path.abspath(__file__))          # src/test/e2e
     repo = os.path.dirname(os.path.dirname(os.path.dirname(here)))
-    ap = argparse.ArgumentParser(description=__doc__,
-                                 formatter_class=argparse.RawDescriptionHelpFormatter,
-                                 epilog="SCENARIO: " + ", ".join(ALL) + " or all (default)")
+    ap = argparse.ArgumentParser(description=doc, formatter_class=argparse.RawDescriptionHelpFormatter,
+                                 epilog="SCENARIO: " + ", ".join(all_names) + " or all (default)")
     ap.add_argument("--dist", default=os.path.join(repo, "target", "roamproxy"),
                     help="the packaged tree with bin/cproxy and bin/sproxy "
                          "(default: target/roamproxy of this checkout)")
@@ -1206,6 +1207,51 @@ def main():
     ap.add_argument("--keep", action="store_true", help="keep the temp dir with logs and transcripts")
     ap.add_argument("--keep-on-failure", action="store_true",
                     help="keep the temp dir only when a scenario fails")
+    ap.add_argument("scenarios", nargs="*", default=["all"], metavar="SCENARIO")
+    return ap
+
+
+def scenario_names(ap, args, all_names):
+    """The scenarios asked for, `all` expanded; an unknown one is a usage error."""
+    names = []
+    for s in args.scenarios:
+        if s == "all":
+            names += all_names
+        elif s in all_names:
+            names.append(s)
+        else:
+            ap.error(f"unknown scenario {s!r}; choose from {', '.join(all_names)}, all")
+    args.scenarios = names
+    args.dist = os.path.abspath(args.dist)
+    return names
+
+
+def run_all(prog, problems, names, run):
+    """Runs `run(index, name)` for each scenario after the preflight `problems` (exit 2 if
+    any), with signal handling, child reaping and stale-namespace removal; logs one verdict
+    per scenario. Exit status: 0 all passed, 1 one failed, 2 cannot run, 130 interrupted."""
+    if problems:
+        for p in problems:
+            print(f"{prog}: cannot run: {p}", file=sys.stderr, flush=True)
+        return 2
+    for s in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):
+        signal.signal(s, _on_signal)
+    become_subreaper()
+    results = {}
+    try:
+        remove_stale_namespaces()
+        for i, name in enumerate(names):
+            results[name] = run(i, name)
+    except Interrupted as e:
+        log(f"interrupted by {e}; cleaned up")
+        return 130
+    for name, ok in results.items():
+        log(f"{'PASS' if ok else 'FAIL'} {name}")
+    return 0 if all(results.values()) else 1
+
+
+def main():
+    ap = argument_parser(__doc__, ALL)
     ap.add_argument("--cproxy-args", type=shlex.split, default=[], metavar="'OPTIONS'",
                     help="more options for cproxy, e.g. --cproxy-args=--no-address-watch")
     ap.add_argument("--tls", action="store_true",
@@ -1215,18 +1261,8 @@ def main():
                          " (default 1, 5, 5, 2); asserts no resume time")
     ap.add_argument("--csv", metavar="FILE",
                     help="append `kind,change,resume_s` for every measured address change")
-    ap.add_argument("scenarios", nargs="*", default=["all"], metavar="SCENARIO")
     args = ap.parse_args()
-    names = []
-    for s in args.scenarios:
-        if s == "all":
-            names += ALL
-        elif s in SCENARIOS:
-            names.append(s)
-        else:
-            ap.error(f"unknown scenario {s!r}; choose from {', '.join(ALL)}, all")
-    args.scenarios = names
-    args.dist = os.path.abspath(args.dist)
+    names = scenario_names(ap, args, ALL)
     if args.repeat is not None:
         if not 1 <= args.repeat <= 200:
             ap.error("--repeat must be 1 to 200 (the client addresses come from one /24)")
@@ -1236,26 +1272,7 @@ def main():
     if args.csv:
         args.csv = os.path.abspath(args.csv)
 
-    problems = preflight(args)
-    if problems:
-        for p in problems:
-            print(f"roam_e2e: cannot run: {p}", file=sys.stderr, flush=True)
-        return 2
-
-    for s in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):
-        signal.signal(s, _on_signal)
-    become_subreaper()
-    results = {}
-    try:
-        remove_stale_namespaces()
-        for i, name in enumerate(names):
-            results[name] = run_scenario(args, i, name)
-    except Interrupted as e:
-        log(f"interrupted by {e}; cleaned up")
-        return 130
-    for name, ok in results.items():
-        log(f"{'PASS' if ok else 'FAIL'} {name}")
-    return 0 if all(results.values()) else 1
+    return run_all("roam_e2e", preflight(args), names, lambda i, name: run_scenario(args, i, name))
 
 
 if __name__ == "__main__":

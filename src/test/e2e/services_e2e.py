@@ -48,12 +48,10 @@ telnet, ssh, the pings) and temp dir it creates is removed on success, failure, 
 SIGTERM. Exit status: 0 passed, 1 failed, 2 cannot run, 130 interrupted.
 """
 
-import argparse
 import json
 import os
 import shlex
 import shutil
-import signal
 import stat
 import subprocess
 import sys
@@ -395,51 +393,10 @@ def run_scenario(args, index, name):
     return rt.run_env(args, name, SvcEnv(args, index), SCENARIOS[name], SCENARIO_BUDGET_S)
 
 def main():
-    repo = os.path.dirname(os.path.dirname(os.path.dirname(HERE)))
-    ap = argparse.ArgumentParser(description=__doc__,
-                                 formatter_class=argparse.RawDescriptionHelpFormatter,
-                                 epilog="SCENARIO: " + ", ".join(ALL) + " or all (default)")
-    ap.add_argument("--dist", default=os.path.join(repo, "target", "roamproxy"),
-                    help="the packaged tree with bin/cproxy and bin/sproxy "
-                         "(default: target/roamproxy of this checkout)")
-    ap.add_argument("--log-level", default="DEBUG",
-                    help="ROAMPROXY_LOG_LEVEL for the proxies (default: %(default)s)")
-    ap.add_argument("--keep", action="store_true", help="keep the temp dir with logs and transcripts")
-    ap.add_argument("--keep-on-failure", action="store_true",
-                    help="keep the temp dir only when the scenario fails")
-    ap.add_argument("scenarios", nargs="*", default=["all"], metavar="SCENARIO")
+    ap = rt.argument_parser(__doc__, ALL)
     args = ap.parse_args()
-    names = []
-    for s in args.scenarios:
-        if s == "all":
-            names += ALL
-        elif s in SCENARIOS:
-            names.append(s)
-        else:
-            ap.error(f"unknown scenario {s!r}; choose from {', '.join(ALL)}, all")
-    args.scenarios = names
-    args.dist = os.path.abspath(args.dist)
-
-    problems = preflight(args)
-    if problems:
-        for p in problems:
-            print(f"services_e2e: cannot run: {p}", file=sys.stderr, flush=True)
-        return 2
-
-    for s in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):
-        signal.signal(s, rt._on_signal)
-    rt.become_subreaper()
-    results = {}
-    try:
-        rt.remove_stale_namespaces()
-        for i, name in enumerate(names):
-            results[name] = run_scenario(args, i, name)
-    except rt.Interrupted as e:
-        log(f"interrupted by {e}; cleaned up")
-        return 130
-    for name, ok in results.items():
-        log(f"{'PASS' if ok else 'FAIL'} {name}")
-    return 0 if all(results.values()) else 1
+    names = rt.scenario_names(ap, args, ALL)
+    return rt.run_all("services_e2e", preflight(args), names, lambda i, name: run_scenario(args, i, name))
 
 
 if __name__ == "__main__":
