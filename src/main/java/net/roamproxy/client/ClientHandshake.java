@@ -7,6 +7,7 @@ import org.apache.logging.log4j.LogManager;
 import org.apache.logging.log4j.Logger;
 
 import net.roamproxy.link.Attachment;
+import net.roamproxy.link.FrameWriter;
 import net.roamproxy.link.Link;
 import net.roamproxy.link.SessionView;
 import net.roamproxy.protocol.Frame;
@@ -68,7 +69,8 @@ final class ClientHandshake {
                     : Hello.forResume(sessionId, relay.window());
             byte[] helloPayload = hello.encode();
             long ack = relay.delivered();
-            link.send(new Frame(FrameType.HELLO, 0, ack, helloPayload));
+            FrameWriter writer = new FrameWriter(link, relay.name());
+            writer.hello(ack, hello);
             int timeout = (int) config.link().handshakeTimeout().toMillis();
             Frame f = link.read(timeout);
             byte[] clientProof = null;
@@ -77,7 +79,7 @@ final class ClientHandshake {
                 serverNonce = Arrays.copyOf(f.payload(), Handshake.CHALLENGE_NONCE_SIZE);
                 clientProof = secret == null ? null : SessionKeys.clientResumeProof(secret, helloPayload, ack,
                         serverNonce);
-                link.send(new Frame(FrameType.PROOF, 0, 0, answer(hello, helloPayload, f.payload(), clientProof)));
+                writer.proof(answer(hello, helloPayload, f.payload(), clientProof));
                 f = link.read(timeout);
             } else if (key != null && f.type() == FrameType.WELCOME && Welcome.decode(f).status().accepted()) {
                 throw new Refused("sproxy did not prove the pre-shared key: it runs without --secret-file, "

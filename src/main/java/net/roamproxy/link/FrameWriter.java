@@ -6,26 +6,29 @@ import org.apache.logging.log4j.LogManager;
 import org.apache.logging.log4j.Logger;
 
 import net.roamproxy.protocol.FrameType;
+import net.roamproxy.protocol.Handshake;
+import net.roamproxy.protocol.Hello;
 import net.roamproxy.protocol.Welcome;
 import net.roamproxy.protocol.Wire;
 
 /**
- * Writes a session's frames to one link, one method per frame type, as OkHttp's
- * {@code Http2Writer} does: the only place where the session builds frames. Control frames
+ * Writes frames to one link, one method per frame type, as OkHttp's {@code Http2Writer} does:
+ * the only place where frames are built, the handshake's and the session's. Control frames
  * reuse one header buffer, and DATA is framed in place in the caller's buffer, so nothing is
  * allocated per frame. A frame we cannot encode is our bug ({@link IllegalArgumentException}).
  * Every frame is logged at TRACE as {@code >> TYPE seq= ack= len=}.
  *
- * <p>Threading: not thread-safe; used only by a thread holding the session's send lock.
+ * <p>Threading: not thread-safe; used by the handshake's thread, then only by a thread holding
+ * the session's send lock.
  */
-final class FrameWriter {
+public final class FrameWriter {
     private static final Logger log = LogManager.getLogger(FrameWriter.class);
 
     private final Link link;
     private final String name;
     private final byte[] header = new byte[Wire.HEADER_SIZE];
 
-    FrameWriter(Link link, String name) {
+    public FrameWriter(Link link, String name) {
         this.link = link;
         this.name = name;
     }
@@ -34,11 +37,43 @@ final class FrameWriter {
         return link;
     }
 
+    /** cproxy's first frame on a link; {@code ack} is how much of sproxy's stream it has delivered. */
+    public void hello(long ack, Hello hello) throws IOException {
+        handshake(FrameType.HELLO, ack, hello.encode());
+    }
+
+    /** sproxy asks for proof: its nonce, then (with a pre-shared key) its own proof. */
+    public void challenge(byte[] payload) throws IOException {
+        handshake(FrameType.CHALLENGE, 0, payload);
+    }
+
+    /** cproxy's answer to a CHALLENGE. */
+    public void proof(byte[] payload) throws IOException {
+        handshake(FrameType.PROOF, 0, payload);
+    }
+
+    /** sproxy refuses the link; the caller closes it. */
+    public void refusal(Handshake.Status status) throws IOException {
+        handshake(FrameType.WELCOME, 0, Welcome.refusal(status).encode());
+    }
+
+    /** A refusal as bytes, for a connection refused before it became a link (no TLS where sproxy needs it). */
+    public static byte[] refusalFrame(Handshake.Status status) {
+        byte[] payload = Welcome.refusal(status).encode();
+        return Wire.encode(FrameType.WELCOME, 0, 0, payload, 0, payload.length);
+    }
+
     /** sproxy's answer to a HELLO that opened or resumed this session. */
     void welcome(long seq, long ack, Welcome reply) throws IOException {
         byte[] payload = reply.encode();
         byte[] frame = Wire.encode(FrameType.WELCOME, seq, ack, payload, 0, payload.length);
         trace(FrameType.WELCOME, seq, ack, payload.length);
+        link.send(frame, 0, frame.length);
+    }
+
+    private void handshake(FrameType type, long ack, byte[] payload) throws IOException {
+        byte[] frame = Wire.encode(type, 0, ack, payload, 0, payload.length);
+        trace(type, 0, ack, payload.length);
         link.send(frame, 0, frame.length);
     }
 

@@ -10,6 +10,7 @@ import org.apache.logging.log4j.LogManager;
 import org.apache.logging.log4j.Logger;
 
 import net.roamproxy.link.Attachment;
+import net.roamproxy.link.FrameWriter;
 import net.roamproxy.link.Link;
 import net.roamproxy.link.Sockets;
 import net.roamproxy.protocol.Frame;
@@ -120,7 +121,7 @@ final class ServerHandshake {
      */
     private byte[] challenge(Frame first, Hello hello, SessionTable.Session s) throws IOException {
         byte[] nonce = Handshake.randomBytes(Handshake.CHALLENGE_NONCE_SIZE);
-        link.send(new Frame(FrameType.CHALLENGE, 0, 0, key == null ? nonce : key.challenge(hello.nonce(), nonce)));
+        new FrameWriter(link, link.peer()).challenge(key == null ? nonce : key.challenge(hello.nonce(), nonce));
         Frame proof = link.read((int) config.link().handshakeTimeout().toMillis());
         if (proof.type() != FrameType.PROOF) {
             throw new ProtocolException("expected PROOF, got " + proof.type());
@@ -229,7 +230,7 @@ final class ServerHandshake {
     }
 
     private void reply(Status status) {
-        sendQuietly(Wire.encode(new Frame(FrameType.WELCOME, 0, 0, Welcome.refusal(status).encode())));
+        sendQuietly(FrameWriter.refusalFrame(status));
         link.close();
     }
 

@@ -19,16 +19,13 @@ import javax.net.ssl.SSLException;
 import org.apache.logging.log4j.LogManager;
 import org.apache.logging.log4j.Logger;
 
+import net.roamproxy.link.FrameWriter;
 import net.roamproxy.link.Link;
 import net.roamproxy.link.Session;
 import net.roamproxy.link.Sockets;
 import net.roamproxy.link.Threads;
-import net.roamproxy.protocol.Frame;
-import net.roamproxy.protocol.FrameType;
 import net.roamproxy.protocol.Handshake;
 import net.roamproxy.protocol.PresharedKey;
-import net.roamproxy.protocol.Welcome;
-import net.roamproxy.protocol.Wire;
 import net.roamproxy.status.RuntimeDir;
 import net.roamproxy.status.StatusServer;
 import net.roamproxy.tls.TlsServer;
@@ -193,8 +190,7 @@ public final class ServerProxy implements AutoCloseable {
         log.warn("refused link from {}: it does not use TLS, and this sproxy requires it (start cproxy with --tls)",
                 peer);
         try {
-            s.getOutputStream().write(Wire.encode(new Frame(FrameType.WELCOME, 0, 0,
-                    Welcome.refusal(Handshake.Status.TLS_REQUIRED).encode())));
+            s.getOutputStream().write(FrameWriter.refusalFrame(Handshake.Status.TLS_REQUIRED));
         } catch (IOException ignored) {
             // it is being refused anyway
         }

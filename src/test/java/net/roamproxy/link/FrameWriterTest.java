@@ -11,6 +11,7 @@ import net.roamproxy.protocol.Frame;
 import net.roamproxy.protocol.FrameReader;
 import net.roamproxy.protocol.FrameType;
 import net.roamproxy.protocol.Handshake;
+import net.roamproxy.protocol.Hello;
 import net.roamproxy.protocol.Welcome;
 import net.roamproxy.protocol.Wire;
 import net.roamproxy.testkit.MemorySocket;
@@ -49,5 +50,30 @@ class FrameWriterTest {
         assertEquals(Frame.control(FrameType.END, 14, 24), r.next());
         assertEquals(Frame.control(FrameType.ABORT, 15, 25), r.next());
         assertEquals(Frame.control(FrameType.STOPPING, 16, 26), r.next());
+    }
+
+    @Test
+    void theHandshakeFramesGoThroughTheSameWriter() throws IOException {
+        MemorySocket[] pair = MemorySocket.pair();
+        FrameWriter w = new FrameWriter(new Link(pair[0]), "session t");
+        FrameReader r = new FrameReader(pair[1].getInputStream());
+        Hello hello = Hello.forNew(new byte[Handshake.KEY_SIZE], 1 << 16, "ssh");
+        byte[] nonce = Handshake.randomBytes(Handshake.CHALLENGE_NONCE_SIZE);
+        byte[] proof = Handshake.randomBytes(Handshake.PROOF_SIZE);
+
+        w.hello(42, hello);
+        w.challenge(nonce);
+        w.proof(proof);
+        w.refusal(Handshake.Status.UNKNOWN_SERVICE);
+
+        Frame h = r.next();
+        assertEquals(FrameType.HELLO, h.type());
+        assertEquals(42, h.ack());
+        assertEquals(hello, Hello.decode(h));
+        assertEquals(new Frame(FrameType.CHALLENGE, 0, 0, nonce), r.next());
+        assertEquals(new Frame(FrameType.PROOF, 0, 0, proof), r.next());
+        assertEquals(Handshake.Status.UNKNOWN_SERVICE, Welcome.decode(r.next()).status());
+        assertArrayEquals(Wire.encode(new Frame(FrameType.WELCOME, 0, 0,
+                Welcome.refusal(Handshake.Status.BUSY).encode())), FrameWriter.refusalFrame(Handshake.Status.BUSY));
     }
 }
