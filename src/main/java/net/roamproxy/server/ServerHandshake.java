@@ -119,7 +119,7 @@ final class ServerHandshake {
      * @return the challenge's server nonce if everything was proven; {@code null} if the link
      *         was refused
      */
-    private byte[] challenge(Frame first, Hello hello, SessionTable.Session s) throws IOException {
+    private byte[] challenge(Frame first, Hello hello, SessionTable.Entry s) throws IOException {
         byte[] nonce = Handshake.randomBytes(Handshake.CHALLENGE_NONCE_SIZE);
         new FrameWriter(link, link.peer()).challenge(key == null ? nonce : key.challenge(hello.nonce(), nonce));
         Frame proof = link.read((int) config.link().handshakeTimeout().toMillis());
@@ -140,7 +140,7 @@ final class ServerHandshake {
         if (s != null && !SessionKeys.same(Arrays.copyOf(p, Handshake.PROOF_SIZE),
                 SessionKeys.clientResumeProof(s.secret(), first.payload(), first.ack(), nonce))) {
             log.warn("{}: refused resume from {}: its proof of the session secret is wrong (a replayed or forged "
-                    + "resume); the session and its link are untouched", s.relay().name(), link.peer());
+                    + "resume); the session and its link are untouched", s.session().name(), link.peer());
             reply(Status.BAD_PROOF);
             return null;
         }
@@ -148,10 +148,10 @@ final class ServerHandshake {
     }
 
     private void newSession(Frame first, Hello hello) throws IOException {
-        SessionTable.Session earlier = sessions.unanswered(hello.keyShare());
+        SessionTable.Entry earlier = sessions.unanswered(hello.keyShare());
         if (earlier != null) {
             log.info("{}: cproxy at {} asks again for the new session it asked for before: our answer was lost "
-                    + "with that link, so it gets this session, not a second one", earlier.relay().name(), link.peer());
+                    + "with that link, so it gets this session, not a second one", earlier.session().name(), link.peer());
             earlier.links().offer(new Attachment(link, first.ack(), hello.window(), earlier.welcome()));
             return;
         }
@@ -169,7 +169,7 @@ final class ServerHandshake {
             reply(Status.BUSY);
             return;
         }
-        SessionTable.Session s = null;
+        SessionTable.Entry s = null;
         Socket target = null;
         try {
             target = connector.connect(new InetSocketAddress(service.host(), service.port()),
@@ -194,12 +194,12 @@ final class ServerHandshake {
                 Sockets.closeQuietly(target);
             }
         }
-        log.info("{}: new session from {} for service {}, connected to {}:{}", s.relay().name(), link.peer(),
+        log.info("{}: new session from {} for service {}, connected to {}:{}", s.session().name(), link.peer(),
                 service.name(), service.host(), service.port());
         try {
-            s.relay().start();
+            s.session().start();
         } catch (IOException e) {
-            s.relay().close("target connection failed: " + e.getMessage());
+            s.session().close("target connection failed: " + e.getMessage());
         }
     }
 
@@ -210,8 +210,8 @@ final class ServerHandshake {
     }
 
     private void resume(Frame first, Hello hello) throws IOException {
-        SessionTable.Session s = sessions.get(hello.sessionId());
-        if (s == null || s.relay().isClosed()) {
+        SessionTable.Entry s = sessions.get(hello.sessionId());
+        if (s == null || s.session().isClosed()) {
             log.info("refused resume of session {} from {}: no such session (it ended, or sproxy restarted)",
                     Handshake.idText(hello.sessionId()), link.peer());
             reply(Status.UNKNOWN_SESSION);
@@ -222,7 +222,7 @@ final class ServerHandshake {
             return;
         }
         claim();
-        log.info("{}: cproxy is back from {}", s.relay().name(), link.peer());
+        log.info("{}: cproxy is back from {}", s.session().name(), link.peer());
         byte[] clientProof = SessionKeys.clientResumeProof(s.secret(), first.payload(), first.ack(), nonce);
         s.links().offer(new Attachment(link, first.ack(), hello.window(), new Welcome(Status.RESUMED,
                 hello.sessionId(), new byte[Handshake.KEY_SIZE], config.link().bufferBytes(),

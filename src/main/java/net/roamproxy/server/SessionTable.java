@@ -11,6 +11,7 @@ import java.util.concurrent.ConcurrentHashMap;
 
 import net.roamproxy.link.Attachment;
 import net.roamproxy.link.LinkSettings;
+import net.roamproxy.link.Session;
 import net.roamproxy.protocol.Handshake;
 import net.roamproxy.protocol.ProtocolException;
 import net.roamproxy.protocol.SessionKeys;
@@ -25,15 +26,14 @@ import net.roamproxy.status.Row;
 final class SessionTable {
 
     /**
-     * A live session: its id, the session itself ({@code relay}: it relays the target
-     * connection), secret, link hand-off, and the key share of the HELLO that opened it with
+     * A live session: its id, the session itself (which relays the target connection), secret, link hand-off, and the key share of the HELLO that opened it with
      * the WELCOME that answered it (sent again if that HELLO is retried).
      */
-    record Session(long id, net.roamproxy.link.Session relay, byte[] secret, ResumeQueue links,
+    record Entry(long id, Session session, byte[] secret, ResumeQueue links,
                    byte[] clientKeyShare, Welcome welcome, String service) {
     }
 
-    private final Map<Long, Session> sessions = new ConcurrentHashMap<>();
+    private final Map<Long, Entry> sessions = new ConcurrentHashMap<>();
     private final SecureRandom random = new SecureRandom();
     /** Guarded by {@code sessions}: new sessions between {@link #reserve} and {@link #create}. */
     private int reserved;
@@ -73,7 +73,7 @@ final class SessionTable {
      * @return the session, or {@code null} if the table was closed meanwhile (nothing created)
      * @throws ProtocolException if cproxy's key share is unusable
      */
-    Session create(Socket target, Attachment first, LinkSettings settings, byte[] clientKeyShare, byte[] salt,
+    Entry create(Socket target, Attachment first, LinkSettings settings, byte[] clientKeyShare, byte[] salt,
                    String service) throws ProtocolException {
         SessionKeys.KeyShare own = SessionKeys.KeyShare.generate();
         byte[] shared = own.agree(clientKeyShare);
@@ -94,16 +94,16 @@ final class SessionTable {
             long key = id;
             // sproxy takes a link lost after both directions ended as the end: cproxy resumes
             // only to deliver its last ack, and is told the session is gone.
-            net.roamproxy.link.Session relay = new net.roamproxy.link.Session("session " + idText,
+            Session relay = new Session("session " + idText,
                     "sproxy-session-" + idText, target, settings, links, false, r -> sessions.remove(key));
-            Session s = new Session(id, relay, secret, links, clientKeyShare.clone(), welcome, service);
+            Entry s = new Entry(id, relay, secret, links, clientKeyShare.clone(), welcome, service);
             sessions.put(id, s);
             reserved--;
             return s;
         }
     }
 
-    Session get(long id) {
+    Entry get(long id) {
         return sessions.get(id);
     }
 
@@ -111,10 +111,10 @@ final class SessionTable {
      * The live session opened by a HELLO with this key share from which nothing has been heard
      * since: its cproxy may never have received the WELCOME. {@code null} if none.
      */
-    Session unanswered(byte[] clientKeyShare) {
-        for (Session s : sessions.values()) {
-            if (MessageDigest.isEqual(s.clientKeyShare(), clientKeyShare) && !s.relay().heardFromPeer()
-                    && !s.relay().isClosed()) {
+    Entry unanswered(byte[] clientKeyShare) {
+        for (Entry s : sessions.values()) {
+            if (MessageDigest.isEqual(s.clientKeyShare(), clientKeyShare) && !s.session().heardFromPeer()
+                    && !s.session().isClosed()) {
                 return s;
             }
         }
@@ -124,7 +124,7 @@ final class SessionTable {
     /** Every live session as {@code --status} shows it. */
     List<Row> status() {
         List<Row> rows = new ArrayList<>();
-        sessions.values().forEach(s -> rows.add(new Row(s.service(), s.relay().status("detached"))));
+        sessions.values().forEach(s -> rows.add(new Row(s.service(), s.session().status("detached"))));
         return rows;
     }
 
@@ -137,11 +137,11 @@ final class SessionTable {
     }
 
     /** Creates no more sessions from now on; returns every session that exists. */
-    List<net.roamproxy.link.Session> close() {
+    List<Session> close() {
         synchronized (sessions) {
             closed = true;
-            List<net.roamproxy.link.Session> relays = new ArrayList<>();
-            sessions.values().forEach(s -> relays.add(s.relay()));
+            List<Session> relays = new ArrayList<>();
+            sessions.values().forEach(s -> relays.add(s.session()));
             return relays;
         }
     }
