@@ -169,12 +169,16 @@ async def scale(a):
         st = [status(p) for p in pids]
         print(f"at_{label} " + " ".join(f"{r:.1f} {t}" for r, t in st), flush=True)
 
-    async def sampler():
+    async def sampler(run):                 # and cancels the run before the machine runs out of PIDs
+        nonlocal phase
         while True:
             st = [x for p in pids for x in status(p)]
             out.write(f"{time.monotonic() - t_start:.1f},{len(socks)},{phase},"
                       + ",".join(f"{x:.1f}" if isinstance(x, float) else str(x) for x in st) + "\n")
             out.flush()
+            if tasks_left() < a.pid_reserve // 2 and not phase.startswith("aborted"):
+                phase = f"aborted in {phase}"
+                run.cancel()
             await asyncio.sleep(0.5)
 
     async def open_one(i):
@@ -226,28 +230,31 @@ async def scale(a):
                 failed.append(f"echo {i}: {type(e).__name__} {e}")
                 return False
 
-    smp = loop.create_task(sampler())
-    deadline = time.monotonic() + a.open_limit
-    took = await open_until(min(a.idle_at, a.n), deadline)
-    phase = "idle"
-    await asyncio.sleep(a.settle)
-    sample("idle_small")
-    phase = "open"
-    took += await open_until(a.n, deadline + a.settle)
-    phase = "hold"
-    print(f"opened {len(socks)}\nopen_seconds {took:.2f}\nopen_rate {len(socks) / took:.1f}\n"
-          f"stopped {why or 'no'}", flush=True)
-    sample("opened")
-    await asyncio.sleep(a.hold)
-    sample("held")
-    phase = "echo"
-    t0, sem = time.monotonic(), asyncio.Semaphore(a.window * 8)
-    done, late = await asyncio.wait([loop.create_task(echo_one(i, s, sem)) for i, s in
-                                     enumerate(socks)], timeout=a.open_limit)
-    for t in late:
-        t.cancel()
-    print(f"echo_seconds {time.monotonic() - t0:.2f}\nexact {sum(t.result() for t in done)}\n"
-          f"echo_late {len(late)}", flush=True)
+    smp = loop.create_task(sampler(asyncio.current_task()))
+    deadline, took = time.monotonic() + a.open_limit, 0.0
+    try:
+        took = await open_until(min(a.idle_at, a.n), deadline)
+        phase = "idle"
+        await asyncio.sleep(a.settle)
+        sample("idle_small")
+        phase = "open"
+        took += await open_until(a.n, deadline + a.settle)
+        phase = "hold"
+        print(f"opened {len(socks)}\nopen_seconds {took:.2f}\nopen_rate {len(socks) / max(took, 1e-9):.1f}\n"
+              f"stopped {why or 'no'}", flush=True)
+        sample("opened")
+        await asyncio.sleep(a.hold)
+        sample("held")
+        phase = "echo"
+        t0, sem = time.monotonic(), asyncio.Semaphore(a.window * 8)
+        tasks = [loop.create_task(echo_one(i, s, sem)) for i, s in enumerate(socks)]
+        done, late = await asyncio.wait(tasks, timeout=a.open_limit) if tasks else ((), ())
+        for t in late:
+            t.cancel()
+        print(f"echo_seconds {time.monotonic() - t0:.2f}\nexact {sum(t.result() for t in done)}\n"
+              f"echo_late {len(late)}", flush=True)
+    except asyncio.CancelledError:
+        print(f"{phase}: fewer than {a.pid_reserve // 2} PIDs left below kernel.pid_max", flush=True)
     sample("echoed")
     await asyncio.sleep(1)                  # bench/run notes where the daemons' logs end
     smp.cancel()
@@ -269,7 +276,7 @@ def main():
     for p, name, default in ((r, "samples", 5000), (r, "warmup", 1000), (r, "gap-us", 1000),
                              (s, "n", 8000), (s, "idle-at", 1000), (s, "window", 128), (s, "hold", 60),
                              (s, "echo", 65536), (s, "settle", 5), (s, "open-limit", 150),
-                             (s, "pid-reserve", 3000)):
+                             (s, "pid-reserve", 6000)):
         p.add_argument(f"--{name}", type=int, default=default)
     s.add_argument("--pids", required=True, help="cproxy,sproxy")
     s.add_argument("--samples", required=True, help="CSV file for the RSS/threads samples")
