@@ -1,7 +1,6 @@
 # bench/run's picture: gnuplot -e "figures='S-figures.dat'; scale='S-scale-A.csv ...'; names='A ...'; out='S.png'; title='...'" bench/plot.gp
 # figures: "runtime\npath" up_MB/s down_MB/s p50_us p99_us per line; scale: load.py's samples (CSV).
-set terminal pngcairo size 1600,1100 font "sans,10"
-set output out
+set terminal pngcairo size 1600,1100 font "sans,10"; set output out
 set multiplot layout 2,2 title title font "sans,14"
 set grid ytics lc rgb "#dddddd"
 set style data histogram; set style histogram clustered gap 1; set style fill solid 0.7 border -1
