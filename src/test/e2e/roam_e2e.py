@@ -379,6 +379,14 @@ class Env:
 
     # -- setup
     def start(self):
+        self.start_network()
+        self.start_inetd()
+        if not self.direct:
+            self.start_proxies()
+
+    def start_network(self):
+        """The namespaces and the veth pair between them (and the gateway, the hosts file),
+        without any service: what bench/run builds on."""
         for ns in (self.srv, self.cli) + ((self.gw,) if self.gateway else ()):
             run(["ip", "netns", "add", ns])
             self.namespaces.append(ns)
@@ -402,9 +410,6 @@ class Env:
             self.start_gateway()
         if self.dualstack:
             self.write_hosts()
-        self.start_inetd()
-        if not self.direct:
-            self.start_proxies()
 
     def start_gateway(self):
         """The lab VM's useless eth0: a veth to a namespace that drops every packet, and the
