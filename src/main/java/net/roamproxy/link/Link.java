@@ -68,13 +68,9 @@ public final class Link {
         return reader.payloadOffset();
     }
 
+    /** Writes frame bytes that {@link FrameWriter} built (or, in a refusal, another protocol's bytes). */
     public void send(byte[] frame, int off, int len) throws IOException {
         out.write(frame, off, len);
-    }
-
-    public void send(Frame frame) throws IOException {
-        byte[] b = Wire.encode(frame);
-        send(b, 0, b.length);
     }
 
     /** The peer's address, for logs. */

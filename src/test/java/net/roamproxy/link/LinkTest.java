@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertInstanceOf;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 
 import java.io.EOFException;
+import java.io.IOException;
 import java.net.InetAddress;
 import java.net.ServerSocket;
 import java.net.Socket;
@@ -23,6 +24,11 @@ import net.roamproxy.protocol.Wire;
 @Timeout(20)
 class LinkTest {
 
+    private static void send(Link l, Frame f) throws IOException {
+        byte[] b = Wire.encode(f);
+        l.send(b, 0, b.length);
+    }
+
     @Test
     void finishSendingDeliversEverythingQueuedAndThenTheEndEvenWithPeerFramesUnread() throws Exception {
         try (ServerSocket ss = new ServerSocket(0, 1, InetAddress.getLoopbackAddress());
@@ -32,15 +38,15 @@ class LinkTest {
             Link peer = new Link(b);
             // A heartbeat from the peer that we never read: closing a socket with unread data
             // makes the kernel send a reset and drop what we queued.
-            peer.send(Frame.control(FrameType.HEARTBEAT, 0, 0));
+            send(peer, Frame.control(FrameType.HEARTBEAT, 0, 0));
             int frames = 200; // 13 MB: far more than the socket buffers hold, so most is still queued
             CompletableFuture<Void> writer = CompletableFuture.runAsync(() -> {
                 try {
                     byte[] payload = new byte[Wire.MAX_DATA];
                     for (int i = 0; i < frames; i++) {
-                        ours.send(new Frame(FrameType.DATA, (long) i * Wire.MAX_DATA, 0, payload));
+                        send(ours, new Frame(FrameType.DATA, (long) i * Wire.MAX_DATA, 0, payload));
                     }
-                    ours.send(Frame.control(FrameType.END, (long) frames * Wire.MAX_DATA, 0));
+                    send(ours, Frame.control(FrameType.END, (long) frames * Wire.MAX_DATA, 0));
                     ours.finishSending();
                 } catch (Exception e) {
                     throw new RuntimeException(e);
