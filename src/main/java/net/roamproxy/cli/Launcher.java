@@ -23,8 +23,6 @@ import org.apache.logging.log4j.Logger;
 
 import net.roamproxy.link.LinkSettings;
 import net.roamproxy.link.Threads;
-import net.roamproxy.status.RuntimeDir;
-import net.roamproxy.status.StatusClient;
 
 /**
  * What both commands share: option parsing, the {@code --config} file, the link options, the
@@ -198,7 +196,8 @@ abstract class Launcher<C> {
             }
             Settings settings = Settings.of(cl, configKeys(options));
             if (cl.hasOption("status")) {
-                return status(settings, cl.hasOption("json"), out, err);
+                return StatusCommand.run(command, settings.port("port", defaultPort(), 1), cl.hasOption("json"), out,
+                        err);
             }
             if (cl.hasOption("json")) {
                 throw new UsageException("--json goes with --status");
@@ -240,19 +239,6 @@ abstract class Launcher<C> {
             serveUntilStopped(proxy, stop, signal);
         }
         return EXIT_OK;
-    }
-
-    /** {@code --status}: asks the running daemon that listens on the configured port. */
-    private int status(Settings s, boolean json, PrintStream out, PrintStream err) throws UsageException {
-        int port = s.port("port", defaultPort(), 1);
-        try {
-            out.print(StatusClient.ask(RuntimeDir.socketsToTry(command, port), json));
-            return EXIT_OK;
-        } catch (IOException e) {
-            err.println(command + ": no " + command + " is running on port " + port + " for this user ("
-                    + e.getMessage() + ")");
-            return EXIT_FAILURE;
-        }
     }
 
     /**

@@ -126,14 +126,7 @@ public final class Session implements SessionView {
      * @param detachedWord what a session without a link is doing: "reconnecting" or "detached"
      */
     public SessionStatus status(String detachedWord) {
-        long now = clock.getAsLong();
-        Link l = link;
-        long frame = history.lastFrameAt();
-        return new SessionStatus(name, Sockets.describe(app.getRemoteSocketAddress()),
-                l != null ? "linked" : detachedWord, (now - history.changedAt()) / 1_000_000,
-                l == null ? null : l.local(), l == null ? null : l.peer(),
-                l == null || frame < 0 ? -1 : (now - frame) / 1_000_000, history.resumes(), out.end(),
-                in.received(), out.end() - out.acked(), settings.bufferBytes(), history.lastLoss());
+        return SessionStatus.of(this, detachedWord);
     }
 
     /** Starts the session's threads. */

@@ -20,4 +20,16 @@ package net.roamproxy.link;
 public record SessionStatus(String name, String application, String state, long sinceMillis, String linkLocal,
                             String linkPeer, long millisSinceFrame, int resumes, long bytesSent, long bytesReceived,
                             long replayBytes, int replayBound, String lastLoss) {
+
+    /** Reads {@code s} now; any thread. */
+    static SessionStatus of(Session s, String detachedWord) {
+        long now = s.clock.getAsLong();
+        Link l = s.link;
+        long frame = s.history.lastFrameAt();
+        return new SessionStatus(s.name(), Sockets.describe(s.app.getRemoteSocketAddress()),
+                l != null ? "linked" : detachedWord, (now - s.history.changedAt()) / 1_000_000,
+                l == null ? null : l.local(), l == null ? null : l.peer(),
+                l == null || frame < 0 ? -1 : (now - frame) / 1_000_000, s.history.resumes(), s.out.end(),
+                s.in.received(), s.out.end() - s.out.acked(), s.settings.bufferBytes(), s.history.lastLoss());
+    }
 }
