@@ -1,9 +1,9 @@
 package net.roamproxy.client;
 
 import java.io.IOException;
+import java.net.InetAddress;
 import java.net.ServerSocket;
 import java.net.Socket;
-import java.net.InetAddress;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -100,8 +100,14 @@ public final class ClientProxy implements AutoCloseable {
         return rows;
     }
 
-    /** The bound local port for {@code service} ("" for the default), useful when configured as 0. */
+    /**
+     * The bound local port for {@code service}, useful when configured as 0: the main port for
+     * "" (a {@code --forward PORT=default} may add another), else the first forward of that name.
+     */
     public int port(String service) {
+        if (service.isEmpty()) {
+            return port();
+        }
         return listeners.entrySet().stream().filter(e -> e.getValue().equals(service)).findFirst()
                 .map(e -> e.getKey().getLocalPort()).orElseThrow();
     }

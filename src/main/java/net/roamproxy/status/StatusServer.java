@@ -5,6 +5,7 @@ import java.io.InputStream;
 import java.net.StandardProtocolFamily;
 import java.net.UnixDomainSocketAddress;
 import java.nio.ByteBuffer;
+import java.nio.channels.Channels;
 import java.nio.channels.ServerSocketChannel;
 import java.nio.channels.SocketChannel;
 import java.nio.charset.StandardCharsets;
@@ -12,6 +13,8 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermissions;
 import java.util.List;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Supplier;
 
@@ -39,9 +42,8 @@ public final class StatusServer implements AutoCloseable {
     private final Supplier<List<Row>> rows;
     private volatile boolean closed;
     private ServerSocketChannel channel;
-    private Thread thread;
-    private final java.util.concurrent.ScheduledExecutorService timer =
-            java.util.concurrent.Executors.newSingleThreadScheduledExecutor(r -> {
+    private final ScheduledExecutorService timer =
+            Executors.newSingleThreadScheduledExecutor(r -> {
                 Thread t = new Thread(r, "status-summary");
                 t.setDaemon(true);
                 return t;
@@ -100,7 +102,7 @@ public final class StatusServer implements AutoCloseable {
             throw e;
         }
         channel = ch;
-        thread = new Thread(this::serve, daemon + "-status");
+        Thread thread = new Thread(this::serve, daemon + "-status");
         thread.setDaemon(true);
         thread.start();
         timer.scheduleWithFixedDelay(this::summaryIfDue, 1, 1, TimeUnit.MINUTES);
@@ -110,7 +112,7 @@ public final class StatusServer implements AutoCloseable {
     private void serve() {
         while (!closed) {
             try (SocketChannel c = channel.accept()) {
-                InputStream in = java.nio.channels.Channels.newInputStream(c);
+                InputStream in = Channels.newInputStream(c);
                 byte[] req = new byte[MAX_REQUEST];
                 int n = 0;
                 int b;

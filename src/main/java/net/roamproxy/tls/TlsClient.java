@@ -32,6 +32,8 @@ public final class TlsClient {
     private final String pinned;
     private final KnownServers known;
     private final SSLContext context;
+    /** The fingerprint last logged as trusted on first use: sessions dialing at once log it once. */
+    private volatile String lastLogged;
 
     /**
      * @param host          sproxy's host as cproxy was told it (name or address)
@@ -110,9 +112,6 @@ public final class TlsClient {
             throw new UntrustedCertificate(msg);
         }
     }
-
-    /** Set only by the TLS handshake threads; a repeated INFO line for the same first use is noise. */
-    private volatile String lastLogged;
 
     /** sproxy's certificate is not the one we trust: no session may go on over this server. */
     public static final class UntrustedServer extends IOException {
