@@ -20,7 +20,7 @@ import net.roamproxy.session.SessionState.Event;
 final class ApplicationReader implements Runnable {
     private static final Logger log = LogManager.getLogger(ApplicationReader.class);
     /** Per-thread buffer size of an idle session; grown in steps to a full frame under bulk reads. */
-    private static final int SMALL_BUFFER = 4096;
+    private static final int SMALL_BUFFER = 1024;
     /** A thread with nothing to do for this long gives its bulk-sized buffer back. */
     private static final int IDLE_MILLIS = 1000;
 
@@ -34,36 +34,37 @@ final class ApplicationReader implements Runnable {
 
     @Override
     public void run() {
-        byte[] buf = new byte[SMALL_BUFFER];
+        // Read straight into the payload of a frame: the bytes are copied once, into the replay
+        // buffer, and sendNow drains them back into the same array behind the header.
         byte[] frame = new byte[Wire.HEADER_SIZE + SMALL_BUFFER];
         int fullReads = 0;
         try {
             while (true) {
+                int room = frame.length - Wire.HEADER_SIZE;
                 int n;
                 try {
-                    n = appIn.read(buf);
+                    n = appIn.read(frame, Wire.HEADER_SIZE, room);
                 } catch (SocketTimeoutException e) {
                     // Idle for a while after bulk data (the timeout is only set then): shrink.
-                    buf = small(buf, SMALL_BUFFER);
-                    frame = small(frame, Wire.HEADER_SIZE + SMALL_BUFFER);
+                    if (room != SMALL_BUFFER) {
+                        frame = new byte[Wire.HEADER_SIZE + SMALL_BUFFER];
+                    }
                     s.app.setSoTimeout(0);
                     continue;
                 }
                 if (n < 0) {
                     break;
                 }
-                s.out.append(buf, 0, n);
+                s.out.append(frame, Wire.HEADER_SIZE, n);
                 s.sender.sendNow(frame);
-                fullReads = n == buf.length ? fullReads + 1 : 0;
-                if (fullReads == 2 && buf.length < Wire.MAX_DATA) {
+                fullReads = n == room ? fullReads + 1 : 0;
+                if (fullReads == 2 && room < Wire.MAX_DATA) {
                     // Reads that keep filling the buffer mean bulk data: grow in steps (4, 16,
                     // 64 KiB). One full read is not enough (a paste of a few KiB), so typing does
                     // not cost a session a full frame here and a frame-sized direct buffer in the
                     // JDK's per-thread I/O cache.
                     fullReads = 0;
-                    int size = Math.min(Wire.MAX_DATA, 4 * buf.length);
-                    buf = new byte[size];
-                    frame = new byte[Wire.HEADER_SIZE + size];
+                    frame = new byte[Wire.HEADER_SIZE + Math.min(Wire.MAX_DATA, 4 * room)];
                     s.app.setSoTimeout(IDLE_MILLIS);
                 }
             }
@@ -81,10 +82,5 @@ final class ApplicationReader implements Runnable {
                     + "stays open", s.name(), s.out.end());
             s.perform(Event.APP_EOF, null, s.out::finish);
         }
-    }
-
-    /** {@code buf} if it is already {@code size} bytes, else a new array of that size. */
-    private static byte[] small(byte[] buf, int size) {
-        return buf.length == size ? buf : new byte[size];
     }
 }

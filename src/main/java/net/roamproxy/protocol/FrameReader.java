@@ -16,7 +16,7 @@ import java.util.Arrays;
  * buffer instead of copying it into a new array: a bulk transfer then allocates nothing per frame.
  */
 public final class FrameReader {
-    static final int INITIAL_SIZE = 8192;
+    static final int INITIAL_SIZE = 1024;
 
     private final InputStream in;
     /** Starts small (idle links are the common case), grows to fit the largest frame, shrinks when idle. */

@@ -1,13 +1,15 @@
 package net.roamproxy.session;
 
 /**
- * A bounded FIFO of bytes in a circular array. The array starts small and grows (by doubling,
- * never past the capacity) only when the data needs it, so an idle interactive session costs
- * kilobytes while a bulk transfer gets the full window. Not thread-safe: the streams that use
- * it guard it with their own monitor.
+ * A bounded FIFO of bytes in a circular array. There is no array until the first write; it
+ * starts small and grows (by doubling, never past the capacity) only when the data needs it,
+ * and an idle, empty ring gives it back. A session holds two rings per side, so thousands of
+ * idle sessions cost no buffer memory at all, while a bulk transfer gets the full window.
+ * Not thread-safe: the streams that use it guard it with their own monitor.
  */
 final class ByteRing {
     static final int INITIAL_SIZE = 4096;
+    private static final byte[] NONE = new byte[0];
 
     private final int capacity;
     private byte[] buf;
@@ -21,7 +23,7 @@ final class ByteRing {
             throw new IllegalArgumentException("capacity must be positive: " + capacity);
         }
         this.capacity = capacity;
-        buf = new byte[Math.min(capacity, INITIAL_SIZE)];
+        buf = NONE;
     }
 
     int capacity() {
@@ -46,6 +48,9 @@ final class ByteRing {
         if (len > free()) {
             throw new IllegalStateException("ring overflow: " + len + " > " + free());
         }
+        if (len == 0) {
+            return;
+        }
         if (size + len > buf.length) {
             grow(size + len);
         }
@@ -62,6 +67,9 @@ final class ByteRing {
         if (from < 0 || len < 0 || from + len > size) {
             throw new IndexOutOfBoundsException("copy " + from + "+" + len + " of " + size);
         }
+        if (len == 0) {
+            return;
+        }
         int at = (head + from) % buf.length;
         int first = Math.min(len, buf.length - at);
         System.arraycopy(buf, at, dst, dstOff, first);
@@ -69,7 +77,7 @@ final class ByteRing {
     }
 
     private void grow(int needed) {
-        int n = buf.length;
+        int n = Math.max(buf.length, Math.min(capacity, INITIAL_SIZE));
         while (n < needed) {
             n = (int) Math.min(capacity, 2L * n);
         }
@@ -81,12 +89,16 @@ final class ByteRing {
 
     /**
      * Called periodically: if the ring never held more than its initial size since the last
-     * call, returns to that size, so a session that is idle again after a bulk transfer does
-     * not keep a window-sized array. A busy ring keeps its array (no reallocation churn).
+     * call, returns to that size, or to no array at all if it is empty, so a session that is
+     * idle again after a bulk transfer or a few keystrokes keeps no array. A busy ring keeps its
+     * array (no reallocation churn).
      */
     void shrinkIfIdle() {
         int small = Math.min(capacity, INITIAL_SIZE);
-        if (buf.length > small && peak <= small) {
+        if (size == 0 && peak <= small) {
+            buf = NONE;
+            head = 0;
+        } else if (buf.length > small && peak <= small) {
             byte[] smaller = new byte[small];
             copy(0, smaller, 0, size);
             buf = smaller;
@@ -99,6 +111,9 @@ final class ByteRing {
     void discard(int n) {
         if (n < 0 || n > size) {
             throw new IndexOutOfBoundsException("discard " + n + " of " + size);
+        }
+        if (n == 0) {
+            return;
         }
         head = (head + n) % buf.length;
         size -= n;

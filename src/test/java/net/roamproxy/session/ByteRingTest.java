@@ -151,7 +151,7 @@ class ByteRingTest {
     @Test
     void allocatesOnlyWhatTheDataNeedsAndNeverMoreThanTheCapacity() {
         ByteRing ring = new ByteRing(1 << 20);
-        assertTrue(ring.allocated() <= ByteRing.INITIAL_SIZE, "idle ring allocated " + ring.allocated());
+        assertEquals(0, ring.allocated(), "a ring never written holds no array");
 
         byte[] chunk = new byte[100_000];
         for (int i = 0; i < chunk.length; i++) {
@@ -187,5 +187,20 @@ class ByteRingTest {
         assertEquals(ByteRing.INITIAL_SIZE, ring.allocated());
         assertEquals(26, ring.size());
         assertArrayEquals(bytes(1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16), copy(ring, 10, 16));
+    }
+
+    @Test
+    void anEmptyIdleRingGivesItsArrayBackAndWorksAfterwards() {
+        ByteRing ring = new ByteRing(1 << 20);
+        ring.write(bytes(1, 2, 3), 0, 3);
+        ring.shrinkIfIdle();
+        assertEquals(ByteRing.INITIAL_SIZE, ring.allocated(), "holding data: keeps a small array");
+        ring.discard(3);
+        ring.shrinkIfIdle();
+        assertEquals(0, ring.allocated(), "empty and idle: no array");
+        ring.write(new byte[0], 0, 0);
+        ring.discard(0);
+        ring.write(bytes(4, 5), 0, 2);
+        assertArrayEquals(bytes(4, 5), copy(ring, 0, 2));
     }
 }

@@ -389,7 +389,8 @@ class ReplayBufferTest {
     @Test
     void aReplayBufferShrinksAfterAnIdlePeriodAndStillReplaysWhatIsUnacknowledged() throws Exception {
         ReplayBuffer out = new ReplayBuffer(1 << 20);
-        int small = out.allocated();
+        assertEquals(0, out.allocated(), "no array before the first byte");
+        int small = ByteRing.INITIAL_SIZE;
         byte[] bulk = stream(300_000);
         out.append(bulk, 0, bulk.length);
         assertArrayEquals(bulk, drainAll(out));
