@@ -233,9 +233,8 @@ abstract class Launcher<C> {
             err.println(command + ": " + e.getMessage());
             return EXIT_FAILURE;
         }
-        log.info("{} {} on Java {}; each session's threads are {}", command, version(), Runtime.version(),
-                Threads.virtual() ? "platform threads for the first " + Threads.PLATFORM_THREADS / 2
-                        + " sessions (fastest) and virtual threads beyond (smallest)" : "platform threads");
+        log.info("{} {} on Java {}; each session's threads are {} threads", command, version(), Runtime.version(),
+                Threads.virtual() ? "virtual" : "platform");
         if (block) {
             serveUntilStopped(proxy, stop, signal);
         }
