@@ -102,10 +102,7 @@ final class SessionTable {
             // sproxy takes a link lost after both directions ended as the end: cproxy resumes
             // only to deliver its last ack, and is told the session is gone.
             Session relay = new Session("session " + idText, "sproxy-session-" + idText, target, settings, links,
-                    false, r -> {
-                        sessions.remove(key);
-                        byKeyShare.remove(share);
-                    });
+                    false, r -> byKeyShare.remove(share, sessions.remove(key))); // only if it is still ours
             Entry s = new Entry(id, relay, secret, links, welcome, service);
             sessions.put(id, s);
             byKeyShare.put(share, s);
