@@ -528,6 +528,21 @@ def log_lines(text, pattern):
     return [line for line in text.splitlines() if rx.search(line)]
 
 
+def one_warn_each(sp, reports, before, after, what):
+    """[(port, line)]: the one WARN line of sproxy's log `sp` about each attacker connection in
+    `reports`, which reads `before` + the attacker's address + `after`; fails naming `what`."""
+    found = []
+    for r in reports:
+        port = r["local"].rsplit(":", 1)[1]
+        warns = log_lines(sp, r"\bWARN\b.*" + re.escape(before) + atk_pattern(port) + re.escape(after))
+        if len(warns) != 1:
+            raise Fail(f"expected one WARN in sproxy's log {what} {ATTACKER_ADDR}:{port}, "
+                       f"saw {len(warns)}: {warns}")
+        log(f"sproxy: {warns[0].strip()}")
+        found.append((port, warns[0]))
+    return found
+
+
 def check_attacker_never_attached(env):
     sp = env.daemon_log("sproxy")
     back = log_lines(sp, r"cproxy is back from ")
@@ -646,15 +661,8 @@ def scenario_replay(env):
             raise Fail(f"attacker {r['local']}: the connection was not closed by sproxy ({r['end']})")
 
     time.sleep(AFTER_REPLAY_S)
-    sp = env.daemon_log("sproxy")
-    for r in reports:
-        port = r["local"].rsplit(":", 1)[1]
-        warns = log_lines(sp, r"\bWARN\b.*refused resume from " + atk_pattern(port) +
-                          r": its proof of the session secret is wrong")
-        if len(warns) != 1:
-            raise Fail(f"expected one WARN in sproxy's log refusing the resume from "
-                       f"{ATTACKER_ADDR}:{port}, saw {len(warns)}: {warns}")
-        log(f"sproxy: {warns[0].strip()}")
+    one_warn_each(env.daemon_log("sproxy"), reports, "refused resume from ",
+                  ": its proof of the session secret is wrong", "refusing the resume from")
     check_attacker_never_attached(env)
     check_live_link_kept(env, before)
     transmitted = finish_ping(t, delay)
@@ -744,15 +752,9 @@ def scenario_tls(env):
 
     time.sleep(AFTER_REPLAY_S)
     sp = env.daemon_log("sproxy")
-    for r in reports:
-        port = r["local"].rsplit(":", 1)[1]
-        drops = log_lines(sp, r"\bWARN\b.*dropped connection from " + atk_pattern(port) +
-                          r" during its handshake")
-        if len(drops) != 1:
-            raise Fail(f"expected one WARN in sproxy's log dropping {ATTACKER_ADDR}:{port} during "
-                       f"its handshake, saw {len(drops)}: {drops}")
-        log(f"sproxy: {drops[0].strip()}")
-        if "not completed within" in drops[0]:
+    for port, drop in one_warn_each(sp, reports, "dropped connection from ", " during its handshake",
+                                    "dropping, during its handshake,"):
+        if "not completed within" in drop:
             raise Fail(f"sproxy dropped {ATTACKER_ADDR}:{port} at its handshake deadline, not on "
                        "the replayed bytes: the replay did not deliver what cproxy had sent")
     other = log_lines(sp, r"refused resume from " + re.escape(ATTACKER_ADDR))
