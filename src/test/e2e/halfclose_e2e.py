@@ -97,17 +97,22 @@ def serve(mode, result_path):
             f.write(verdict + "\n")
 
 
+def send_then_end(s, payload):
+    """Sends the first half, prints PAUSE and waits for GO on stdin, sends the rest, ends our side."""
+    half = len(payload) // 2
+    s.sendall(payload[:half])
+    print("PAUSE", flush=True)
+    sys.stdin.readline()
+    s.sendall(payload[half:])
+    s.shutdown(socket.SHUT_WR)
+
+
 def client(mode):
     """The application: prints PAUSE at the midpoint and waits for GO on stdin."""
     s = socket.create_connection(("127.0.0.1", 5200))
     if mode == "reply":
         request = data(1, REQUEST_BYTES)
-        half = REQUEST_BYTES // 2
-        s.sendall(request[:half])
-        print("PAUSE", flush=True)
-        sys.stdin.readline()
-        s.sendall(request[half:])
-        s.shutdown(socket.SHUT_WR)
+        send_then_end(s, request)
         got = read_to_eof(s)
         want = hashlib.sha256(request).digest() + data(2, TAIL_BYTES)
         if got != want:
@@ -121,13 +126,7 @@ def client(mode):
             print(f"FAIL greeting of {len(greeting)} bytes", flush=True)
             return 1
         print(f"greeting of {len(greeting)} bytes and EOF; our side still open", flush=True)
-        upload = data(4, UPLOAD_BYTES)
-        half = UPLOAD_BYTES // 2
-        s.sendall(upload[:half])
-        print("PAUSE", flush=True)
-        sys.stdin.readline()
-        s.sendall(upload[half:])
-        s.shutdown(socket.SHUT_WR)
+        send_then_end(s, data(4, UPLOAD_BYTES))
         rest = read_to_eof(s)
         if rest:
             print(f"FAIL {len(rest)} bytes after the greeting's EOF", flush=True)
