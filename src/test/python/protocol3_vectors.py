@@ -171,6 +171,7 @@ def scenario(v, p, psk):
     assert shared == agree(c, s_pub)
     secret = session_secret(shared, psk, th)
     keys = link_keys(secret, shared, th)
+    # No javadoc gives PROOF's and TOKEN's seq and ack; 0 and 0 are what FrameWriter writes.
     proof = seal(keys["c2s key"], keys["c2s iv"], 0, PROOF, client_proof(secret, th))
     token = refusal_token(fixed("refusal key"), SESSION_ID)
     v.update({p + "new.hello": h, p + "new.welcome": w, p + "new.th": th, p + "new.secret": secret,

@@ -100,7 +100,8 @@ class FrameProtectionTest {
         byte[] genuine = firstFrames(1)[0];
         Wire.Header h = Wire.readHeader(genuine, 0);
         int last = genuine.length - 1;
-        for (int i : new int[] {0, 3, 7, 15, 23, Wire.HEADER_SIZE, last - Wire.TAG_SIZE, last - Wire.TAG_SIZE + 1, last}) {
+        int[] positions = {0, 3, 7, 15, 23, Wire.HEADER_SIZE, last - Wire.TAG_SIZE, last - Wire.TAG_SIZE + 1, last};
+        for (int i : positions) {
             for (int bit = 0; bit < 8; bit++) {
                 byte[] altered = genuine.clone();
                 altered[i] ^= (byte) (1 << bit);
@@ -175,8 +176,10 @@ class FrameProtectionTest {
         byte[] s2c = seal(FrameProtection.sealer(S2C_KEY, S2C_IV), TEXT, 1000);
         assertArrayEquals(TEXT, reader(FrameProtection.opener(S2C_KEY, S2C_IV), s2c).next().payload());
         assertThrows(ProtocolException.class, c2sReader(s2c)::next);
-        assertThrows(ProtocolException.class, reader(FrameProtection.opener(S2C_KEY, C2S_IV), s2c)::next, "key right, iv wrong");
-        assertThrows(ProtocolException.class, reader(FrameProtection.opener(C2S_KEY, S2C_IV), s2c)::next, "iv right, key wrong");
+        assertThrows(ProtocolException.class, reader(FrameProtection.opener(S2C_KEY, C2S_IV), s2c)::next,
+                "key right, iv wrong");
+        assertThrows(ProtocolException.class, reader(FrameProtection.opener(C2S_KEY, S2C_IV), s2c)::next,
+                "iv right, key wrong");
     }
 
     @Test

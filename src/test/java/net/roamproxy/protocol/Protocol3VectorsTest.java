@@ -137,10 +137,12 @@ class Protocol3VectorsTest {
         for (String p : List.of("nopsk.", "psk.")) {
             byte[] secret = frozen(p + "new.secret");
             FrameReader fromClient = reader(p + "new.c2s", frozen(p + "new.proof"), frozen(p + "new.data"));
-            assertArrayEquals(KeySchedule.clientProof(secret, frozen(p + "new.th")), payload(fromClient, FrameType.PROOF));
+            assertArrayEquals(KeySchedule.clientProof(secret, frozen(p + "new.th")),
+                    payload(fromClient, FrameType.PROOF));
             assertEquals("hello, sproxy", new String(payload(fromClient, FrameType.DATA), StandardCharsets.US_ASCII));
             assertArrayEquals(KeySchedule.refusalToken(Protocol3JavaVectors.fixed("refusal key"),
-                    Protocol3JavaVectors.SESSION_ID), payload(reader(p + "new.s2c", frozen(p + "new.token")), FrameType.TOKEN));
+                    Protocol3JavaVectors.SESSION_ID),
+                    payload(reader(p + "new.s2c", frozen(p + "new.token")), FrameType.TOKEN));
             assertArrayEquals(KeySchedule.clientProof(secret, frozen(p + "resume.th")),
                     payload(reader(p + "resume.c2s", frozen(p + "resume.proof")), FrameType.PROOF));
         }
@@ -244,7 +246,8 @@ class Protocol3VectorsTest {
         try {
             p = new ProcessBuilder("python3", SCRIPT.toString()).start();
         } catch (IOException e) {
-            Assumptions.abort("python3 is not installed, so the independent implementation cannot run: " + e.getMessage());
+            Assumptions.abort("python3 is not installed, so the independent implementation cannot run: "
+                    + e.getMessage());
             throw e;
         }
         p.getOutputStream().close();
