@@ -21,7 +21,9 @@ import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
 
 import org.junit.jupiter.api.AfterEach;
+import org.apache.logging.log4j.Level;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.api.Timeout;
 
 import net.roamproxy.protocol.Frame;
@@ -29,6 +31,8 @@ import net.roamproxy.protocol.FrameProtection;
 import net.roamproxy.protocol.FrameReader;
 import net.roamproxy.protocol.FrameType;
 import net.roamproxy.protocol.Wire;
+import net.roamproxy.testkit.Closer;
+import net.roamproxy.testkit.LogCapture;
 import net.roamproxy.testkit.TestKeys;
 import net.roamproxy.testkit.Await;
 import net.roamproxy.testkit.MemorySocket;
@@ -45,6 +49,9 @@ class SessionTest {
     private static final Executor INLINE = Runnable::run;
     private static final long WAIT_MS = 10_000;
     private static final Duration WAIT = Duration.ofMillis(WAIT_MS);
+
+    @RegisterExtension final Closer closer = new Closer();
+    @RegisterExtension final LogCapture logs = LogCapture.closedBy(closer);
 
     private final AtomicLong now = new AtomicLong(1_000_000_000L);
     private final Provider provider = new Provider();
@@ -193,6 +200,7 @@ class SessionTest {
 
         Await.until(WAIT, "the link is dropped and another requested", () -> provider.asked.get() == 2);
         assertTrue(first.sessionEnd.wasReset(), "the link whose key is used up is closed");
+        logs.await(WAIT, "the reason", Level.INFO, m -> m.contains("usage limit: resuming with fresh keys"));
         assertFalse(session.isClosed(), "the session is kept");
         Peer second = new Peer();
         ByteArrayOutputStream got = new ByteArrayOutputStream();
