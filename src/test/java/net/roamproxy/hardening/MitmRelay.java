@@ -64,7 +64,7 @@ final class MitmRelay implements AutoCloseable {
     }
 
     private final ServerSocket server;
-    private final int targetPort;
+    private volatile int targetPort;
     private final String name;
     private final List<Conn> conns = new CopyOnWriteArrayList<>();
     private final Queue<Attack> armed = new ConcurrentLinkedQueue<>();
@@ -80,6 +80,11 @@ final class MitmRelay implements AutoCloseable {
 
     int port() {
         return server.getLocalPort();
+    }
+
+    /** Connections from now on go to {@code 127.0.0.1:port}: another server at the same address. */
+    void retarget(int port) {
+        targetPort = port;
     }
 
     /** Every connection accepted so far, in order. */
