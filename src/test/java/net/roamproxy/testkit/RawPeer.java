@@ -75,12 +75,17 @@ public class RawPeer implements AutoCloseable {
 
     /** Seals and sends a frame under our keys; returns its bytes as sent. */
     public byte[] sendSealed(FrameType type, long seq, long ack, byte[] payload) throws IOException {
+        byte[] sealed = seal(type, seq, ack, payload);
+        sendRaw(sealed);
+        return sealed;
+    }
+
+    /** Seals a frame under our keys without sending it (it takes its place in the frame count all the same). */
+    public byte[] seal(FrameType type, long seq, long ack, byte[] payload) throws IOException {
         byte[] frame = new byte[Wire.HEADER_SIZE + payload.length + Wire.TAG_SIZE];
         Wire.writeHeader(frame, type, payload.length, seq, ack);
         System.arraycopy(payload, 0, frame, Wire.HEADER_SIZE, payload.length);
-        byte[] sealed = Arrays.copyOf(frame, sealer.seal(frame, payload.length));
-        sendRaw(sealed);
-        return sealed;
+        return Arrays.copyOf(frame, sealer.seal(frame, payload.length));
     }
 
     /** Installs a link's keys: {@code client} says which direction is ours. */
