@@ -1,23 +1,23 @@
 package net.roamproxy.hardening;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.io.DataInputStream;
-import java.io.InputStream;
 import java.net.InetAddress;
-import java.net.ServerSocket;
 import java.net.Socket;
+import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.HexFormat;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
 
 import org.apache.logging.log4j.Level;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.extension.RegisterExtension;
 
-import net.roamproxy.client.ClientConfig;
-import net.roamproxy.client.ClientProxy;
 import net.roamproxy.link.LinkSettings;
 import net.roamproxy.protocol.Wire;
 import net.roamproxy.server.ServerConfig;
@@ -30,45 +30,63 @@ import net.roamproxy.testkit.LogCapture;
 import net.roamproxy.testkit.Rig;
 
 /**
- * Peers of protocol version 1 (before key-agreed secrets) and this build refuse each other
- * with a message that says what to do, each in a form the other understands.
+ * Peers of protocol versions 1 and 2 get sproxy's refusal in their own version's format, so
+ * they say "upgrade" instead of retrying. A cproxy of this version never falls back: an answer
+ * in another version is a failed dial like any unauthenticated answer (an attacker can send
+ * one), so cproxy keeps dialling, and reports what it met once it reaches sproxy again.
  */
 @Timeout(30)
 class ProtocolVersionTest {
-    private static final LinkSettings LINK = Rig.link(Duration.ofMillis(200));
+    private static final LinkSettings LINK = Rig.link(Duration.ofMillis(100));
     private static final InetAddress LOOPBACK = InetAddress.getLoopbackAddress();
+    private static final int HELLO = 1;
     /**
-     * A version-1 HELLO for a new session, as the previous release sent it: header (magic,
-     * version 1, type 1, length 45, seq 0, ack 0), mode 0, id 0, token, window, nonce.
+     * A version-1 HELLO for a new session, as that release sent it: header (magic, version 1,
+     * type 1, length 45, seq 0, ack 0), mode 0, id 0, token, window, nonce.
      */
     private static final byte[] VERSION_1_HELLO = HexFormat.of().parseHex("5250" + "01" + "01" + "0000002d"
             + "0000000000000000" + "0000000000000000" + "00" + "0000000000000000"
             + "11111111111111111111111111111111" + "00100000" + "22222222222222222222222222222222");
+    /** A version-2 HELLO for a new session: its header (version 2, type 1, length 77) and a payload of that length. */
+    private static final byte[] VERSION_2_HELLO = HexFormat.of().parseHex("5250" + "02" + "01" + "0000004d"
+            + "0000000000000000" + "0000000000000000" + "01" + "0000000000000000" + "33".repeat(32) + "00100000"
+            + "44".repeat(32));
+    /** Version 1's WELCOME VERSION_MISMATCH (status 3, window 1 at payload offset 25; 45 bytes). */
+    private static final byte[] VERSION_1_MISMATCH = legacyWelcome(1, 45, 3, 25);
+    /** Version 2's WELCOME VERSION_MISMATCH (status 4, window 1 at payload offset 41; 77 bytes). */
+    private static final byte[] VERSION_2_MISMATCH = legacyWelcome(2, 77, 4, 41);
 
     @RegisterExtension final Closer closer = new Closer();
     @RegisterExtension final LogCapture logs = LogCapture.closedBy(closer);
 
-    @Test
-    void aVersionOneCproxyGetsAVersionOneRefusalItCanRead() throws Exception {
-        EchoServer echo = closer.add(new EchoServer());
-        ServerProxy sproxy = closer.add(new ServerProxy(new ServerConfig(LOOPBACK, 0, "127.0.0.1", echo.port(), LINK,
-                ServerConfig.DEFAULT_MAX_SESSIONS, ServerConfig.DEFAULT_MAX_HANDSHAKES, null)));
-        sproxy.start();
+    private static byte[] legacyWelcome(int version, int payload, int status, int windowAt) {
+        byte[] b = new byte[Wire.HEADER_SIZE + payload];
+        Wire.putShort(b, 0, Wire.MAGIC);
+        b[2] = (byte) version;
+        b[3] = 2;
+        Wire.putInt(b, 4, payload);
+        b[Wire.HEADER_SIZE] = (byte) status;
+        Wire.putInt(b, Wire.HEADER_SIZE + windowAt, 1);
+        return b;
+    }
 
+    private ServerProxy sproxy(EchoServer echo) throws Exception {
+        ServerProxy sproxy = closer.add(new ServerProxy(new ServerConfig(LOOPBACK, 0, "127.0.0.1", echo.port(),
+                LINK)));
+        sproxy.start();
+        return sproxy;
+    }
+
+    /** Sends {@code hello} to sproxy and returns its whole answer of {@code size} bytes, then checks it closes. */
+    private static byte[] answerTo(ServerProxy sproxy, byte[] hello, int size) throws Exception {
         try (Socket s = new Socket(LOOPBACK, sproxy.port())) {
-            s.setSoTimeout(5000);
-            s.getOutputStream().write(VERSION_1_HELLO);
-            byte[] answer = new byte[Wire.HEADER_SIZE + 45];
+            s.setSoTimeout((int) LINK.handshakeTimeout().toMillis());
+            s.getOutputStream().write(hello);
+            byte[] answer = new byte[size];
             new DataInputStream(s.getInputStream()).readFully(answer);
-            assertEquals("5250" + "01" + "02" + "0000002d", HexFormat.of().formatHex(answer, 0, 8),
-                    "a version-1 WELCOME header");
-            assertEquals(3, answer[Wire.HEADER_SIZE], "version 1's code for VERSION_MISMATCH");
-            assertEquals(1, java.nio.ByteBuffer.wrap(answer, Wire.HEADER_SIZE + 25, 4).getInt(), "a window version 1 accepts");
             assertTrue(closedByPeer(s), "then sproxy closes the connection");
+            return answer;
         }
-        logs.await(Duration.ofSeconds(5), "a WARN saying which version and what to do", Level.WARN,
-                m -> m.contains("protocol version 1") && m.contains("upgrade"));
-        assertEquals(0, echo.connectionsAccepted());
     }
 
     /** End of stream or a reset, rather than more bytes or a timeout. */
@@ -83,33 +101,82 @@ class ProtocolVersionTest {
     }
 
     @Test
-    void cproxyFacingAVersionOneSproxyClosesTheSessionSayingToUpgrade() throws Exception {
-        // A version-1 sproxy answers a HELLO it cannot read with its own VERSION_MISMATCH.
-        ServerSocket old = closer.add(new ServerSocket(0, 5, LOOPBACK));
-        Thread t = new Thread(() -> {
-            try (Socket s = old.accept()) {
-                InputStream in = s.getInputStream();
-                in.readNBytes(Wire.HEADER_SIZE);
-                byte[] refusal = HexFormat.of().parseHex("5250" + "01" + "02" + "0000002d" + "0000000000000000"
-                        + "0000000000000000" + "03" + "0000000000000000" + "00000000000000000000000000000000"
-                        + "00000001" + "00000000000000000000000000000000");
-                s.getOutputStream().write(refusal);
-                in.readAllBytes();
-            } catch (Exception ignored) {
-                // the test's assertions say what went wrong
+    void aVersionOneCproxyGetsAVersionOneRefusalItCanRead() throws Exception {
+        EchoServer echo = closer.add(new EchoServer());
+        ServerProxy sproxy = sproxy(echo);
+
+        byte[] answer = answerTo(sproxy, VERSION_1_HELLO, Wire.HEADER_SIZE + 45);
+
+        assertEquals("5250" + "01" + "02" + "0000002d", HexFormat.of().formatHex(answer, 0, 8),
+                "a version-1 WELCOME header");
+        assertEquals(HexFormat.of().formatHex(VERSION_1_MISMATCH), HexFormat.of().formatHex(answer),
+                "version 1's VERSION_MISMATCH (3) with a window version 1 accepts, every other field zero");
+        logs.await(LINK.handshakeTimeout(), "a WARN saying which version and what to do", Level.WARN,
+                m -> m.contains("protocol version 1") && m.contains("upgrade"));
+        assertEquals(0, echo.connectionsAccepted());
+        assertEquals(0, sproxy.sessionCount());
+    }
+
+    @Test
+    void aVersionTwoCproxyGetsAVersionTwoRefusalItCanRead() throws Exception {
+        EchoServer echo = closer.add(new EchoServer());
+        ServerProxy sproxy = sproxy(echo);
+
+        byte[] answer = answerTo(sproxy, VERSION_2_HELLO, Wire.HEADER_SIZE + 77);
+
+        assertEquals("5250" + "02" + "02" + "0000004d", HexFormat.of().formatHex(answer, 0, 8),
+                "a version-2 WELCOME header");
+        assertEquals(4, answer[Wire.HEADER_SIZE], "version 2's code for VERSION_MISMATCH");
+        assertEquals(1, Wire.getInt(answer, Wire.HEADER_SIZE + 41), "a window version 2 accepts");
+        assertEquals(HexFormat.of().formatHex(VERSION_2_MISMATCH), HexFormat.of().formatHex(answer),
+                "every other field zero");
+        logs.await(LINK.handshakeTimeout(), "a WARN saying which version and what to do", Level.WARN,
+                m -> m.contains("protocol version 2") && m.contains("upgrade"));
+        assertEquals(0, echo.connectionsAccepted());
+        assertEquals(0, sproxy.sessionCount());
+    }
+
+    @Test
+    void cproxyAnsweredInAnotherVersionNeverFallsBackAndKeepsDialingUntilItReachesSproxy() throws Exception {
+        EchoServer echo = closer.add(new EchoServer());
+        MitmChain chain = new MitmChain(closer, LINK, echo.port());
+        MitmRelay relay = chain.relay;
+        // Whoever answers cproxy's first two HELLOs speaks version 2, then version 1; the third reaches sproxy.
+        List<CompletableFuture<MitmRelay.Seen>> answered = List.of(
+                relay.arm("a version-2 refusal", s -> s.type() == HELLO, s -> {
+                    s.conn().answer(s.direction(), VERSION_2_MISMATCH);
+                    s.conn().finishToClient();
+                }),
+                relay.arm("a version-1 refusal", s -> s.type() == HELLO, s -> {
+                    s.conn().answer(s.direction(), VERSION_1_MISMATCH);
+                    s.conn().finishToClient();
+                }));
+
+        AppClient app = chain.openApp();
+        byte[] text = "still version 3".getBytes(StandardCharsets.US_ASCII);
+        app.write(text);
+
+        for (CompletableFuture<MitmRelay.Seen> a : answered) {
+            Await.done(a, chain.flowDeadline(), "cproxy dials and says HELLO");
+        }
+        Await.until(chain.relinkDeadline(), "the echo, once cproxy reaches the real sproxy",
+                () -> app.receivedCount() >= text.length);
+        LogCapture.Line report = logs.await(chain.flowDeadline(), "cproxy's outage report", Level.WARN,
+                m -> m.contains("handshake(s) with sproxy failed"));
+        assertTrue(report.message().contains("2 handshake(s) with sproxy failed")
+                && report.message().contains("2 answers in another protocol version")
+                && report.message().contains("reached sproxy again"), report.toString());
+        assertEquals(1, logs.find(Level.WARN, m -> m.contains("handshake(s) with sproxy failed")).size(),
+                "one report for the outage");
+        assertEquals(3, relay.connectionsAccepted(), "two failed dials, then the one that worked");
+        for (MitmRelay.Conn c : relay.connections()) {
+            for (byte[] f : c.frames(MitmRelay.Direction.UP)) {
+                assertEquals(Wire.VERSION, f[2] & 0xff, "cproxy only ever speaks version " + Wire.VERSION + " (" + c
+                        + ")");
             }
-        }, "old-sproxy");
-        t.setDaemon(true);
-        t.start();
-        ClientProxy cproxy = closer.add(new ClientProxy(new ClientConfig(LOOPBACK, 0, "127.0.0.1", old.getLocalPort(),
-                LINK)));
-        cproxy.start();
-
-        AppClient app = closer.add(AppClient.connect("app", cproxy.port()));
-
-        Await.done(app.ended(), Duration.ofSeconds(10), "cproxy closes the application connection");
-        logs.await(Duration.ofSeconds(5), "the reason, naming both versions", Level.INFO,
-                m -> m.contains("protocol version 1") && m.contains("speaks " + Wire.VERSION) && m.contains("upgrade"));
-        assertTrue(Await.poll(Duration.ofSeconds(5), () -> cproxy.sessionCount() == 0), "no session left");
+        }
+        assertFalse(app.ended().isDone(), "the application connection stays open");
+        assertTrue(logs.find(Level.INFO, m -> m.contains(": closed:")).isEmpty(), "no session closed");
+        assertEquals(1, echo.connectionsAccepted());
     }
 }

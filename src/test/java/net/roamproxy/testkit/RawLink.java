@@ -28,6 +28,10 @@ import net.roamproxy.protocol.Wire;
 public final class RawLink extends RawPeer {
     /** Receive window a raw client advertises; any positive value is valid. */
     public static final int WINDOW = 1 << 20;
+    /** What {@link #proveNewSession} learnt: the offered session's id, the secret we derived, sproxy's host key. */
+    private long sessionId;
+    private byte[] secret;
+    private byte[] hostKey;
 
     private RawLink(Socket socket) throws IOException {
         super(socket);
@@ -55,6 +59,20 @@ public final class RawLink extends RawPeer {
      * WELCOME, our PROOF, sproxy's TOKEN. The link is sealed afterwards.
      */
     public Credentials openSession(Duration timeout) throws IOException {
+        Answer token = proveNewSession(null, timeout);
+        if (token.frame().type() != FrameType.TOKEN) {
+            throw new AssertionError("expected a TOKEN, got " + token.frame());
+        }
+        return new Credentials(sessionId, secret, token.frame().payload(), hostKey);
+    }
+
+    /**
+     * Asks for a new session as a cproxy holding {@code presharedKey} ({@code null}: none)
+     * does: HELLO NEW, sproxy's WELCOME (its signature checked), our PROOF under the keys that
+     * follow; the link is sealed afterwards. Returns sproxy's answer to the PROOF: its TOKEN
+     * if the keys agree, else a REFUSED ({@link #signedRefusal} checks its signature).
+     */
+    public Answer proveNewSession(byte[] presharedKey, Duration timeout) throws IOException {
         KeyShare share = helloNew();
         Frame f = read(timeout);
         if (f.type() != FrameType.WELCOME) {
@@ -68,14 +86,27 @@ public final class RawLink extends RawPeer {
         }
         byte[] th = transcript.add(welcome).hash();
         byte[] shared = share.agree(w.keyShare());
-        byte[] secret = KeySchedule.sessionSecret(shared, null, th);
+        sessionId = w.sessionId();
+        hostKey = w.hostKey();
+        secret = KeySchedule.sessionSecret(shared, presharedKey, th);
         protect(KeySchedule.linkKeys(secret, shared, th), true);
         transcript.add(sendSealed(FrameType.PROOF, 0, 0, KeySchedule.clientProof(secret, th)));
-        Frame token = read(timeout);
-        if (token.type() != FrameType.TOKEN) {
-            throw new AssertionError("expected a TOKEN, got " + token);
+        return new Answer(read(timeout));
+    }
+
+    /**
+     * Whether {@code answer} is a REFUSED signed by {@code expectedHostKey} over every frame of
+     * this link so far, as cproxy checks it.
+     */
+    public boolean signedRefusal(Answer answer, byte[] expectedHostKey) throws ProtocolException {
+        if (answer.frame().type() != FrameType.REFUSED) {
+            return false;
         }
-        return new Credentials(w.sessionId(), secret, token.payload(), w.hostKey());
+        Refusal r = answer.refusal();
+        byte[] signed = KeySchedule.refusalSigned(transcript.hashWith(Wire.encode(answer.frame()),
+                Handshake.SIGNATURE_SIZE));
+        return r.signed() && KeySchedule.same(r.hostKey(), expectedHostKey)
+                && HostKey.verify(r.hostKey(), signed, r.tag());
     }
 
     /**
