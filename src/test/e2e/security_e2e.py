@@ -152,7 +152,8 @@ PING_OUTPUT_RES = [re.compile(x) for x in (
     r"PATTERN: 0x[0-9a-f]+",
     r"PING 127\.0\.0\.1 \(127\.0\.0\.1\) 56\(84\) bytes of data\.",
     r"64 bytes from 127\.0\.0\.1: icmp_seq=\d+ ttl=\d+ time=\d+(?:\.\d+)? ms",
-    r"(?:\^C)?", r"--- 127\.0\.0\.1 ping statistics ---")]
+    r"\xf2?(?:\^C)?",              # Ctrl-C; telnetd's urgent Data Mark (IAC DM) may show as 0xf2
+    r"--- 127\.0\.0\.1 ping statistics ---")]
 
 
 # ---------------------------------------------------------------- the three hosts
@@ -1117,12 +1118,13 @@ class RelayControl:
                     pass
         return out
 
-    def wait(self, pred, what, timeout=RELAY_WAIT_S):
+    def wait(self, pred, what, timeout=RELAY_WAIT_S, since=0):
+        """The first event (from the `since`-th on) that satisfies pred; bounded poll."""
         def find():
             if self.proc.poll() is not None:
                 raise Fail(f"the relay exited ({self.proc.returncode}): "
                            f"{self.env.daemon_log('relay')[-2000:]}")
-            hits = [e for e in self.events() if pred(e)]
+            hits = [e for e in self.events()[since:] if pred(e)]
             return hits[0] if hits else None
         return wait_until(find, timeout, what)
 
@@ -1148,12 +1150,14 @@ def tamper_round(env, relay, kinds, problems):
     cproxy is back through the relay with DATA flowing; checks the drop and the WARNs.
     Returns the relay's `tampered` events."""
     marks = {name: env.log_mark(name) for name in ("sproxy", "cproxy")}
+    since = len(relay.events())
     for k in kinds:
         relay.arm(k)
     done = []
     for k in kinds:
         ev = relay.wait(lambda e, k=k: e["event"] == "tampered" and e["kind"] == k
-                        and e not in done, f"the relay to apply {k}", timeout=RECOVER_WAIT_S)
+                        and e not in done, f"the relay to apply {k}", timeout=RECOVER_WAIT_S,
+                        since=since)
         done.append(ev)
         log(f"relay: {k} on connection #{ev['conn']} ({ev['direction']}): {ev['detail']}")
         try:
@@ -1165,14 +1169,22 @@ def tamper_round(env, relay, kinds, problems):
             relay.arm(K_CLOSE)
             closed = relay.wait(lambda e, n=ev["conn"]: e["event"] == "closed" and e["conn"] == n,
                                 f"connection #{ev['conn']} to end after close")
+            done.append(relay.wait(lambda e: e["event"] == "tampered" and e["kind"] == K_CLOSE,
+                                   "the relay to close", since=since))
         log(f"relay: connection #{ev['conn']} ended by {closed['by']}")
         if k in DETECTED_KINDS and not closed["by"].startswith(("cproxy", "sproxy")):
             problems.append(f"{k}: link #{ev['conn']} was ended by {closed['by']}, not by the proxy "
                             "that received the tampered bytes")
     last = max(e["conn"] for e in done)
-    back = relay.wait(lambda e: e["event"] == "flowing" and e["conn"] > last,
-                      f"cproxy back through the relay with DATA flowing after {'+'.join(kinds)}",
-                      timeout=RECOVER_WAIT_S)
+    try:
+        back = relay.wait(lambda e: e["event"] == "flowing" and e["conn"] > last,
+                          f"cproxy back through the relay with DATA flowing after {'+'.join(kinds)}",
+                          timeout=RECOVER_WAIT_S, since=since)
+    except Fail as e:
+        ended = [f"{name}: {x.strip()}" for name in ("sproxy", "cproxy")
+                 for x in log_lines(env.log_text(name, marks[name]), r": closed: ")]
+        raise Fail(f"{e}; {'the session ended: ' + str(ended) if ended else 'no session ended'}"
+                   + (f"; earlier problems: {problems}" if problems else ""))
     log(f"relay: cproxy is back on connection #{back['conn']} "
         f"({relay.conns().get(back['conn'])}), DATA flowing")
     if any(k in DETECTED_KINDS for k in kinds):
@@ -1207,7 +1219,7 @@ def check_tampers_on_the_wire(cap_conns, relay, tampered, problems):
     peers = relay.conns()
     by_client = {f"{c.client[0]}:{c.client[1]}": c for c in cap_conns}
     for ev in tampered:
-        if ev["direction"] != "s2c":
+        if ev["direction"] != "s2c" or not (ev["sent"] or ev["kind"] == K_RESET):
             continue
         c = by_client.get(peers.get(ev["conn"]))
         if c is None:
@@ -1216,7 +1228,8 @@ def check_tampers_on_the_wire(cap_conns, relay, tampered, problems):
             continue
         sent = bytes.fromhex(ev["sent"])
         seen = c.rst if ev["kind"] == K_RESET else (sent in c.stream("s2c"))
-        log(f"capture: {ev['kind']} {'seen' if seen else 'NOT seen'} on {c.describe()}")
+        log(f"capture: {ev['kind']} (relay connection #{ev['conn']}) {'seen' if seen else 'NOT seen'} "
+            f"on {c.describe()}")
         if not seen:
             problems.append(f"{ev['kind']}: what the relay sent is not in the client's capture of "
                             f"{c.describe()}")
