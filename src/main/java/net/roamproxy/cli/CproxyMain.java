@@ -15,8 +15,8 @@ import net.roamproxy.client.ClientConfig;
 import net.roamproxy.client.ClientProxy;
 import net.roamproxy.link.LinkSettings;
 import net.roamproxy.protocol.Hello;
-import net.roamproxy.tls.Fingerprint;
-import net.roamproxy.tls.StateDir;
+import net.roamproxy.protocol.HostKey;
+import net.roamproxy.trust.StateDir;
 
 /**
  * {@code cproxy SERVER}: the client-side daemon. Listens on localhost:5200, relays to
@@ -24,6 +24,8 @@ import net.roamproxy.tls.StateDir;
  * line wins.
  */
 public final class CproxyMain extends Launcher<ClientConfig> {
+    /** The known-servers file's name in the state directory. */
+    static final String KNOWN_SERVERS = "known_host_keys";
 
     CproxyMain() {
         super("cproxy", "SERVER", "Client side of roamproxy: accepts local connections on TCP "
@@ -56,14 +58,12 @@ public final class CproxyMain extends Launcher<ClientConfig> {
         o.addOption(Option.builder().longOpt("forward").hasArg().argName("PORT=NAME")
                 .desc("also listen on PORT, or ADDR:PORT (default address: --listen), for sessions to sproxy's "
                         + "service NAME (repeatable; see sproxy --service)").build());
-        o.addOption(Option.builder().longOpt("tls")
-                .desc("encrypt the link with TLS 1.3; sproxy must run with --tls too (default: off)").build());
         o.addOption(Option.builder().longOpt("server-fingerprint").hasArg().argName("FP")
-                .desc("with --tls: accept only sproxy's certificate with this fingerprint, SHA256:... as sproxy "
-                        + "--fingerprint prints it, instead of trusting the first one seen").build());
+                .desc("accept only the sproxy host key with this fingerprint, SHA256:... as sproxy --fingerprint "
+                        + "prints it, instead of trusting the first one seen").build());
         o.addOption(Option.builder().longOpt("known-servers").hasArg().argName("FILE")
-                .desc("with --tls: where the certificate first seen for each server is recorded (default "
-                        + "known_servers in $STATE_DIRECTORY, else ~/.local/state/roamproxy)").build());
+                .desc("where the host key first seen for each server is recorded (default " + KNOWN_SERVERS
+                        + " in $STATE_DIRECTORY, else ~/.local/state/roamproxy)").build());
         o.addOption(Option.builder().longOpt("no-address-watch")
                 .desc("do not watch this host's addresses; notice a roam only through missed heartbeats "
                         + "(default: watch, and reconnect as soon as an address goes or appears)").build());
@@ -92,7 +92,7 @@ public final class CproxyMain extends Launcher<ClientConfig> {
         InetAddress listen = s.has("listen") ? address("listen address", s.value("listen"))
                 : InetAddress.getLoopbackAddress();
         return new ClientConfig(listen, port, server, serverPort, link, presharedKey, !s.flag("no-address-watch"),
-                tls(s), forwards(s, listen, port));
+                trust(s), forwards(s, listen, port));
     }
 
     /** The --forward options: each a distinct local port, each for a validly named service. */
@@ -133,22 +133,14 @@ public final class CproxyMain extends Launcher<ClientConfig> {
         return out;
     }
 
-    private static ClientConfig.Tls tls(Settings s) throws UsageException {
+    private static ClientConfig.Trust trust(Settings s) throws UsageException {
         String pinned = s.value("server-fingerprint");
-        if (!s.flag("tls")) {
-            for (String option : new String[] {"server-fingerprint", "known-servers"}) {
-                if (s.has(option)) {
-                    throw new UsageException(s.origin(option) + " needs --tls");
-                }
-            }
-            return null;
-        }
-        if (pinned != null && !Fingerprint.valid(pinned.trim())) {
+        if (pinned != null && !HostKey.validFingerprint(pinned.trim())) {
             throw new UsageException(s.origin("server-fingerprint") + " needs SHA256: and 43 base64 characters, as "
                     + "sproxy --fingerprint prints it, got '" + pinned + "'");
         }
-        Path known = s.has("known-servers") ? s.path("known-servers") : StateDir.resolve().resolve("known_servers");
-        return new ClientConfig.Tls(pinned == null ? null : pinned.trim(), known);
+        Path known = s.has("known-servers") ? s.path("known-servers") : StateDir.resolve().resolve(KNOWN_SERVERS);
+        return new ClientConfig.Trust(pinned == null ? null : pinned.trim(), known);
     }
 
     @Override

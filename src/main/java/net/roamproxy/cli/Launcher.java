@@ -50,11 +50,12 @@ abstract class Launcher<C> {
             + "2 bad command line, config file or secret file.";
 
     /** The threat model in brief, for {@code --help}; the README has the full table. */
-    static final String SECURITY_HELP = "Security: without --tls, anyone on the path can read the session, but not "
-            + "resume, take over or kill it with what they recorded. With --tls on both sides the link is TLS 1.3; "
-            + "cproxy trusts sproxy's certificate on first use (or only the one given with --server-fingerprint; "
-            + "sproxy --fingerprint prints it). With --secret-file on both sides, nobody without the key can open or "
-            + "resume a session. Full threat table: README, \"Security model and TLS\".";
+    static final String SECURITY_HELP = "Security: every frame after the opening handshake is encrypted and "
+            + "authenticated (AES-256-GCM; fresh X25519 keys on every link). cproxy trusts sproxy's host key on first "
+            + "use, as ssh does, or only the one given with --server-fingerprint (sproxy --fingerprint prints it). "
+            + "Someone on the path can cut links, and cproxy then resumes; they cannot read, alter, take over or end "
+            + "a session. With --secret-file on both sides, nobody without the key can open a session. Full threat "
+            + "table: README, \"Security\".";
 
     /** Longest an orderly stop may take before the command exits anyway; systemd's and users' patience is shorter. */
     static final Duration STOP_LIMIT = Duration.ofMillis(1500);
@@ -67,7 +68,7 @@ abstract class Launcher<C> {
     private static final long MAX_BUFFER = 1L << 30;
     /** Options that make no sense in a config file. */
     private static final Set<String> COMMAND_LINE_ONLY = Set.of("help", "version", "config", "fingerprint", "status",
-            "json");
+            "json", "new-secret");
 
     private final String command;
     private final String argsSyntax;
@@ -128,8 +129,9 @@ abstract class Launcher<C> {
         options.addOption(Option.builder().longOpt("detach-timeout").hasArg().argName("SECONDS")
                 .desc("how long a session without a link is kept (default " + LinkSettings.DEFAULT_DETACH_TIMEOUT.toSeconds() + ")").build());
         options.addOption(Option.builder().longOpt("secret-file").hasArg().argName("FILE")
-                .desc("pre-shared key: the bytes of FILE, at least 16, the same file on both hosts "
-                        + "(default: none, any cproxy may connect)").build());
+                .desc("pre-shared key: the bytes of FILE, at least " + SecretFile.MIN_SIZE + " random ones (sproxy "
+                        + "--new-secret makes one), the same file on both hosts (default: none, any cproxy may open "
+                        + "a session)").build());
         options.addOption(Option.builder("c").longOpt("config").hasArg().argName("FILE")
                 .desc("read options from FILE: 'key = value' lines, keys are the long option names, "
                         + "# starts a comment line; the command line overrides it").build());

@@ -1,24 +1,29 @@
 package net.roamproxy.cli;
 
 import java.io.IOException;
+import java.nio.file.FileAlreadyExistsException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermission;
+import java.nio.file.attribute.PosixFilePermissions;
 import java.util.Set;
 
 import org.apache.logging.log4j.LogManager;
 import org.apache.logging.log4j.Logger;
 
-import net.roamproxy.protocol.PresharedKey;
+import net.roamproxy.protocol.Handshake;
 
 /**
- * Reads {@code --secret-file}: the pre-shared key is the file's bytes, all of them, including
- * any trailing newline, so both hosts must use a copy of the same file. A missing, unreadable,
- * empty, too short (under {@value PresharedKey#MIN_KEY_SIZE} bytes) or implausibly large file
- * is refused with a {@link UsageException}; a file every user can read is accepted with a
- * warning. Stateless.
+ * The pre-shared key of {@code --secret-file}: the file's bytes, all of them, so both hosts
+ * must use a copy of the same file. It is mixed into every new session's keys, so it must be
+ * random and long enough that no one can guess it: {@code sproxy --new-secret FILE} writes
+ * {@value #MIN_SIZE} random bytes. A missing, unreadable, too short or implausibly large file
+ * is refused with a {@link UsageException}, whose hint never names a file that exists; a file
+ * other users can read is accepted with a warning. Stateless.
  */
 final class SecretFile {
+    /** Fewer bytes than a 256-bit key are refused. */
+    static final int MIN_SIZE = 32;
     /** A key file is a few dozen bytes; refuse to slurp something that is clearly not one. */
     static final int MAX_SIZE = 64 * 1024;
     private static final Logger log = LogManager.getLogger(SecretFile.class);
@@ -43,24 +48,44 @@ final class SecretFile {
             }
             key = Files.readAllBytes(path);
         } catch (IOException e) {
-            throw new UsageException(what + "cannot read it: " + ConfigFile.reason(e));
+            throw new UsageException(what + "cannot read it: " + ConfigFile.reason(e) + "; make a key with: sproxy "
+                    + "--new-secret " + (Files.exists(path) ? unusedBeside(path) : path));
         }
-        if (key.length == 0) {
-            throw new UsageException(what + "the file is empty; make a key with: head -c 32 /dev/urandom > " + path);
+        if (key.length < MIN_SIZE) {
+            throw new UsageException(what + "a pre-shared key needs at least " + MIN_SIZE + " random bytes, the file "
+                    + "has " + key.length + "; make one with: sproxy --new-secret " + unusedBeside(path));
         }
-        if (key.length < PresharedKey.MIN_KEY_SIZE) {
-            throw new UsageException(what + "a pre-shared key needs at least " + PresharedKey.MIN_KEY_SIZE
-                    + " bytes, the file has " + key.length + "; make one with: head -c 32 /dev/urandom > " + path);
-        }
-        warnIfWorldReadable(path);
+        warnIfOthersCanRead(path);
         return key;
     }
 
-    private static void warnIfWorldReadable(Path path) {
+    /** Writes {@value #MIN_SIZE} fresh random bytes to {@code path}, mode 0600; never over an existing file. */
+    static void create(Path path) throws UsageException {
+        try {
+            Files.write(Files.createFile(path, PosixFilePermissions.asFileAttribute(
+                    PosixFilePermissions.fromString("rw-------"))), Handshake.randomBytes(MIN_SIZE));
+        } catch (FileAlreadyExistsException e) {
+            throw new UsageException("--new-secret " + path + ": the file exists; it is left as it is (choose another "
+                    + "name, e.g. " + unusedBeside(path) + ")");
+        } catch (IOException e) {
+            throw new UsageException("--new-secret " + path + ": cannot write it: " + ConfigFile.reason(e));
+        }
+    }
+
+    /** A name beside {@code path} that no file has, for hints: a hint must never overwrite a file. */
+    private static Path unusedBeside(Path path) {
+        Path p = path.resolveSibling(path.getFileName() + ".new");
+        for (int i = 2; Files.exists(p); i++) {
+            p = path.resolveSibling(path.getFileName() + ".new" + i);
+        }
+        return p;
+    }
+
+    private static void warnIfOthersCanRead(Path path) {
         try {
             Set<PosixFilePermission> perms = Files.getPosixFilePermissions(path);
-            if (perms.contains(PosixFilePermission.OTHERS_READ)) {
-                log.warn("secret file {} can be read by every user on this host; chmod o-r it", path);
+            if (perms.contains(PosixFilePermission.OTHERS_READ) || perms.contains(PosixFilePermission.GROUP_READ)) {
+                log.warn("secret file {} can be read by other users on this host; chmod 600 it", path);
             }
         } catch (IOException | UnsupportedOperationException e) {
             // not a POSIX file system: nothing to check

@@ -3,6 +3,7 @@ package net.roamproxy.cli;
 import java.io.IOException;
 import java.io.PrintStream;
 import java.net.InetAddress;
+import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.util.LinkedHashMap;
 import java.util.Map;
@@ -14,13 +15,15 @@ import net.roamproxy.link.LinkSettings;
 import net.roamproxy.protocol.Hello;
 import net.roamproxy.server.ServerConfig;
 import net.roamproxy.server.ServerProxy;
-import net.roamproxy.tls.StateDir;
-import net.roamproxy.tls.TlsServer;
+import net.roamproxy.trust.ServerKeys;
+import net.roamproxy.trust.StateDir;
 
 /** {@code sproxy}: the server-side daemon. No argument needed: listens on 6200, relays to 127.0.0.1:23. */
 public final class SproxyMain extends Launcher<ServerConfig> {
     static final int MAX_SESSIONS_LIMIT = 1_000_000;
     static final int MAX_HANDSHAKES_LIMIT = 100_000;
+    /** Where the host key is: set by {@link #configure}, used by {@link #start} and {@code --fingerprint}. */
+    private Path hostKeyFile;
 
     SproxyMain() {
         super("sproxy", "", "Server side of roamproxy: accepts cproxy links on TCP "
@@ -48,13 +51,15 @@ public final class SproxyMain extends Launcher<ServerConfig> {
         o.addOption(Option.builder().longOpt("service").hasArg().argName("NAME=DEST")
                 .desc("offer another service by name, DEST being HOST:PORT (repeatable): cproxy's --forward "
                         + "PORT=NAME opens sessions to it; nothing else can be reached").build());
-        o.addOption(Option.builder().longOpt("tls")
-                .desc("encrypt every link with TLS 1.3; cproxy must run with --tls too (default: off)").build());
-        o.addOption(Option.builder().longOpt("tls-keystore").hasArg().argName("FILE")
-                .desc("PKCS#12 file with sproxy's TLS key and certificate, made (mode 0600) if missing (default "
-                        + "sproxy-tls.p12 in $STATE_DIRECTORY, else ~/.local/state/roamproxy)").build());
+        o.addOption(Option.builder().longOpt("host-key").hasArg().argName("FILE")
+                .desc("sproxy's Ed25519 host key, made (mode 0600) on first start if missing (default "
+                        + ServerKeys.HOST_KEY_FILE + " in $STATE_DIRECTORY, else ~/.local/state/roamproxy); "
+                        + "instances behind one address share one").build());
         o.addOption(Option.builder().longOpt("fingerprint")
-                .desc("print the TLS certificate's fingerprint (making the key store if missing) and exit").build());
+                .desc("print the host key's fingerprint, as cproxy records it, and exit (makes no key)").build());
+        o.addOption(Option.builder().longOpt("new-secret").hasArg().argName("FILE")
+                .desc("write a new random pre-shared key to FILE (mode 0600; FILE must not exist) for "
+                        + "--secret-file on both hosts, and exit").build());
         o.addOption(Option.builder().longOpt("max-handshakes").hasArg().argName("N")
                 .desc("connections in their handshake at most; more are reset (default "
                         + ServerConfig.DEFAULT_MAX_HANDSHAKES + ")").build());
@@ -98,15 +103,12 @@ public final class SproxyMain extends Launcher<ServerConfig> {
         if (s.has("target")) {
             address("target host", targetHost);
         }
-        Path keystore = s.has("tls-keystore") ? s.path("tls-keystore") : StateDir.resolve().resolve("sproxy-tls.p12");
-        if (s.has("tls-keystore") && !s.flag("tls") && !s.flag("fingerprint")) {
-            throw new UsageException(s.origin("tls-keystore") + " needs --tls");
-        }
+        hostKeyFile = s.has("host-key") ? s.path("host-key") : StateDir.resolve().resolve(ServerKeys.HOST_KEY_FILE);
         for (ServerConfig.Service svc : services.values()) {
             address("host of service " + svc.name(), svc.host());
         }
         return new ServerConfig(listen, port, targetHost, targetPort, link, maxSessions, maxHandshakes, presharedKey,
-                s.flag("tls") || s.flag("fingerprint") ? keystore : null, services);
+                null, services);
     }
 
     /** {@code HOST:PORT} (HOST may be an IPv6 address in brackets), with one-line errors naming {@code origin}. */
@@ -129,10 +131,20 @@ public final class SproxyMain extends Launcher<ServerConfig> {
 
     @Override
     Integer runInstead(Settings s, ServerConfig config, PrintStream out) throws IOException, UsageException {
+        if (s.has("new-secret")) {
+            SecretFile.create(s.path("new-secret"));
+            out.println("wrote a new pre-shared key to " + s.path("new-secret") + "; copy it to the client host and "
+                    + "start both proxies with --secret-file pointing at their copy");
+            return EXIT_OK;
+        }
         if (!s.flag("fingerprint")) {
             return null;
         }
-        out.println(TlsServer.loadOrCreate(config.tlsKeystore()).fingerprint());
+        try {
+            out.println(ServerKeys.readHostKey(hostKeyFile).fingerprint());
+        } catch (NoSuchFileException e) {
+            throw new IOException("no host key at " + hostKeyFile + " yet: sproxy makes one when it first starts");
+        }
         return EXIT_OK;
     }
 
@@ -143,7 +155,10 @@ public final class SproxyMain extends Launcher<ServerConfig> {
 
     @Override
     AutoCloseable start(ServerConfig config) throws IOException {
-        ServerProxy proxy = new ServerProxy(config);
+        // The keys live in the state directory, made on first start: the refusal key always
+        // there, so that instances sharing a host key file never share it.
+        ServerKeys keys = ServerKeys.loadOrCreate(hostKeyFile, StateDir.resolve().resolve(ServerKeys.REFUSAL_KEY_FILE));
+        ServerProxy proxy = new ServerProxy(config.withKeys(keys));
         proxy.start();
         return proxy;
     }

@@ -18,12 +18,13 @@ import net.roamproxy.link.LinkSettings;
  * @param presharedKey  the key sproxy demands, or {@code null} if it demands none
  * @param addressWatch  whether to watch this host's addresses and redial as soon as they change
  *                      (otherwise only missed heartbeats reveal a roam)
- * @param tls           TLS for the link, or {@code null} for none
+ * @param trust         which sproxy host key to trust; {@code null}: trust on first use,
+ *                      remembered by this process only
  * @param forwards      more local ports, each for one of sproxy's named services (the main
  *                      port is for its default service)
  */
 public record ClientConfig(InetAddress listenAddress, int listenPort, String serverHost, int serverPort,
-                           LinkSettings link, byte[] presharedKey, boolean addressWatch, Tls tls,
+                           LinkSettings link, byte[] presharedKey, boolean addressWatch, Trust trust,
                            List<Forward> forwards) {
 
     /**
@@ -35,15 +36,13 @@ public record ClientConfig(InetAddress listenAddress, int listenPort, String ser
     }
 
     /**
-     * How cproxy trusts sproxy's certificate.
+     * How cproxy trusts sproxy's host key.
      *
      * @param pinnedFingerprint the only fingerprint to accept, or {@code null} to trust on first use
-     * @param knownServers      where trust on first use records fingerprints
+     * @param knownServers      where trust on first use records fingerprints; {@code null}:
+     *                          in this process's memory only
      */
-    public record Tls(String pinnedFingerprint, Path knownServers) {
-        public Tls {
-            Objects.requireNonNull(knownServers, "knownServers");
-        }
+    public record Trust(String pinnedFingerprint, Path knownServers) {
     }
 
     public static final int DEFAULT_LISTEN_PORT = 5200;
@@ -54,6 +53,7 @@ public record ClientConfig(InetAddress listenAddress, int listenPort, String ser
         Objects.requireNonNull(serverHost, "serverHost");
         Objects.requireNonNull(link, "link");
         forwards = List.copyOf(forwards);
+        trust = trust == null ? new Trust(null, null) : trust;
     }
 
     /** No pre-shared key; the address watch on. */
@@ -70,8 +70,8 @@ public record ClientConfig(InetAddress listenAddress, int listenPort, String ser
 
     /** No forwards. */
     public ClientConfig(InetAddress listenAddress, int listenPort, String serverHost, int serverPort,
-                        LinkSettings link, byte[] presharedKey, boolean addressWatch, Tls tls) {
-        this(listenAddress, listenPort, serverHost, serverPort, link, presharedKey, addressWatch, tls, List.of());
+                        LinkSettings link, byte[] presharedKey, boolean addressWatch, Trust trust) {
+        this(listenAddress, listenPort, serverHost, serverPort, link, presharedKey, addressWatch, trust, List.of());
     }
 
     /** The classic setup: listen on loopback:5200, relay to {@code serverHost}:6200. */

@@ -1,7 +1,6 @@
 package net.roamproxy.client;
 
 import java.io.IOException;
-import java.util.Arrays;
 
 import org.apache.logging.log4j.LogManager;
 import org.apache.logging.log4j.Logger;
@@ -11,21 +10,32 @@ import net.roamproxy.link.FrameWriter;
 import net.roamproxy.link.Link;
 import net.roamproxy.link.SessionView;
 import net.roamproxy.protocol.Frame;
+import net.roamproxy.protocol.FrameProtection;
 import net.roamproxy.protocol.FrameType;
 import net.roamproxy.protocol.Handshake;
-import net.roamproxy.protocol.Hello;
-import net.roamproxy.protocol.PresharedKey;
+import net.roamproxy.protocol.HostKey;
+import net.roamproxy.protocol.KeySchedule;
+import net.roamproxy.protocol.KeyShare;
 import net.roamproxy.protocol.ProtocolException;
-import net.roamproxy.protocol.SessionKeys;
-import net.roamproxy.protocol.UnsupportedVersionException;
+import net.roamproxy.protocol.Refusal;
+import net.roamproxy.protocol.Transcript;
+import net.roamproxy.protocol.Hello;
 import net.roamproxy.protocol.Welcome;
 import net.roamproxy.protocol.Wire;
+import net.roamproxy.trust.ServerTrust;
 
 /**
- * cproxy's half of a link's opening handshake ({@link Handshake} draws it): HELLO (a new
- * session with our key share, or a resume), sproxy's CHALLENGE and our PROOF where something
- * must be proven, and sproxy's WELCOME. Derives the session secret from the first WELCOME and
- * keeps it with the session id, so every later link asks for a resume and proves the secret.
+ * cproxy's half of a link's opening handshake ({@link Handshake} draws it). A new session:
+ * HELLO NEW; sproxy's signed WELCOME, whose host key must be the one we trust; our sealed
+ * PROOF; sproxy's sealed TOKEN. A resume: HELLO RESUME; sproxy's WELCOME with its MAC; our
+ * PROOF, then data at once. Keeps the session id, secret and refusal token once the session
+ * exists, so every later link resumes.
+ *
+ * <p>Only an answer that checks out can end the session ({@link Refused}): a refusal signed
+ * by the host key we trust, an UNKNOWN_SESSION with the MAC of the session's refusal token, or
+ * a host key that is not the one we trust. Anything else (an unverifiable refusal, a bad
+ * signature or MAC, junk, another protocol version, a reset, a timeout) is an
+ * {@link IOException}: a failed dial, after which the dialer tries again.
  *
  * <p>Threading: used by the session's worker only.
  */
@@ -33,23 +43,17 @@ final class ClientHandshake {
     private static final Logger log = LogManager.getLogger(ClientHandshake.class);
 
     private final ClientConfig config;
-    private final PresharedKey key;
+    private final ServerTrust trust;
     /** The service a new session asks sproxy for; "" for its default. */
     private final String service;
-    /**
-     * Our half of the new session's key agreement, the same on every attempt until sproxy
-     * answers: if sproxy created the session but its WELCOME was lost with the link, it
-     * recognises the retry by this key share and continues that session instead of opening a
-     * second one. Dropped once the secret is derived.
-     */
-    private SessionKeys.KeyShare keyShare = SessionKeys.KeyShare.generate();
     private long sessionId;
     private byte[] secret;
+    private byte[] token;
 
-    ClientHandshake(ClientConfig config, String service) {
+    ClientHandshake(ClientConfig config, ServerTrust trust, String service) {
         this.config = config;
+        this.trust = trust;
         this.service = service;
-        this.key = config.presharedKey() == null ? null : new PresharedKey(config.presharedKey());
     }
 
     /** Whether sproxy has accepted the session (every later link is a resume). */
@@ -60,113 +64,137 @@ final class ClientHandshake {
     /**
      * Runs the handshake on a fresh link.
      *
-     * @throws Refused if sproxy's answer ends the session
-     * @throws IOException if the link failed (worth another try)
+     * @throws Refused if an authenticated answer ends the session
+     * @throws IOException if the link failed or the answer did not check out (worth another try)
      */
     Attachment run(Link link, SessionView relay) throws IOException {
-        try {
-            Hello hello = secret == null ? Hello.forNew(keyShare.publicKey(), relay.window(), service)
-                    : Hello.forResume(sessionId, relay.window());
-            byte[] helloPayload = hello.encode();
-            long ack = relay.delivered();
-            FrameWriter writer = new FrameWriter(link, relay.name());
-            writer.hello(ack, hello);
-            int timeout = (int) config.link().handshakeTimeout().toMillis();
-            Frame f = link.read(timeout);
-            byte[] clientProof = null;
-            byte[] serverNonce = null;
-            if (f.type() == FrameType.CHALLENGE) {
-                serverNonce = Arrays.copyOf(f.payload(), Handshake.CHALLENGE_NONCE_SIZE);
-                clientProof = secret == null ? null : SessionKeys.clientResumeProof(secret, helloPayload, ack,
-                        serverNonce);
-                writer.proof(answer(hello, helloPayload, f.payload(), clientProof));
-                f = link.read(timeout);
-            } else if (key != null && f.type() == FrameType.WELCOME && Welcome.decode(f).status().accepted()) {
-                throw new Refused("sproxy did not prove the pre-shared key: it runs without --secret-file, "
-                        + "or it is not our sproxy");
-            }
-            if (f.type() != FrameType.WELCOME) {
-                throw new Refused("sproxy answered HELLO with " + f.type() + ": is " + link.peer()
-                        + " really sproxy?");
-            }
-            Welcome w = Welcome.decode(f);
-            String named = null;
-            switch (w.status()) {
-                case NEW_SESSION -> named = established(link, relay, w);
-                case RESUMED -> {
-                    if (clientProof == null || !SessionKeys.same(w.proof(),
-                            SessionKeys.serverResumeProof(secret, helloPayload, serverNonce, clientProof))) {
-                        // Not fatal: whoever answered does not know the secret, the real sproxy may.
-                        throw new IOException("the answer to our resume from " + link.peer()
-                                + " does not prove the session secret: not our sproxy");
-                    }
-                    // the relay logs the resume with its replay figures
-                }
-                case UNKNOWN_SESSION -> throw new Refused("sproxy no longer knows this session (it ended there, "
-                        + "timed out, or sproxy restarted)", true);
-                case VERSION_MISMATCH -> throw new Refused("sproxy speaks another protocol version: upgrade one side");
-                case TARGET_UNAVAILABLE -> throw new Refused("sproxy cannot reach its target service");
-                case BUSY -> throw new Refused("sproxy has reached its session limit");
-                case AUTH_FAILED -> throw new Refused("sproxy rejected our pre-shared key: the --secret-file "
-                        + "contents differ between the hosts");
-                case BAD_PROOF -> throw new Refused("sproxy rejected our proof of the session secret");
-                case TLS_REQUIRED -> throw new Refused("sproxy requires TLS: start cproxy with --tls");
-                case UNKNOWN_SERVICE -> throw new Refused("sproxy offers no service '" + service + "': compare "
-                        + "cproxy's --forward with sproxy's --service");
-                default -> throw new Refused("sproxy refused the session: " + w.status());
-            }
-            return new Attachment(link, f.ack(), w.window(), null, named);
-        } catch (UnsupportedVersionException e) {
-            throw new Refused("sproxy at " + link.peer() + " speaks protocol version " + e.version()
-                    + ", this cproxy speaks " + Wire.VERSION + ": upgrade one side");
-        } catch (ProtocolException e) {
-            throw new Refused("sproxy at " + link.peer() + " broke the protocol: " + e.getMessage());
+        KeyShare share = KeyShare.generate();
+        boolean resume = established();
+        Hello hello = resume ? Hello.forResume(sessionId, share.publicKey(), relay.window())
+                : Hello.forNew(share.publicKey(), relay.window(), service);
+        FrameWriter writer = new FrameWriter(link, relay.name());
+        Transcript transcript = new Transcript().add(writer.hello(resume ? relay.delivered() : 0, hello));
+        Frame f = read(link);
+        if (f.type() == FrameType.REFUSED) {
+            throw refusal(link, transcript, f, resume, null);
         }
+        if (f.type() != FrameType.WELCOME) {
+            throw new ProtocolException("sproxy answered HELLO with " + f.type());
+        }
+        Welcome w = Welcome.decode(f);
+        if (w.status() != (resume ? Handshake.Status.RESUMED : Handshake.Status.NEW_SESSION)) {
+            throw new Unverified("sproxy at " + link.peer() + " answered our " + hello.mode() + " with " + w.status());
+        }
+        byte[] welcome = Wire.encode(f);
+        return resume ? resumed(link, writer, transcript, share, w, welcome, f.ack())
+                : created(link, writer, transcript, share, w, welcome, relay);
     }
 
-    /** The PROOF payload answering {@code challenge}: the resume proof, then the key proof. */
-    private byte[] answer(Hello hello, byte[] helloPayload, byte[] challenge, byte[] resumeProof) throws Refused {
-        if (key == null && challenge.length > Handshake.CHALLENGE_NONCE_SIZE) {
-            throw new Refused("sproxy demands a pre-shared key: start cproxy with --secret-file");
+    private Attachment resumed(Link link, FrameWriter writer, Transcript transcript, KeyShare share, Welcome w,
+                               byte[] welcome, long peerAck) throws IOException {
+        if (w.sessionId() != sessionId || !KeySchedule.same(w.auth(),
+                KeySchedule.serverProof(secret, transcript.hashWith(welcome, Handshake.MAC_SIZE)))) {
+            throw new Unverified("the answer to our resume from " + link.peer()
+                    + " does not prove the session secret: not our sproxy");
         }
-        if (key != null && !key.serverProofValid(hello.nonce(), challenge)) {
-            throw new Refused("sproxy does not know our pre-shared key: the --secret-file contents differ "
-                    + "between the hosts, or it is not our sproxy");
-        }
-        if (key == null) {
-            return resumeProof;
-        }
-        byte[] keyProof = key.clientProof(hello.nonce(), Arrays.copyOf(challenge, Handshake.CHALLENGE_NONCE_SIZE),
-                helloPayload);
-        if (resumeProof == null) {
-            return keyProof;
-        }
-        byte[] both = Arrays.copyOf(resumeProof, 2 * Handshake.PROOF_SIZE);
-        System.arraycopy(keyProof, 0, both, Handshake.PROOF_SIZE, Handshake.PROOF_SIZE);
-        return both;
+        byte[] th = transcript.add(welcome).hash();
+        protect(link, KeySchedule.linkKeys(secret, share.agree(w.keyShare()), th));
+        writer.proof(KeySchedule.clientProof(secret, th));
+        // The relay logs the resume with its replay figures.
+        return new Attachment(link, peerAck, w.window());
     }
 
     /**
-     * sproxy created the session: derive the secret and check sproxy's confirmation of it.
-     *
-     * @return the session's name for log lines from now on
+     * sproxy offers a new session: check its signature and host key, derive the keys, prove
+     * them, and wait for sproxy's TOKEN (or its signed refusal).
      */
-    private String established(Link link, SessionView relay, Welcome w) throws IOException {
-        byte[] s = SessionKeys.sessionSecret(keyShare.agree(w.keyShare()), w.sessionId(), keyShare.publicKey(),
-                w.keyShare(), key == null ? null : key.salt());
-        if (!SessionKeys.same(w.proof(), SessionKeys.newSessionConfirmation(s))) {
-            throw new Refused("sproxy's confirmation of the new session's key does not match: the handshake was "
-                    + "altered on its way, or the --secret-file contents differ between the hosts");
+    private Attachment created(Link link, FrameWriter writer, Transcript transcript, KeyShare share, Welcome w,
+                               byte[] welcome, SessionView relay) throws IOException {
+        byte[] hostKey = w.hostKey();
+        byte[] signed = KeySchedule.welcomeSigned(transcript.hashWith(welcome, Handshake.SIGNATURE_SIZE));
+        if (!HostKey.verify(hostKey, signed, w.auth())) {
+            throw new Unverified("the new session's WELCOME from " + link.peer()
+                    + " is not signed by the host key it names");
         }
+        untrustedEndsSession(hostKey);
+        byte[] th = transcript.add(welcome).hash();
+        byte[] shared = share.agree(w.keyShare());
+        byte[] s = KeySchedule.sessionSecret(shared, config.presharedKey(), th);
+        protect(link, KeySchedule.linkKeys(s, shared, th));
+        transcript.add(writer.proof(KeySchedule.clientProof(s, th)));
+        Frame f = read(link);
+        if (f.type() == FrameType.REFUSED) {
+            throw refusal(link, transcript, f, false, hostKey);
+        }
+        if (f.type() != FrameType.TOKEN) {
+            throw new ProtocolException("sproxy answered our PROOF with " + f.type());
+        }
+        trust.confirm(hostKey);
         sessionId = w.sessionId();
         secret = s;
-        keyShare = null;
+        token = f.payload();
         String named = "session " + Handshake.idText(sessionId);
-        log.info("{}: established with sproxy at {} for {}", named, link.peer(), relay.name());
-        return named;
+        log.info("{}: established with sproxy at {} (host key {}) for {}", named, link.peer(),
+                HostKey.fingerprint(hostKey), relay.name());
+        return new Attachment(link, 0, w.window(), named);
     }
 
-    /** sproxy answered, and the answer ends the session. */
+    private void untrustedEndsSession(byte[] hostKey) throws IOException {
+        try {
+            trust.check(hostKey);
+        } catch (ServerTrust.Untrusted e) {
+            throw new Refused(e.getMessage());
+        }
+    }
+
+    private static void protect(Link link, KeySchedule.LinkKeys k) {
+        link.protect(FrameProtection.sealer(k.c2sKey(), k.c2sIv()), FrameProtection.opener(k.s2cKey(), k.s2cIv()));
+    }
+
+    private Frame read(Link link) throws IOException {
+        return link.read((int) config.link().handshakeTimeout().toMillis());
+    }
+
+    /**
+     * What a REFUSED means: the end of the session if it checks out, else a failed dial.
+     *
+     * @param hostKey the host key of this link's WELCOME, or {@code null} before one arrived
+     */
+    private IOException refusal(Link link, Transcript transcript, Frame f, boolean resume, byte[] hostKey)
+            throws IOException {
+        Refusal r = Refusal.decode(f);
+        byte[] frame = Wire.encode(f);
+        if (!resume && r.signed()) {
+            byte[] key = r.hostKey();
+            byte[] signed = KeySchedule.refusalSigned(transcript.hashWith(frame, Handshake.SIGNATURE_SIZE));
+            if ((hostKey == null || KeySchedule.same(hostKey, key)) && HostKey.verify(key, signed, r.tag())) {
+                untrustedEndsSession(key);
+                return new Refused(reason(r.status()), false);
+            }
+        } else if (resume && r.status() == Handshake.Status.UNKNOWN_SESSION && r.auth().length == Handshake.MAC_SIZE
+                && KeySchedule.same(r.tag(), KeySchedule.refusalMac(token,
+                transcript.hashWith(frame, Handshake.MAC_SIZE)))) {
+            return new Refused(reason(r.status()), true);
+        }
+        return new Unverified("sproxy at " + link.peer() + " refused with " + r.status()
+                + ", but the refusal does not check out: ignored");
+    }
+
+    private String reason(Handshake.Status status) {
+        return switch (status) {
+            case UNKNOWN_SESSION -> "sproxy no longer knows this session (it ended there, timed out, or sproxy "
+                    + "restarted)";
+            case TARGET_UNAVAILABLE -> "sproxy cannot reach its target service";
+            case BUSY -> "sproxy has reached its session limit";
+            case AUTH_FAILED -> "sproxy could not check our proof of the new session's keys: the --secret-file "
+                    + "contents differ between the hosts (or only one side has one)";
+            case UNKNOWN_SERVICE -> "sproxy offers no service '" + service + "': compare cproxy's --forward with "
+                    + "sproxy's --service";
+            case VERSION_MISMATCH, NEW_SESSION, RESUMED -> "sproxy refused the session: " + status;
+        };
+    }
+
+    /** An authenticated answer that ends the session. */
     static final class Refused extends IOException {
         private static final long serialVersionUID = 1L;
         /** sproxy says the session does not exist there (any more). */
@@ -179,6 +207,15 @@ final class ClientHandshake {
         Refused(String message, boolean unknownSession) {
             super(message);
             this.unknownSession = unknownSession;
+        }
+    }
+
+    /** An answer that does not check out: a refusal, signature or MAC someone else may have made. */
+    static final class Unverified extends IOException {
+        private static final long serialVersionUID = 1L;
+
+        Unverified(String message) {
+            super(message);
         }
     }
 }

@@ -18,7 +18,7 @@ import net.roamproxy.link.Sockets;
 import net.roamproxy.status.Row;
 import net.roamproxy.status.RuntimeDir;
 import net.roamproxy.status.StatusServer;
-import net.roamproxy.tls.TlsClient;
+import net.roamproxy.trust.ServerTrust;
 
 /**
  * cproxy: accepts local application connections and relays each as its own session to sproxy.
@@ -43,7 +43,7 @@ public final class ClientProxy implements AutoCloseable {
     private final Map<ServerSocket, String> listeners = new ConcurrentHashMap<>();
     private ServerSocket listener;
     private AddressWatch watch;
-    private TlsClient tls;
+    private ServerTrust trust;
     private StatusServer status;
 
     public ClientProxy(ClientConfig config) {
@@ -58,10 +58,8 @@ public final class ClientProxy implements AutoCloseable {
 
     /** Binds the local port and starts accepting. */
     public void start() throws IOException {
-        if (config.tls() != null) {
-            tls = new TlsClient(config.serverHost(), config.serverPort(), config.tls().pinnedFingerprint(),
-                    config.tls().knownServers());
-        }
+        trust = new ServerTrust(config.serverHost(), config.serverPort(), config.trust().pinnedFingerprint(),
+                config.trust().knownServers());
         try {
             listener = Sockets.listen(config.listenAddress(), config.listenPort(), 128);
             listeners.put(listener, "");
@@ -87,9 +85,10 @@ public final class ClientProxy implements AutoCloseable {
             log.info("cproxy listening on {} for {}, relaying to sproxy at {}:{}{}",
                     Sockets.describe(ss.getLocalSocketAddress()),
                     service.isEmpty() ? "sproxy's default service" : "service " + service, config.serverHost(),
-                    config.serverPort(), tls == null ? "" : config.tls().pinnedFingerprint() != null
-                            ? " over TLS, pinned to " + config.tls().pinnedFingerprint()
-                            : " over TLS, trusting the certificates in " + config.tls().knownServers());
+                    config.serverPort(), config.trust().pinnedFingerprint() != null
+                            ? "; its host key is pinned to " + config.trust().pinnedFingerprint()
+                            : config.trust().knownServers() == null ? "" : "; host keys trusted on first use are kept in "
+                            + config.trust().knownServers());
         }
     }
 
@@ -161,7 +160,7 @@ public final class ClientProxy implements AutoCloseable {
                 continue;
             }
             int n = counter.incrementAndGet();
-            Dialer dialer = new Dialer(config, tls, service);
+            Dialer dialer = new Dialer(config, trust, service);
             // cproxy resumes a link lost after both directions ended: sproxy may still wait
             // for our last ack (see Session).
             Session relay = new Session("session #" + n, "cproxy-session-" + n, app, config.link(), dialer, true,

@@ -12,8 +12,6 @@ import java.util.Deque;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
 
-import javax.net.ssl.SSLHandshakeException;
-
 import org.apache.logging.log4j.LogManager;
 import org.apache.logging.log4j.Logger;
 
@@ -24,7 +22,7 @@ import net.roamproxy.link.LinkSettings;
 import net.roamproxy.link.LinkUnavailableException;
 import net.roamproxy.link.SessionView;
 import net.roamproxy.link.Sockets;
-import net.roamproxy.tls.TlsClient;
+import net.roamproxy.trust.ServerTrust;
 
 /**
  * cproxy's side of a session's links: dials sproxy from whatever address the host has now,
@@ -58,13 +56,12 @@ final class Dialer implements LinkProvider {
     private final ClientHandshake handshake;
     private final ConnectRace race;
     private final Resolver resolver;
-    private final TlsClient tls;
     private final String service;
     /** The session, for log lines from other threads; set by the worker. */
     private volatile SessionView relay;
     /** The link in its handshake or handed to the session, so the watch can drop it. */
     private volatile Link current;
-    /** The connection in its handshakes (TLS, ours), closed by {@link #close()}; once handed over, the session closes it. */
+    /** The connection in its handshake, closed by {@link #close()}; once handed over, the session closes it. */
     private volatile Socket handshaking;
     /** Worker only: the server address of the last link that worked, tried first. */
     private InetAddress lastGood;
@@ -73,18 +70,17 @@ final class Dialer implements LinkProvider {
     private volatile boolean watchSaidWhy;
 
     /**
-     * @param tls     TLS for every link, or {@code null}
+     * @param trust   which host key sproxy must have
      * @param service the service the session is for, as sproxy names it; "" for its default
      */
-    Dialer(ClientConfig config, TlsClient tls, String service) {
-        this(config, tls, service, InetAddress::getAllByName, new ConnectRace());
+    Dialer(ClientConfig config, ServerTrust trust, String service) {
+        this(config, trust, service, InetAddress::getAllByName, new ConnectRace());
     }
 
-    Dialer(ClientConfig config, TlsClient tls, String service, Resolver resolver, ConnectRace race) {
+    Dialer(ClientConfig config, ServerTrust trust, String service, Resolver resolver, ConnectRace race) {
         this.config = config;
-        this.tls = tls;
         this.service = service;
-        this.handshake = new ClientHandshake(config, service);
+        this.handshake = new ClientHandshake(config, trust, service);
         this.resolver = resolver;
         this.race = race;
     }
@@ -102,18 +98,24 @@ final class Dialer implements LinkProvider {
         long lastReport = start;
         long retry = FIRST_RETRY_MS;
         long cap = Math.min(MAX_RETRY_MS, s.heartbeatInterval().toMillis());
+        FailedAnswers failed = new FailedAnswers();
         for (int attempt = 1; !closed; attempt++) {
             if (!handshake.established() && relay.applicationFinished()) {
+                failed.report(relay.name(), "the application closed meanwhile");
                 throw new LinkUnavailableException("application closed before the session was established");
             }
             long away = System.nanoTime() - start;
             if (away > s.detachTimeout().toNanos()) {
+                failed.report(relay.name(), "giving up the session");
                 throw new LinkUnavailableException("could not reach sproxy for " + LinkSettings.human(s.detachTimeout())
                         + " (--detach-timeout)");
             }
             try {
-                return dial(relay);
+                Attachment a = dial(relay, failed);
+                failed.report(relay.name(), "reached sproxy again");
+                return a;
             } catch (ClientHandshake.Refused e) {
+                failed.report(relay.name(), "then sproxy refused the session");
                 throw new LinkUnavailableException(e.getMessage(), e.unknownSession);
             } catch (ConnectRace.Woken e) {
                 log.debug("{}: this host's addresses changed; dialing again at once", relay.name());
@@ -137,7 +139,8 @@ final class Dialer implements LinkProvider {
         throw new LinkUnavailableException("the session is closing");
     }
 
-    private Attachment dial(SessionView relay) throws IOException, InterruptedException {
+    /** Connects and runs the handshake; a handshake that fails after TCP connected is counted in {@code failed}. */
+    private Attachment dial(SessionView relay, FailedAnswers failed) throws IOException, InterruptedException {
         LinkSettings s = config.link();
         int attemptMillis = (int) s.deadAfter().toMillis();
         Socket socket = race.race(targets(), attemptMillis, s.heartbeatInterval().toMillis(), attemptMillis);
@@ -147,9 +150,19 @@ final class Dialer implements LinkProvider {
             if (closed) {
                 throw new IOException("closing");
             }
-            Link link = new Link(tls == null ? socket : secure(socket), socket);
+            Link link = new Link(socket);
             current = link;
-            Attachment a = handshake.run(link, relay);
+            Attachment a;
+            try {
+                a = handshake.run(link, relay);
+            } catch (ClientHandshake.Refused e) {
+                throw e;
+            } catch (IOException e) {
+                if (!closed && !link.isClosed()) {
+                    failed.add(e);
+                }
+                throw e;
+            }
             lastGood = socket.getInetAddress();
             handedOver = true;
             return a;
@@ -159,22 +172,6 @@ final class Dialer implements LinkProvider {
                 current = null;
                 Link.reset(socket);
             }
-        }
-    }
-
-    /** The TLS handshake; a certificate we do not trust, or an sproxy without TLS, ends the session. */
-    private Socket secure(Socket socket) throws IOException {
-        String peer = Sockets.describe(socket.getRemoteSocketAddress());
-        try {
-            return tls.connect(socket, (int) config.link().handshakeTimeout().toMillis());
-        } catch (TlsClient.UntrustedServer e) {
-            throw new ClientHandshake.Refused(e.getMessage());
-        } catch (SSLHandshakeException e) {
-            if (String.valueOf(e.getMessage()).contains("Received fatal alert")) {
-                throw new ClientHandshake.Refused("sproxy at " + peer + " refused the TLS handshake (" + e.getMessage()
-                        + "): it probably runs without --tls; start both with --tls, or neither");
-            }
-            throw e;
         }
     }
 

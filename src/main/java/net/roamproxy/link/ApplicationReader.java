@@ -35,19 +35,20 @@ final class ApplicationReader implements Runnable {
     @Override
     public void run() {
         // Read straight into the payload of a frame: the bytes are copied once, into the replay
-        // buffer, and sendNow drains them back into the same array behind the header.
-        byte[] frame = new byte[Wire.HEADER_SIZE + SMALL_BUFFER];
+        // buffer, and sendNow drains them back into the same array behind the header, where they are
+        // sealed in place: the array keeps room for the tag after the payload.
+        byte[] frame = new byte[Wire.HEADER_SIZE + SMALL_BUFFER + Wire.TAG_SIZE];
         int fullReads = 0;
         try {
             while (true) {
-                int room = frame.length - Wire.HEADER_SIZE;
+                int room = frame.length - Wire.HEADER_SIZE - Wire.TAG_SIZE;
                 int n;
                 try {
                     n = appIn.read(frame, Wire.HEADER_SIZE, room);
                 } catch (SocketTimeoutException e) {
                     // Idle for a while after bulk data (the timeout is only set then): shrink.
                     if (room != SMALL_BUFFER) {
-                        frame = new byte[Wire.HEADER_SIZE + SMALL_BUFFER];
+                        frame = new byte[Wire.HEADER_SIZE + SMALL_BUFFER + Wire.TAG_SIZE];
                     }
                     s.app.setSoTimeout(0);
                     continue;
@@ -64,7 +65,7 @@ final class ApplicationReader implements Runnable {
                     // not cost a session a full frame here and a frame-sized direct buffer in the
                     // JDK's per-thread I/O cache.
                     fullReads = 0;
-                    frame = new byte[Wire.HEADER_SIZE + Math.min(Wire.MAX_DATA, 4 * room)];
+                    frame = new byte[Wire.HEADER_SIZE + Math.min(Wire.MAX_DATA, 4 * room) + Wire.TAG_SIZE];
                     s.app.setSoTimeout(IDLE_MILLIS);
                 }
             }

@@ -14,7 +14,8 @@ import net.roamproxy.session.SessionState.Event;
  * What a frame from the peer means for the session, on an established link: its ack frees the
  * replay buffer (and may finish our direction), DATA goes to the receive queue, END / ABORT /
  * STOPPING become state-machine events. A frame that breaks the protocol throws, which drops
- * only that link.
+ * only that link. Every frame here was sealed and has been opened ({@link Link}): its header
+ * and payload are authentic, so a handshake frame's type, clear or sealed, is an error.
  *
  * <p>Threading: called only by the session's link reader.
  */
@@ -65,7 +66,8 @@ final class FrameHandler {
             case HEARTBEAT, ACK -> {
                 // the ack above is all they carry
             }
-            default -> throw new ProtocolException("unexpected " + f.type() + " on an established link");
+            case HELLO, WELCOME, REFUSED, PROOF, TOKEN -> throw new ProtocolException("unexpected " + f.type()
+                    + " on an established link");
         }
     }
 }

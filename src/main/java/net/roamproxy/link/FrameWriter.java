@@ -1,6 +1,7 @@
 package net.roamproxy.link;
 
 import java.io.IOException;
+import java.util.Arrays;
 
 import org.apache.logging.log4j.LogManager;
 import org.apache.logging.log4j.Logger;
@@ -8,15 +9,18 @@ import org.apache.logging.log4j.Logger;
 import net.roamproxy.protocol.FrameType;
 import net.roamproxy.protocol.Handshake;
 import net.roamproxy.protocol.Hello;
+import net.roamproxy.protocol.Refusal;
 import net.roamproxy.protocol.Welcome;
 import net.roamproxy.protocol.Wire;
 
 /**
  * Writes frames to one link, one method per frame type, as OkHttp's {@code Http2Writer} does:
- * the only place where frames are built, the handshake's and the session's. Control frames
- * reuse one header buffer, and DATA is framed in place in the caller's buffer, so nothing is
- * allocated per frame. A frame we cannot encode is our bug ({@link IllegalArgumentException}).
- * Every frame is logged at TRACE as {@code >> TYPE seq= ack= len=}.
+ * the only place where frames are built, the handshake's and the session's. The handshake's
+ * clear frames are returned as sent, for the transcript; every other frame is sealed under
+ * the link's keys ({@link Link#sendSealed}). Control frames reuse one buffer, and DATA is
+ * framed and sealed in place in the caller's buffer, so nothing is allocated per frame. A
+ * frame we cannot encode is our bug ({@link IllegalArgumentException}). Every frame is logged
+ * at TRACE as {@code >> TYPE seq= ack= len=}, with the length in clear.
  *
  * <p>Threading: not thread-safe; used by the handshake's thread, then only by a thread holding
  * the session's send lock.
@@ -26,7 +30,8 @@ public final class FrameWriter {
 
     private final Link link;
     private final String name;
-    private final byte[] header = new byte[Wire.HEADER_SIZE];
+    /** Header, a handshake MAC's room, and the tag's. */
+    private final byte[] control = new byte[Wire.HEADER_SIZE + Handshake.MAC_SIZE + Wire.TAG_SIZE];
 
     public FrameWriter(Link link, String name) {
         this.link = link;
@@ -37,54 +42,59 @@ public final class FrameWriter {
         return link;
     }
 
+    /** The bytes of a clear handshake frame, as {@link #hello}, {@link #welcome} or {@link #refused} would send them. */
+    public static byte[] encode(FrameType type, long seq, long ack, byte[] payload) {
+        return Wire.encode(type, seq, ack, payload, 0, payload.length);
+    }
+
     /** cproxy's first frame on a link; {@code ack} is how much of sproxy's stream it has delivered. */
-    public void hello(long ack, Hello hello) throws IOException {
-        handshake(FrameType.HELLO, ack, hello.encode());
+    public byte[] hello(long ack, Hello hello) throws IOException {
+        return clear(FrameType.HELLO, 0, ack, hello.encode());
     }
 
-    /** sproxy asks for proof: its nonce, then (with a pre-shared key) its own proof. */
-    public void challenge(byte[] payload) throws IOException {
-        handshake(FrameType.CHALLENGE, 0, payload);
+    /** sproxy accepts a HELLO; {@code ack} is how much of cproxy's stream it has delivered. */
+    public byte[] welcome(long seq, long ack, Welcome welcome) throws IOException {
+        return clear(FrameType.WELCOME, seq, ack, welcome.encode());
     }
 
-    /** cproxy's answer to a CHALLENGE. */
-    public void proof(byte[] payload) throws IOException {
-        handshake(FrameType.PROOF, 0, payload);
+    /** sproxy refuses a HELLO; the caller closes the link. */
+    public byte[] refused(Refusal refusal) throws IOException {
+        return clear(FrameType.REFUSED, 0, 0, refusal.encode());
     }
 
-    /** sproxy refuses the link; the caller closes it. */
-    public void refusal(Handshake.Status status) throws IOException {
-        handshake(FrameType.WELCOME, 0, Welcome.refusal(status).encode());
+    /** cproxy's proof of the session secret: its first sealed frame on every link. @return the frame as sent */
+    public byte[] proof(byte[] mac) throws IOException {
+        return handshakeSealed(FrameType.PROOF, mac);
     }
 
-    /** A refusal as bytes, for a connection refused before it became a link (no TLS where sproxy needs it). */
-    public static byte[] refusalFrame(Handshake.Status status) {
-        byte[] payload = Welcome.refusal(status).encode();
-        return Wire.encode(FrameType.WELCOME, 0, 0, payload, 0, payload.length);
+    /** sproxy's refusal token: its first sealed frame on a new session. */
+    public void token(byte[] token) throws IOException {
+        handshakeSealed(FrameType.TOKEN, token);
     }
 
-    /** sproxy's answer to a HELLO that opened or resumed this session. */
-    void welcome(long seq, long ack, Welcome reply) throws IOException {
-        byte[] payload = reply.encode();
-        byte[] frame = Wire.encode(FrameType.WELCOME, seq, ack, payload, 0, payload.length);
-        trace(FrameType.WELCOME, seq, ack, payload.length);
+    private byte[] clear(FrameType type, long seq, long ack, byte[] payload) throws IOException {
+        byte[] frame = encode(type, seq, ack, payload);
+        trace(type, seq, ack, payload.length);
         link.send(frame, 0, frame.length);
+        return frame;
     }
 
-    private void handshake(FrameType type, long ack, byte[] payload) throws IOException {
-        byte[] frame = Wire.encode(type, 0, ack, payload, 0, payload.length);
-        trace(type, 0, ack, payload.length);
-        link.send(frame, 0, frame.length);
+    private byte[] handshakeSealed(FrameType type, byte[] payload) throws IOException {
+        Wire.writeHeader(control, type, payload.length, 0, 0);
+        System.arraycopy(payload, 0, control, Wire.HEADER_SIZE, payload.length);
+        trace(type, 0, 0, payload.length);
+        return Arrays.copyOf(control, link.sendSealed(control, payload.length));
     }
 
     /**
      * DATA whose {@code length} payload bytes already sit in {@code frame} after
-     * {@link Wire#HEADER_SIZE} bytes of room for the header.
+     * {@link Wire#HEADER_SIZE} bytes of room for the header, with {@link Wire#TAG_SIZE} bytes
+     * of room after them for the tag.
      */
     void data(byte[] frame, int length, long seq, long ack) throws IOException {
         Wire.writeHeader(frame, FrameType.DATA, length, seq, ack);
         trace(FrameType.DATA, seq, ack, length);
-        link.send(frame, 0, Wire.HEADER_SIZE + length);
+        link.sendSealed(frame, length);
     }
 
     void heartbeat(long seq, long ack) throws IOException {
@@ -111,9 +121,9 @@ public final class FrameWriter {
     }
 
     private void control(FrameType type, long seq, long ack) throws IOException {
-        Wire.writeHeader(header, type, 0, seq, ack);
+        Wire.writeHeader(control, type, 0, seq, ack);
         trace(type, seq, ack, 0);
-        link.send(header, 0, header.length);
+        link.sendSealed(control, 0);
     }
 
     private void trace(FrameType type, long seq, long ack, int length) {

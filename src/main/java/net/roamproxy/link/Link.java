@@ -7,20 +7,23 @@ import java.net.Socket;
 import java.net.SocketException;
 
 import net.roamproxy.protocol.Frame;
+import net.roamproxy.protocol.FrameProtection;
 import net.roamproxy.protocol.FrameReader;
 import net.roamproxy.protocol.Wire;
 
 /**
  * One TCP connection between cproxy and sproxy, carrying frames. A session outlives many links.
  *
- * <p>Threading: one thread reads ({@link #read}); writers serialise on the session's send lock;
+ * <p>Once the handshake has derived the link's keys ({@link #protect}), sealed frames are
+ * sealed on the way out ({@link #sendSealed}) and opened on the way in, each direction with its
+ * own key and frame count.
+ *
+ * <p>Threading: one thread reads ({@link #read}); writers serialise on the session's send lock
+ * (before the hand-off to a session, the handshake's thread alone reads and writes);
  * {@link #close} may be called from any thread and is the way to unblock a stuck write.
  */
 public final class Link {
-    /** What frames travel over: the TCP socket, or a TLS socket layered on it. */
     private final Socket socket;
-    /** The TCP socket: closing it is what reliably ends the link, TLS or not. */
-    private final Socket raw;
     private final FrameReader reader;
     private final OutputStream out;
     private final String peer;
@@ -29,20 +32,40 @@ public final class Link {
     private volatile String abortReason;
     /** Set by {@link #finishSending()}, before the socket's output is shut down. */
     private volatile boolean sendingFinished;
+    /** Seals our frames; set once by the handshake, then used only under the writers' lock. */
+    private FrameProtection.Sealer sealer;
 
     public Link(Socket socket) throws IOException {
-        this(socket, socket);
+        this.socket = socket;
+        Sockets.tune(socket);
+        this.reader = new FrameReader(socket.getInputStream());
+        this.out = socket.getOutputStream();
+        this.peer = Sockets.describe(socket.getRemoteSocketAddress());
+        this.localAddress = socket.getLocalAddress();
     }
 
-    /** A link whose frames travel over {@code transport}, a TLS socket layered on {@code raw}. */
-    public Link(Socket transport, Socket raw) throws IOException {
-        this.socket = transport;
-        this.raw = raw;
-        Sockets.tune(raw);
-        this.reader = new FrameReader(transport.getInputStream());
-        this.out = transport.getOutputStream();
-        this.peer = Sockets.describe(raw.getRemoteSocketAddress());
-        this.localAddress = raw.getLocalAddress();
+    /**
+     * Installs the link's keys: from now on sealed frames go out sealed by {@code own} and are
+     * opened with {@code peer}. Called once, by the handshake's thread, before the hand-off.
+     */
+    public void protect(FrameProtection.Sealer own, FrameProtection.Opener peer) {
+        this.sealer = own;
+        reader.protect(peer);
+    }
+
+    /** See {@link FrameReader#keepNextWire()}. */
+    public void keepNextWire() {
+        reader.keepNextWire();
+    }
+
+    /** See {@link FrameReader#lastWire()}. */
+    public byte[] lastWire() {
+        return reader.lastWire();
+    }
+
+    /** Whether the link has its keys. */
+    public boolean isProtected() {
+        return sealer != null;
     }
 
     /** Reads the next frame, waiting at most {@code timeoutMillis} (then SocketTimeoutException). */
@@ -68,9 +91,25 @@ public final class Link {
         return reader.payloadOffset();
     }
 
-    /** Writes frame bytes that {@link FrameWriter} built (or, in a refusal, another protocol's bytes). */
+    /** Writes clear frame bytes that {@link FrameWriter} built (or, in a refusal, another protocol's bytes). */
     public void send(byte[] frame, int off, int len) throws IOException {
         out.write(frame, off, len);
+    }
+
+    /**
+     * Seals and writes the frame in {@code frame}: its header at 0, {@code plainLength} payload
+     * bytes after it, and room for the tag after those ({@link FrameProtection.Sealer#seal}).
+     *
+     * @return the frame's length on the wire: it is in {@code frame}, sealed
+     * @throws FrameProtection.KeyLimitException if the link's key may seal no more
+     */
+    int sendSealed(byte[] frame, int plainLength) throws IOException {
+        if (sealer == null) {
+            throw new IllegalStateException("a sealed frame on a link without keys");
+        }
+        int n = sealer.seal(frame, plainLength);
+        out.write(frame, 0, n);
+        return n;
     }
 
     /** The peer's address, for logs. */
@@ -80,7 +119,7 @@ public final class Link {
 
     /** Our local address on this link, for logs: after a roam this is the new address. */
     public String local() {
-        return Sockets.describe(raw.getLocalSocketAddress());
+        return Sockets.describe(socket.getLocalSocketAddress());
     }
 
     /** The host address this link was sent from; it stays the same after the host loses it. */
@@ -89,7 +128,7 @@ public final class Link {
     }
 
     public boolean isClosed() {
-        return raw.isClosed();
+        return socket.isClosed();
     }
 
     /**
@@ -115,34 +154,29 @@ public final class Link {
 
     /**
      * Closes without a reset, for a link whose last frames matter and whose reader has seen
-     * the peer's end (or given up waiting for it). With TLS this sends close_notify first.
+     * the peer's end (or given up waiting for it).
      */
     public void closeGracefully() {
         Sockets.closeQuietly(socket);
-        Sockets.closeQuietly(raw);
     }
 
-    /**
-     * Closes at once, discarding unsent data (RST); a dead link has nothing worth a FIN. The
-     * TCP socket itself is closed, never the TLS layer, whose close would first try to send a
-     * close_notify and could block on a dead link.
-     */
+    /** Closes at once, discarding unsent data (RST); a dead link has nothing worth a FIN. */
     public void close() {
-        reset(raw);
+        reset(socket);
     }
 
     /**
      * Wakes the link's reader because something outside the link knows it is dead (cproxy's
      * address watch: the host no longer has our local address; sproxy: a newer link proved
-     * the session's secret). Only the TCP socket's input is shut down, which ends a blocked
-     * read at once (also under TLS, whose layer then sees the end of its stream); the reader,
+     * the session's secret). Only the socket's input is shut down, which ends a blocked
+     * read at once; the reader,
      * which owns the link, then closes it, and {@link #abortReason()} tells it why. Callable
      * from any thread.
      */
     public void abort(String reason) {
         abortReason = reason;
         try {
-            raw.shutdownInput();
+            socket.shutdownInput();
         } catch (IOException e) {
             // closed already: the owner's read has ended anyway
         }

@@ -7,12 +7,11 @@ import java.util.concurrent.atomic.AtomicBoolean;
 import org.apache.logging.log4j.LogManager;
 import org.apache.logging.log4j.Logger;
 
-import net.roamproxy.protocol.Welcome;
+import net.roamproxy.protocol.FrameProtection;
 import net.roamproxy.protocol.Wire;
 
 /**
- * Sends what a session owes on its current link, in this order: the WELCOME owed to a new
- * link, an ABORT (nothing after it), unsent data (after a new link: replay from the peer's
+ * Sends what a session owes on its current link, in this order: an ABORT (nothing after it), unsent data (after a new link: replay from the peer's
  * ack), the END once every byte before it is out, then a heartbeat or a prompt ack; once both
  * directions have ended, our side of the link (FIN) after the last of these.
  *
@@ -92,19 +91,13 @@ final class LinkSender {
         }
         try {
             boolean worked = false;
-            if (s.pendingReply != null) {
-                Welcome r = s.pendingReply;
-                s.pendingReply = null;
-                w.welcome(s.out.sendCursor(), s.in.ackToSend(), r);
-                worked = true;
-            }
             if (s.state.aborted()) {
                 w.abort(s.out.sendCursor(), s.in.ackToSend());
                 w.link().finishSending();
                 return Outcome.ABORT_SENT;
             }
             int n;
-            while ((n = s.out.drainTo(frame, Wire.HEADER_SIZE, frame.length - Wire.HEADER_SIZE)) > 0) {
+            while ((n = s.out.drainTo(frame, Wire.HEADER_SIZE, frame.length - Wire.HEADER_SIZE - Wire.TAG_SIZE)) > 0) {
                 w.data(frame, n, s.out.lastDrainOffset(), s.in.ackToSend());
                 worked = true;
             }
@@ -126,6 +119,10 @@ final class LinkSender {
                 w.link().finishSending();
             }
             return worked ? Outcome.WORKED : Outcome.IDLE;
+        } catch (FrameProtection.KeyLimitException e) {
+            log.info("{}: link {}: {}", s.name(), w.link().peer(), e.getMessage());
+            w.link().close();
+            return Outcome.IDLE;
         } catch (IOException e) {
             // The link reader sees the dead link too; data stays buffered for replay.
             log.debug("{}: send on {} failed: {}", s.name(), w.link().peer(), e.getMessage());
@@ -135,8 +132,7 @@ final class LinkSender {
     }
 
     /**
-     * STOPPING on the current link, after the WELCOME it may be owed; then our side of the
-     * link ends. The caller holds the send lock.
+     * STOPPING on the current link; then our side of the link ends. The caller holds the send lock.
      *
      * @return whether it went out
      */
@@ -146,11 +142,6 @@ final class LinkSender {
             return false;
         }
         try {
-            if (s.pendingReply != null) {
-                Welcome r = s.pendingReply;
-                s.pendingReply = null;
-                w.welcome(s.out.sendCursor(), s.in.ackToSend(), r);
-            }
             w.stopping(s.out.sendCursor(), s.in.ackToSend());
             w.link().finishSending();
             return true;

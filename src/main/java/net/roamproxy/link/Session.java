@@ -15,7 +15,6 @@ import java.util.function.LongSupplier;
 import org.apache.logging.log4j.LogManager;
 import org.apache.logging.log4j.Logger;
 
-import net.roamproxy.protocol.Welcome;
 import net.roamproxy.session.ReceiveQueue;
 import net.roamproxy.session.ReplayBuffer;
 import net.roamproxy.session.SessionState;
@@ -88,8 +87,6 @@ public final class Session implements SessionView {
     volatile boolean heardFromPeer;
     /** Guarded by sendLock: the current link's writer, {@code null} while detached. */
     FrameWriter writer;
-    /** Guarded by sendLock: the WELCOME owed to the current link. */
-    Welcome pendingReply;
     /** The link in use, for readers outside the lock. */
     volatile Link link;
     private Thread worker;
@@ -221,7 +218,7 @@ public final class Session implements SessionView {
 
     /**
      * The last step of a stop: STOPPING on the link if it is up and free within
-     * {@code lockMillis} (after any WELCOME it is owed, so the peer can read it), then close.
+     * {@code lockMillis}, then close.
      */
     private void sendStoppingAndClose(String reason, long lockMillis) {
         boolean told = false;

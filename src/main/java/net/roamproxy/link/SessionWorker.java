@@ -87,7 +87,6 @@ final class SessionWorker implements Runnable {
                 return false;
             }
             long resend = s.out.rewind(a.peerAck(), a.peerWindow());
-            s.pendingReply = a.reply();
             s.writer = new FrameWriter(l, s.name());
             s.link = l;
             s.history.attached(s.clock.getAsLong());
@@ -256,7 +255,6 @@ final class SessionWorker implements Runnable {
             if (s.link == l) {
                 s.link = null;
                 s.writer = null;
-                s.pendingReply = null;
                 detachedAt = s.clock.getAsLong();
                 s.history.detached(detachedAt);
             }

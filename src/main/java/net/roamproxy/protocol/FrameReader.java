@@ -14,6 +14,10 @@ import java.util.Arrays;
  *
  * <p>The relay's hot path uses {@link #nextInPlace()}, which leaves the payload in the reader's
  * buffer instead of copying it into a new array: a bulk transfer then allocates nothing per frame.
+ *
+ * <p>Once the link has keys ({@link #protect}), every sealed frame is opened in place before
+ * anything of it is returned, and a sealed frame before that is refused. A clear frame is
+ * returned as it came: whether one is allowed where it arrives is for the caller to decide.
  */
 public final class FrameReader {
     static final int INITIAL_SIZE = 1024;
@@ -24,9 +28,33 @@ public final class FrameReader {
     private int start;
     private int end;
     private int payloadAt;
+    /** Opens the peer's sealed frames; {@code null} until the handshake derived the link's keys. */
+    private FrameProtection.Opener opener;
+    /** Whether to copy the next sealed frame as it arrived, into {@link #wire}. */
+    private boolean keepWire;
+    private byte[] wire;
 
     public FrameReader(InputStream in) {
         this.in = in;
+    }
+
+    /**
+     * Copies the next sealed frame as it arrives, before it is opened, for {@link #lastWire()}:
+     * a handshake's transcript covers frames as they were on the wire, also one that fails.
+     */
+    public void keepNextWire() {
+        keepWire = true;
+        wire = null;
+    }
+
+    /** The frame kept by {@link #keepNextWire()}, as it arrived; {@code null} if none arrived whole. */
+    public byte[] lastWire() {
+        return wire;
+    }
+
+    /** From now on, sealed frames are opened with {@code peer}. */
+    public void protect(FrameProtection.Opener peer) {
+        this.opener = peer;
     }
 
     /**
@@ -34,7 +62,8 @@ public final class FrameReader {
      * @throws SocketTimeoutException if the stream timed out before a whole frame arrived;
      *                                the partial frame is kept, call again
      * @throws EOFException           if the stream ended (mid-frame or between frames)
-     * @throws ProtocolException      if the header is invalid
+     * @throws ProtocolException      if the header is invalid, or a sealed frame fails
+     *                                authentication or arrives before the link has keys
      */
     public Frame next() throws IOException {
         Wire.Header h = nextInPlace();
@@ -48,10 +77,22 @@ public final class FrameReader {
     public Wire.Header nextInPlace() throws IOException {
         fill(Wire.HEADER_SIZE);
         Wire.Header h = Wire.readHeader(buf, start);
+        if (h.type().isSealed() && opener == null) {
+            throw new ProtocolException("sealed " + h.type() + " before the link has keys");
+        }
         fill(Wire.HEADER_SIZE + h.length());
+        int frameAt = start;
         payloadAt = start + Wire.HEADER_SIZE;
         start = payloadAt + h.length();
-        return h;
+        if (!h.type().isSealed()) {
+            return h;
+        }
+        if (keepWire) {
+            keepWire = false;
+            wire = Arrays.copyOfRange(buf, frameAt, start);
+        }
+        opener.open(buf, frameAt, h);
+        return new Wire.Header(h.type(), h.length() - Wire.TAG_SIZE, h.seq(), h.ack());
     }
 
     /** The array holding the payload of the last {@link #nextInPlace()} frame. */

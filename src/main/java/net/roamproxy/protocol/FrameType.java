@@ -1,20 +1,27 @@
 package net.roamproxy.protocol;
 
 /**
- * Every frame type on the link, with its wire code and the payload sizes it allows.
- * Codes are part of the wire format: never renumber.
+ * Every frame type on the link, with its wire code, the plaintext sizes it allows and whether
+ * it is sealed. Codes are part of the wire format: never renumber. Code 7 (version 2's
+ * CHALLENGE) is retired.
+ *
+ * <p>Sealed frames are encrypted and authenticated under the link's keys
+ * ({@link FrameProtection}); a receiver accepts them only once the link has keys, and never
+ * acts on one whose tag fails. The three clear types are the handshake's, and each carries
+ * its own authentication: HELLO is covered by the signature or MAC of the answer to it,
+ * WELCOME by its signature or MAC, REFUSED by its signature or MAC ({@link Refusal}).
  */
 public enum FrameType {
-    /** cproxy opens a link: new session, or resume of a session with its credential. */
-    HELLO(1, Hello.SIZE, Hello.MAX_SIZE),
-    /** sproxy answers a HELLO with a status and the session's identity. */
-    WELCOME(2, Welcome.SIZE, Welcome.SIZE),
+    /** cproxy opens a link: a new session, or a resume of one. Clear. */
+    HELLO(1, Hello.MIN_SIZE, Hello.MAX_SIZE, false),
+    /** sproxy accepts a HELLO: the session's identity, its key share, and its proof. Clear. */
+    WELCOME(2, Welcome.RESUMED_SIZE, Welcome.NEW_SESSION_SIZE, false),
     /** Sent by both sides every heartbeat interval; carries the current ack. */
-    HEARTBEAT(3, 0, 0),
+    HEARTBEAT(3, 0, 0, true),
     /** Application bytes; seq is the stream offset of the first payload byte. */
-    DATA(4, 1, Wire.MAX_DATA),
+    DATA(4, 1, Wire.MAX_DATA, true),
     /** Stand-alone acknowledgement, sent when half the window is unacknowledged. */
-    ACK(5, 0, 0),
+    ACK(5, 0, 0, true),
     /**
      * End of the sender's stream (its application shut down its writing side): seq is the
      * stream's final length. It counts as one more byte of the stream, so the receiver
@@ -22,25 +29,24 @@ public enum FrameType {
      * shut down), and the sender replays it on a new link until then. The other direction
      * stays open.
      */
-    END(6, 0, 0),
-    /**
-     * sproxy asks for proof (a resume, or any link when it has a pre-shared key): its fresh
-     * nonce, then, with a pre-shared key, its own proof of the key.
-     */
-    CHALLENGE(7, Handshake.CHALLENGE_NONCE_SIZE, PresharedKey.CHALLENGE_SIZE),
-    /** cproxy's answer to a CHALLENGE: the resume proof (on a resume), then the key proof (with a key). */
-    PROOF(8, Handshake.PROOF_SIZE, 2 * Handshake.PROOF_SIZE),
+    END(6, 0, 0, true),
+    /** cproxy's first sealed frame on every link: its proof of the session secret over the transcript. */
+    PROOF(8, Handshake.MAC_SIZE, Handshake.MAC_SIZE, true),
     /**
      * The sender's application reset its connection: the receiver resets its own application
      * connection at once. Ends the session in both directions, as a TCP reset does.
      */
-    ABORT(9, 0, 0),
+    ABORT(9, 0, 0, true),
     /**
      * The sending proxy is stopping (SIGTERM) after flushing what it could: the session ends,
      * and the receiver resets its application connection after delivering what it received,
      * so that a stream cut short never looks like a clean end.
      */
-    STOPPING(10, 0, 0);
+    STOPPING(10, 0, 0, true),
+    /** sproxy refuses a HELLO, authenticated by a signature or a MAC ({@link Refusal}). Clear. */
+    REFUSED(11, Refusal.MIN_SIZE, Refusal.MAX_SIZE, false),
+    /** sproxy's first sealed frame on a new session: the refusal token cproxy keeps ({@link KeySchedule#refusalToken}). */
+    TOKEN(12, Handshake.MAC_SIZE, Handshake.MAC_SIZE, true);
 
     private static final FrameType[] BY_CODE = new FrameType[256];
 
@@ -53,23 +59,36 @@ public enum FrameType {
     private final int code;
     private final int minPayload;
     private final int maxPayload;
+    private final boolean sealed;
 
-    FrameType(int code, int minPayload, int maxPayload) {
+    FrameType(int code, int minPayload, int maxPayload, boolean sealed) {
         this.code = code;
         this.minPayload = minPayload;
         this.maxPayload = maxPayload;
+        this.sealed = sealed;
     }
 
     public int code() {
         return code;
     }
 
-    boolean allowsLength(int length) {
-        return length >= minPayload && length <= maxPayload;
+    /** Whether frames of this type are encrypted and authenticated under the link's keys. */
+    public boolean isSealed() {
+        return sealed;
+    }
+
+    boolean allowsLength(int plainLength) {
+        return plainLength >= minPayload && plainLength <= maxPayload;
     }
 
     String allowedLengths() {
         return minPayload == maxPayload ? String.valueOf(minPayload) : minPayload + ".." + maxPayload;
+    }
+
+    String allowedWireLengths() {
+        int extra = sealed ? Wire.TAG_SIZE : 0;
+        return minPayload == maxPayload ? String.valueOf(minPayload + extra)
+                : (minPayload + extra) + ".." + (maxPayload + extra);
     }
 
     /** @return the type for a wire code, or {@code null} if the code is unknown */

@@ -4,32 +4,39 @@ import java.security.SecureRandom;
 import java.util.HexFormat;
 
 /**
- * The link's opening handshake (protocol version 2): the sizes, codes and helpers shared by
- * its frames. cproxy opens every link with a {@link Hello}; sproxy answers with a
- * {@link Welcome}, after a CHALLENGE and a PROOF where something must be proven:
+ * The link's opening handshake (protocol version 3): the sizes, codes and helpers shared by
+ * its frames. Every link takes one round trip after TCP connects before cproxy may send data;
+ * a new session takes one more before sproxy does, because sproxy connects to the service only
+ * once cproxy has proved the keys:
  *
  * <pre>
- *  new session, no pre-shared key      resume, or any link with a pre-shared key
- *  HELLO NEW (key share)  ---->         HELLO (NEW: key share; RESUME: id)  ---->
- *                         <----  WELCOME          <----  CHALLENGE: server nonce [| key proof]
- *                                       PROOF: [resume proof |] [key proof]  ---->
- *                                                 <----  WELCOME (RESUMED: proof of the secret)
+ *  new session                                   resume
+ *  HELLO NEW (nonce, key share)  ---->           HELLO RESUME (id, nonce, fresh key share, ack)  ---->
+ *        <----  WELCOME NEW_SESSION (id, nonce,         <----  WELCOME RESUMED (nonce, fresh key share,
+ *               key share, host key, signature)               ack, MAC by the session secret)
+ *  PROOF (sealed)                ---->           PROOF (sealed), then data at once  ---->
+ *        <----  TOKEN (sealed), then data
  * </pre>
  *
- * The session secret never crosses the wire: both ends derive it from an X25519 key
- * agreement when the session is created ({@link SessionKeys}), and a resume proves it with an
- * HMAC over sproxy's fresh challenge, so a recorded resume is worthless. Every code here is
- * part of the wire format: never renumber.
+ * Each side proves itself over the hash of every handshake frame of this link, so nothing in
+ * them can be altered: sproxy signs a new session with its long-term host key, which cproxy
+ * trusts on first use; a resume is proved with MACs keyed by the session secret; cproxy's
+ * PROOF is the first frame under the link's keys, and sproxy changes nothing in the session
+ * before it checks out. Every link mixes a fresh X25519 exchange into its keys
+ * ({@link KeySchedule}). A refusal carries a signature or a MAC ({@link Refusal}); cproxy
+ * acts on no other. Every code here is part of the wire format: never renumber.
  */
 public final class Handshake {
     /** An X25519 public key. */
     public static final int KEY_SIZE = 32;
-    /** cproxy's fresh nonce in every HELLO. */
-    public static final int NONCE_SIZE = 16;
-    /** sproxy's fresh nonce at the start of every CHALLENGE. */
-    public static final int CHALLENGE_NONCE_SIZE = 32;
-    /** An HMAC-SHA256 proof. */
-    public static final int PROOF_SIZE = 32;
+    /** Each side's fresh nonce in HELLO and WELCOME. */
+    public static final int NONCE_SIZE = 32;
+    /** An HMAC-SHA256 value, and the refusal token. */
+    public static final int MAC_SIZE = 32;
+    /** An Ed25519 public key. */
+    public static final int HOST_KEY_SIZE = 32;
+    /** An Ed25519 signature. */
+    public static final int SIGNATURE_SIZE = 64;
     private static final SecureRandom RANDOM = new SecureRandom();
 
     private Handshake() {
@@ -59,18 +66,16 @@ public final class Handshake {
         }
     }
 
-    /** How sproxy answered a HELLO. */
+    /** How sproxy answered a HELLO: 1 and 2 in a WELCOME, the others in a REFUSED. */
     public enum Status {
         NEW_SESSION(1), RESUMED(2),
         /** No such session (it ended, timed out, or sproxy restarted). */
         UNKNOWN_SESSION(3),
-        VERSION_MISMATCH(4), TARGET_UNAVAILABLE(5), BUSY(6),
-        /** The pre-shared-key proof was wrong. */
+        /** The peer speaks another protocol version (sent in that version's own format). */
+        VERSION_MISMATCH(4),
+        TARGET_UNAVAILABLE(5), BUSY(6),
+        /** cproxy's PROOF of a new session failed: the pre-shared keys differ. */
         AUTH_FAILED(7),
-        /** The resume proof was wrong: a replayed or forged resume. */
-        BAD_PROOF(8),
-        /** sproxy runs with TLS and the link does not use it. */
-        TLS_REQUIRED(9),
         /** sproxy offers no service of the name the HELLO asked for. */
         UNKNOWN_SERVICE(10);
 
@@ -84,22 +89,22 @@ public final class Handshake {
             return code;
         }
 
-        /** Whether the link is usable after this answer. */
+        /** Whether this status accepts the link (a WELCOME's) rather than refusing it. */
         public boolean accepted() {
             return this == NEW_SESSION || this == RESUMED;
         }
 
-        static Status of(int code) throws ProtocolException {
+        static Status of(int code, String frame) throws ProtocolException {
             for (Status s : values()) {
                 if (s.code == code) {
                     return s;
                 }
             }
-            throw new ProtocolException("WELCOME status " + code + " is unknown");
+            throw new ProtocolException(frame + " status " + code + " is unknown");
         }
     }
 
-    /** Fresh bytes from {@link SecureRandom}: nonces. */
+    /** Fresh bytes from {@link SecureRandom}: nonces, keys. */
     public static byte[] randomBytes(int n) {
         byte[] b = new byte[n];
         RANDOM.nextBytes(b);

@@ -7,37 +7,36 @@ import java.util.regex.Pattern;
 import net.roamproxy.protocol.Handshake.Mode;
 
 /**
- * The payload of a HELLO frame, cproxy's first frame on every link. The frame's header
- * {@code ack} says how much of sproxy's stream cproxy has delivered: replay starts there.
+ * The payload of a HELLO frame, cproxy's first frame on every link, in clear. The frame's
+ * header {@code ack} says how much of sproxy's stream cproxy has delivered (0 for NEW):
+ * replay starts there once cproxy's PROOF has checked out.
  *
  * <pre>
  *  offset size field
  *   0      1   mode: 1 NEW, 2 RESUME
  *   1      8   session id (0 for NEW)
- *   9     32   NEW: cproxy's X25519 key share, the same on every attempt for one session
- *              (sproxy recognises a retry whose WELCOME was lost by it); RESUME: zeros
- *  41     16   nonce, fresh for every HELLO
- *  57      4   cproxy's receive window in bytes (positive)
- *  61      1   n, the length of the service name (0: sproxy's default service; always 0 in
- *              a RESUME)
- *  62      n   NEW: the service the session is for, as sproxy names it (see {@link #validService})
+ *   9     32   nonce, fresh for every HELLO
+ *  41     32   cproxy's X25519 key share, fresh for every HELLO
+ *  73      4   cproxy's receive window in bytes, 1 .. 2^31-1
+ *  77      1   n, the length of the service name (0: sproxy's default service; always 0 in a RESUME)
+ *  78      n   NEW: the service the session is for, as sproxy names it (see {@link #validService})
  * </pre>
  */
-public record Hello(Mode mode, long sessionId, byte[] keyShare, byte[] nonce, int window, String service) {
+public record Hello(Mode mode, long sessionId, byte[] nonce, byte[] keyShare, int window, String service) {
     /** Size without a service name, the smallest HELLO. */
-    public static final int SIZE = 1 + 8 + Handshake.KEY_SIZE + Handshake.NONCE_SIZE + 4 + 1;
+    public static final int MIN_SIZE = 1 + 8 + Handshake.NONCE_SIZE + Handshake.KEY_SIZE + 4 + 1;
     public static final int MAX_SERVICE_LENGTH = 32;
-    public static final int MAX_SIZE = SIZE + MAX_SERVICE_LENGTH;
+    public static final int MAX_SIZE = MIN_SIZE + MAX_SERVICE_LENGTH;
     private static final Pattern SERVICE = Pattern.compile("[a-z0-9][a-z0-9._-]{0,31}");
 
     public Hello {
-        Handshake.requireSize("key share", keyShare, Handshake.KEY_SIZE);
         Handshake.requireSize("nonce", nonce, Handshake.NONCE_SIZE);
+        Handshake.requireSize("key share", keyShare, Handshake.KEY_SIZE);
         if (window <= 0) {
             throw new IllegalArgumentException("window must be positive");
         }
-        if (!service.isEmpty() && !validService(service)) {
-            throw new IllegalArgumentException("not a service name: '" + service + "'");
+        if (!service.isEmpty() && (mode != Mode.NEW || !validService(service))) {
+            throw new IllegalArgumentException("not a service name here: '" + service + "'");
         }
     }
 
@@ -51,30 +50,24 @@ public record Hello(Mode mode, long sessionId, byte[] keyShare, byte[] nonce, in
 
     /** A HELLO asking for a new session of {@code service} ("" for the default), with a fresh nonce. */
     public static Hello forNew(byte[] keyShare, int window, String service) {
-        return new Hello(Mode.NEW, 0, keyShare, Handshake.randomBytes(Handshake.NONCE_SIZE), window, service);
-    }
-
-    /** A HELLO asking for a new session of the default service. */
-    public static Hello forNew(byte[] keyShare, int window) {
-        return forNew(keyShare, window, "");
+        return new Hello(Mode.NEW, 0, Handshake.randomBytes(Handshake.NONCE_SIZE), keyShare, window, service);
     }
 
     /** A HELLO resuming {@code sessionId}, with a fresh nonce. */
-    public static Hello forResume(long sessionId, int window) {
-        return new Hello(Mode.RESUME, sessionId, new byte[Handshake.KEY_SIZE],
-                Handshake.randomBytes(Handshake.NONCE_SIZE), window, "");
+    public static Hello forResume(long sessionId, byte[] keyShare, int window) {
+        return new Hello(Mode.RESUME, sessionId, Handshake.randomBytes(Handshake.NONCE_SIZE), keyShare, window, "");
     }
 
     public byte[] encode() {
         byte[] name = service.getBytes(StandardCharsets.US_ASCII);
-        byte[] b = new byte[SIZE + name.length];
+        byte[] b = new byte[MIN_SIZE + name.length];
         b[0] = (byte) mode.code();
         Wire.putLong(b, 1, sessionId);
-        System.arraycopy(keyShare, 0, b, 9, Handshake.KEY_SIZE);
-        System.arraycopy(nonce, 0, b, 41, Handshake.NONCE_SIZE);
-        Wire.putInt(b, 57, window);
-        b[61] = (byte) name.length;
-        System.arraycopy(name, 0, b, SIZE, name.length);
+        System.arraycopy(nonce, 0, b, 9, Handshake.NONCE_SIZE);
+        System.arraycopy(keyShare, 0, b, 41, Handshake.KEY_SIZE);
+        Wire.putInt(b, 73, window);
+        b[77] = (byte) name.length;
+        System.arraycopy(name, 0, b, MIN_SIZE, name.length);
         return b;
     }
 
@@ -84,22 +77,25 @@ public record Hello(Mode mode, long sessionId, byte[] keyShare, byte[] nonce, in
             throw new ProtocolException("expected a HELLO, got " + frame.type());
         }
         byte[] b = frame.payload();
-        if (b.length < SIZE || b.length != SIZE + (b[SIZE - 1] & 0xff)) {
-            throw new ProtocolException("HELLO payload is " + b.length + " bytes, expected " + SIZE
+        if (b.length < MIN_SIZE || b.length != MIN_SIZE + (b[MIN_SIZE - 1] & 0xff)) {
+            throw new ProtocolException("HELLO payload is " + b.length + " bytes, expected " + MIN_SIZE
                     + " plus the service name's length");
         }
         Mode mode = Mode.of(b[0] & 0xff);
-        int window = Wire.getInt(b, 57);
-        if (window <= 0) {
-            throw new ProtocolException("HELLO window " + Integer.toUnsignedString(window) + " is not positive");
+        long id = Wire.getLong(b, 1);
+        if ((mode == Mode.NEW) != (id == 0)) {
+            throw new ProtocolException("HELLO " + mode + " with session id " + Handshake.idText(id));
         }
-        String service = new String(b, SIZE, b.length - SIZE, StandardCharsets.US_ASCII);
+        int window = Wire.getInt(b, 73);
+        if (window <= 0) {
+            throw new ProtocolException("HELLO window " + Integer.toUnsignedString(window) + " is not in 1..2^31-1");
+        }
+        String service = new String(b, MIN_SIZE, b.length - MIN_SIZE, StandardCharsets.US_ASCII);
         if (!service.isEmpty() && (mode != Mode.NEW || !validService(service))) {
             throw new ProtocolException("HELLO service name is not valid here: '" + service.replaceAll("[^ -~]", "?")
                     + "'");
         }
-        return new Hello(mode, Wire.getLong(b, 1), Arrays.copyOfRange(b, 9, 41), Arrays.copyOfRange(b, 41, 57),
-                window, service);
+        return new Hello(mode, id, Arrays.copyOfRange(b, 9, 41), Arrays.copyOfRange(b, 41, 73), window, service);
     }
 
     @Override

@@ -26,46 +26,60 @@ package net.roamproxy.protocol;
  * The magic and version come first and keep their place in every future version, so a peer
  * can always tell "not roamproxy" from "another roamproxy version".
  *
- * <p>Versions: 1, the first; 2: a session secret agreed by X25519 that never crosses the wire
- * and resumes that answer a fresh CHALLENGE ({@link Handshake}); half-close: {@code END}
- * (code 6, was {@code CLOSE}) ends one direction only and takes one sequence number, so it is
- * acknowledged and replayed like data; {@code ABORT} (9) carries an application's reset and
- * {@code STOPPING} (10) a proxy's shutdown; every code is explicit. A bad outgoing frame is
- * our bug ({@link IllegalArgumentException}); a bad incoming one is the peer's
- * ({@link ProtocolException}).
+ * <p>Version 3 protects every frame after the opening handshake ({@link FrameType#isSealed()}):
+ * the header stays readable and is the AEAD's associated data, the payload is encrypted and
+ * followed by a {@value #TAG_SIZE}-byte tag, and {@code length} counts both
+ * ({@link FrameProtection}). Only HELLO, WELCOME and REFUSED travel in clear, each with its
+ * own authentication ({@link Handshake}). Versions 1 and 2 had no frame protection; a peer of
+ * either is refused. A bad outgoing frame is our bug ({@link IllegalArgumentException}); a bad
+ * incoming one is the peer's ({@link ProtocolException}).
  */
 public final class Wire {
     public static final int MAGIC = 0x5250;
-    public static final int VERSION = 2;
+    public static final int VERSION = 3;
     public static final int HEADER_SIZE = 24;
-    /** Largest DATA payload, and so the largest payload of any frame. */
+    /** The AES-GCM tag after every sealed payload. */
+    public static final int TAG_SIZE = 16;
+    /** Largest DATA plaintext, and so the largest plaintext of any frame. */
     public static final int MAX_DATA = 64 * 1024;
-    public static final int MAX_FRAME = HEADER_SIZE + MAX_DATA;
+    /** Largest frame on the wire: a full DATA frame with its tag. */
+    public static final int MAX_FRAME = HEADER_SIZE + MAX_DATA + TAG_SIZE;
 
     private Wire() {
     }
 
-    /** A decoded, validated header. */
+    /**
+     * A decoded, validated header. From {@link #readHeader}, {@code length} is what follows it
+     * on the wire (for a sealed frame, ciphertext and tag); from {@link FrameReader}, which
+     * opens sealed frames, it is the payload's length in clear.
+     */
     public record Header(FrameType type, int length, long seq, long ack) {
     }
 
-    /** Encodes a whole frame (header and payload) into a new array. */
+    /** Encodes a whole clear frame (header and payload) into a new array: the exact bytes on the wire. */
     public static byte[] encode(Frame frame) {
         return encode(frame.type(), frame.seq(), frame.ack(), frame.payload(), 0, frame.length());
     }
 
-    /** Encodes a frame whose payload is {@code src[off, off+len)} into a new array. */
+    /** Encodes a clear frame whose payload is {@code src[off, off+len)} into a new array. */
     public static byte[] encode(FrameType type, long seq, long ack, byte[] src, int off, int len) {
+        if (type.isSealed()) {
+            throw new IllegalArgumentException(type + " is sealed: FrameProtection encodes it");
+        }
         byte[] out = new byte[HEADER_SIZE + len];
         writeHeader(out, type, len, seq, ack);
         System.arraycopy(src, off, out, HEADER_SIZE, len);
         return out;
     }
 
-    /** Writes a header at the start of {@code dst}. */
-    public static void writeHeader(byte[] dst, FrameType type, int length, long seq, long ack) {
-        if (!type.allowsLength(length)) {
-            throw new IllegalArgumentException(type + " payload length " + length + " not in " + type.allowedLengths());
+    /**
+     * Writes a header at the start of {@code dst} for a payload of {@code plainLength} bytes;
+     * a sealed type's header counts the tag too.
+     */
+    public static void writeHeader(byte[] dst, FrameType type, int plainLength, long seq, long ack) {
+        if (!type.allowsLength(plainLength)) {
+            throw new IllegalArgumentException(type + " payload length " + plainLength + " not in "
+                    + type.allowedLengths());
         }
         if (seq < 0 || ack < 0) {
             throw new IllegalArgumentException("negative seq " + seq + " or ack " + ack);
@@ -73,7 +87,7 @@ public final class Wire {
         putShort(dst, 0, MAGIC);
         dst[2] = (byte) VERSION;
         dst[3] = (byte) type.code();
-        putInt(dst, 4, length);
+        putInt(dst, 4, type.isSealed() ? plainLength + TAG_SIZE : plainLength);
         putLong(dst, 8, seq);
         putLong(dst, 16, ack);
     }
@@ -84,9 +98,6 @@ public final class Wire {
      */
     public static Header readHeader(byte[] src, int off) throws ProtocolException {
         int magic = getShort(src, off);
-        if (magic == TlsRecordException.TLS_HANDSHAKE_START) {
-            throw new TlsRecordException();
-        }
         if (magic != MAGIC) {
             throw new ProtocolException(String.format("bad magic 0x%04x (expected 0x%04x): not a roamproxy peer", magic, MAGIC));
         }
@@ -100,8 +111,9 @@ public final class Wire {
             throw new ProtocolException("unknown frame type " + code);
         }
         long length = getInt(src, off + 4) & 0xffffffffL;
-        if (!type.allowsLength((int) Math.min(length, Integer.MAX_VALUE))) {
-            throw new ProtocolException(type + " payload length " + length + " not in " + type.allowedLengths());
+        long plain = type.isSealed() ? length - TAG_SIZE : length;
+        if (plain < 0 || !type.allowsLength((int) Math.min(plain, Integer.MAX_VALUE))) {
+            throw new ProtocolException(type + " length " + length + " not in " + type.allowedWireLengths());
         }
         long seq = getLong(src, off + 8);
         if (seq < 0) {
@@ -114,18 +126,18 @@ public final class Wire {
         return new Header(type, (int) length, seq, ack);
     }
 
-    static void putShort(byte[] b, int off, int v) {
+    public static void putShort(byte[] b, int off, int v) {
         b[off] = (byte) (v >>> 8);
         b[off + 1] = (byte) v;
     }
 
-    static void putInt(byte[] b, int off, int v) {
+    public static void putInt(byte[] b, int off, int v) {
         for (int i = 0; i < 4; i++) {
             b[off + i] = (byte) (v >>> (24 - 8 * i));
         }
     }
 
-    static void putLong(byte[] b, int off, long v) {
+    public static void putLong(byte[] b, int off, long v) {
         for (int i = 0; i < 8; i++) {
             b[off + i] = (byte) (v >>> (56 - 8 * i));
         }
@@ -135,7 +147,7 @@ public final class Wire {
         return ((b[off] & 0xff) << 8) | (b[off + 1] & 0xff);
     }
 
-    static int getInt(byte[] b, int off) {
+    public static int getInt(byte[] b, int off) {
         int v = 0;
         for (int i = 0; i < 4; i++) {
             v = (v << 8) | (b[off + i] & 0xff);
@@ -143,7 +155,7 @@ public final class Wire {
         return v;
     }
 
-    static long getLong(byte[] b, int off) {
+    public static long getLong(byte[] b, int off) {
         long v = 0;
         for (int i = 0; i < 8; i++) {
             v = (v << 8) | (b[off + i] & 0xff);

@@ -1,11 +1,13 @@
 package net.roamproxy.server;
 
 import java.net.InetAddress;
-import java.nio.file.Path;
 import java.util.Map;
 import java.util.Objects;
 
 import net.roamproxy.link.LinkSettings;
+import net.roamproxy.protocol.Handshake;
+import net.roamproxy.protocol.HostKey;
+import net.roamproxy.trust.ServerKeys;
 
 /**
  * What sproxy needs to run. Immutable.
@@ -18,16 +20,16 @@ import net.roamproxy.link.LinkSettings;
  * @param maxSessions   live sessions allowed at once; a new session beyond it is refused (BUSY)
  * @param maxHandshakes connections allowed to be in their handshake at once; more are dropped
  *                      at accept, so silent peers cannot exhaust threads
- * @param presharedKey  if not {@code null}, a cproxy must prove it knows this key (HMAC
- *                      challenge-response) before it can open or resume any session
- * @param tlsKeystore   if not {@code null}, links use TLS 1.3 with the key and certificate in
- *                      this PKCS#12 file, made there on first start
+ * @param presharedKey  if not {@code null}, mixed into every new session's keys: a cproxy
+ *                      without it cannot open a session
+ * @param keys          the host key and refusal key; {@code null}: fresh ones that live as
+ *                      long as this process
  * @param services      named services besides the default one ({@code targetHost:targetPort}),
  *                      by name; a new session asks for one by name, or for the default
  */
 public record ServerConfig(InetAddress listenAddress, int listenPort, String targetHost, int targetPort,
                            LinkSettings link, int maxSessions, int maxHandshakes, byte[] presharedKey,
-                           Path tlsKeystore, Map<String, Service> services) {
+                           ServerKeys keys, Map<String, Service> services) {
 
     /** What a session of a named service connects to. */
     public record Service(String name, String host, int port) {
@@ -47,6 +49,7 @@ public record ServerConfig(InetAddress listenAddress, int listenPort, String tar
         Objects.requireNonNull(targetHost, "targetHost");
         Objects.requireNonNull(link, "link");
         services = Map.copyOf(services);
+        keys = keys == null ? new ServerKeys(HostKey.generate(), Handshake.randomBytes(32)) : keys;
         if (maxSessions < 1 || maxHandshakes < 1) {
             throw new IllegalArgumentException("session and handshake limits must be at least 1");
         }
@@ -55,15 +58,21 @@ public record ServerConfig(InetAddress listenAddress, int listenPort, String tar
     /** No named services. */
     public ServerConfig(InetAddress listenAddress, int listenPort, String targetHost, int targetPort,
                         LinkSettings link, int maxSessions, int maxHandshakes, byte[] presharedKey,
-                        Path tlsKeystore) {
+                        ServerKeys keys) {
         this(listenAddress, listenPort, targetHost, targetPort, link, maxSessions, maxHandshakes, presharedKey,
-                tlsKeystore, Map.of());
+                keys, Map.of());
     }
 
-    /** No TLS, no named services. */
+    /** Keys of this process only, no named services. */
     public ServerConfig(InetAddress listenAddress, int listenPort, String targetHost, int targetPort,
                         LinkSettings link, int maxSessions, int maxHandshakes, byte[] presharedKey) {
         this(listenAddress, listenPort, targetHost, targetPort, link, maxSessions, maxHandshakes, presharedKey, null);
+    }
+
+    /** The same configuration with {@code newKeys}. */
+    public ServerConfig withKeys(ServerKeys newKeys) {
+        return new ServerConfig(listenAddress, listenPort, targetHost, targetPort, link, maxSessions, maxHandshakes,
+                presharedKey, newKeys, services);
     }
 
     /**
@@ -74,7 +83,7 @@ public record ServerConfig(InetAddress listenAddress, int listenPort, String tar
         return name.isEmpty() ? new Service(DEFAULT_SERVICE, targetHost, targetPort) : services.get(name);
     }
 
-    /** Default limits, no pre-shared key, no TLS. */
+    /** Default limits, no pre-shared key, keys of this process only. */
     public ServerConfig(InetAddress listenAddress, int listenPort, String targetHost, int targetPort,
                         LinkSettings link) {
         this(listenAddress, listenPort, targetHost, targetPort, link, DEFAULT_MAX_SESSIONS, DEFAULT_MAX_HANDSHAKES,

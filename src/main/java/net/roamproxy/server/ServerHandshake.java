@@ -14,185 +14,161 @@ import net.roamproxy.link.FrameWriter;
 import net.roamproxy.link.Link;
 import net.roamproxy.link.Sockets;
 import net.roamproxy.protocol.Frame;
+import net.roamproxy.protocol.FrameProtection;
 import net.roamproxy.protocol.FrameType;
 import net.roamproxy.protocol.Handshake;
 import net.roamproxy.protocol.Handshake.Status;
 import net.roamproxy.protocol.Hello;
-import net.roamproxy.protocol.PresharedKey;
+import net.roamproxy.protocol.KeySchedule;
+import net.roamproxy.protocol.KeyShare;
 import net.roamproxy.protocol.ProtocolException;
-import net.roamproxy.protocol.SessionKeys;
-import net.roamproxy.protocol.TlsRecordException;
+import net.roamproxy.protocol.Refusal;
+import net.roamproxy.protocol.Transcript;
 import net.roamproxy.protocol.UnsupportedVersionException;
 import net.roamproxy.protocol.Welcome;
 import net.roamproxy.protocol.Wire;
+import net.roamproxy.trust.ServerKeys;
 
 /**
- * sproxy's side of one connection's handshake, run on its own short-lived thread: HELLO;
- * then, for a resume or with a pre-shared key, CHALLENGE and PROOF; then a new session or the
- * hand-off of the link to the session it resumes ({@link Handshake} draws the exchange). A
- * refused link is answered with a WELCOME carrying the reason and closed; a resume whose proof
- * is wrong (replayed or forged) never reaches the session. The caller bounds the exchange in
- * time by closing the link at the deadline, until the exchange claims the link: from then on
- * the handshake thread alone may close it or hand it to a session, so the deadline can never
- * reset a link that a session owns.
+ * sproxy's side of one connection's handshake, run on its own short-lived thread
+ * ({@link Handshake} draws the exchange). A new session: HELLO NEW, our WELCOME signed by the
+ * host key, cproxy's sealed PROOF; only then the service connection, our sealed TOKEN, and the
+ * session, so a replayed HELLO NEW gets a WELCOME and nothing more. A resume: HELLO RESUME, our
+ * WELCOME with the session secret's MAC, cproxy's sealed PROOF; only then the hand-off of the
+ * link to the session, which nothing before it touches. A PROOF that fails closes the link. A
+ * refusal of a new session is signed; an UNKNOWN_SESSION carries the MAC of the session's
+ * refusal token, which this instance can recompute from its refusal key even after a restart.
+ *
+ * <p>The caller bounds the exchange in time by closing the link at the deadline, until the
+ * exchange claims the link: from then on the handshake thread alone may close it or hand it
+ * to a session, so the deadline can never reset a link that a session owns.
  */
 final class ServerHandshake {
     private static final Logger log = LogManager.getLogger(ServerHandshake.class);
-    /**
-     * What a version-1 cproxy understands as "another protocol version": its WELCOME, code 3,
-     * window 1, everything else zero.
-     */
-    private static final byte[] VERSION_1_REFUSAL = versionOneRefusal();
-    /**
-     * What a TLS client understands as "no": a plaintext TLS alert record (type 21, version
-     * 3.3, length 2), fatal (2), handshake_failure (40). Its handshake then fails at once with
-     * "Received fatal alert" instead of waiting or retrying.
-     */
-    private static final byte[] TLS_HANDSHAKE_FAILURE = {0x15, 0x03, 0x03, 0x00, 0x02, 0x02, 0x28};
 
     private final ServerConfig config;
     private final SessionTable sessions;
-    private final PresharedKey key;
+    private final ServerKeys keys;
     private final Link link;
     /** Takes the link from the deadline timer; false if the deadline already closed it. */
     private final BooleanSupplier claim;
     private final TargetConnector connector;
+    private final FrameWriter writer;
+    private final Transcript transcript = new Transcript();
+    private final int timeout;
 
-    ServerHandshake(ServerConfig config, SessionTable sessions, PresharedKey key, Link link, BooleanSupplier claim,
+    ServerHandshake(ServerConfig config, SessionTable sessions, Link link, BooleanSupplier claim,
                     TargetConnector connector) {
         this.config = config;
         this.sessions = sessions;
-        this.key = key;
+        this.keys = config.keys();
         this.link = link;
         this.claim = claim;
         this.connector = connector;
+        this.writer = new FrameWriter(link, link.peer());
+        this.timeout = (int) config.link().handshakeTimeout().toMillis();
     }
 
     /**
      * Runs the exchange. A refused link is closed here; on an exception the caller closes it.
-     * Once the peer's messages are read and proven, the link is claimed from the deadline before
+     * Once the peer's PROOF has checked out, the link is claimed from the deadline before
      * anything slow (the target connect) or irreversible (a hand-off) happens.
      */
     void run() throws IOException {
-        int timeout = (int) config.link().handshakeTimeout().toMillis();
         Frame first;
         try {
             first = link.read(timeout);
-        } catch (TlsRecordException e) {
-            log.warn("refused link from {}: it speaks TLS, and this sproxy runs without --tls (start both with "
-                    + "--tls, or neither)", link.peer());
-            sendQuietly(TLS_HANDSHAKE_FAILURE);
-            link.close();
-            return;
         } catch (UnsupportedVersionException e) {
             log.warn("refused link from {}: it speaks protocol version {}, this sproxy speaks {}: upgrade it",
                     link.peer(), e.version(), Wire.VERSION);
-            if (e.version() == 1) {
-                sendQuietly(VERSION_1_REFUSAL);
-                link.close();
-            } else {
-                reply(Status.VERSION_MISMATCH);
+            byte[] answer = LegacyRefusal.versionMismatch(e.version());
+            if (answer != null) {
+                link.send(answer, 0, answer.length);
             }
+            link.close();
             return;
+        }
+        if (first.type() != FrameType.HELLO) {
+            throw new ProtocolException("expected a HELLO, got " + first.type());
         }
         Hello hello = Hello.decode(first);
+        transcript.add(first);
         if (hello.mode() == Handshake.Mode.NEW) {
-            if (key == null || challenge(first, hello, null) != null) {
-                claim();
-                newSession(first, hello);
-            }
+            newSession(hello);
         } else {
-            resume(first, hello);
+            resume(hello, first.ack());
         }
     }
 
-    private void claim() throws IOException {
-        if (!claim.getAsBoolean()) {
-            throw new IOException("the handshake deadline passed");
-        }
-    }
-
-    /**
-     * Sends a CHALLENGE and checks the PROOF: the pre-shared key if there is one, and the resume
-     * proof if {@code s} is the session being resumed.
-     *
-     * @return the challenge's server nonce if everything was proven; {@code null} if the link
-     *         was refused
-     */
-    private byte[] challenge(Frame first, Hello hello, SessionTable.Entry s) throws IOException {
-        byte[] nonce = Handshake.randomBytes(Handshake.CHALLENGE_NONCE_SIZE);
-        new FrameWriter(link, link.peer()).challenge(key == null ? nonce : key.challenge(hello.nonce(), nonce));
-        Frame proof = link.read((int) config.link().handshakeTimeout().toMillis());
-        if (proof.type() != FrameType.PROOF) {
-            throw new ProtocolException("expected PROOF, got " + proof.type());
-        }
-        int expected = (s == null ? 0 : Handshake.PROOF_SIZE) + (key == null ? 0 : Handshake.PROOF_SIZE);
-        byte[] p = proof.payload();
-        if (p.length != expected) {
-            throw new ProtocolException("PROOF is " + p.length + " bytes, expected " + expected);
-        }
-        if (key != null && !key.clientProofValid(hello.nonce(), nonce, first.payload(),
-                Arrays.copyOfRange(p, p.length - Handshake.PROOF_SIZE, p.length))) {
-            log.warn("refused link from {}: it does not know the pre-shared key", link.peer());
-            reply(Status.AUTH_FAILED);
-            return null;
-        }
-        if (s != null && !SessionKeys.same(Arrays.copyOf(p, Handshake.PROOF_SIZE),
-                SessionKeys.clientResumeProof(s.secret(), first.payload(), first.ack(), nonce))) {
-            log.warn("{}: refused resume from {}: its proof of the session secret is wrong (a replayed or forged "
-                    + "resume); the session and its link are untouched", s.session().name(), link.peer());
-            reply(Status.BAD_PROOF);
-            return null;
-        }
-        return nonce;
-    }
-
-    private void newSession(Frame first, Hello hello) throws IOException {
-        SessionTable.Entry earlier = sessions.unanswered(hello.keyShare());
-        if (earlier != null) {
-            log.info("{}: cproxy at {} asks again for the new session it asked for before: our answer was lost "
-                    + "with that link, so it gets this session, not a second one", earlier.session().name(), link.peer());
-            earlier.links().offer(new Attachment(link, first.ack(), hello.window(), earlier.welcome()));
-            return;
-        }
+    private void newSession(Hello hello) throws IOException {
         ServerConfig.Service service = config.service(hello.service());
         if (service == null) {
             // Only the services named on the command line or in the config file: never an open proxy.
             log.warn("refused new session from {}: it asks for service '{}', which this sproxy does not offer "
                     + "(it offers: {})", link.peer(), hello.service(), offered());
-            reply(Status.UNKNOWN_SERVICE);
+            refuseSigned(Status.UNKNOWN_SERVICE);
             return;
         }
         if (!sessions.reserve(config.maxSessions())) {
             log.warn("refused new session from {}: the limit of {} sessions is reached (--max-sessions)",
                     link.peer(), config.maxSessions());
-            reply(Status.BUSY);
+            refuseSigned(Status.BUSY);
             return;
         }
-        SessionTable.Entry s = null;
-        Socket target = null;
+        boolean created = false;
         try {
-            target = connector.connect(new InetSocketAddress(service.host(), service.port()),
-                    (int) config.link().handshakeTimeout().toMillis());
-            s = sessions.create(target, new Attachment(link, first.ack(), hello.window(), null), config.link(),
-                    hello.keyShare(), key == null ? null : key.salt(), service.name());
-            if (s == null) {
-                log.info("refused new session from {}: sproxy is shutting down", link.peer());
-                link.close();
-                return;
+            created = createSession(hello, service);
+        } finally {
+            if (!created) {
+                sessions.release();
             }
-        } catch (ProtocolException e) {
-            throw e;
+        }
+    }
+
+    /** @return whether the session was created (it then uses the place reserved for it) */
+    private boolean createSession(Hello hello, ServerConfig.Service service) throws IOException {
+        KeyShare own = KeyShare.generate();
+        byte[] shared = own.agree(hello.keyShare());
+        long id = sessions.newId();
+        Welcome unsigned = new Welcome(Status.NEW_SESSION, id, Handshake.randomBytes(Handshake.NONCE_SIZE),
+                own.publicKey(), config.link().bufferBytes(), keys.hostKey().publicKey(),
+                new byte[Handshake.SIGNATURE_SIZE]);
+        byte[] draft = FrameWriter.encode(FrameType.WELCOME, 0, 0, unsigned.encode());
+        byte[] signature = keys.hostKey().sign(KeySchedule.welcomeSigned(
+                transcript.hashWith(draft, Handshake.SIGNATURE_SIZE)));
+        byte[] th = transcript.add(writer.welcome(0, 0, unsigned.withAuth(signature))).hash();
+        byte[] secret = KeySchedule.sessionSecret(shared, config.presharedKey(), th);
+        protect(KeySchedule.linkKeys(secret, shared, th));
+        if (!proofChecksOut(secret, th)) {
+            log.warn("refused new session from {}: its proof of the session's keys failed (the --secret-file "
+                    + "contents differ, or the link was altered on its way)", link.peer());
+            refuseSigned(Status.AUTH_FAILED);
+            return false;
+        }
+        claim();
+        Socket target;
+        try {
+            target = connector.connect(new InetSocketAddress(service.host(), service.port()), timeout);
         } catch (IOException e) {
             log.warn("refused new session from {}: service {} at {}:{} unavailable: {}", link.peer(), service.name(),
                     service.host(), service.port(), e.getMessage());
-            reply(Status.TARGET_UNAVAILABLE);
-            return;
+            refuseSigned(Status.TARGET_UNAVAILABLE);
+            return false;
+        }
+        SessionTable.Entry s = null;
+        try {
+            writer.token(KeySchedule.refusalToken(keys.refusalKey(), id));
+            s = sessions.create(id, secret, target, new Attachment(link, 0, hello.window()), config.link(),
+                    service.name());
         } finally {
             if (s == null) {
-                sessions.release();
                 Sockets.closeQuietly(target);
             }
+        }
+        if (s == null) {
+            log.info("refused new session from {}: sproxy is shutting down", link.peer());
+            link.close();
+            return false;
         }
         log.info("{}: new session from {} for service {}, connected to {}:{}", s.session().name(), link.peer(),
                 service.name(), service.host(), service.port());
@@ -200,6 +176,65 @@ final class ServerHandshake {
             s.session().start();
         } catch (IOException e) {
             s.session().close("target connection failed: " + e.getMessage());
+        }
+        return true;
+    }
+
+    private void resume(Hello hello, long peerAck) throws IOException {
+        SessionTable.Entry s = sessions.get(hello.sessionId());
+        if (s == null || s.session().isClosed()) {
+            log.info("refused resume of session {} from {}: no such session (it ended, or sproxy restarted)",
+                    Handshake.idText(hello.sessionId()), link.peer());
+            refuseUnknown(hello.sessionId());
+            return;
+        }
+        KeyShare own = KeyShare.generate();
+        byte[] linkShared = own.agree(hello.keyShare());
+        long delivered = s.session().delivered();
+        Welcome unproven = new Welcome(Status.RESUMED, hello.sessionId(), Handshake.randomBytes(Handshake.NONCE_SIZE),
+                own.publicKey(), config.link().bufferBytes(), new byte[0], new byte[Handshake.MAC_SIZE]);
+        byte[] draft = FrameWriter.encode(FrameType.WELCOME, 0, delivered, unproven.encode());
+        byte[] mac = KeySchedule.serverProof(s.secret(), transcript.hashWith(draft, Handshake.MAC_SIZE));
+        byte[] th = transcript.add(writer.welcome(0, delivered, unproven.withAuth(mac))).hash();
+        protect(KeySchedule.linkKeys(s.secret(), linkShared, th));
+        if (!proofChecksOut(s.secret(), th)) {
+            log.warn("{}: refused resume from {}: its proof of the session secret failed (a replayed or forged "
+                    + "resume); the session and its link are untouched", s.session().name(), link.peer());
+            link.close();
+            return;
+        }
+        claim();
+        log.info("{}: cproxy is back from {}", s.session().name(), link.peer());
+        s.links().offer(new Attachment(link, peerAck, hello.window()));
+    }
+
+    /** Reads cproxy's PROOF: whether it opened under the link's key and carries the right MAC. */
+    private boolean proofChecksOut(byte[] secret, byte[] th) throws IOException {
+        link.keepNextWire();
+        Frame proof;
+        try {
+            proof = link.read(timeout);
+        } catch (ProtocolException e) {
+            if (link.lastWire() == null) {
+                throw e; // not a sealed frame at all
+            }
+            transcript.add(link.lastWire());
+            return false;
+        }
+        transcript.add(link.lastWire());
+        if (proof.type() != FrameType.PROOF) {
+            throw new ProtocolException("expected a PROOF, got " + proof.type());
+        }
+        return KeySchedule.same(proof.payload(), KeySchedule.clientProof(secret, th));
+    }
+
+    private void protect(KeySchedule.LinkKeys k) {
+        link.protect(FrameProtection.sealer(k.s2cKey(), k.s2cIv()), FrameProtection.opener(k.c2sKey(), k.c2sIv()));
+    }
+
+    private void claim() throws IOException {
+        if (!claim.getAsBoolean()) {
+            throw new IOException("the handshake deadline passed");
         }
     }
 
@@ -209,49 +244,32 @@ final class ServerHandshake {
         return b.toString();
     }
 
-    private void resume(Frame first, Hello hello) throws IOException {
-        SessionTable.Entry s = sessions.get(hello.sessionId());
-        if (s == null || s.session().isClosed()) {
-            log.info("refused resume of session {} from {}: no such session (it ended, or sproxy restarted)",
-                    Handshake.idText(hello.sessionId()), link.peer());
-            reply(Status.UNKNOWN_SESSION);
-            return;
-        }
-        byte[] nonce = challenge(first, hello, s);
-        if (nonce == null) {
-            return;
-        }
-        claim();
-        log.info("{}: cproxy is back from {}", s.session().name(), link.peer());
-        byte[] clientProof = SessionKeys.clientResumeProof(s.secret(), first.payload(), first.ack(), nonce);
-        s.links().offer(new Attachment(link, first.ack(), hello.window(), new Welcome(Status.RESUMED,
-                hello.sessionId(), new byte[Handshake.KEY_SIZE], config.link().bufferBytes(),
-                SessionKeys.serverResumeProof(s.secret(), first.payload(), nonce, clientProof))));
+    /** A refusal of a new session, signed over every frame of this link; then the link closes. */
+    private void refuseSigned(Status status) {
+        byte[] hostKey = keys.hostKey().publicKey();
+        byte[] auth = Arrays.copyOf(hostKey, Refusal.SIGNED_AUTH_SIZE);
+        byte[] draft = FrameWriter.encode(FrameType.REFUSED, 0, 0, new Refusal(status, auth).encode());
+        byte[] signature = keys.hostKey().sign(KeySchedule.refusalSigned(
+                transcript.hashWith(draft, Handshake.SIGNATURE_SIZE)));
+        System.arraycopy(signature, 0, auth, Handshake.HOST_KEY_SIZE, Handshake.SIGNATURE_SIZE);
+        send(new Refusal(status, auth));
     }
 
-    private void reply(Status status) {
-        sendQuietly(FrameWriter.refusalFrame(status));
-        link.close();
+    /** UNKNOWN_SESSION with the MAC of the session's refusal token; then the link closes. */
+    private void refuseUnknown(long sessionId) {
+        byte[] draft = FrameWriter.encode(FrameType.REFUSED, 0, 0,
+                new Refusal(Status.UNKNOWN_SESSION, new byte[Handshake.MAC_SIZE]).encode());
+        byte[] mac = KeySchedule.refusalMac(KeySchedule.refusalToken(keys.refusalKey(), sessionId),
+                transcript.hashWith(draft, Handshake.MAC_SIZE));
+        send(new Refusal(Status.UNKNOWN_SESSION, mac));
     }
 
-    private void sendQuietly(byte[] frame) {
+    private void send(Refusal refusal) {
         try {
-            link.send(frame, 0, frame.length);
+            writer.refused(refusal);
         } catch (IOException ignored) {
             // it is being refused anyway
         }
-    }
-
-    private static byte[] versionOneRefusal() {
-        int payload = 45;
-        byte[] b = new byte[Wire.HEADER_SIZE + payload];
-        b[0] = (byte) (Wire.MAGIC >>> 8);
-        b[1] = (byte) Wire.MAGIC;
-        b[2] = 1; // version
-        b[3] = (byte) FrameType.WELCOME.code();
-        b[7] = (byte) payload;
-        b[Wire.HEADER_SIZE] = 3; // version 1's VERSION_MISMATCH
-        b[Wire.HEADER_SIZE + 28] = 1; // window (offset 25, 4 bytes big-endian) = 1
-        return b;
+        link.close();
     }
 }

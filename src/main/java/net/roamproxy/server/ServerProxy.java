@@ -14,21 +14,15 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
 
-import javax.net.ssl.SSLException;
-
 import org.apache.logging.log4j.LogManager;
 import org.apache.logging.log4j.Logger;
 
-import net.roamproxy.link.FrameWriter;
 import net.roamproxy.link.Link;
 import net.roamproxy.link.Session;
 import net.roamproxy.link.Sockets;
 import net.roamproxy.link.Threads;
-import net.roamproxy.protocol.Handshake;
-import net.roamproxy.protocol.PresharedKey;
 import net.roamproxy.status.RuntimeDir;
 import net.roamproxy.status.StatusServer;
-import net.roamproxy.tls.TlsServer;
 
 /**
  * sproxy: accepts links from cproxy and tells new sessions from resumed ones.
@@ -49,11 +43,10 @@ public final class ServerProxy implements AutoCloseable {
 
     private final ServerConfig config;
     private final SessionTable sessions = new SessionTable();
-    private final PresharedKey key;
     private final TargetConnector connector;
     private final Semaphore handshakeSlots;
     private final AtomicInteger handshakes = new AtomicInteger();
-    /** Connections still in their handshake (TLS or ours), so that shutdown can close them too. */
+    /** Connections still in their handshake, so that shutdown can close them too. */
     private final Set<Socket> inHandshake = ConcurrentHashMap.newKeySet();
     private final ScheduledExecutorService timer = Executors.newSingleThreadScheduledExecutor(r -> {
         Thread t = new Thread(r, "sproxy-handshake-timer");
@@ -62,7 +55,6 @@ public final class ServerProxy implements AutoCloseable {
     });
     private volatile boolean closed;
     private ServerSocket listener;
-    private TlsServer tls;
     private StatusServer status;
     private long lastLimitReport = System.nanoTime() - LIMIT_REPORT_NANOS;
     private int droppedSinceReport;
@@ -75,17 +67,11 @@ public final class ServerProxy implements AutoCloseable {
     ServerProxy(ServerConfig config, TargetConnector connector) {
         this.config = config;
         this.connector = connector;
-        this.key = config.presharedKey() == null ? null : new PresharedKey(config.presharedKey());
         this.handshakeSlots = new Semaphore(config.maxHandshakes());
     }
 
-    /** Loads (or makes) the TLS identity if configured, binds the listening port and starts accepting. */
+    /** Binds the listening port and starts accepting. */
     public void start() throws IOException {
-        if (config.tlsKeystore() != null) {
-            tls = TlsServer.loadOrCreate(config.tlsKeystore());
-            log.info("TLS 1.3 on every link; sproxy's certificate is {} (users of cproxy compare it with what their "
-                    + "cproxy records; `sproxy --fingerprint` prints it)", tls.fingerprint());
-        }
         // After one address change every cproxy redials at once: a deep accept queue (the kernel
         // caps it at net.core.somaxconn) keeps those SYNs from being dropped and retried 1 s later.
         ServerSocket ss = Sockets.listen(config.listenAddress(), config.listenPort(), 4096);
@@ -93,9 +79,10 @@ public final class ServerProxy implements AutoCloseable {
         new Thread(this::acceptLoop, "sproxy-accept").start();
         status = StatusServer.startOrWarn("sproxy", RuntimeDir.socketToBind("sproxy", ss.getLocalPort()),
                 sessions::status);
-        log.info("sproxy listening on {}, relaying new sessions to {}:{}{}",
+        log.info("sproxy listening on {}, relaying new sessions to {}:{}; host key {}{}",
                 Sockets.describe(ss.getLocalSocketAddress()), config.targetHost(), config.targetPort(),
-                key == null ? "" : "; links must prove the pre-shared key");
+                config.keys().hostKey().fingerprint(),
+                config.presharedKey() == null ? "" : "; new sessions must prove the pre-shared key");
     }
 
     /** The bound port (useful when configured as 0). */
@@ -149,32 +136,20 @@ public final class ServerProxy implements AutoCloseable {
                 Link.reset(s);
                 return;
             }
-            // The deadline closes the TCP socket: that ends a TLS handshake as well as ours.
             deadline = timer.schedule(() -> {
                 if (settled.compareAndSet(false, true)) {
                     expired.set(true);
                     Link.reset(s);
                 }
             }, timeout, TimeUnit.MILLISECONDS);
-            Socket transport = s;
-            if (tls != null) {
-                try {
-                    transport = tls.accept(s, timeout);
-                } catch (TlsServer.NotTls e) {
-                    refusePlaintext(s, peer);
-                    return;
-                }
-            }
-            new ServerHandshake(config, sessions, key, new Link(transport, s), () -> settled.compareAndSet(false, true),
-                    connector).run();
+            new ServerHandshake(config, sessions, new Link(s), () -> settled.compareAndSet(false, true), connector)
+                    .run();
             settled.set(true);
         } catch (RejectedExecutionException e) {
             Link.reset(s); // sproxy is shutting down
         } catch (IOException e) {
             log.warn("dropped connection from {} during its handshake: {}", peer, expired.get()
-                    ? "not completed within " + config.link().handshakeTimeout().toMillis() + " ms"
-                    : e instanceof SSLException ? "TLS handshake failed (" + e.getMessage() + "): a replayed or damaged "
-                    + "connection, or a client that is not a roamproxy cproxy with --tls" : e.getMessage());
+                    ? "not completed within " + config.link().handshakeTimeout().toMillis() + " ms" : e.getMessage());
             Link.reset(s);
         } finally {
             inHandshake.remove(s);
@@ -183,18 +158,6 @@ public final class ServerProxy implements AutoCloseable {
             }
             handshakeSlots.release();
         }
-    }
-
-    /** A cproxy without {@code --tls}: tell it in the frames it reads, then close. */
-    private static void refusePlaintext(Socket s, String peer) {
-        log.warn("refused link from {}: it does not use TLS, and this sproxy requires it (start cproxy with --tls)",
-                peer);
-        try {
-            s.getOutputStream().write(FrameWriter.refusalFrame(Handshake.Status.TLS_REQUIRED));
-        } catch (IOException ignored) {
-            // it is being refused anyway
-        }
-        Link.reset(s);
     }
 
     /** Number of live sessions. */

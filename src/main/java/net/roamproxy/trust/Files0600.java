@@ -1,4 +1,4 @@
-package net.roamproxy.tls;
+package net.roamproxy.trust;
 
 import java.io.IOException;
 import java.nio.file.FileAlreadyExistsException;
@@ -12,8 +12,8 @@ final class Files0600 {
     private Files0600() {
     }
 
-    /** Writes {@code bytes} to {@code file} atomically (a temp file renamed over it), mode 0600. */
-    static void write(Path file, byte[] bytes) throws IOException {
+    /** Makes {@code file}'s directory, mode 0700, if it does not exist. */
+    static void createParent(Path file) throws IOException {
         Path dir = file.toAbsolutePath().getParent();
         if (!Files.isDirectory(dir)) {
             try {
@@ -22,6 +22,12 @@ final class Files0600 {
                 throw new IOException(dir + " exists and is not a directory");
             }
         }
+    }
+
+    /** Writes {@code bytes} to {@code file} atomically (a temp file renamed over it), mode 0600. */
+    static void write(Path file, byte[] bytes) throws IOException {
+        createParent(file);
+        Path dir = file.toAbsolutePath().getParent();
         Path tmp = Files.createTempFile(dir, "." + file.getFileName(), ".tmp",
                 PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rw-------")));
         try {

@@ -1,10 +1,10 @@
-package net.roamproxy.tls;
+package net.roamproxy.trust;
 
 import java.nio.file.Path;
 import java.util.Map;
 
 /**
- * Where the daemons keep what they must remember across restarts (sproxy's TLS key store,
+ * Where the daemons keep what they must remember across restarts (sproxy's host key and refusal key,
  * cproxy's known servers): systemd's {@code StateDirectory=} when run as a unit
  * ({@code $STATE_DIRECTORY}, /var/lib/roamproxy), otherwise the user's
  * {@code $XDG_STATE_HOME/roamproxy}, by default {@code ~/.local/state/roamproxy}.
