@@ -134,6 +134,8 @@ WELCOME_RESUMED_SIZE = 109              # WELCOME RESUMED payload (MAC)
 NONCE = slice(9, 41)                    # HELLO and WELCOME: 32-byte nonce ...
 KEY_SHARE = slice(41, 73)               # ... and X25519 key share
 SESSION_ID = slice(1, 9)
+ST_AUTH_FAILED = 7
+NEW_SESSION_RE = r"(?<!refused )new session from "     # sproxy's line for a session it opened
 
 # onpath: what the relay does, and which kinds a proxy must detect (and log at WARN).
 K_FLIP_DATA, K_FLIP_HEADER, K_GARBAGE, K_REPLAY = "flip-data", "flip-header", "garbage", "replay-frame"
@@ -246,6 +248,27 @@ class SecEnv(rt.Env):
             if len(f) >= 4:
                 peers.add(f[-1].replace("[::ffff:", "").replace("]", ""))
         return peers
+
+    def sproxy_sessions(self):
+        """The live sessions sproxy reports on its status socket (what `sproxy --status --json`
+        prints), read straight from the socket its log names: [{"session": id, ...}]."""
+        m = re.search(r"--status \(socket (\S+)\)", self.daemon_log("sproxy"))
+        if not m:
+            raise Fail("sproxy's log names no status socket")
+        with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as s:
+            s.settimeout(rt.LOG_WAIT_S)
+            s.connect(m.group(1))
+            s.sendall(b"json\n")
+            data = b""
+            while True:
+                b = s.recv(65536)
+                if not b:
+                    break
+                data += b
+        try:
+            return json.loads(data)["sessions"]
+        except (ValueError, KeyError):
+            raise Fail(f"sproxy's status socket answered {data[:300]!r}")
 
     def telnetd_starts(self):
         """How many telnetd processes inetd has started (its debug log says `execv`)."""
@@ -376,7 +399,7 @@ class Conn:
         self.c2s_end = 0
         self.s2c_end = 0
         self.flight_ends = {}           # client stream offset -> server bytes sent before it
-        self.rst = False
+        self.rst = set()                # the directions that carried a RST
 
     def stream(self, direction):
         """The reassembled bytes; raises Fail on a hole (a segment the capture missed)."""
@@ -419,7 +442,7 @@ def tcp_connections(segments, server_port):
         if c is None:
             continue                    # began before the capture
         if s.flags & RST:
-            c.rst = True
+            c.rst.add(direction)
         if s.flags & SYN:
             c.isn[direction] = s.seq
             continue
@@ -667,8 +690,8 @@ def check_no_session_for_attacker(env, telnetd_before):
     """No session came of the attacker's bytes: sproxy logged one `new session` in all, none
     naming the attacker, no resume naming it, and inetd started no telnetd since."""
     sp = env.daemon_log("sproxy")
-    new = log_lines(sp, r"new session from ")
-    attached = [x for x in log_lines(sp, r"new session from |is back from |resumed over link ")
+    new = log_lines(sp, NEW_SESSION_RE)
+    attached = [x for x in log_lines(sp, NEW_SESSION_RE + r"|is back from |resumed over link ")
                 if re.search(atk_pattern(r"\d+"), x)]
     if attached:
         raise Fail(f"sproxy took the attacker's bytes as a session: {attached}")
@@ -703,18 +726,25 @@ def check_replay_answer(r, want_status, welcomes_seen):
     if used != len(got):
         raise Fail(f"attacker {r['local']}: sproxy sent {len(got) - used} bytes that are not whole "
                    f"frames: {got[used:used + 24].hex()}")
-    if [f[0] for f in frames] not in ([], [T_WELCOME]):
+    # At most one WELCOME; after it, at most sproxy's plain, signed refusal of the proof
+    # (REFUSED AUTH_FAILED: it tells the attacker nothing it did not send). Never a TOKEN, DATA
+    # or any other encrypted frame.
+    shape = [(f[0], f[2][:1]) for f in frames]
+    refusal = (T_REFUSED, bytes([ST_AUTH_FAILED]))
+    if shape not in ([], [(T_WELCOME, bytes([want_status]))],
+                     [(T_WELCOME, bytes([want_status])), refusal]):
         raise Fail(f"attacker {r['local']}: sproxy answered the replay with [{frame_names(frames)}]; "
-                   "at most one WELCOME is allowed, never a TOKEN, DATA or any encrypted frame")
+                   f"at most one WELCOME {STATUS_NAMES[want_status]} (and a REFUSED AUTH_FAILED) "
+                   "is allowed, never a TOKEN, DATA or any encrypted frame")
+    if any(f[1]["version"] != VERSION for f in frames):
+        raise Fail(f"attacker {r['local']}: sproxy answered with frames of versions "
+                   f"{[f[1]['version'] for f in frames]}")
     if r["end"] not in ("closed by sproxy", "reset by sproxy", "reset by sproxy (while sending)",
                         "closed by sproxy before the last flight"):
         raise Fail(f"attacker {r['local']}: the connection was not closed by sproxy ({r['end']})")
     if not frames:
         return None
-    _t, h, payload, _raw = frames[0]
-    if h["version"] != VERSION or payload[:1] != bytes([want_status]):
-        raise Fail(f"attacker {r['local']}: expected a version {VERSION} WELCOME "
-                   f"{STATUS_NAMES[want_status]}, got version {h['version']} {frame_name(T_WELCOME, payload)}")
+    payload = frames[0][2]
     for seen in welcomes_seen:
         if payload[NONCE] == seen[NONCE] or payload[KEY_SHARE] == seen[KEY_SHARE]:
             raise Fail(f"attacker {r['local']}: sproxy's WELCOME reuses a nonce or key share it "
@@ -809,6 +839,7 @@ def scenario_capture(env):
 
     # The attacker replays both connections, flight by flight and all at once.
     telnetd_before = env.telnetd_starts()
+    status_before = env.sproxy_sessions()
     reports, attempt = [], 0
     for conn, want, label in ((first, ST_NEW_SESSION, "new session"), (resume, ST_RESUMED, "resume")):
         flights = conn.flights()
@@ -833,6 +864,16 @@ def scenario_capture(env):
         except Fail as e:
             problems.append(str(e))
     check_live_link_kept(env, before)
+    status_after = env.sproxy_sessions()
+    log(f"sproxy --status: {len(status_after)} session(s): "
+        f"{[(x['session'], x['link_peer'], x['resumes']) for x in status_after]}")
+    if len(status_after) != 1 or [(x["session"], x["resumes"]) for x in status_after] != \
+            [(x["session"], x["resumes"]) for x in status_before] or \
+            (session_id and status_after[0]["session"] != session_id.hex()):
+        problems.append(f"sproxy's sessions changed across the replays: before "
+                        f"{[(x['session'], x['resumes']) for x in status_before]}, after "
+                        f"{[(x['session'], x['resumes']) for x in status_after]} (expected the one "
+                        f"session {session_id.hex() if session_id else '?'}, its resume count kept)")
     transmitted = finish_ping(t, delay)
     if problems:
         raise Fail(f"{len(problems)} problem(s):\n  " + "\n  ".join(problems))
@@ -1227,7 +1268,7 @@ def check_tampers_on_the_wire(cap_conns, relay, tampered, problems):
                             f"({peers.get(ev['conn'])})")
             continue
         sent = bytes.fromhex(ev["sent"])
-        seen = c.rst if ev["kind"] == K_RESET else (sent in c.stream("s2c"))
+        seen = "s2c" in c.rst if ev["kind"] == K_RESET else (sent in c.stream("s2c"))
         log(f"capture: {ev['kind']} (relay connection #{ev['conn']}) {'seen' if seen else 'NOT seen'} "
             f"on {c.describe()}")
         if not seen:
@@ -1241,6 +1282,7 @@ def scenario_onpath(env):
     t = rt.open_session(env, "telnet")
     rt.start_ping(t, "e2e00801")
     time.sleep(rt.PING_BETWEEN_S)
+    sessions = [x["session"] for x in env.sproxy_sessions()]
     direct = env.server_links()
     log(f"sproxy's link before the attacker: {sorted(direct)}")
     problems, delays = [], []
@@ -1287,9 +1329,14 @@ def scenario_onpath(env):
         closed = log_lines(env.daemon_log(name), r": closed: ")
         if closed:
             problems.append(f"{name} ended the session: {[x.strip() for x in closed]}")
-    new = log_lines(env.daemon_log("sproxy"), r"new session from ")
+    new = log_lines(env.daemon_log("sproxy"), NEW_SESSION_RE)
     if len(new) != 1:
         problems.append(f"expected one `new session` in sproxy's log, saw {len(new)}: {new}")
+    status = env.sproxy_sessions()
+    log(f"sproxy --status: {[(x['session'], x['link_peer'], x['resumes']) for x in status]}")
+    if [x["session"] for x in status] != sessions or len(sessions) != 1:
+        problems.append(f"sproxy's sessions were {sessions} before the attacker and are "
+                        f"{[x['session'] for x in status]} after it went")
     if t.proc.poll() is not None:
         problems.append(f"telnet exited ({t.proc.returncode})")
     altered = check_ping_output_intact(t, at)
