@@ -34,7 +34,9 @@ Scenarios (default: all):
            attacker replays what cproxy sent on the new-session connection and on the resume
            connection, each flight by flight (waiting for sproxy's answer as recorded) and all
            at once: the attacker gets at most one WELCOME (fresh: nonce and key share differ
-           from the recording and from every other replay), possibly followed by sproxy's
+           from the recording and from every other replay; a NEW_SESSION one carries the host
+           key that sproxy logged and cproxy recorded in its known-servers file on first use,
+           which the user's WELCOME carried too), possibly followed by sproxy's
            plain signed REFUSED AUTH_FAILED, and never a TOKEN, DATA or any encrypted frame;
            sproxy closes each connection and logs exactly one WARN naming the attacker's
            address:port; no new session (no `new session` line for the attacker, one in all;
@@ -79,7 +81,9 @@ process, temp dir and capture it creates is removed on success, failure, Ctrl-C 
 Exit status: 0 all passed, 1 a scenario failed, 2 cannot run, 130 interrupted.
 """
 
+import base64
 import collections
+import hashlib
 import json
 import math
 import os
@@ -138,6 +142,7 @@ WELCOME_NEW_SIZE = 173                  # WELCOME NEW_SESSION payload (host key 
 WELCOME_RESUMED_SIZE = 109              # WELCOME RESUMED payload (MAC)
 NONCE = slice(9, 41)                    # HELLO and WELCOME: 32-byte nonce ...
 KEY_SHARE = slice(41, 73)               # ... and X25519 key share
+HOST_KEY = slice(77, 109)               # WELCOME NEW_SESSION: sproxy's Ed25519 host key
 SESSION_ID = slice(1, 9)
 ST_AUTH_FAILED = 7
 NEW_SESSION_RE = r"(?<!refused )new session from "     # sproxy's line for a session it opened
@@ -717,6 +722,30 @@ def check_live_link_kept(env, before):
 
 # ---------------------------------------------------------------- scenario capture
 
+def fingerprint(host_key):
+    """SHA256:<unpadded base64 of SHA-256 of the raw key>, as sproxy and cproxy print it."""
+    return "SHA256:" + base64.b64encode(hashlib.sha256(host_key).digest()).decode().rstrip("=")
+
+
+def check_trust_on_first_use(env, welcomes, problems):
+    """The host key in every WELCOME NEW_SESSION (the user's and the replays') is the one
+    sproxy logged and the one cproxy recorded for 192.0.2.1:6200 in its known-servers file
+    (which its log names)."""
+    keys = {fingerprint(w[HOST_KEY]) for w in welcomes}
+    m = re.search(r"host key (SHA256:\S+)", env.daemon_log("sproxy"))
+    logged = m.group(1).rstrip(";,.") if m else None
+    a = re.search(r"Permanently added .* to (\S+)", env.daemon_log("cproxy"))
+    recorded = []
+    if a and os.path.exists(a.group(1)):
+        with open(a.group(1)) as f:
+            recorded = [line.split() for line in f if line.strip() and not line.startswith("#")]
+    log(f"host key in the WELCOMEs {sorted(keys)}; sproxy logged {logged}; cproxy recorded "
+        f"{recorded} in {a.group(1) if a else '(no file named in its log)'}")
+    if len(keys) != 1 or [logged] != list(keys) or recorded != [[f"{rt.SERVER_ADDR}:{LINK_PORT}", logged]]:
+        problems.append(f"trust on first use: the WELCOMEs carry host keys {sorted(keys)}, sproxy "
+                        f"logged {logged}, cproxy recorded {recorded}")
+
+
 def check_replay_answer(r, want_status, welcomes_seen):
     """The attacker's replay got at most one WELCOME of `want_status`, fresh, and nothing else;
     and sproxy closed the connection. Returns the WELCOME's payload or None."""
@@ -840,7 +869,7 @@ def scenario_capture(env):
     # The attacker replays both connections, flight by flight and all at once.
     telnetd_before = env.telnetd_starts()
     status_before = env.sproxy_sessions()
-    reports, attempt = [], 0
+    reports, attempt, new_session_welcomes = [], 0, []
     for conn, want, label in ((first, ST_NEW_SESSION, "new session"), (resume, ST_RESUMED, "resume")):
         flights = conn.flights()
         whole = conn.stream("c2s")
@@ -854,9 +883,13 @@ def scenario_capture(env):
             r = replay(env, fl, mode, attempt)
             reports.append(r)
             try:
-                check_replay_answer(r, want, seen)
+                w = check_replay_answer(r, want, seen)
+                if w is not None and want == ST_NEW_SESSION:
+                    new_session_welcomes.append(w)
             except Fail as e:
                 problems.append(str(e))
+    user_welcome = [ns2c[0][2]] if is_frame(ns2c, 0, T_WELCOME, ST_NEW_SESSION) else []
+    check_trust_on_first_use(env, user_welcome + new_session_welcomes, problems)
     for check in (lambda: one_warn_each(env, reports),
                   lambda: check_no_session_for_attacker(env, telnetd_before)):
         try:
