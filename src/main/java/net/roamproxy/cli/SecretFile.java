@@ -19,7 +19,7 @@ import net.roamproxy.protocol.Handshake;
  * random and long enough that no one can guess it: {@code sproxy --new-secret FILE} writes
  * {@value #MIN_SIZE} random bytes. A missing, unreadable, too short or implausibly large file
  * is refused with a {@link UsageException}, whose hint never names a file that exists; a file
- * other users can read is accepted with a warning. Stateless.
+ * every user can read is accepted with a warning. Stateless.
  */
 final class SecretFile {
     /** Fewer bytes than a 256-bit key are refused. */
@@ -84,8 +84,8 @@ final class SecretFile {
     private static void warnIfOthersCanRead(Path path) {
         try {
             Set<PosixFilePermission> perms = Files.getPosixFilePermissions(path);
-            if (perms.contains(PosixFilePermission.OTHERS_READ) || perms.contains(PosixFilePermission.GROUP_READ)) {
-                log.warn("secret file {} can be read by other users on this host; chmod 600 it", path);
+            if (perms.contains(PosixFilePermission.OTHERS_READ)) {
+                log.warn("secret file {} can be read by every user on this host; chmod o-r it", path);
             }
         } catch (IOException | UnsupportedOperationException e) {
             // not a POSIX file system: nothing to check

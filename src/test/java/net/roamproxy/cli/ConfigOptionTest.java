@@ -39,7 +39,7 @@ class ConfigOptionTest {
     @Test
     void sproxyTakesEveryOptionFromTheFile() throws Exception {
         Path key = dir.resolve("psk");
-        Files.write(key, "0123456789abcdef-sproxy".getBytes(StandardCharsets.US_ASCII));
+        Files.write(key, "0123456789abcdef0123456789abcdef-sproxy".getBytes(StandardCharsets.US_ASCII));
         Files.setPosixFilePermissions(key, PosixFilePermissions.fromString("rw-------"));
         Path conf = file("sproxy.conf",
                 "listen = 127.0.0.1", "port = 6201", "target = 127.0.0.1:2323", "heartbeat = 250", "missed = 4",
@@ -257,13 +257,13 @@ class ConfigOptionTest {
 
     @Test
     void relativeSecretFileInTheConfigIsTakenRelativeToTheConfigFilesDirectory() throws Exception {
-        Files.write(dir.resolve("psk"), "sixteen bytes at least".getBytes(StandardCharsets.US_ASCII));
+        Files.write(dir.resolve("psk"), "thirty-two bytes at the very least".getBytes(StandardCharsets.US_ASCII));
         Files.setPosixFilePermissions(dir.resolve("psk"), PosixFilePermissions.fromString("rw-------"));
         Path conf = file("cproxy.conf", "secret-file = psk");
 
         ClientConfig c = new CproxyMain().configure("--config", conf.toString(), "127.0.0.1");
 
-        assertArrayEquals("sixteen bytes at least".getBytes(StandardCharsets.US_ASCII), c.presharedKey());
+        assertArrayEquals("thirty-two bytes at the very least".getBytes(StandardCharsets.US_ASCII), c.presharedKey());
     }
 
     @Test

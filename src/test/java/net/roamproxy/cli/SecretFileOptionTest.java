@@ -2,6 +2,7 @@ package net.roamproxy.cli;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assumptions.assumeFalse;
 
@@ -16,6 +17,7 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermissions;
+import java.util.Arrays;
 import java.util.List;
 
 import org.junit.jupiter.api.Test;
@@ -31,7 +33,8 @@ import net.roamproxy.server.ServerProxy;
 
 /**
  * {@code --secret-file FILE} on both commands: the file's bytes become the pre-shared key; an
- * unusable file is a one-line error naming the file (status 2), and nothing starts.
+ * unusable file is a one-line error naming the file (status 2), and nothing starts; the hint
+ * for making a key never names a file that exists. {@code sproxy --new-secret FILE} makes one.
  */
 @Timeout(30)
 class SecretFileOptionTest {
@@ -68,7 +71,7 @@ class SecretFileOptionTest {
 
     @Test
     void theFilesBytesIncludingATrailingNewlineBecomeThePresharedKeyOfBothCommands() throws Exception {
-        byte[] content = "a shared secret of some length\n".getBytes(StandardCharsets.US_ASCII);
+        byte[] content = "a shared secret of 32 bytes or so\n".getBytes(StandardCharsets.US_ASCII);
         Path f = key("psk", content);
 
         ServerConfig s = new SproxyMain().configure("--secret-file", f.toString());
@@ -79,10 +82,10 @@ class SecretFileOptionTest {
     }
 
     @Test
-    void binaryKeyOfExactlySixteenBytesIsAccepted() throws Exception {
-        Path f = key("psk16", bytes(16));
+    void binaryKeyOfExactlyThirtyTwoBytesIsAccepted() throws Exception {
+        Path f = key("psk32", bytes(32));
 
-        assertArrayEquals(bytes(16), new SproxyMain().configure("--secret-file", f.toString()).presharedKey());
+        assertArrayEquals(bytes(32), new SproxyMain().configure("--secret-file", f.toString()).presharedKey());
     }
 
     @Test
@@ -92,27 +95,60 @@ class SecretFileOptionTest {
     }
 
     @Test
-    void emptyFileIsRefusedWithStatusTwoAndAHowToMakeOne() throws Exception {
+    void emptyFileIsRefusedWithStatusTwoAndAHowToMakeOneThatOverwritesNothing() throws Exception {
         Path f = key("empty", new byte[0]);
+        key("empty.new", bytes(32)); // the obvious name is taken: the hint must not suggest it
 
         for (Cli.Result r : both("--secret-file", f.toString())) {
             assertEquals(2, r.status(), r.toString());
             assertEquals(1, r.errLines().size(), r.err());
-            assertTrue(r.err().contains("--secret-file " + f + ": the file is empty"), r.err());
-            assertTrue(r.err().contains("head -c 32 /dev/urandom"), r.err());
+            assertTrue(r.err().contains("--secret-file " + f + ": a pre-shared key needs at least 32 random bytes, "
+                    + "the file has 0"), r.err());
+            String suggested = r.err().replaceAll(".*sproxy --new-secret (\\S+).*\\R?", "$1");
+            assertEquals(dir.resolve("empty.new2").toString(), suggested, r.err());
+            assertFalse(Files.exists(Path.of(suggested)), "the hint names a file that does not exist");
         }
     }
 
     @ParameterizedTest
-    @ValueSource(ints = {1, 8, 15})
-    void fileShorterThanSixteenBytesIsRefusedSayingHowLongItIs(int length) throws Exception {
+    @ValueSource(ints = {1, 16, 31})
+    void fileShorterThanThirtyTwoBytesIsRefusedSayingHowLongItIs(int length) throws Exception {
         Path f = key("short", bytes(length));
 
         for (Cli.Result r : both("--secret-file", f.toString())) {
             assertEquals(2, r.status(), r.toString());
             assertEquals(1, r.errLines().size(), r.err());
-            assertTrue(r.err().contains("at least 16 bytes, the file has " + length), r.err());
+            assertTrue(r.err().contains("at least 32 random bytes, the file has " + length), r.err());
         }
+    }
+
+    @Test
+    void newSecretWritesThirtyTwoRandomBytesOnlyTheOwnerCanRead() throws Exception {
+        Path f = dir.resolve("made");
+
+        Cli.Result r = Cli.sproxy("--new-secret", f.toString());
+
+        assertEquals(0, r.status(), r.toString());
+        assertTrue(r.out().contains(f.toString()), r.out());
+        assertEquals(32, Files.size(f));
+        assertEquals(PosixFilePermissions.fromString("rw-------"), Files.getPosixFilePermissions(f));
+        assertArrayEquals(Files.readAllBytes(f), new SproxyMain().configure("--secret-file", f.toString())
+                .presharedKey(), "the file it makes is a usable key");
+        Path other = dir.resolve("made-too");
+        assertEquals(0, Cli.sproxy("--new-secret", other.toString()).status());
+        assertFalse(Arrays.equals(Files.readAllBytes(f), Files.readAllBytes(other)), "every key is fresh");
+    }
+
+    @Test
+    void newSecretNeverOverwritesAFile() throws Exception {
+        Path f = key("existing", bytes(40));
+
+        Cli.Result r = Cli.sproxyExpectingNoStart("--new-secret", f.toString());
+
+        assertEquals(2, r.status(), r.toString());
+        assertEquals(1, r.errLines().size(), r.err());
+        assertTrue(r.err().contains("the file exists"), r.err());
+        assertArrayEquals(bytes(40), Files.readAllBytes(f), "left as it was");
     }
 
     @Test
@@ -179,6 +215,7 @@ class SecretFileOptionTest {
     void proxiesStartedWithTheSameKeyFileRelayAndWithDifferentOnesDoNot() throws Exception {
         Path shared = key("shared", bytes(32));
         Path other = key("other", "a different key of 32 bytes.....".getBytes(StandardCharsets.US_ASCII));
+        assertEquals(32, Files.size(other));
         try (ServerSocket echo = echoServer()) {
             assertTrue(relays(shared, shared, echo.getLocalPort()), "same key: bytes come back");
             assertEquals(false, relays(shared, other, echo.getLocalPort()), "different keys: no session");

@@ -4,11 +4,8 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.io.IOException;
-import java.io.InputStream;
 import java.net.InetAddress;
 import java.net.ServerSocket;
-import java.net.Socket;
-import java.net.SocketTimeoutException;
 import java.time.Duration;
 
 import org.apache.logging.log4j.Level;
@@ -17,17 +14,13 @@ import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.extension.RegisterExtension;
 
 import net.roamproxy.link.LinkSettings;
-import net.roamproxy.protocol.Frame;
-import net.roamproxy.protocol.FrameReader;
-import net.roamproxy.protocol.FrameType;
-import net.roamproxy.protocol.Welcome;
-import net.roamproxy.protocol.Wire;
 import net.roamproxy.testkit.AppClient;
 import net.roamproxy.testkit.Await;
 import net.roamproxy.testkit.Closer;
 import net.roamproxy.testkit.LogCapture;
 import net.roamproxy.testkit.Rig;
-import net.roamproxy.testkit.Welcomes;
+import net.roamproxy.testkit.FakeSproxy;
+import net.roamproxy.protocol.HostKey;
 
 /**
  * What cproxy does with a link that its session cannot use, and with a session that never
@@ -56,18 +49,14 @@ class LinkHandOffTest {
         ServerSocket fake = closer.add(new ServerSocket(0, 1, InetAddress.getLoopbackAddress()));
         ClientProxy cproxy = cproxy(fake.getLocalPort());
         AppClient app = closer.add(AppClient.connect("app", cproxy.port()));
-        Socket link = closer.add(fake.accept());
-        FrameReader reader = new FrameReader(link.getInputStream());
-        link.setSoTimeout((int) DEADLINE.toMillis());
-        Frame hello = reader.next();
-        assertEquals(FrameType.HELLO, hello.type());
+        FakeSproxy link = closer.add(FakeSproxy.accept(fake));
 
-        // cproxy has sent nothing yet, so a resume from offset 5 is impossible.
-        Welcome welcome = Welcomes.newSession(hello, 7);
-        link.getOutputStream().write(Wire.encode(new Frame(FrameType.WELCOME, 0, 5, welcome.encode())));
+        // cproxy has sent nothing yet, so a resume from offset 5 is impossible: an authentic
+        // sproxy that says so is broken, and the session cannot go on with it.
+        link.openSession(HostKey.generate(), 7, 5, DEADLINE);
 
         Await.done(app.ended(), DEADLINE, "the application's connection ends with the session");
-        assertTrue(closedByPeer(link, DEADLINE), "cproxy closed the link it could not use");
+        assertTrue(link.closedByPeerWithin(DEADLINE), "cproxy closed the link it could not use");
     }
 
     @Test
@@ -83,22 +72,5 @@ class LinkHandOffTest {
         logs.await(DEADLINE, "the give-up line", Level.INFO,
                 m -> m.contains("could not reach sproxy for 0.3 s (--detach-timeout)"));
         Await.until(DEADLINE, "the session is gone", () -> cproxy.sessionCount() == 0);
-    }
-
-    /** Reads and discards until EOF or reset; false if still open at {@code timeout}. */
-    private static boolean closedByPeer(Socket s, Duration timeout) throws IOException {
-        s.setSoTimeout((int) timeout.toMillis());
-        InputStream in = s.getInputStream();
-        byte[] buf = new byte[4096];
-        try {
-            while (in.read(buf) >= 0) {
-                // discard heartbeats
-            }
-            return true;
-        } catch (SocketTimeoutException e) {
-            return false;
-        } catch (IOException reset) {
-            return true;
-        }
     }
 }

@@ -5,11 +5,9 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.io.EOFException;
 import java.io.IOException;
-import java.io.OutputStream;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.net.ServerSocket;
-import java.net.Socket;
 import java.time.Duration;
 
 import org.junit.jupiter.api.Test;
@@ -18,16 +16,14 @@ import org.junit.jupiter.api.extension.RegisterExtension;
 
 import net.roamproxy.link.LinkSettings;
 import net.roamproxy.protocol.Frame;
-import net.roamproxy.protocol.FrameReader;
 import net.roamproxy.protocol.FrameType;
-import net.roamproxy.protocol.Welcome;
-import net.roamproxy.protocol.Wire;
 import net.roamproxy.testkit.AppClient;
 import net.roamproxy.testkit.Await;
 import net.roamproxy.testkit.Closer;
 import net.roamproxy.testkit.Rig;
 import net.roamproxy.testkit.Streams;
-import net.roamproxy.testkit.Welcomes;
+import net.roamproxy.testkit.FakeSproxy;
+import net.roamproxy.protocol.HostKey;
 
 /**
  * An orderly end never resets the link while our last frames are still queued in it: a peer
@@ -53,20 +49,14 @@ class OrderlyEndTest {
         cproxy.start();
         closer.add(cproxy);
         AppClient app = closer.add(AppClient.connect("app", cproxy.port()));
-        Socket link = closer.add(fake.accept());
-        link.setSoTimeout((int) DEADLINE.toMillis());
-        FrameReader reader = new FrameReader(link.getInputStream());
-        OutputStream out = link.getOutputStream();
-        Frame hello = reader.next();
-        assertEquals(FrameType.HELLO, hello.type());
-        Welcome welcome = Welcomes.newSession(hello, 9);
-        out.write(Wire.encode(new Frame(FrameType.WELCOME, 0, 0, welcome.encode())));
+        FakeSproxy link = closer.add(FakeSproxy.accept(fake));
+        link.openSession(HostKey.generate(), 9, 0, DEADLINE);
 
         byte[] upload = Streams.pseudoRandom(41, BYTES);
         app.write(upload);
         app.shutdownOutput();
         // Our (fake sproxy's) stream is empty and ends at once: cproxy has both ends to send.
-        out.write(Wire.encode(Frame.control(FrameType.END, 0, 0)));
+        link.sendSealed(FrameType.END, 0, 0, new byte[0]);
         Await.done(app.ended(), DEADLINE, "cproxy passes our end to the application");
         // A peer that reads late: everything cproxy sends waits in its socket meanwhile. An
         // orderly end must not reset the link now (before the fix the session closed here,
@@ -77,7 +67,7 @@ class OrderlyEndTest {
         Frame end = null;
         try {
             while (end == null) {
-                Frame f = reader.next();
+                Frame f = link.read(DEADLINE);
                 if (f.type() == FrameType.DATA) {
                     assertEquals(received, f.seq(), "in order");
                     received += f.length();
@@ -92,7 +82,7 @@ class OrderlyEndTest {
         }
         assertEquals(BYTES, received);
         assertEquals(BYTES, end.seq(), "the END follows the last byte");
-        out.write(Wire.encode(Frame.control(FrameType.ACK, 1, BYTES + 1)));
+        link.sendSealed(FrameType.ACK, 1, BYTES + 1, new byte[0]);
         link.shutdownOutput(); // our FIN: both directions are over
         Await.until(DEADLINE, "cproxy ends the session", () -> cproxy.sessionCount() == 0);
         assertTrue(Await.done(app.ended(), DEADLINE, "application connection"), "closed cleanly");

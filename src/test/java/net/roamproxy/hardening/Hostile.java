@@ -8,13 +8,13 @@ import net.roamproxy.protocol.Frame;
 import net.roamproxy.protocol.FrameType;
 import net.roamproxy.protocol.Handshake;
 import net.roamproxy.protocol.Hello;
-import net.roamproxy.protocol.SessionKeys;
+import net.roamproxy.protocol.KeyShare;
 import net.roamproxy.protocol.Wire;
 import net.roamproxy.testkit.RawLink;
 
 /**
  * Byte strings a stranger sends to sproxy's port, each with the word the WARN line must use
- * to name what was wrong. Header offsets are those of {@link FuzzInputs}, after the layout
+ * to name what was wrong. Header offsets are those of {@link Wire}'s layout
  * documented in {@link Wire}.
  */
 enum Hostile {
@@ -32,14 +32,14 @@ enum Hostile {
     DATA_LENGTH_OVER_MAXIMUM("length"),
     /** A HELLO whose window is zero. */
     HELLO_WITH_ZERO_WINDOW("window"),
-    /** A well-formed DATA frame where the HELLO must come: out of protocol order. */
-    DATA_INSTEAD_OF_HELLO("hello");
+    /** A DATA frame where the HELLO must come: sealed, before the link has keys. */
+    DATA_INSTEAD_OF_HELLO("keys");
 
-    static final int VERSION_OFFSET = FuzzInputs.VERSION_OFFSET;
-    static final int TYPE_OFFSET = FuzzInputs.TYPE_OFFSET;
-    static final int LENGTH_OFFSET = FuzzInputs.LENGTH_OFFSET;
+    static final int VERSION_OFFSET = 2;
+    static final int TYPE_OFFSET = 3;
+    static final int LENGTH_OFFSET = 4;
     /** Offset of the window in a HELLO payload, per {@link Hello}'s documented layout. */
-    static final int WINDOW_OFFSET_IN_HELLO = 1 + 8 + Handshake.KEY_SIZE + Handshake.NONCE_SIZE;
+    static final int WINDOW_OFFSET_IN_HELLO = 1 + 8 + Handshake.NONCE_SIZE + Handshake.KEY_SIZE;
 
     private final String reasonWord;
 
@@ -71,7 +71,7 @@ enum Hostile {
                 yield b;
             }
             case UNKNOWN_TYPE -> {
-                byte[] b = Wire.encode(Frame.control(FrameType.HEARTBEAT, 0, 0));
+                byte[] b = sealedHeader(FrameType.HEARTBEAT, 0);
                 b[TYPE_OFFSET] = (byte) 200;
                 yield b;
             }
@@ -81,8 +81,8 @@ enum Hostile {
                 yield b;
             }
             case DATA_LENGTH_OVER_MAXIMUM -> {
-                byte[] b = Arrays.copyOf(Wire.encode(new Frame(FrameType.DATA, 0, 0, new byte[1])), Wire.HEADER_SIZE);
-                putU32(b, LENGTH_OFFSET, Wire.MAX_DATA + 1L);
+                byte[] b = sealedHeader(FrameType.DATA, 1);
+                putU32(b, LENGTH_OFFSET, Wire.MAX_DATA + Wire.TAG_SIZE + 1L);
                 yield b;
             }
             case HELLO_WITH_ZERO_WINDOW -> {
@@ -90,14 +90,22 @@ enum Hostile {
                 putU32(b, Wire.HEADER_SIZE + WINDOW_OFFSET_IN_HELLO, 0);
                 yield b;
             }
-            case DATA_INSTEAD_OF_HELLO -> Wire.encode(new Frame(FrameType.DATA, 0, 0, new byte[] {'h', 'i'}));
+            case DATA_INSTEAD_OF_HELLO -> Arrays.copyOf(sealedHeader(FrameType.DATA, 2),
+                    Wire.HEADER_SIZE + 2 + Wire.TAG_SIZE);
         };
     }
 
     /** A valid HELLO for a new session. */
     static byte[] hello() {
         return Wire.encode(new Frame(FrameType.HELLO, 0, 0,
-                Hello.forNew(SessionKeys.KeyShare.generate().publicKey(), RawLink.WINDOW).encode()));
+                Hello.forNew(KeyShare.generate().publicKey(), RawLink.WINDOW, "").encode()));
+    }
+
+    /** The header of a sealed frame with {@code plainLength} bytes of payload (followed by nothing). */
+    static byte[] sealedHeader(FrameType type, int plainLength) {
+        byte[] b = new byte[Wire.HEADER_SIZE];
+        Wire.writeHeader(b, type, plainLength, 0, 0);
+        return b;
     }
 
     static byte[] filled(int n, int value) {
@@ -107,6 +115,8 @@ enum Hostile {
     }
 
     static void putU32(byte[] b, int off, long v) {
-        FuzzInputs.putU32(b, off, v);
+        for (int i = 0; i < 4; i++) {
+            b[off + i] = (byte) (v >>> (24 - 8 * i));
+        }
     }
 }

@@ -188,6 +188,13 @@ class HostileHostTest {
         UNKNOWN_TYPE("type"),
         LENGTH_4_GIB("length"),
         HELLO_ON_AN_ESTABLISHED_LINK("hello"),
+        /** A DATA frame with one bit of its ciphertext flipped on the way. */
+        DATA_WITH_A_FLIPPED_BIT("authentication"),
+        /** A DATA frame with one bit of its clear header (its seq) flipped on the way. */
+        HEADER_WITH_A_FLIPPED_BIT("authentication"),
+        /** The link's first DATA frame again, byte for byte. */
+        REPLAYED_FRAME("authentication"),
+        /** Well sealed, but the stream has a hole: a broken peer, not an altered frame. */
         DATA_LEAVING_A_GAP("data"),
         ACK_FOR_BYTES_NEVER_SENT("ack");
 
@@ -197,26 +204,39 @@ class HostileHostTest {
             this.reasonWord = reasonWord;
         }
 
-        byte[] bytes(long mySeq, long myAck) {
-            return switch (this) {
-                case RANDOM_GARBAGE -> Hostile.RANDOM_GARBAGE.bytes(7);
-                case ALL_ZERO_HEADER -> Hostile.ALL_ZERO_HEADER.bytes(0);
-                case ALL_FF_HEADER -> Hostile.ALL_FF_HEADER.bytes(0);
+        /** Sends this on {@code raw}, whose stream stands at {@code mySeq} and has delivered {@code myAck}. */
+        void send(RawLink raw, long mySeq, long myAck, byte[] firstDataFrame) throws IOException {
+            byte[] one = {1};
+            switch (this) {
+                case RANDOM_GARBAGE -> raw.sendRaw(Hostile.RANDOM_GARBAGE.bytes(7));
+                case ALL_ZERO_HEADER -> raw.sendRaw(Hostile.ALL_ZERO_HEADER.bytes(0));
+                case ALL_FF_HEADER -> raw.sendRaw(Hostile.ALL_FF_HEADER.bytes(0));
                 case UNKNOWN_VERSION -> {
-                    byte[] b = Wire.encode(Frame.control(FrameType.HEARTBEAT, mySeq, myAck));
+                    byte[] b = raw.seal(FrameType.HEARTBEAT, mySeq, myAck, new byte[0]);
                     b[Hostile.VERSION_OFFSET] = (byte) (Wire.VERSION + 1);
-                    yield b;
+                    raw.sendRaw(b);
                 }
-                case UNKNOWN_TYPE -> Hostile.UNKNOWN_TYPE.bytes(0);
+                case UNKNOWN_TYPE -> raw.sendRaw(Hostile.UNKNOWN_TYPE.bytes(0));
                 case LENGTH_4_GIB -> {
-                    byte[] b = Wire.encode(Frame.control(FrameType.HEARTBEAT, mySeq, myAck));
+                    byte[] b = raw.seal(FrameType.HEARTBEAT, mySeq, myAck, new byte[0]);
                     Hostile.putU32(b, Hostile.LENGTH_OFFSET, 0xffff_ffffL);
-                    yield b;
+                    raw.sendRaw(b);
                 }
-                case HELLO_ON_AN_ESTABLISHED_LINK -> Hostile.hello();
-                case DATA_LEAVING_A_GAP -> Wire.encode(new Frame(FrameType.DATA, mySeq + 1000, myAck, new byte[] {1}));
-                case ACK_FOR_BYTES_NEVER_SENT -> Wire.encode(Frame.control(FrameType.ACK, mySeq, myAck + 1_000_000));
-            };
+                case HELLO_ON_AN_ESTABLISHED_LINK -> raw.sendRaw(Hostile.hello());
+                case DATA_WITH_A_FLIPPED_BIT -> {
+                    byte[] b = raw.seal(FrameType.DATA, mySeq, myAck, one);
+                    b[Wire.HEADER_SIZE] ^= 0x01;
+                    raw.sendRaw(b);
+                }
+                case HEADER_WITH_A_FLIPPED_BIT -> {
+                    byte[] b = raw.seal(FrameType.DATA, mySeq, myAck, one);
+                    b[15] ^= 0x01; // the lowest bit of seq
+                    raw.sendRaw(b);
+                }
+                case REPLAYED_FRAME -> raw.sendRaw(firstDataFrame);
+                case DATA_LEAVING_A_GAP -> raw.sendSealed(FrameType.DATA, mySeq + 1000, myAck, one);
+                case ACK_FOR_BYTES_NEVER_SENT -> raw.sendSealed(FrameType.ACK, mySeq, myAck + 1_000_000, new byte[0]);
+            }
         }
     }
 
@@ -235,11 +255,11 @@ class HostileHostTest {
         RawLink first = closer.add(RawLink.connect(rig.sproxyPort()));
         RawLink.Credentials session = first.openSession(wait);
         long id = session.id();
-        first.send(new Frame(FrameType.DATA, 0, 0, before));
+        byte[] firstData = first.sendSealed(FrameType.DATA, 0, 0, before);
         ByteArrayOutputStream got = new ByteArrayOutputStream();
         readEcho(first, got, before.length, wait);
 
-        first.sendRaw(bad.bytes(before.length, got.size()));
+        bad.send(first, before.length, got.size(), firstData);
 
         assertTrue(first.closedByPeerWithin(wait), "sproxy drops the link that carried " + bad);
         awaitWarningNaming(rig, first, bad.reasonWord, bad.toString());
@@ -254,7 +274,7 @@ class HostileHostTest {
         long from = resumed.frame().ack();
         assertTrue(from >= 0 && from <= before.length, "resume ack " + from + " within what was sent");
         byte[] all = "before-after".getBytes(StandardCharsets.US_ASCII);
-        second.send(new Frame(FrameType.DATA, from, got.size(), Arrays.copyOfRange(all, (int) from, all.length)));
+        second.sendSealed(FrameType.DATA, from, got.size(), Arrays.copyOfRange(all, (int) from, all.length));
         readEcho(second, got, before.length + after.length, wait);
 
         assertArrayEquals(all, got.toByteArray());

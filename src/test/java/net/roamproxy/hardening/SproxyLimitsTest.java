@@ -70,7 +70,9 @@ class SproxyLimitsTest {
                 m -> m.toLowerCase(Locale.ROOT).contains("limit") && m.toLowerCase(Locale.ROOT).contains("session"));
         try (RawLink raw = RawLink.connect(rig.sproxyPort())) {
             raw.helloNew();
-            assertEquals(Status.BUSY, raw.welcome(rig.flowDeadline()).status(), "the answer names the reason");
+            RawLink.Answer answer = new RawLink.Answer(raw.read(rig.flowDeadline()));
+            assertEquals(Status.BUSY, answer.status(), "the answer names the reason");
+            assertTrue(answer.refusal().signed(), "signed by the host key, so cproxy can trust it");
             assertTrue(raw.closedByPeerWithin(rig.flowDeadline()));
         }
         echoOnce(rig, first, sentFirst, "-still-one");

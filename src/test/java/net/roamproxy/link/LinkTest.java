@@ -16,18 +16,14 @@ import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 
-import net.roamproxy.protocol.Frame;
 import net.roamproxy.protocol.FrameType;
+import net.roamproxy.testkit.TestKeys;
 import net.roamproxy.protocol.Wire;
 
 /** One link's ending: the last frame of a finished session must reach the peer; a wake-up is not a close. */
 @Timeout(20)
 class LinkTest {
 
-    private static void send(Link l, Frame f) throws IOException {
-        byte[] b = Wire.encode(f);
-        l.send(b, 0, b.length);
-    }
 
     @Test
     void finishSendingDeliversEverythingQueuedAndThenTheEndEvenWithPeerFramesUnread() throws Exception {
@@ -36,17 +32,20 @@ class LinkTest {
              Socket b = ss.accept()) {
             Link ours = new Link(a);
             Link peer = new Link(b);
+            TestKeys.asClient(ours);
+            TestKeys.asServer(peer);
             // A heartbeat from the peer that we never read: closing a socket with unread data
             // makes the kernel send a reset and drop what we queued.
-            send(peer, Frame.control(FrameType.HEARTBEAT, 0, 0));
+            new FrameWriter(peer, "peer").heartbeat(0, 0);
             int frames = 200; // 13 MB: far more than the socket buffers hold, so most is still queued
             CompletableFuture<Void> writer = CompletableFuture.runAsync(() -> {
                 try {
-                    byte[] payload = new byte[Wire.MAX_DATA];
+                    FrameWriter w = new FrameWriter(ours, "ours");
+                    byte[] frame = new byte[Wire.MAX_FRAME];
                     for (int i = 0; i < frames; i++) {
-                        send(ours, new Frame(FrameType.DATA, (long) i * Wire.MAX_DATA, 0, payload));
+                        w.data(frame, Wire.MAX_DATA, (long) i * Wire.MAX_DATA, 0);
                     }
-                    send(ours, Frame.control(FrameType.END, (long) frames * Wire.MAX_DATA, 0));
+                    w.end((long) frames * Wire.MAX_DATA, 0);
                     ours.finishSending();
                 } catch (Exception e) {
                     throw new RuntimeException(e);

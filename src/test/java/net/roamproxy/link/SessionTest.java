@@ -23,9 +23,11 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 
 import net.roamproxy.protocol.Frame;
+import net.roamproxy.protocol.FrameProtection;
 import net.roamproxy.protocol.FrameReader;
 import net.roamproxy.protocol.FrameType;
 import net.roamproxy.protocol.Wire;
+import net.roamproxy.testkit.TestKeys;
 import net.roamproxy.testkit.Await;
 import net.roamproxy.testkit.MemorySocket;
 
@@ -65,6 +67,7 @@ class SessionTest {
         final MemorySocket socket;
         final MemorySocket sessionEnd;
         final FrameReader reader;
+        final FrameProtection.Sealer sealer = TestKeys.serverSealer();
 
         Peer() throws IOException {
             MemorySocket[] pair = MemorySocket.pair();
@@ -72,11 +75,14 @@ class SessionTest {
             socket = pair[1];
             socket.setSoTimeout((int) WAIT_MS);
             reader = new FrameReader(socket.getInputStream());
-            provider.links.add(new Attachment(new Link(sessionEnd), 0, 1 << 16, null));
+            reader.protect(TestKeys.serverOpener());
+            Link link = new Link(sessionEnd);
+            TestKeys.asClient(link);
+            provider.links.add(new Attachment(link, 0, 1 << 16));
         }
 
         void send(Frame f) throws IOException {
-            socket.getOutputStream().write(Wire.encode(f));
+            socket.getOutputStream().write(TestKeys.seal(sealer, f));
         }
 
         /** The next frame other than a HEARTBEAT. */

@@ -2,16 +2,20 @@ package net.roamproxy.server;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.io.IOException;
+import java.io.UncheckedIOException;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.net.Socket;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeoutException;
 import java.util.concurrent.TimeUnit;
 
 import org.junit.jupiter.api.Test;
@@ -73,19 +77,18 @@ class HandshakeOwnershipTest {
         HeldConnector connector = new HeldConnector();
         ServerProxy sproxy = sproxy(echo.port(), connector);
         RawLink raw = closer.add(RawLink.connect(sproxy.port()));
-        raw.helloNew();
+        CompletableFuture<RawLink.Credentials> opening = open(raw);
         assertTrue(connector.entered.await(DEADLINE.toMillis(), TimeUnit.MILLISECONDS), "the target connect started");
 
         // Twice the handshake timeout passes while the target connect hangs: the link is the
-        // handshake's now, so the deadline must leave it alone.
-        assertFalse(raw.closedByPeerWithin(LINK.handshakeTimeout().multipliedBy(2)),
-                "the handshake deadline reset a link that was about to become a session's");
+        // handshake's now (cproxy's PROOF checked out), so the deadline must leave it alone.
+        assertThrows(TimeoutException.class, () -> opening.get(LINK.handshakeTimeout().toMillis() * 2,
+                TimeUnit.MILLISECONDS), "the handshake deadline reset a link that was about to become a session's");
         connector.release.countDown();
 
-        RawLink.Answer w = raw.welcome(DEADLINE);
-        assertEquals(Handshake.Status.NEW_SESSION, w.status());
+        opening.get(DEADLINE.toMillis(), TimeUnit.MILLISECONDS);
         byte[] hi = "hi".getBytes(StandardCharsets.US_ASCII);
-        raw.send(new Frame(FrameType.DATA, 0, 0, hi));
+        raw.sendSealed(FrameType.DATA, 0, 0, hi);
         Frame echoed = raw.readSkippingControl(DEADLINE);
         assertEquals(FrameType.DATA, echoed.type());
         assertArrayEquals(hi, echoed.payload());
@@ -99,7 +102,7 @@ class HandshakeOwnershipTest {
         HeldConnector connector = new HeldConnector();
         ServerProxy sproxy = sproxy(echo.port(), connector);
         RawLink raw = closer.add(RawLink.connect(sproxy.port()));
-        raw.helloNew();
+        CompletableFuture<RawLink.Credentials> opening = open(raw);
         assertTrue(connector.entered.await(DEADLINE.toMillis(), TimeUnit.MILLISECONDS), "the target connect started");
 
         sproxy.close();
@@ -108,6 +111,18 @@ class HandshakeOwnershipTest {
         Await.until(DEADLINE, "the target was connected", () -> echo.connectionsAccepted() == 1);
         Await.done(echo.connection(0).ended(), DEADLINE, "the late target connection is closed");
         assertEquals(0, sproxy.sessionCount(), "no session created after shutdown");
-        assertTrue(raw.closedByPeerWithin(DEADLINE), "the link is closed");
+        assertThrows(ExecutionException.class, () -> opening.get(DEADLINE.toMillis(), TimeUnit.MILLISECONDS),
+                "the link is closed before sproxy's TOKEN");
+    }
+
+    /** The new-session handshake, run on another thread: it waits for sproxy's TOKEN while the target connect hangs. */
+    private static CompletableFuture<RawLink.Credentials> open(RawLink raw) {
+        return CompletableFuture.supplyAsync(() -> {
+            try {
+                return raw.openSession(DEADLINE);
+            } catch (IOException e) {
+                throw new UncheckedIOException(e);
+            }
+        });
     }
 }

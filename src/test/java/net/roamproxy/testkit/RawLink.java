@@ -1,79 +1,40 @@
 package net.roamproxy.testkit;
 
-import java.io.ByteArrayOutputStream;
-import java.io.EOFException;
 import java.io.IOException;
-import java.io.InputStream;
-import java.io.OutputStream;
 import java.net.InetAddress;
 import java.net.Socket;
-import java.net.SocketTimeoutException;
 import java.time.Duration;
-import java.util.Arrays;
 
 import net.roamproxy.protocol.Frame;
-import net.roamproxy.protocol.FrameReader;
 import net.roamproxy.protocol.FrameType;
 import net.roamproxy.protocol.Handshake;
 import net.roamproxy.protocol.Hello;
-import net.roamproxy.protocol.SessionKeys;
+import net.roamproxy.protocol.HostKey;
+import net.roamproxy.protocol.KeySchedule;
+import net.roamproxy.protocol.KeyShare;
+import net.roamproxy.protocol.ProtocolException;
+import net.roamproxy.protocol.Refusal;
 import net.roamproxy.protocol.Welcome;
 import net.roamproxy.protocol.Wire;
 
 /**
- * A hand-driven connection to sproxy that speaks the link protocol (or anything else) byte
- * by byte: what a stranger, a scanner or a hijacker can send, or a well-behaved client.
- * Frames are built with the product's own {@link Hello}, {@link SessionKeys} and
- * {@link Wire#encode}, and read with its {@link FrameReader}, so the test never hard-codes
- * the wire layout.
+ * A hand-driven connection to sproxy: what a stranger, a scanner or a hijacker can send, or a
+ * well-behaved cproxy doing the protocol-3 handshake step by step with the product's own
+ * {@link KeySchedule}. After {@link #openSession} or an accepted {@link #resume} the link is
+ * sealed, and {@link #sendSealed} / {@link #read} speak under its keys.
  *
  * <p>Threading: one test thread at a time; {@link #close()} from any thread.
  */
-public final class RawLink implements AutoCloseable {
+public final class RawLink extends RawPeer {
     /** Receive window a raw client advertises; any positive value is valid. */
     public static final int WINDOW = 1 << 20;
 
-    private final Socket socket;
-    private final OutputStream out;
-    private final InputStream in;
-    private final FrameReader reader;
-    private final ByteArrayOutputStream sent = new ByteArrayOutputStream();
-
     private RawLink(Socket socket) throws IOException {
-        this.socket = socket;
-        socket.setTcpNoDelay(true);
-        this.out = socket.getOutputStream();
-        this.in = socket.getInputStream();
-        this.reader = new FrameReader(in);
+        super(socket);
     }
 
     public static RawLink connect(int port) throws IOException {
         return new RawLink(new Socket(InetAddress.getLoopbackAddress(), port));
-    }
-
-    /** Our port, which is how sproxy's log names this peer ({@code 127.0.0.1:<port>}). */
-    public int localPort() {
-        return socket.getLocalPort();
-    }
-
-    /** The peer name sproxy logs for this connection. */
-    public String peerName() {
-        return "127.0.0.1:" + localPort();
-    }
-
-    public void sendRaw(byte[] bytes) throws IOException {
-        out.write(bytes);
-        out.flush();
-        sent.writeBytes(bytes);
-    }
-
-    /** Every byte sent so far: what an observer of this connection saw us send. */
-    public byte[] sentBytes() {
-        return sent.toByteArray();
-    }
-
-    public void send(Frame f) throws IOException {
-        sendRaw(Wire.encode(f));
     }
 
     /** Sends {@code hello} in a HELLO whose header acks {@code ack} bytes of sproxy's stream. */
@@ -83,122 +44,80 @@ public final class RawLink implements AutoCloseable {
     }
 
     /** Sends a HELLO asking for a new session; returns the key share it offered. */
-    public SessionKeys.KeyShare helloNew() throws IOException {
-        SessionKeys.KeyShare share = SessionKeys.KeyShare.generate();
-        send(Hello.forNew(share.publicKey(), WINDOW), 0);
+    public KeyShare helloNew() throws IOException {
+        KeyShare share = KeyShare.generate();
+        send(Hello.forNew(share.publicKey(), WINDOW, ""), 0);
         return share;
     }
 
-    /** Opens a new session as cproxy does (no pre-shared key) and derives its secret. */
-    public Credentials openSession(Duration timeout) throws IOException {
-        SessionKeys.KeyShare share = helloNew();
-        Answer a = welcome(timeout);
-        if (a.status() != Handshake.Status.NEW_SESSION) {
-            throw new AssertionError("expected NEW_SESSION, got " + a.status());
-        }
-        Welcome w = a.welcome();
-        byte[] secret = SessionKeys.sessionSecret(share.agree(w.keyShare()), w.sessionId(), share.publicKey(),
-                w.keyShare(), null);
-        return new Credentials(w.sessionId(), secret);
-    }
-
     /**
-     * Resumes session {@code id} as cproxy does: HELLO, then a PROOF made with {@code secret}
-     * over sproxy's CHALLENGE. Returns sproxy's answer to the PROOF, or the WELCOME that came
-     * instead of a CHALLENGE.
+     * Opens a new session as cproxy does (no pre-shared key): HELLO NEW, sproxy's signed
+     * WELCOME, our PROOF, sproxy's TOKEN. The link is sealed afterwards.
      */
-    public Answer resume(long id, byte[] secret, long ack, Duration timeout) throws IOException {
-        Hello hello = send(Hello.forResume(id, WINDOW), ack);
+    public Credentials openSession(Duration timeout) throws IOException {
+        KeyShare share = helloNew();
         Frame f = read(timeout);
-        if (f.type() != FrameType.CHALLENGE) {
-            return answer(f);
-        }
-        byte[] nonce = Arrays.copyOf(f.payload(), Handshake.CHALLENGE_NONCE_SIZE);
-        send(new Frame(FrameType.PROOF, 0, 0, SessionKeys.clientResumeProof(secret, hello.encode(), ack, nonce)));
-        return welcome(timeout);
-    }
-
-    /** What a session's cproxy knows: its id and secret. */
-    public record Credentials(long id, byte[] secret) {
-    }
-
-    /** The next frame, waiting at most {@code timeout}. */
-    public Frame read(Duration timeout) throws IOException {
-        socket.setSoTimeout((int) Math.max(1, timeout.toMillis()));
-        return reader.next();
-    }
-
-    /** The next frame that is not a HEARTBEAT or ACK. */
-    public Frame readSkippingControl(Duration timeout) throws IOException {
-        long deadline = System.nanoTime() + timeout.toNanos();
-        while (true) {
-            long left = Math.max(1, (deadline - System.nanoTime()) / 1_000_000);
-            Frame f = read(Duration.ofMillis(left));
-            if (f.type() != FrameType.HEARTBEAT && f.type() != FrameType.ACK) {
-                return f;
-            }
-            if (System.nanoTime() - deadline > 0) {
-                throw new SocketTimeoutException("only heartbeats and acks within " + timeout.toMillis() + " ms");
-            }
-        }
-    }
-
-    /** Reads sproxy's answer to a HELLO and decodes it; fails if it is not a WELCOME. */
-    public Answer welcome(Duration timeout) throws IOException {
-        return answer(read(timeout));
-    }
-
-    private static Answer answer(Frame f) throws IOException {
         if (f.type() != FrameType.WELCOME) {
             throw new AssertionError("expected a WELCOME, got " + f);
         }
-        return new Answer(f, Welcome.decode(f));
-    }
-
-    /** A WELCOME frame (its header's seq/ack matter on a resume) and its decoded payload. */
-    public record Answer(Frame frame, Welcome welcome) {
-        public Handshake.Status status() {
-            return welcome.status();
+        Welcome w = Welcome.decode(f);
+        byte[] welcome = Wire.encode(f);
+        if (!HostKey.verify(w.hostKey(), KeySchedule.welcomeSigned(transcript.hashWith(welcome,
+                Handshake.SIGNATURE_SIZE)), w.auth())) {
+            throw new AssertionError("the WELCOME's signature does not check out");
         }
+        byte[] th = transcript.add(welcome).hash();
+        byte[] shared = share.agree(w.keyShare());
+        byte[] secret = KeySchedule.sessionSecret(shared, null, th);
+        protect(KeySchedule.linkKeys(secret, shared, th), true);
+        transcript.add(sendSealed(FrameType.PROOF, 0, 0, KeySchedule.clientProof(secret, th)));
+        Frame token = read(timeout);
+        if (token.type() != FrameType.TOKEN) {
+            throw new AssertionError("expected a TOKEN, got " + token);
+        }
+        return new Credentials(w.sessionId(), secret, token.payload(), w.hostKey());
     }
 
     /**
-     * Reads and discards until the peer closes the connection (EOF or reset).
-     *
-     * @return true if it closed within {@code timeout}; false if it was still open then
+     * Resumes session {@code id} as cproxy does: HELLO RESUME with a fresh key share; if sproxy
+     * answers WELCOME RESUMED with a MAC that checks out, derives the link's keys and sends
+     * PROOF, after which the link is sealed. Returns sproxy's answer either way.
      */
-    public boolean closedByPeerWithin(Duration timeout) throws IOException {
-        long deadline = System.nanoTime() + timeout.toNanos();
-        byte[] buf = new byte[4096];
-        while (true) {
-            long left = (deadline - System.nanoTime()) / 1_000_000;
-            if (left <= 0) {
-                return false;
-            }
-            socket.setSoTimeout((int) left);
-            try {
-                if (in.read(buf) < 0) {
-                    return true;
-                }
-            } catch (SocketTimeoutException e) {
-                return false;
-            } catch (EOFException e) {
-                return true;
-            } catch (IOException e) {
-                if (socket.isClosed()) {
-                    throw e; // we closed it ourselves
-                }
-                return true; // reset by the peer
-            }
+    public Answer resume(long id, byte[] secret, long ack, Duration timeout) throws IOException {
+        KeyShare share = KeyShare.generate();
+        send(Hello.forResume(id, share.publicKey(), WINDOW), ack);
+        Frame f = read(timeout);
+        Answer a = new Answer(f);
+        if (f.type() != FrameType.WELCOME || a.status() != Handshake.Status.RESUMED) {
+            return a;
         }
+        byte[] welcome = Wire.encode(f);
+        if (!KeySchedule.same(a.welcome().auth(), KeySchedule.serverProof(secret,
+                transcript.hashWith(welcome, Handshake.MAC_SIZE)))) {
+            throw new AssertionError("the RESUMED WELCOME's MAC does not check out");
+        }
+        byte[] th = transcript.add(welcome).hash();
+        protect(KeySchedule.linkKeys(secret, share.agree(a.welcome().keyShare()), th), true);
+        sendSealed(FrameType.PROOF, 0, 0, KeySchedule.clientProof(secret, th));
+        return a;
     }
 
-    @Override
-    public void close() {
-        try {
-            socket.close();
-        } catch (IOException ignored) {
-            // best effort
+    /** What a session's cproxy knows: its id, secret, refusal token and sproxy's host key. */
+    public record Credentials(long id, byte[] secret, byte[] token, byte[] hostKey) {
+    }
+
+    /** sproxy's answer to a HELLO: a WELCOME or a REFUSED frame (its header's ack matters on a resume). */
+    public record Answer(Frame frame) {
+        public Handshake.Status status() throws ProtocolException {
+            return frame.type() == FrameType.WELCOME ? welcome().status() : refusal().status();
+        }
+
+        public Welcome welcome() throws ProtocolException {
+            return Welcome.decode(frame);
+        }
+
+        public Refusal refusal() throws ProtocolException {
+            return Refusal.decode(frame);
         }
     }
 

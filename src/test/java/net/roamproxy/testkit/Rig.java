@@ -2,7 +2,6 @@ package net.roamproxy.testkit;
 
 import java.io.IOException;
 import java.net.InetAddress;
-import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -14,6 +13,7 @@ import net.roamproxy.client.ClientProxy;
 import net.roamproxy.link.LinkSettings;
 import net.roamproxy.server.ServerConfig;
 import net.roamproxy.server.ServerProxy;
+import net.roamproxy.trust.ServerKeys;
 
 /**
  * The whole product in one JVM on loopback, with the fault-injecting relay in the link, and
@@ -67,8 +67,8 @@ public final class Rig implements AutoCloseable, RelayedChain {
         private int maxHandshakes = ServerConfig.DEFAULT_MAX_HANDSHAKES;
         private byte[] serverKey;
         private byte[] clientKey;
-        private Path serverTls;
-        private ClientConfig.Tls clientTls;
+        private ServerKeys serverKeys;
+        private ClientConfig.Trust clientTrust;
         private final Map<String, ServerConfig.Service> services = new LinkedHashMap<>();
         private final List<ClientConfig.Forward> forwards = new ArrayList<>();
 
@@ -99,9 +99,9 @@ public final class Rig implements AutoCloseable, RelayedChain {
             return this;
         }
 
-        /** sproxy runs TLS with (or makes) the key store {@code keystore}. */
-        public Builder serverTls(Path keystore) {
-            serverTls = keystore;
+        /** sproxy's host key and refusal key ({@code null}: fresh ones for this rig). */
+        public Builder serverKeys(ServerKeys keys) {
+            serverKeys = keys;
             return this;
         }
 
@@ -117,9 +117,9 @@ public final class Rig implements AutoCloseable, RelayedChain {
             return this;
         }
 
-        /** cproxy uses TLS, trusting as {@code tls} says. */
-        public Builder clientTls(ClientConfig.Tls tls) {
-            clientTls = tls;
+        /** cproxy trusts sproxy's host key as {@code trust} says ({@code null}: on first use, in memory). */
+        public Builder clientTrust(ClientConfig.Trust trust) {
+            clientTrust = trust;
             return this;
         }
 
@@ -133,11 +133,11 @@ public final class Rig implements AutoCloseable, RelayedChain {
         InetAddress loopback = InetAddress.getLoopbackAddress();
         try {
             sproxy = closer.add(new ServerProxy(new ServerConfig(loopback, 0, "127.0.0.1", b.targetPort, link,
-                    b.maxSessions, b.maxHandshakes, b.serverKey, b.serverTls, b.services)));
+                    b.maxSessions, b.maxHandshakes, b.serverKey, b.serverKeys, b.services)));
             sproxy.start();
             relay = closer.add(FaultyRelay.start(sproxy.port()));
             cproxy = closer.add(new ClientProxy(new ClientConfig(loopback, 0, "127.0.0.1", relay.port(), link,
-                    b.clientKey, true, b.clientTls, b.forwards)));
+                    b.clientKey, true, b.clientTrust, b.forwards)));
             cproxy.start();
         } catch (IOException | RuntimeException e) {
             try {

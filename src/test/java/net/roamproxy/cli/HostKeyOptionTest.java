@@ -1,0 +1,97 @@
+package net.roamproxy.cli;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermissions;
+
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.io.TempDir;
+
+import net.roamproxy.protocol.HostKey;
+import net.roamproxy.server.ServerProxy;
+
+/**
+ * sproxy's host key: made with mode 0600 on first start and kept across restarts;
+ * {@code --fingerprint} only reads it, and says so when there is none yet; a key file that
+ * other users can read, or that holds no key, stops sproxy with one line naming the file.
+ */
+@Timeout(30)
+class HostKeyOptionTest {
+    @TempDir
+    Path dir;
+
+    @Test
+    void fingerprintWithoutAKeySaysSoAndMakesNone() {
+        Path key = dir.resolve("host_key");
+
+        Cli.Result r = Cli.sproxyExpectingNoStart("--host-key", key.toString(), "--fingerprint");
+
+        assertEquals(1, r.status(), r.toString());
+        assertEquals(1, r.errLines().size(), r.err());
+        assertTrue(r.err().contains("no host key at " + key + " yet"), r.err());
+        assertFalse(Files.exists(key), "--fingerprint only reads");
+    }
+
+    @Test
+    void theFirstStartMakesAKeyOnlyTheOwnerCanReadAndFingerprintPrintsItsFingerprint() throws Exception {
+        Path key = dir.resolve("keys/host_key");
+        String started;
+        try (Cli.Capturing<?> sproxy = new Cli.Capturing<>("sproxy", new SproxyMain())) {
+            assertEquals(0, Cli.run(sproxy, "-l", "127.0.0.1", "-p", "0", "--host-key", key.toString()).status());
+            assertTrue(sproxy.started() instanceof ServerProxy, "sproxy started");
+            started = HostKey.fromPkcs8(Files.readAllBytes(key)).fingerprint();
+        }
+        assertEquals(PosixFilePermissions.fromString("rw-------"), Files.getPosixFilePermissions(key));
+
+        Cli.Result r = Cli.sproxy("--host-key", key.toString(), "--fingerprint");
+
+        assertEquals(0, r.status(), r.toString());
+        assertEquals(started, r.out().strip());
+        assertTrue(HostKey.validFingerprint(r.out().strip()), r.out());
+        try (Cli.Capturing<?> again = new Cli.Capturing<>("sproxy", new SproxyMain())) {
+            assertEquals(0, Cli.run(again, "-l", "127.0.0.1", "-p", "0", "--host-key", key.toString()).status());
+        }
+        assertEquals(started, Cli.sproxy("--host-key", key.toString(), "--fingerprint").out().strip(),
+                "a restart keeps the key");
+    }
+
+    @Test
+    void aKeyFileOtherUsersCanReadIsRefusedNamingIt() throws Exception {
+        Path key = dir.resolve("host_key");
+        Files.write(key, HostKey.generate().pkcs8());
+        Files.setPosixFilePermissions(key, PosixFilePermissions.fromString("rw-r--r--"));
+
+        for (Cli.Result r : new Cli.Result[] {Cli.sproxyExpectingNoStart("--host-key", key.toString(), "--fingerprint"),
+            Cli.sproxyExpectingNoStart("-l", "127.0.0.1", "-p", "0", "--host-key", key.toString())}) {
+            assertEquals(1, r.status(), r.toString());
+            assertEquals(1, r.errLines().size(), r.err());
+            assertTrue(r.err().contains("host key " + key + " can be read by other users: chmod 600 " + key), r.err());
+        }
+    }
+
+    @Test
+    void aKeyFileThatHoldsNoKeyIsRefusedNamingIt() throws Exception {
+        Path key = dir.resolve("host_key");
+        Files.write(key, "not a key".getBytes(java.nio.charset.StandardCharsets.US_ASCII));
+        Files.setPosixFilePermissions(key, PosixFilePermissions.fromString("rw-------"));
+
+        Cli.Result r = Cli.sproxyExpectingNoStart("-l", "127.0.0.1", "-p", "0", "--host-key", key.toString());
+
+        assertEquals(1, r.status(), r.toString());
+        assertEquals(1, r.errLines().size(), r.err());
+        assertTrue(r.err().contains("host key " + key + " holds no Ed25519 private key"), r.err());
+    }
+
+    @Test
+    void helpNamesTheOptionsAndTheTlsOptionsAreGone() {
+        Cli.Result s = Cli.sproxy("--help");
+        assertTrue(s.out().contains("--host-key <FILE>") && s.out().contains("--new-secret <FILE>"), s.out());
+        assertFalse(s.out().contains("--tls"), s.out());
+        assertFalse(Cli.cproxy("--help").out().contains("--tls"));
+    }
+}
