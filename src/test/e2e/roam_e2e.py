@@ -326,9 +326,6 @@ class Env:
         self.gw = f"{tag}-gw"
         self.server = SERVER_NAME if dualstack else SERVER_ADDR
         self.tmp = tempfile.mkdtemp(prefix=f"{tag}-")
-        self.tls = bool(getattr(args, "tls", False))    # --tls on both proxies
-        self.keystore = os.path.join(self.tmp, "sproxy-tls.p12")
-        self.known_servers = os.path.join(self.tmp, "known_servers")
         self.namespaces = []
         self.etc_netns = None       # /etc/netns/<client ns>, if this run made it
         self.made_etc_netns_root = False
@@ -501,17 +498,13 @@ class Env:
         log("telnet -> telnetd gives a shell without password: OK")
 
     def start_proxies(self):
-        """sproxy and cproxy from the packaged tree; with self.tls, both with --tls and their
-        key store and known-servers file in the temp dir. Their state directory is the temp dir
-        too, so nothing is written under ~ even by default."""
+        """sproxy and cproxy from the packaged tree. Their state directory (sproxy's host key,
+        cproxy's known host keys) is in the temp dir, so nothing is written under ~."""
         dist = self.args.dist
         env = dict(os.environ, ROAMPROXY_LOG_LEVEL=self.args.log_level,
                    XDG_STATE_HOME=os.path.join(self.tmp, "state"))
         env.pop("STATE_DIRECTORY", None)
         s_opts, c_opts = [], []
-        if self.tls:
-            s_opts = ["--tls", "--tls-keystore", self.keystore]
-            c_opts = ["--tls", "--known-servers", self.known_servers]
         c_opts += list(getattr(self.args, "cproxy_args", None) or [])
         self.daemon("sproxy", self.in_srv(os.path.join(dist, "bin", "sproxy"), *s_opts), env)
         self.wait_listening("sproxy", self.srv, 6200, 30)
@@ -1259,8 +1252,6 @@ def main():
     ap = argument_parser(__doc__, ALL)
     ap.add_argument("--cproxy-args", type=shlex.split, default=[], metavar="'OPTIONS'",
                     help="more options for cproxy, e.g. --cproxy-args=--no-address-watch")
-    ap.add_argument("--tls", action="store_true",
-                    help="run both proxies with --tls (key store and known servers in the temp dir)")
     ap.add_argument("--repeat", type=int, metavar="N",
                     help=f"address changes in {', '.join(s for s in ALL if SCENARIOS[s].repeatable)}"
                          " (default 1, 5, 5, 2); asserts no resume time")

@@ -141,7 +141,8 @@ public final class FrameProtection {
          * h.length())}; afterwards its plaintext, {@code h.plainLength()} bytes, follows the header.
          *
          * @throws ProtocolException if the tag does not check out (nothing of the payload may
-         *                           then be used) or the peer went past the key's limit
+         *                           then be used) or the peer sealed more frames under the key
+         *                           than it may (the byte limit is the sender's to keep)
          */
         public void open(byte[] buf, int off, Wire.Header h) throws ProtocolException {
             if (frames >= maxFrames) {

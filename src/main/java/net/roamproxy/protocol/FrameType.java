@@ -30,7 +30,10 @@ public enum FrameType {
      * stays open.
      */
     END(6, 0, 0, true),
-    /** cproxy's first sealed frame on every link: its proof of the session secret over the transcript. */
+    /**
+     * cproxy's first sealed frame on every link: its proof of the session secret over the
+     * transcript ({@link KeySchedule#clientProof}). Its header's seq and ack are 0.
+     */
     PROOF(8, Handshake.MAC_SIZE, Handshake.MAC_SIZE, true),
     /**
      * The sender's application reset its connection: the receiver resets its own application
@@ -45,7 +48,10 @@ public enum FrameType {
     STOPPING(10, 0, 0, true),
     /** sproxy refuses a HELLO, authenticated by a signature or a MAC ({@link Refusal}). Clear. */
     REFUSED(11, Refusal.MIN_SIZE, Refusal.MAX_SIZE, false),
-    /** sproxy's first sealed frame on a new session: the refusal token cproxy keeps ({@link KeySchedule#refusalToken}). */
+    /**
+     * sproxy's first sealed frame on a new session: the refusal token cproxy keeps
+     * ({@link KeySchedule#refusalToken}). Its header's seq and ack are 0.
+     */
     TOKEN(12, Handshake.MAC_SIZE, Handshake.MAC_SIZE, true);
 
     private static final FrameType[] BY_CODE = new FrameType[256];
