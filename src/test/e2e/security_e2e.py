@@ -54,12 +54,13 @@ Scenarios (default: all):
            one round at a time, each on a link that has carried DATA: flips one bit in a DATA
            frame's payload (to cproxy); flips the lowest bit of the ack in an encrypted frame's
            header (to sproxy); closes the link and answers the HELLO RESUME of the next dial
-           with a forged plain REFUSED UNKNOWN_SESSION (status 3 and 32 random MAC bytes), and
-           once more with a REFUSED of length 1; sends 64 random bytes (to cproxy); resends an
+           with a forged plain REFUSED UNKNOWN_SESSION (status 3 and 32 random MAC bytes), once
+           more with a REFUSED UNKNOWN_SESSION of length 1, and once with a REFUSED
+           VERSION_MISMATCH of length 1; sends 64 random bytes (to cproxy); resends an
            earlier DATA frame of the same link (to cproxy); sends half a frame and closes; and
            resets the link (SO_LINGER 0). Per round: the tamper reached the victim (seen on the
            client's link capture for what goes to cproxy), the tampered link is dropped (by a
-           proxy for the six kinds it must detect), cproxy comes back through the relay and
+           proxy for the seven kinds it must detect), cproxy comes back through the relay and
            DATA flows again, and each kind a proxy must detect (authentication failure or
            protocol error: all but the plain close before a forged refusal, the truncation and
            the reset) makes sproxy or cproxy log at least one WARN (counts are not asserted:
@@ -134,7 +135,7 @@ PLAIN_TYPES = {T_HELLO, T_WELCOME, T_REFUSED}
 FIXED_LENGTHS = {T_HEARTBEAT: TAG, T_ACK: TAG, T_END: TAG, T_PROOF: 32 + TAG, T_TOKEN: 32 + TAG}
 MODE_NEW, MODE_RESUME = 1, 2
 MODE_NAMES = {1: "NEW", 2: "RESUME"}
-ST_NEW_SESSION, ST_RESUMED, ST_UNKNOWN_SESSION = 1, 2, 3
+ST_NEW_SESSION, ST_RESUMED, ST_UNKNOWN_SESSION, ST_VERSION_MISMATCH = 1, 2, 3, 4
 STATUS_NAMES = {1: "NEW_SESSION", 2: "RESUMED", 3: "UNKNOWN_SESSION", 4: "VERSION_MISMATCH",
                 5: "TARGET_UNAVAILABLE", 6: "BUSY", 7: "AUTH_FAILED", 10: "UNKNOWN_SERVICE"}
 HELLO_FIXED = 78                        # HELLO payload without the service name
@@ -151,12 +152,13 @@ NEW_SESSION_RE = r"(?<!refused )new session from "     # sproxy's line for a ses
 K_FLIP_DATA, K_FLIP_HEADER, K_GARBAGE, K_REPLAY = "flip-data", "flip-header", "garbage", "replay-frame"
 K_TRUNCATE, K_RESET, K_CLOSE = "truncate", "reset", "close"
 K_REFUSED_FORGED, K_REFUSED_SHORT = "refused-forged", "refused-short"
+K_REFUSED_VERSION = "refused-version"
 S2C_KINDS = (K_FLIP_DATA, K_GARBAGE, K_REPLAY, K_TRUNCATE, K_RESET, K_CLOSE)
 C2S_KINDS = (K_FLIP_HEADER,)
-REFUSAL_KINDS = (K_REFUSED_FORGED, K_REFUSED_SHORT)
-DETECTED_KINDS = (K_FLIP_DATA, K_FLIP_HEADER, K_GARBAGE, K_REPLAY, K_REFUSED_FORGED, K_REFUSED_SHORT)
+REFUSAL_KINDS = (K_REFUSED_FORGED, K_REFUSED_SHORT, K_REFUSED_VERSION)
+DETECTED_KINDS = (K_FLIP_DATA, K_FLIP_HEADER, K_GARBAGE, K_REPLAY) + REFUSAL_KINDS
 ROUNDS = [[K_FLIP_DATA], [K_FLIP_HEADER], [K_CLOSE, K_REFUSED_FORGED], [K_CLOSE, K_REFUSED_SHORT],
-          [K_GARBAGE], [K_REPLAY], [K_TRUNCATE], [K_RESET]]
+          [K_CLOSE, K_REFUSED_VERSION], [K_GARBAGE], [K_REPLAY], [K_TRUNCATE], [K_RESET]]
 
 # Lines ping prints in telnet; onpath: anything else in its output means something altered it.
 PING_OUTPUT_RES = [re.compile(x) for x in (
@@ -1018,8 +1020,9 @@ class Relay:
         link.pump(u, c, "s2c")
 
     def refuse(self, c, index, hello, kind):
-        """Answers a HELLO RESUME with a forged, unauthenticated REFUSED UNKNOWN_SESSION."""
-        payload = bytes([ST_UNKNOWN_SESSION])
+        """Answers a HELLO RESUME with a forged, unauthenticated REFUSED: UNKNOWN_SESSION with a
+        random MAC or none, or VERSION_MISMATCH (which no key can authenticate)."""
+        payload = bytes([ST_VERSION_MISMATCH if kind == K_REFUSED_VERSION else ST_UNKNOWN_SESSION])
         if kind == K_REFUSED_FORGED:
             payload += secrets.token_bytes(32)          # a MAC the attacker cannot compute
         forged = HEADER.pack(MAGIC, hello[2], T_REFUSED, len(payload), 0, 0) + payload
@@ -1028,7 +1031,8 @@ class Relay:
         except OSError as e:
             self.emit(event="note", conn=index, text=f"sending the refusal failed: {e}")
         self.emit(event="tampered", conn=index, kind=kind, direction="s2c", sent=forged.hex(),
-                  detail=f"answered HELLO RESUME with REFUSED length {len(payload)} (status 3)")
+                  detail=f"answered HELLO RESUME with REFUSED length {len(payload)} "
+                         f"({STATUS_NAMES[payload[0]]})")
         c.settimeout(RELAY_WAIT_S)
         by = "cproxy"
         try:
