@@ -44,10 +44,10 @@ class SecurityIT {
     /**
      * An on-path relay (an nftables DNAT in the server namespace) flips a bit in a DATA payload
      * and in a header, forges REFUSED answers to resumes (UNKNOWN_SESSION with a random MAC or
-     * none, VERSION_MISMATCH), injects garbage, replays an earlier
-     * frame, truncates a frame and resets the link: each tamper only drops that link (with a WARN
-     * where a proxy detects it), cproxy comes back each time, no session ends, nothing altered
-     * reaches telnet, and after the attacker goes ping shows every icmp_seq exactly once.
+     * none, VERSION_MISMATCH), injects garbage, replays an earlier frame, truncates a frame and
+     * resets the link: each tamper only drops that link (with a WARN where a proxy detects it),
+     * cproxy comes back each time, no session ends, nothing altered reaches telnet, and after the
+     * attacker goes ping shows every icmp_seq exactly once.
      */
     @Test
     void tamperingOnThePathOnlyDropsLinksAndTheSessionSurvivesGaplessWithNothingAlteredReachingTelnet()
