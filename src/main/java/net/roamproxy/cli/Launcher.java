@@ -8,6 +8,7 @@ import java.net.UnknownHostException;
 import java.time.Duration;
 import java.util.HashSet;
 import java.util.List;
+import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.atomic.AtomicReference;
@@ -18,6 +19,7 @@ import org.apache.commons.cli.HelpFormatter;
 import org.apache.commons.cli.Option;
 import org.apache.commons.cli.Options;
 import org.apache.commons.cli.ParseException;
+import org.apache.commons.cli.UnrecognizedOptionException;
 import org.apache.logging.log4j.LogManager;
 import org.apache.logging.log4j.Logger;
 
@@ -56,6 +58,11 @@ abstract class Launcher<C> {
             + "Someone on the path can cut links, and cproxy then resumes; they cannot read, alter, take over or end "
             + "a session. With --secret-file on both sides, nobody without the key can open a session. Full threat "
             + "table: README, \"Security\".";
+
+    /** Options of earlier versions that are gone, with what to do instead. */
+    static final Map<String, String> RETIRED = Map.of(
+            "tls", "every link is now always encrypted and authenticated: remove it",
+            "tls-keystore", "sproxy now has a host key instead (--host-key): remove it");
 
     /** Longest an orderly stop may take before the command exits anyway; systemd's and users' patience is shorter. */
     static final Duration STOP_LIMIT = Duration.ofMillis(1500);
@@ -172,6 +179,9 @@ abstract class Launcher<C> {
     private static CommandLine parse(Options options, String[] args) throws UsageException {
         try {
             return new DefaultParser().parse(options, args);
+        } catch (UnrecognizedOptionException e) {
+            String retired = RETIRED.get(e.getOption().replaceFirst("^--", "").replaceFirst("=.*", ""));
+            throw new UsageException(retired == null ? e.getMessage() : e.getOption() + " is gone: " + retired);
         } catch (ParseException e) {
             throw new UsageException(e.getMessage());
         }

@@ -32,8 +32,9 @@ import net.roamproxy.trust.ServerTrust;
  * exists, so every later link resumes.
  *
  * <p>Only an answer that checks out can end the session ({@link Refused}): a refusal signed
- * by the host key we trust, an UNKNOWN_SESSION with the MAC of the session's refusal token, or
- * a host key that is not the one we trust. Anything else (an unverifiable refusal, a bad
+ * by the host key we trust (at first contact, by the key it names), an UNKNOWN_SESSION with the
+ * MAC of the session's refusal token, or a new session's WELCOME signed by a host key that is
+ * not the one we trust (as ssh refuses a changed host key). Anything else (an unverifiable refusal, a bad
  * signature or MAC, junk, another protocol version, a reset, a timeout) is an
  * {@link IOException}: a failed dial, after which the dialer tries again.
  *
@@ -167,8 +168,8 @@ final class ClientHandshake {
         if (!resume && r.signed()) {
             byte[] key = r.hostKey();
             byte[] signed = KeySchedule.refusalSigned(transcript.hashWith(frame, Handshake.SIGNATURE_SIZE));
-            if ((hostKey == null || KeySchedule.same(hostKey, key)) && HostKey.verify(key, signed, r.tag())) {
-                untrustedEndsSession(key);
+            if ((hostKey == null || KeySchedule.same(hostKey, key)) && trust.mayRefuse(key)
+                    && HostKey.verify(key, signed, r.tag())) {
                 return new Refused(reason(r.status()), false);
             }
         } else if (resume && r.status() == Handshake.Status.UNKNOWN_SESSION && r.auth().length == Handshake.MAC_SIZE

@@ -158,8 +158,8 @@ final class Dialer implements LinkProvider {
             } catch (ClientHandshake.Refused e) {
                 throw e;
             } catch (IOException e) {
-                if (!closed && !link.isClosed()) {
-                    failed.add(e);
+                if (!closed && !link.isClosed() && link.abortReason() == null) {
+                    failed.add(e); // not our own doing (closing, or the address watch)
                 }
                 throw e;
             }

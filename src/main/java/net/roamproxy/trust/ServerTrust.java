@@ -70,6 +70,17 @@ public final class ServerTrust {
     }
 
     /**
+     * Whether a refusal signed by {@code hostKey} may come from this server: the key is the one
+     * we trust, or we trust none yet (first contact, where trust on first use has nothing to
+     * compare with). Unlike {@link #check} it logs nothing: a refusal signed by another key is
+     * only a failed dial.
+     */
+    public boolean mayRefuse(byte[] hostKey) throws IOException {
+        String expected = pinned != null ? pinned : known.lookup(server);
+        return expected == null || expected.equals(HostKey.fingerprint(hostKey));
+    }
+
+    /**
      * sproxy proved the session's keys with {@code hostKey}: record it if it is new.
      *
      * @throws Untrusted if another key was recorded for this server meanwhile

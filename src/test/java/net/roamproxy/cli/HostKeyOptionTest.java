@@ -88,6 +88,20 @@ class HostKeyOptionTest {
     }
 
     @Test
+    void theRetiredTlsOptionsSayWhatToDoOnTheCommandLineAndInAConfigFile() throws Exception {
+        Cli.Result flag = Cli.cproxyExpectingNoStart("--tls", "127.0.0.1");
+        assertEquals(2, flag.status(), flag.toString());
+        assertTrue(flag.err().contains("--tls is gone: every link is now always encrypted and authenticated"),
+                flag.err());
+        Path conf = dir.resolve("sproxy.conf");
+        Files.writeString(conf, "tls-keystore = /var/lib/roamproxy/sproxy-tls.p12\n");
+        Cli.Result key = Cli.sproxyExpectingNoStart("--config", conf.toString());
+        assertEquals(2, key.status(), key.toString());
+        assertTrue(key.err().contains(conf + ":1: unknown key 'tls-keystore' (sproxy now has a host key instead "
+                + "(--host-key): remove it)"), key.err());
+    }
+
+    @Test
     void helpNamesTheOptionsAndTheTlsOptionsAreGone() {
         Cli.Result s = Cli.sproxy("--help");
         assertTrue(s.out().contains("--host-key <FILE>") && s.out().contains("--new-secret <FILE>"), s.out());

@@ -6,8 +6,10 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.InputStream;
+import java.io.OutputStream;
 import java.net.SocketException;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
@@ -19,7 +21,9 @@ import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
 
 import org.junit.jupiter.api.AfterEach;
+import org.apache.logging.log4j.Level;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.api.Timeout;
 
 import net.roamproxy.protocol.Frame;
@@ -27,6 +31,8 @@ import net.roamproxy.protocol.FrameProtection;
 import net.roamproxy.protocol.FrameReader;
 import net.roamproxy.protocol.FrameType;
 import net.roamproxy.protocol.Wire;
+import net.roamproxy.testkit.Closer;
+import net.roamproxy.testkit.LogCapture;
 import net.roamproxy.testkit.TestKeys;
 import net.roamproxy.testkit.Await;
 import net.roamproxy.testkit.MemorySocket;
@@ -43,6 +49,9 @@ class SessionTest {
     private static final Executor INLINE = Runnable::run;
     private static final long WAIT_MS = 10_000;
     private static final Duration WAIT = Duration.ofMillis(WAIT_MS);
+
+    @RegisterExtension final Closer closer = new Closer();
+    @RegisterExtension final LogCapture logs = LogCapture.closedBy(closer);
 
     private final AtomicLong now = new AtomicLong(1_000_000_000L);
     private final Provider provider = new Provider();
@@ -70,6 +79,11 @@ class SessionTest {
         final FrameProtection.Sealer sealer = TestKeys.serverSealer();
 
         Peer() throws IOException {
+            this(FrameProtection.MAX_FRAMES);
+        }
+
+        /** A link whose key, at the session's end, may seal only {@code maxFrames} frames. */
+        Peer(long maxFrames) throws IOException {
             MemorySocket[] pair = MemorySocket.pair();
             sessionEnd = pair[0];
             socket = pair[1];
@@ -77,7 +91,7 @@ class SessionTest {
             reader = new FrameReader(socket.getInputStream());
             reader.protect(TestKeys.serverOpener());
             Link link = new Link(sessionEnd);
-            TestKeys.asClient(link);
+            TestKeys.asClient(link, maxFrames);
             provider.links.add(new Attachment(link, 0, 1 << 16));
         }
 
@@ -170,6 +184,33 @@ class SessionTest {
         assertTrue(s != null && s.closeReason().contains("both directions ended"), String.valueOf(s));
         assertFalse(app[0].wasReset(), "a clean end closes the application connection without a reset");
         assertFalse(peer.sessionEnd.wasReset(), "and the link too");
+    }
+
+    @Test
+    void aKeyAtItsUsageLimitDropsTheLinkAndTheSessionGoesOnOverTheNextWithNothingLost() throws Exception {
+        Peer first = new Peer(2);
+        start();
+        OutputStream toSession = app[1].getOutputStream();
+        toSession.write('a');
+        assertEquals(FrameType.DATA, first.next().type(), "the key's first frame");
+        toSession.write('b');
+        assertEquals(FrameType.DATA, first.next().type(), "its second and last");
+
+        toSession.write('c');
+
+        Await.until(WAIT, "the link is dropped and another requested", () -> provider.asked.get() == 2);
+        assertTrue(first.sessionEnd.wasReset(), "the link whose key is used up is closed");
+        logs.await(WAIT, "the reason", Level.INFO, m -> m.contains("usage limit: resuming with fresh keys"));
+        assertFalse(session.isClosed(), "the session is kept");
+        Peer second = new Peer();
+        ByteArrayOutputStream got = new ByteArrayOutputStream();
+        while (got.size() < 3) {
+            Frame f = second.next();
+            assertEquals(FrameType.DATA, f.type());
+            assertEquals(got.size(), f.seq(), "replayed from the peer's ack, in order");
+            got.writeBytes(f.payload());
+        }
+        assertArrayEquals("abc".getBytes(StandardCharsets.US_ASCII), got.toByteArray(), "every byte, once");
     }
 
     @Test

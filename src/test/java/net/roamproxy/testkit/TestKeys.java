@@ -21,7 +21,12 @@ public final class TestKeys {
 
     /** Gives {@code link} the keys of cproxy's end. */
     public static void asClient(Link link) {
-        link.protect(FrameProtection.sealer(KEYS.c2sKey(), KEYS.c2sIv()),
+        asClient(link, FrameProtection.MAX_FRAMES);
+    }
+
+    /** Gives {@code link} the keys of cproxy's end, whose key may seal only {@code maxFrames} frames. */
+    public static void asClient(Link link, long maxFrames) {
+        link.protect(new FrameProtection.Sealer(KEYS.c2sKey(), KEYS.c2sIv(), maxFrames, FrameProtection.MAX_BYTES),
                 FrameProtection.opener(KEYS.s2cKey(), KEYS.s2cIv()));
     }
 
