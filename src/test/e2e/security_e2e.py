@@ -1,56 +1,90 @@
 #!/usr/bin/env python3
-"""End-to-end security tests of roamproxy: what an attacker on the client's network can do
-with what it records there. Run the way the user runs it.
+"""End-to-end security tests of roamproxy (link protocol version 3): what an attacker on the
+client's network, or on the path between the proxies, can do. Run the way the user runs it,
+with default settings (every frame after the opening handshake is encrypted and authenticated;
+there is no option for it).
 
-Reuses roam_e2e.py (imported as a module, unchanged): its two namespaces joined by a veth
-pair, inetd + telnetd, the packaged bin/sproxy and bin/cproxy, telnet on a pty running
-`ping -i 0.2 127.0.0.1`, the address change (`ip addr del` 192.0.2.2, then `ip addr add`
-192.0.2.3) and the gapless icmp_seq verdict. It adds a THIRD host, the attacker, joined to
-the server by another veth pair:
+Reuses roam_e2e.py (imported as a module): its two namespaces joined by a veth pair, inetd +
+telnetd, the packaged bin/sproxy and bin/cproxy (state directory in the temp dir, so sproxy's
+host key and cproxy's known servers land there), telnet on a pty running
+`ping -i 0.2 127.0.0.1`, the address changes and the gapless icmp_seq verdict. It adds a
+THIRD host, the attacker, joined to the server by another veth pair:
 
     server namespace    192.0.2.1/24 (eth1)   198.51.100.1/24 (eth2)  sproxy on *:6200
-    client namespace    192.0.2.2/24 -> 192.0.2.3/24 (eth1)           cproxy, telnet, tcpdump
-    attacker namespace  198.51.100.2/24 (eth1)                        replays to 198.51.100.1:6200
+    client namespace    192.0.2.2/24 -> 192.0.2.3/24 (-> .4) (eth1)   cproxy, telnet, tcpdump
+    attacker namespace  198.51.100.2/24 (eth1)                        replays, relays
 
-`tcpdump -i eth1 tcp port 6200` in the client namespace records the link from before the
-login until after the resume. The capture is parsed with the standard library only (pcap
-records, Ethernet, IPv4/IPv6, TCP reassembly by sequence number).
+Captures (`tcpdump` in the client namespace) are parsed with the standard library only (pcap
+records, Ethernet, IPv4/IPv6, TCP reassembly by sequence number, roamproxy frames: a 24-byte
+header magic 0x5250, version, type, length, seq, ack, in clear on every frame).
 
 Scenarios (default: all):
-  replay  default settings (no TLS). Type a marker (`echo PASSWORD-<random>`) and run ping;
-          change the client's address. The capture must show the plain link: the new
-          session (HELLO NEW / WELCOME NEW_SESSION), the resume (HELLO RESUME, CHALLENGE,
-          PROOF, WELCOME RESUMED), and, as the control for the `tls` scenario, the marker and
-          `icmp_seq` in clear. Then, from the attacker's host, replay what cproxy sent on the
-          resume connection, twice: first step by step (the HELLO, wait for sproxy's
-          CHALLENGE, the recorded PROOF), then all recorded bytes at once. Each time sproxy
-          must answer a fresh CHALLENGE and then WELCOME status BAD_PROOF (8) and nothing
-          else, log one WARN naming the attacker's address and port, and keep the live link
-          (the same TCP connection from 192.0.2.3 before and after). ping must stay gapless
-          with every icmp_seq exactly once through the end.
-  tls     the same with --tls on both proxies (key store and known-servers file in the temp
-          dir). A second tcpdump records telnet <-> cproxy on the client's loopback (port
-          5200), where the session is plain text by design. Neither the marker nor
-          `icmp_seq` may appear in the link capture (raw file, and every reassembled stream),
-          while the same check on the loopback capture of the same run must find both (the
-          control that proves the check can fail), and the link must have carried at least as
-          many bytes towards the client as telnet received (so the capture saw the session).
-          Then the attacker replays the recorded resume connection, step by step (flight by
-          flight, as the capture shows them) and all at once: sproxy's TLS handshake must fail
-          on the replayed bytes, not at its deadline (WARN `dropped connection from
-          <attacker>:<port> during its handshake`), the
-          attacker must get no roamproxy frame, the live link stays, and ping stays gapless.
+  capture  tcpdump records the client's link (eth1, tcp port 6200) from before the login
+           through an address change (192.0.2.2 removed, 5 s without, 192.0.2.3 added), and,
+           as the control, telnet <-> cproxy on the client's loopback (port 5200), where the
+           session is plain text by design. Typed marker `echo PASSWORD-<random>`, then ping.
+           Asserts: neither the marker, nor `icmp_seq`, nor the shell's prompt (the login
+           text) is in the link capture (raw file and every reassembled stream), while all
+           three are in the loopback capture of the same run (the check can fail); the link
+           carried at least as many bytes towards the client as telnet received. Parsed into
+           frames: every frame is version 3; the new session shows HELLO NEW, WELCOME
+           NEW_SESSION, PROOF, TOKEN; the one resume HELLO RESUME (same session id), WELCOME
+           RESUMED, PROOF; every frame but HELLO, WELCOME and REFUSED has length >= 16 (an
+           AEAD tag at least), HEARTBEAT/ACK/END exactly 16, PROOF and TOKEN 48. Then the
+           attacker replays what cproxy sent on the new-session connection and on the resume
+           connection, each flight by flight (waiting for sproxy's answer as recorded) and all
+           at once: the attacker gets at most one WELCOME (fresh: nonce and key share differ
+           from the recording and from every other replay; a NEW_SESSION one carries the host
+           key that sproxy logged and cproxy recorded in its known-servers file on first use,
+           which the user's WELCOME carried too), possibly followed by sproxy's
+           plain signed REFUSED AUTH_FAILED, and never a TOKEN, DATA or any encrypted frame;
+           sproxy closes each connection and logs exactly one WARN naming the attacker's
+           address:port; no new session (no `new session` line for the attacker, one in all;
+           sproxy's status socket, as `sproxy --status --json` reads it, shows the one session
+           with its resume count unchanged) and no new telnetd (inetd started none); the live
+           link is the same TCP connection before and after; ping shows every icmp_seq exactly
+           once.
+  onpath   an on-path attacker. An nftables table in the server namespace (made before the
+           first link, so conntrack tracks it from its SYN) gets a rule that DNATs what the
+           client's subnet 192.0.2.0/24 sends to port 6200 to a relay in the attacker
+           namespace (198.51.100.2:6200), which forwards to sproxy at 198.51.100.1:6200. The
+           rule applies to new connections: after it is added the client's address is
+           replaced in place (192.0.2.2 -> 192.0.2.3) so the link goes through the relay
+           (sproxy then sees 198.51.100.2 as its peer). With ping running, the relay tampers,
+           one round at a time, each on a link that has carried DATA: flips one bit in a DATA
+           frame's payload (to cproxy); flips the lowest bit of the ack in an encrypted frame's
+           header (to sproxy); closes the link and answers the HELLO RESUME of the next dial
+           with a forged plain REFUSED UNKNOWN_SESSION (status 3 and 32 random MAC bytes), once
+           more with a REFUSED UNKNOWN_SESSION of length 1, and once with a REFUSED
+           VERSION_MISMATCH of length 1; sends 64 random bytes (to cproxy); resends an
+           earlier DATA frame of the same link (to cproxy); sends half a frame and closes; and
+           resets the link (SO_LINGER 0). Per round: the tamper reached the victim (seen on the
+           client's link capture for what goes to cproxy), the tampered link is dropped (by a
+           proxy for the seven kinds it must detect), cproxy comes back through the relay and
+           DATA flows again, and each kind a proxy must detect (authentication failure or
+           protocol error: all but the plain close before a forged refusal, the truncation and
+           the reset) makes sproxy or cproxy log at least one WARN (counts are not asserted:
+           connections race). Then the attacker goes (rule flushed, its DNAT counter > 0) and
+           the address is replaced once more (-> 192.0.2.4): sproxy's only link comes from
+           192.0.2.4 and the relay takes no new connection. Overall: telnet stays connected, no
+           `closed:` session line in either log, one `new session` in sproxy's log and the same
+           one session on its status socket before the attacker came and after it went, the ping
+           output in telnet is well-formed line by line (nothing altered reached telnet), and
+           every icmp_seq appears exactly once, in order.
 
-Usage (as root; needs what roam_e2e.py needs, and tcpdump):
+Usage (as root; needs what roam_e2e.py needs, tcpdump and nft):
   mvn -q -DskipTests package
-  sudo python3 src/test/e2e/security_e2e.py --dist target/roamproxy [replay|tls|all]
+  sudo python3 src/test/e2e/security_e2e.py --dist target/roamproxy [capture|onpath|all]
 
 Only 192.0.2.0/24, 198.51.100.0/24 (both reserved for documentation) and loopback are used,
-only inside the namespaces this script creates. Every namespace, process, temp dir and
-capture it creates is removed on success, failure, Ctrl-C and SIGTERM. Exit status: 0 all
-passed, 1 a scenario failed, 2 cannot run, 130 interrupted.
+only inside the namespaces this script creates. Every namespace (with its nftables rules),
+process, temp dir and capture it creates is removed on success, failure, Ctrl-C and SIGTERM.
+Exit status: 0 all passed, 1 a scenario failed, 2 cannot run, 130 interrupted.
 """
 
+import base64
+import collections
+import hashlib
 import json
 import math
 import os
@@ -59,10 +93,10 @@ import secrets
 import shutil
 import signal
 import socket
-import stat
 import struct
 import subprocess
 import sys
+import threading
 import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -79,48 +113,87 @@ ATK_PREFIX = 24
 ATK_SERVER_IFACE = "eth2"               # in the server namespace
 ATK_IFACE = "eth1"                      # in the attacker namespace
 ATK_SUFFIX = "atk"
+CLIENT_SUBNET = "192.0.2.0/24"
+ONPATH_TABLE = "rpe2e_onpath"           # onpath: the nftables table, in the server namespace only
 SCENARIO_BUDGET_S = 150                 # hard cap per scenario, hang => failure
 REPLAY_IO_TIMEOUT_S = 10                # the replay client's bound on each read
 STEP_WAIT_S = 3                         # steps: longest wait for sproxy's answer to a flight
-AFTER_REPLAY_S = 2.0                    # ping keeps running this long after the replays
+RELAY_MIN_DATA = 3                      # onpath: DATA frames to cproxy on a link before a tamper
+RELAY_WAIT_S = 10                       # onpath: bound on each awaited relay event
+RECOVER_WAIT_S = 20                     # onpath: bound on cproxy coming back after a tamper
 
-# Wire format (src/main/java/net/roamproxy/protocol/Wire.java and beside it).
+# Wire format of protocol version 3 (src/main/java/net/roamproxy/protocol).
 MAGIC = 0x5250
-VERSION = 2
+VERSION = 3
 HEADER = struct.Struct("!HBBIQQ")       # magic, version, type, length, seq, ack: 24 bytes
-T_HELLO, T_WELCOME, T_HEARTBEAT, T_DATA, T_ACK, T_END, T_CHALLENGE, T_PROOF = range(1, 9)
+TAG = 16                                # AES-256-GCM tag after every encrypted payload
+T_HELLO, T_WELCOME, T_HEARTBEAT, T_DATA, T_ACK, T_END = 1, 2, 3, 4, 5, 6
+T_PROOF, T_ABORT, T_STOPPING, T_REFUSED, T_TOKEN = 8, 9, 10, 11, 12
 TYPE_NAMES = {1: "HELLO", 2: "WELCOME", 3: "HEARTBEAT", 4: "DATA", 5: "ACK", 6: "END",
-              7: "CHALLENGE", 8: "PROOF", 9: "ABORT", 10: "STOPPING"}
-HELLO_SIZE = 62                 # a resume's HELLO: 61 fixed bytes and an empty service name's length
-WELCOME_SIZE = 77
-CHALLENGE_NONCE_SIZE = 32
-PROOF_SIZE = 32
+              8: "PROOF", 9: "ABORT", 10: "STOPPING", 11: "REFUSED", 12: "TOKEN"}
+PLAIN_TYPES = {T_HELLO, T_WELCOME, T_REFUSED}
+FIXED_LENGTHS = {T_HEARTBEAT: TAG, T_ACK: TAG, T_END: TAG, T_PROOF: 32 + TAG, T_TOKEN: 32 + TAG}
 MODE_NEW, MODE_RESUME = 1, 2
-ST_NEW_SESSION, ST_RESUMED, ST_BAD_PROOF = 1, 2, 8
+MODE_NAMES = {1: "NEW", 2: "RESUME"}
+ST_NEW_SESSION, ST_RESUMED, ST_UNKNOWN_SESSION, ST_VERSION_MISMATCH = 1, 2, 3, 4
 STATUS_NAMES = {1: "NEW_SESSION", 2: "RESUMED", 3: "UNKNOWN_SESSION", 4: "VERSION_MISMATCH",
-                5: "TARGET_UNAVAILABLE", 6: "BUSY", 7: "AUTH_FAILED", 8: "BAD_PROOF",
-                9: "TLS_REQUIRED"}
-TLS_RECORD_NAMES = {20: "change_cipher_spec", 21: "alert", 22: "handshake", 23: "application_data"}
+                5: "TARGET_UNAVAILABLE", 6: "BUSY", 7: "AUTH_FAILED", 10: "UNKNOWN_SERVICE"}
+HELLO_FIXED = 78                        # HELLO payload without the service name
+WELCOME_NEW_SIZE = 173                  # WELCOME NEW_SESSION payload (host key and signature)
+WELCOME_RESUMED_SIZE = 109              # WELCOME RESUMED payload (MAC)
+NONCE = slice(9, 41)                    # HELLO and WELCOME: 32-byte nonce ...
+KEY_SHARE = slice(41, 73)               # ... and X25519 key share
+HOST_KEY = slice(77, 109)               # WELCOME NEW_SESSION: sproxy's Ed25519 host key
+SESSION_ID = slice(1, 9)
+ST_AUTH_FAILED = 7
+NEW_SESSION_RE = r"(?<!refused )new session from "     # sproxy's line for a session it opened
 
+# onpath: what the relay does, and which kinds a proxy must detect (and log at WARN).
+K_FLIP_DATA, K_FLIP_HEADER, K_GARBAGE, K_REPLAY = "flip-data", "flip-header", "garbage", "replay-frame"
+K_TRUNCATE, K_RESET, K_CLOSE = "truncate", "reset", "close"
+K_REFUSED_FORGED, K_REFUSED_SHORT = "refused-forged", "refused-short"
+K_REFUSED_VERSION = "refused-version"
+S2C_KINDS = (K_FLIP_DATA, K_GARBAGE, K_REPLAY, K_TRUNCATE, K_RESET, K_CLOSE)
+C2S_KINDS = (K_FLIP_HEADER,)
+REFUSAL_KINDS = (K_REFUSED_FORGED, K_REFUSED_SHORT, K_REFUSED_VERSION)
+DETECTED_KINDS = (K_FLIP_DATA, K_FLIP_HEADER, K_GARBAGE, K_REPLAY) + REFUSAL_KINDS
+ROUNDS = [[K_FLIP_DATA], [K_FLIP_HEADER], [K_CLOSE, K_REFUSED_FORGED], [K_CLOSE, K_REFUSED_SHORT],
+          [K_CLOSE, K_REFUSED_VERSION], [K_GARBAGE], [K_REPLAY], [K_TRUNCATE], [K_RESET]]
+
+# Lines ping prints in telnet; onpath: anything else in its output means something altered it.
+PING_OUTPUT_RES = [re.compile(x) for x in (
+    r"(?:rp-e2e\$ )?ping -i 0\.2 -p [0-9a-f]+ 127\.0\.0\.1",
+    r"PATTERN: 0x[0-9a-f]+",
+    r"PING 127\.0\.0\.1 \(127\.0\.0\.1\) 56\(84\) bytes of data\.",
+    r"64 bytes from 127\.0\.0\.1: icmp_seq=\d+ ttl=\d+ time=\d+(?:\.\d+)? ms",
+    r"\xf2?(?:\^C)?",              # Ctrl-C; telnetd's urgent Data Mark (IAC DM) may show as 0xf2
+    r"--- 127\.0\.0\.1 ping statistics ---")]
 
 
 # ---------------------------------------------------------------- the three hosts
 
 class SecEnv(rt.Env):
-    """roam_e2e's two hosts, proxies with or without --tls, and a third host, the attacker,
-    on its own veth pair to the server namespace."""
+    """roam_e2e's two hosts with default proxies, and a third host, the attacker, on its own
+    veth pair to the server namespace. onpath: the attacker can also be put on the path (an
+    nftables DNAT in the server namespace, forwarding there, a route back in the attacker's)."""
 
-    def __init__(self, args, index, tls):
+    def __init__(self, args, index, onpath):
         super().__init__(args, index, direct=False)
-        self.tls = tls
+        self.onpath = onpath
         self.atk = self.srv[:-len("srv")] + ATK_SUFFIX
 
     def in_atk(self, *argv):
         return ["ip", "netns", "exec", self.atk, *argv]
 
     def start(self):
-        super().start()
+        # As rt.Env.start, with the attacker's host (and the on-path table, which must exist
+        # before the first link so that conntrack sees that link from its SYN) before the proxies.
+        self.start_network()
         self.start_attacker_host()
+        if self.onpath:
+            self.prepare_onpath()
+        self.start_inetd()
+        self.start_proxies()
 
     def start_attacker_host(self):
         run(["ip", "netns", "add", self.atk])
@@ -139,6 +212,40 @@ class SecEnv(rt.Env):
         log(f"attacker namespace {self.atk} ({ATTACKER_ADDR}) joined to the server by veth "
             f"{ATK_SERVER_IFACE}<->{ATK_IFACE}; sproxy reachable at {ATK_SERVER_ADDR}:{LINK_PORT}")
 
+    def prepare_onpath(self):
+        """The server forwards, the attacker routes the client's subnet back through the server,
+        and an nftables table with an empty nat prerouting chain exists (conntrack on)."""
+        run(self.in_srv("sysctl", "-q", "-w", "net.ipv4.ip_forward=1"))
+        run(["ip", "-n", self.atk, "route", "add", CLIENT_SUBNET, "via", ATK_SERVER_ADDR])
+        rules = os.path.join(self.tmp, "onpath.nft")
+        with open(rules, "w") as f:
+            f.write(f"table ip {ONPATH_TABLE} {{\n"
+                    f"  chain prerouting {{\n"
+                    f"    type nat hook prerouting priority dstnat; policy accept;\n"
+                    f"  }}\n"
+                    f"}}\n")
+        run(self.in_srv("nft", "-f", rules))
+        log(f"server namespace forwards; nftables table {ONPATH_TABLE} (nat prerouting, empty) "
+            f"made before the first link")
+
+    def divert_to_attacker(self):
+        run(self.in_srv("nft", "add", "rule", "ip", ONPATH_TABLE, "prerouting", "ip", "saddr",
+                        CLIENT_SUBNET, "tcp", "dport", str(LINK_PORT), "counter", "dnat", "to",
+                        f"{ATTACKER_ADDR}:{LINK_PORT}"))
+        log(f"server# nft: new connections from {CLIENT_SUBNET} to port {LINK_PORT} DNATed to "
+            f"the relay at {ATTACKER_ADDR}:{LINK_PORT}")
+
+    def attacker_goes(self):
+        """Flushes the DNAT rule; returns how many packets it had diverted."""
+        out = run(self.in_srv("nft", "list", "chain", "ip", ONPATH_TABLE, "prerouting"))
+        m = re.search(r"counter packets (\d+)", out)
+        if not m:
+            raise Fail(f"cannot read the DNAT rule's counter:\n{out}")
+        run(self.in_srv("nft", "flush", "chain", "ip", ONPATH_TABLE, "prerouting"))
+        log(f"server# nft: DNAT rule flushed (it had diverted {m.group(1)} packets); new "
+            f"connections go straight to sproxy again")
+        return int(m.group(1))
+
     def daemon_log(self, name):
         with open(self.daemons[name][1], "rb") as f:
             return f.read().decode(errors="replace")
@@ -153,6 +260,31 @@ class SecEnv(rt.Env):
             if len(f) >= 4:
                 peers.add(f[-1].replace("[::ffff:", "").replace("]", ""))
         return peers
+
+    def sproxy_sessions(self):
+        """The live sessions sproxy reports on its status socket (what `sproxy --status --json`
+        prints), read straight from the socket its log names: [{"session": id, ...}]."""
+        m = re.search(r"--status \(socket (\S+)\)", self.daemon_log("sproxy"))
+        if not m:
+            raise Fail("sproxy's log names no status socket")
+        with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as s:
+            s.settimeout(rt.LOG_WAIT_S)
+            s.connect(m.group(1))
+            s.sendall(b"json\n")
+            data = b""
+            while True:
+                b = s.recv(65536)
+                if not b:
+                    break
+                data += b
+        try:
+            return json.loads(data)["sessions"]
+        except (ValueError, KeyError):
+            raise Fail(f"sproxy's status socket answered {data[:300]!r}")
+
+    def telnetd_starts(self):
+        """How many telnetd processes inetd has started (its debug log says `execv`)."""
+        return len(log_lines(self.daemon_log("inetd"), r"\bexecv\b.*telnetd"))
 
 
 class Capture:
@@ -279,7 +411,7 @@ class Conn:
         self.c2s_end = 0
         self.s2c_end = 0
         self.flight_ends = {}           # client stream offset -> server bytes sent before it
-        self.rst = False
+        self.rst = set()                # the directions that carried a RST
 
     def stream(self, direction):
         """The reassembled bytes; raises Fail on a hole (a segment the capture missed)."""
@@ -322,7 +454,7 @@ def tcp_connections(segments, server_port):
         if c is None:
             continue                    # began before the capture
         if s.flags & RST:
-            c.rst = True
+            c.rst.add(direction)
         if s.flags & SYN:
             c.isn[direction] = s.seq
             continue
@@ -340,12 +472,12 @@ def tcp_connections(segments, server_port):
 
 def parse_frames(data):
     """roamproxy frames at the start of `data`: [(type, header dict, payload, raw)], and how
-    many bytes they cover. Raises Fail on bytes that are not roamproxy frames."""
+    many bytes they cover. Raises Fail on bytes that do not start with the magic."""
     frames, off = [], 0
     while off + HEADER.size <= len(data):
         magic, version, ftype, length, seq, ack = HEADER.unpack_from(data, off)
-        if magic != MAGIC or version != VERSION:
-            raise Fail(f"not a roamproxy v{VERSION} frame at offset {off}: {data[off:off + 24].hex()}")
+        if magic != MAGIC:
+            raise Fail(f"not a roamproxy frame at offset {off}: {data[off:off + 24].hex()}")
         if off + HEADER.size + length > len(data):
             break
         raw = data[off:off + HEADER.size + length]
@@ -355,40 +487,49 @@ def parse_frames(data):
     return frames, off
 
 
+def frame_name(ftype, payload):
+    name = TYPE_NAMES.get(ftype, str(ftype))
+    if payload and ftype == T_HELLO:
+        name += f"({MODE_NAMES.get(payload[0], payload[0])})"
+    elif payload and ftype in (T_WELCOME, T_REFUSED):
+        name += f"({STATUS_NAMES.get(payload[0], payload[0])})"
+    return name
+
+
 def frame_names(frames):
-    return " ".join(TYPE_NAMES.get(t, str(t)) + (f"({STATUS_NAMES.get(p[0], p[0])})" if t == T_WELCOME else "")
-                    for t, _h, p, _r in frames)
+    return " ".join(frame_name(t, p) for t, _h, p, _r in frames)
 
 
-def tls_records(data):
-    """[(content type, length)] of the TLS records at the start of `data`."""
-    out, off = [], 0
-    while off + 5 <= len(data):
-        ctype, _ver, length = struct.unpack("!BHH", data[off:off + 5])
-        if off + 5 + length > len(data):
-            break
-        out.append((ctype, length))
-        off += 5 + length
-    return out
-
-
-def offers_tls_resumption(c2s):
-    """Whether the first record is a ClientHello with a pre_shared_key extension (41)."""
-    if len(c2s) < 9 or c2s[0] != 22 or c2s[5] != 1:
+def is_frame(frames, i, ftype, first=None):
+    """Whether frames[i] is of `ftype` (and its payload starts with `first`, if given)."""
+    if len(frames) <= i or frames[i][0] != ftype:
         return False
-    body = c2s[9:5 + struct.unpack("!H", c2s[3:5])[0]]
-    off = 2 + 32                                   # legacy_version, random
-    off += 1 + body[off]                           # legacy_session_id
-    off += 2 + struct.unpack("!H", body[off:off + 2])[0]   # cipher_suites
-    off += 1 + body[off]                           # legacy_compression_methods
-    end = off + 2 + struct.unpack("!H", body[off:off + 2])[0]
-    off += 2
-    while off + 4 <= end:
-        etype, elen = struct.unpack("!HH", body[off:off + 4])
-        if etype == 41:
-            return True
-        off += 4 + elen
-    return False
+    return first is None or (frames[i][2][:1] == bytes([first]))
+
+
+def check_frames(conns, problems):
+    """Every frame of every captured link connection: version 3, and encrypted (a payload of
+    at least the tag) unless it is HELLO, WELCOME or REFUSED; the fixed sizes."""
+    counts = collections.Counter()
+    for c in conns:
+        for d in ("c2s", "s2c"):
+            frames, _ = parse_frames(c.stream(d))
+            bad = []
+            for ftype, h, _p, _r in frames:
+                counts[TYPE_NAMES.get(ftype, str(ftype))] += 1
+                if h["version"] != VERSION:
+                    bad.append(f"{TYPE_NAMES.get(ftype, ftype)} of version {h['version']}")
+                elif ftype not in PLAIN_TYPES and h["length"] < TAG:
+                    bad.append(f"{TYPE_NAMES.get(ftype, ftype)} of length {h['length']} (< {TAG}: "
+                               "no room for an authentication tag)")
+                elif ftype in FIXED_LENGTHS and h["length"] != FIXED_LENGTHS[ftype]:
+                    bad.append(f"{TYPE_NAMES.get(ftype, ftype)} of length {h['length']}, not "
+                               f"{FIXED_LENGTHS[ftype]}")
+            if bad:
+                problems.append(f"{c.describe()} {d}: {len(bad)} frames break the protocol 3 framing, "
+                                f"first {bad[:3]}")
+    log(f"capture: frames on the link: {dict(sorted(counts.items()))}")
+    return counts
 
 
 def find_plaintext(capture_path, conns, needles):
@@ -500,7 +641,7 @@ def type_marker(t, marker):
 
 
 def ping_across_address_change(env, t):
-    """roam_e2e's roam scenario up to the resume (no speed limit). Returns (t_add, delay)."""
+    """roam_e2e's roam scenario up to the resume (no speed limit). Returns the resume delay."""
     rt.start_ping(t, "e2e00501")
     time.sleep(rt.PING_BEFORE_S)
     t_del, t_add, offs = rt.change_address(env, [t])
@@ -528,29 +669,49 @@ def log_lines(text, pattern):
     return [line for line in text.splitlines() if rx.search(line)]
 
 
-def one_warn_each(sp, reports, before, after, what):
-    """[(port, line)]: the one WARN line of sproxy's log `sp` about each attacker connection in
-    `reports`, which reads `before` + the attacker's address + `after`; fails naming `what`."""
+def wait_log_lines(env, name, pattern, start=0, want=1, timeout=rt.LOG_WAIT_S):
+    """The lines of a daemon's log (from offset `start`) that match `pattern`, once at least
+    `want` of them are there (bounded poll); fewer if the bound passes."""
     found = []
+
+    def enough():
+        found[:] = log_lines(env.log_text(name, start), pattern)
+        return len(found) >= want
+    try:
+        wait_until(enough, timeout, f"{want} line(s) matching {pattern!r} in {name}'s log")
+    except Fail:
+        pass
+    return list(found)
+
+
+def one_warn_each(env, reports):
+    """Exactly one WARN line in sproxy's log naming each attacker connection in `reports`."""
     for r in reports:
         port = r["local"].rsplit(":", 1)[1]
-        warns = log_lines(sp, r"\bWARN\b.*" + re.escape(before) + atk_pattern(port) + re.escape(after))
+        warns = wait_log_lines(env, "sproxy", r"\bWARN\b.*" + atk_pattern(port))
         if len(warns) != 1:
-            raise Fail(f"expected one WARN in sproxy's log {what} {ATTACKER_ADDR}:{port}, "
+            raise Fail(f"expected one WARN in sproxy's log naming {ATTACKER_ADDR}:{port}, "
                        f"saw {len(warns)}: {warns}")
         log(f"sproxy: {warns[0].strip()}")
-        found.append((port, warns[0]))
-    return found
 
 
-def check_attacker_never_attached(env):
+def check_no_session_for_attacker(env, telnetd_before):
+    """No session came of the attacker's bytes: sproxy logged one `new session` in all, none
+    naming the attacker, no resume naming it, and inetd started no telnetd since."""
     sp = env.daemon_log("sproxy")
-    back = log_lines(sp, r"cproxy is back from ")
-    bad = [x for x in back if ATTACKER_ADDR in x]
-    if bad:
-        raise Fail(f"sproxy took the attacker's replay as a resume: {bad}")
-    if not any(rt.CLIENT_NEW_ADDR in x for x in back):
-        raise Fail(f"sproxy's log shows no resume from {rt.CLIENT_NEW_ADDR}: {back}")
+    new = log_lines(sp, NEW_SESSION_RE)
+    attached = [x for x in log_lines(sp, NEW_SESSION_RE + r"|is back from |resumed over link ")
+                if re.search(atk_pattern(r"\d+"), x)]
+    if attached:
+        raise Fail(f"sproxy took the attacker's bytes as a session: {attached}")
+    if len(new) != 1:
+        raise Fail(f"expected one `new session` line in sproxy's log (the user's), saw {len(new)}: {new}")
+    after = env.telnetd_starts()
+    if after != telnetd_before:
+        raise Fail(f"inetd started {after - telnetd_before} telnetd(s) during the replays: sproxy "
+                   "connected to its target for the attacker")
+    log(f"sproxy: one `new session` line in all ({new[0].strip()}); inetd started no telnetd "
+        f"during the replays ({after} in all, the check at start-up and the user's)")
 
 
 def check_live_link_kept(env, before):
@@ -561,117 +722,71 @@ def check_live_link_kept(env, before):
                    f"{sorted(before)}, after {sorted(after)} (the replay touched the live link)")
 
 
-# ---------------------------------------------------------------- scenarios
+# ---------------------------------------------------------------- scenario capture
 
-def scenario_replay(env):
-    cap = Capture(env, "tcpdump-link", rt.IFACE, LINK_PORT)
-    t = rt.open_session(env, "telnet")
-    marker = f"PASSWORD-{secrets.token_hex(6)}"
-    type_marker(t, marker)
-    delay = ping_across_address_change(env, t)
-    linktype, packets = cap.stop()
-    conns = tcp_connections(tcp_segments(linktype, packets), LINK_PORT)
-    for c in conns:
-        c2s, s2c = c.stream("c2s"), c.stream("s2c")
-        log(f"capture: connection {c.describe()}: cproxy sent {len(c2s)} bytes "
-            f"[{frame_names(parse_frames(c2s)[0][:4])} ...], sproxy sent {len(s2c)} bytes "
-            f"[{frame_names(parse_frames(s2c)[0][:4])} ...]")
-
-    # The control for the tls scenario: on the plain link, the check finds what it looks for.
-    needles = [marker.encode(), b"icmp_seq"]
-    found = find_plaintext(cap.path, conns, needles)
-    for n in needles:
-        log(f"capture: {n.decode()!r} in clear: {'; '.join(found.get(n, ['nowhere']))}")
-    missing = [n.decode() for n in needles if n not in found]
-    if missing:
-        raise Fail(f"the plain link's capture lacks {missing}: the plaintext check cannot "
-                   "tell a leak from none, so the tls scenario's check proves nothing")
-
-    # The new session, then exactly one successful resume of it.
-    if not conns:
-        raise Fail("the capture holds no connection to port 6200")
-    first_c2s, _ = parse_frames(conns[0].stream("c2s"))
-    first_s2c, _ = parse_frames(conns[0].stream("s2c"))
-    if not (first_c2s and first_c2s[0][0] == T_HELLO and first_c2s[0][2][0] == MODE_NEW
-            and first_s2c and first_s2c[0][0] == T_WELCOME and first_s2c[0][2][0] == ST_NEW_SESSION):
-        raise Fail(f"the first link connection is not a new session: cproxy sent "
-                   f"[{frame_names(first_c2s[:3])}], sproxy [{frame_names(first_s2c[:3])}]")
-    session_id = first_s2c[0][2][1:9]
-    resumes = []
-    for c in conns[1:]:
-        c2s, _ = parse_frames(c.stream("c2s"))
-        s2c, _ = parse_frames(c.stream("s2c"))
-        if c2s and c2s[0][0] == T_HELLO and c2s[0][2][0] == MODE_RESUME:
-            if c2s[0][2][1:9] != session_id:
-                raise Fail(f"{c.describe()} resumes session {c2s[0][2][1:9].hex()}, not "
-                           f"{session_id.hex()}")
-            ok = [f for f in s2c if f[0] == T_WELCOME and f[2][0] == ST_RESUMED]
-            if ok:
-                resumes.append((c, c2s, s2c))
-    if len(resumes) != 1:
-        raise Fail(f"expected exactly one successful resume of session {session_id.hex()} in the "
-                   f"capture, found {len(resumes)}")
-    conn, c2s, s2c = resumes[0]
-    if [f[0] for f in c2s[:2]] != [T_HELLO, T_PROOF] or [f[0] for f in s2c[:2]] != [T_CHALLENGE, T_WELCOME]:
-        raise Fail(f"unexpected resume exchange on {conn.describe()}: cproxy "
-                   f"[{frame_names(c2s[:3])}], sproxy [{frame_names(s2c[:3])}]")
-    hello, proof = c2s[0][3], c2s[1][3]
-    if (len(hello), len(proof)) != (HEADER.size + HELLO_SIZE, HEADER.size + PROOF_SIZE):
-        raise Fail(f"the recorded HELLO is {len(hello)} bytes and PROOF {len(proof)}, expected "
-                   f"{HEADER.size + HELLO_SIZE} and {HEADER.size + PROOF_SIZE}")
-    recorded_nonce = s2c[0][2][:CHALLENGE_NONCE_SIZE]
-    whole = conn.stream("c2s")
-    log(f"the resume to replay: {conn.describe()}, session {session_id.hex()}: HELLO RESUME "
-        f"({len(hello)} bytes), PROOF ({len(proof)} bytes); {len(whole)} bytes from cproxy in all")
-
-    # The attacker replays it twice while the session runs.
-    before = env.server_links()
-    log(f"sproxy's established link connections before the replays: {sorted(before) or 'none'}")
-    if len(before) != 1:
-        raise Fail(f"expected one live link before the replays, saw {sorted(before)}")
-    # Step by step: the HELLO, then sproxy's CHALLENGE (one frame, as recorded), then the PROOF.
-    reports = [replay(env, [(hello, 0), (proof, len(s2c[0][3]))], "steps", 1),
-               replay(env, [(whole, 0)], "burst", 2)]
-    nonces = [recorded_nonce]
-    for r in reports:
-        frames, used = parse_frames(r["received"])
-        if used != len(r["received"]):
-            raise Fail(f"attacker {r['local']}: sproxy sent {len(r['received']) - used} bytes "
-                       "that are not whole frames")
-        types = [f[0] for f in frames]
-        if types != [T_CHALLENGE, T_WELCOME]:
-            raise Fail(f"attacker {r['local']}: expected CHALLENGE then WELCOME from sproxy, got "
-                       f"[{frame_names(frames)}]")
-        nonce = frames[0][2][:CHALLENGE_NONCE_SIZE]
-        if nonce in nonces:
-            raise Fail(f"attacker {r['local']}: sproxy's CHALLENGE nonce {nonce.hex()} is not fresh")
-        nonces.append(nonce)
-        _t, h, payload, raw = frames[1]
-        if (h["magic"], h["version"], h["type"], h["length"]) != (MAGIC, VERSION, T_WELCOME, WELCOME_SIZE):
-            raise Fail(f"attacker {r['local']}: malformed WELCOME header {raw[:24].hex()}")
-        status = payload[0]
-        log(f"attacker {r['local']}: sproxy answered CHALLENGE (fresh nonce {nonce[:8].hex()}...), "
-            f"then WELCOME magic 0x{h['magic']:04x} v{h['version']} type {h['type']} length "
-            f"{h['length']} seq {h['seq']} ack {h['ack']} status {status} "
-            f"({STATUS_NAMES.get(status, '?')})")
-        if status != ST_BAD_PROOF:
-            raise Fail(f"attacker {r['local']}: sproxy answered the replayed resume with status "
-                       f"{status} ({STATUS_NAMES.get(status, '?')}), not BAD_PROOF")
-        if r["end"] not in ("closed by sproxy", "reset by sproxy"):
-            raise Fail(f"attacker {r['local']}: the connection was not closed by sproxy ({r['end']})")
-
-    time.sleep(AFTER_REPLAY_S)
-    one_warn_each(env.daemon_log("sproxy"), reports, "refused resume from ",
-                  ": its proof of the session secret is wrong", "refusing the resume from")
-    check_attacker_never_attached(env)
-    check_live_link_kept(env, before)
-    transmitted = finish_ping(t, delay)
-    log(f"PASS replay: {reports[0]['sent']} bytes (step by step) and {reports[1]['sent']} bytes "
-        f"(at once) replayed from {ATTACKER_ADDR}: BAD_PROOF both times, the live link kept, "
-        f"icmp_seq 1..{transmitted} each exactly once")
+def fingerprint(host_key):
+    """SHA256:<unpadded base64 of SHA-256 of the raw key>, as sproxy and cproxy print it."""
+    return "SHA256:" + base64.b64encode(hashlib.sha256(host_key).digest()).decode().rstrip("=")
 
 
-def scenario_tls(env):
+def check_trust_on_first_use(env, welcomes, problems):
+    """The host key in every WELCOME NEW_SESSION (the user's and the replays') is the one
+    sproxy logged and the one cproxy recorded for 192.0.2.1:6200 in its known-servers file
+    (which its log names)."""
+    keys = {fingerprint(w[HOST_KEY]) for w in welcomes}
+    m = re.search(r"host key (SHA256:\S+)", env.daemon_log("sproxy"))
+    logged = m.group(1).rstrip(";,.") if m else None
+    a = re.search(r"Permanently added .* to (\S+)", env.daemon_log("cproxy"))
+    recorded = []
+    if a and os.path.exists(a.group(1)):
+        with open(a.group(1)) as f:
+            recorded = [line.split() for line in f if line.strip() and not line.startswith("#")]
+    log(f"host key in the WELCOMEs {sorted(keys)}; sproxy logged {logged}; cproxy recorded "
+        f"{recorded} in {a.group(1) if a else '(no file named in its log)'}")
+    if len(keys) != 1 or [logged] != list(keys) or recorded != [[f"{rt.SERVER_ADDR}:{LINK_PORT}", logged]]:
+        problems.append(f"trust on first use: the WELCOMEs carry host keys {sorted(keys)}, sproxy "
+                        f"logged {logged}, cproxy recorded {recorded}")
+
+
+def check_replay_answer(r, want_status, welcomes_seen):
+    """The attacker's replay got at most one WELCOME of `want_status`, fresh, and nothing else;
+    and sproxy closed the connection. Returns the WELCOME's payload or None."""
+    got = r["received"]
+    frames, used = parse_frames(got)
+    log(f"attacker {r['local']}: sproxy sent {len(got)} bytes: [{frame_names(frames)}]")
+    if used != len(got):
+        raise Fail(f"attacker {r['local']}: sproxy sent {len(got) - used} bytes that are not whole "
+                   f"frames: {got[used:used + 24].hex()}")
+    # At most one WELCOME; after it, at most sproxy's plain, signed refusal of the proof
+    # (REFUSED AUTH_FAILED: it tells the attacker nothing it did not send). Never a TOKEN, DATA
+    # or any other encrypted frame.
+    shape = [(f[0], f[2][:1]) for f in frames]
+    refusal = (T_REFUSED, bytes([ST_AUTH_FAILED]))
+    if shape not in ([], [(T_WELCOME, bytes([want_status]))],
+                     [(T_WELCOME, bytes([want_status])), refusal]):
+        raise Fail(f"attacker {r['local']}: sproxy answered the replay with [{frame_names(frames)}]; "
+                   f"at most one WELCOME {STATUS_NAMES[want_status]} (and a REFUSED AUTH_FAILED) "
+                   "is allowed, never a TOKEN, DATA or any encrypted frame")
+    if any(f[1]["version"] != VERSION for f in frames):
+        raise Fail(f"attacker {r['local']}: sproxy answered with frames of versions "
+                   f"{[f[1]['version'] for f in frames]}")
+    if r["end"] not in ("closed by sproxy", "reset by sproxy", "reset by sproxy (while sending)",
+                        "closed by sproxy before the last flight"):
+        raise Fail(f"attacker {r['local']}: the connection was not closed by sproxy ({r['end']})")
+    if not frames:
+        return None
+    payload = frames[0][2]
+    for seen in welcomes_seen:
+        if payload[NONCE] == seen[NONCE] or payload[KEY_SHARE] == seen[KEY_SHARE]:
+            raise Fail(f"attacker {r['local']}: sproxy's WELCOME reuses a nonce or key share it "
+                       f"sent before ({payload[NONCE][:8].hex()}..., {payload[KEY_SHARE][:8].hex()}...)")
+    welcomes_seen.append(payload)
+    log(f"attacker {r['local']}: WELCOME {STATUS_NAMES[want_status]} with a fresh nonce "
+        f"({payload[NONCE][:8].hex()}...) and key share ({payload[KEY_SHARE][:8].hex()}...)")
+    return payload
+
+
+def scenario_capture(env):
     link = Capture(env, "tcpdump-link", rt.IFACE, LINK_PORT)
     local = Capture(env, "tcpdump-loopback", "lo", LOCAL_PORT)
     t = rt.open_session(env, "telnet")
@@ -682,29 +797,15 @@ def scenario_tls(env):
     conns = tcp_connections(tcp_segments(linktype, packets), LINK_PORT)
     l_linktype, l_packets = local.stop()
     l_conns = tcp_connections(tcp_segments(l_linktype, l_packets), LOCAL_PORT)
-
-    # The link: TLS only, and it carried the session.
+    problems = []
     for c in conns:
         c2s, s2c = c.stream("c2s"), c.stream("s2c")
-        log(f"capture: connection {c.describe()}: cproxy sent {len(c2s)} bytes in "
-            f"{len(tls_records(c2s))} TLS records, sproxy {len(s2c)} bytes in "
-            f"{len(tls_records(s2c))}; first bytes {c2s[:3].hex()} / {s2c[:3].hex()}")
-        for d, data in (("c2s", c2s), ("s2c", s2c)):
-            if data and not (data[0] in TLS_RECORD_NAMES and data[1] == 3):
-                raise Fail(f"{c.describe()} {d} does not start with a TLS record: {data[:24].hex()}")
-    talking = [c for c in conns if c.stream("c2s") and c.stream("s2c")]
-    if len(talking) < 2:
-        raise Fail(f"expected the login and the resume connection in the capture, found "
-                   f"{len(talking)} connections with data both ways")
-    link_down = sum(len(c.stream("s2c")) for c in conns)
-    local_down = sum(len(c.stream("s2c")) for c in l_conns)
-    log(f"capture: sproxy -> cproxy {link_down} bytes on the link (TLS); cproxy -> telnet "
-        f"{local_down} bytes on the client's loopback (plain)")
-    if link_down < local_down:
-        raise Fail(f"the link carried {link_down} bytes towards the client, fewer than the "
-                   f"{local_down} telnet received: the capture missed part of the session")
+        log(f"capture: connection {c.describe()}: cproxy sent {len(c2s)} bytes "
+            f"[{frame_names(parse_frames(c2s)[0][:4])} ...], sproxy sent {len(s2c)} bytes "
+            f"[{frame_names(parse_frames(s2c)[0][:4])} ...]")
 
-    needles = [marker.encode(), b"icmp_seq"]
+    # Nothing of the session in clear on the link; all of it on loopback (the control).
+    needles = [marker.encode(), b"icmp_seq", rt.PROMPT.strip().encode()]
     control = find_plaintext(local.path, l_conns, needles)
     for n in needles:
         log(f"control (loopback, plain by design): {n.decode()!r} found: "
@@ -715,89 +816,598 @@ def scenario_tls(env):
                    "cannot tell a leak from none")
     leaks = find_plaintext(link.path, conns, needles)
     for n in needles:
-        log(f"capture: {n.decode()!r} on the TLS link: {'; '.join(leaks.get(n, ['nowhere']))}")
+        log(f"capture: {n.decode()!r} on the link: {'; '.join(leaks.get(n, ['nowhere']))}")
     if leaks:
-        raise Fail(f"the TLS link leaks plaintext: {leaks}")
+        problems.append(f"the link leaks plaintext: {sorted(n.decode() for n in leaks)} found in "
+                        f"{sorted(set(w for ws in leaks.values() for w in ws))}")
+    link_down = sum(len(c.stream("s2c")) for c in conns)
+    local_down = sum(len(c.stream("s2c")) for c in l_conns)
+    log(f"capture: sproxy -> cproxy {link_down} bytes on the link; cproxy -> telnet "
+        f"{local_down} bytes on the client's loopback")
+    if link_down < local_down:
+        problems.append(f"the link carried {link_down} bytes towards the client, fewer than the "
+                        f"{local_down} telnet received: the capture missed part of the session")
 
-    # The resume connection (the one that carries the session now), replayed.
+    # The frames: version 3, encrypted after the handshake; the new session and its resume.
+    check_frames(conns, problems)
+    if not conns:
+        raise Fail("the capture holds no connection to port 6200")
+    first = conns[0]
+    nc2s, _ = parse_frames(first.stream("c2s"))
+    ns2c, _ = parse_frames(first.stream("s2c"))
+    if not (is_frame(nc2s, 0, T_HELLO, MODE_NEW) and is_frame(nc2s, 1, T_PROOF)
+            and is_frame(ns2c, 0, T_WELCOME, ST_NEW_SESSION) and is_frame(ns2c, 1, T_TOKEN)):
+        problems.append(f"the new session {first.describe()} is not HELLO NEW, PROOF / WELCOME "
+                        f"NEW_SESSION, TOKEN: cproxy sent [{frame_names(nc2s[:3])}], sproxy "
+                        f"[{frame_names(ns2c[:3])}]")
+    elif len(ns2c[0][2]) != WELCOME_NEW_SIZE or len(nc2s[0][2]) < HELLO_FIXED:
+        problems.append(f"the new session's HELLO payload is {len(nc2s[0][2])} bytes (at least "
+                        f"{HELLO_FIXED}), its WELCOME's {len(ns2c[0][2])} (not {WELCOME_NEW_SIZE})")
+    session_id = ns2c[0][2][SESSION_ID] if is_frame(ns2c, 0, T_WELCOME) else None
     before = env.server_links()
     log(f"sproxy's established link connections before the replays: {sorted(before) or 'none'}")
-    if len(before) != 1:
-        raise Fail(f"expected one live link before the replays, saw {sorted(before)}")
-    live = [c for c in talking if f"{c.client[0]}:{c.client[1]}" in before]
-    if len(live) != 1 or live[0] is talking[0] or live[0].client[0] != rt.CLIENT_NEW_ADDR:
-        raise Fail(f"the live link {sorted(before)} is not a resume from {rt.CLIENT_NEW_ADDR} in the "
-                   f"capture: {[c.describe() for c in talking]}")
-    conn = live[0]
-    flights = conn.flights()
-    whole = conn.stream("c2s")
-    resumption = offers_tls_resumption(whole)
-    log(f"the resume to replay: {conn.describe()}: {len(whole)} bytes from cproxy in "
-        f"{len(flights)} flights ({', '.join(str(len(f)) for f, _ in flights)} bytes); its ClientHello "
-        f"{'offers' if resumption else 'does not offer'} TLS session resumption (pre_shared_key)")
-    reports = [replay(env, flights, "steps", 1), replay(env, [(whole, 0)], "burst", 2)]
-    for r in reports:
-        got = r["received"]
-        records = tls_records(got)
-        log(f"attacker {r['local']}: sproxy sent {len(got)} bytes: TLS records "
-            f"[{', '.join(f'{TLS_RECORD_NAMES.get(c, c)}({n})' for c, n in records)}]")
-        if got and not (got[0] in TLS_RECORD_NAMES and got[1] == 3):
-            raise Fail(f"attacker {r['local']}: sproxy answered with something other than TLS: "
-                       f"{got[:24].hex()}")
-        if struct.pack("!HB", MAGIC, VERSION) in got:
-            raise Fail(f"attacker {r['local']}: a plain roamproxy frame header in sproxy's answer")
-        if r["end"] not in ("closed by sproxy", "reset by sproxy", "reset by sproxy (while sending)",
-                            "closed by sproxy before the last flight"):
-            raise Fail(f"attacker {r['local']}: the connection was not closed by sproxy ({r['end']})")
+    live = [c for c in conns if f"{c.client[0]}:{c.client[1]}" in before]
+    if len(before) != 1 or len(live) != 1 or live[0] is first or live[0].client[0] != rt.CLIENT_NEW_ADDR:
+        raise Fail(f"the live link {sorted(before)} is not one resume from {rt.CLIENT_NEW_ADDR} in "
+                   f"the capture: {[c.describe() for c in conns]}")
+    resume = live[0]
+    rc2s, _ = parse_frames(resume.stream("c2s"))
+    rs2c, _ = parse_frames(resume.stream("s2c"))
+    resumed = [c for c in conns[1:]
+               if is_frame(parse_frames(c.stream("s2c"))[0], 0, T_WELCOME, ST_RESUMED)]
+    if not (is_frame(rc2s, 0, T_HELLO, MODE_RESUME) and is_frame(rc2s, 1, T_PROOF)
+            and is_frame(rs2c, 0, T_WELCOME, ST_RESUMED)):
+        problems.append(f"the resume {resume.describe()} is not HELLO RESUME, PROOF / WELCOME "
+                        f"RESUMED: cproxy sent [{frame_names(rc2s[:3])}], sproxy [{frame_names(rs2c[:3])}]")
+    elif rc2s[0][2][SESSION_ID] != session_id or len(rs2c[0][2]) != WELCOME_RESUMED_SIZE:
+        problems.append(f"the resume names session {rc2s[0][2][SESSION_ID].hex()} (the new session "
+                        f"was {session_id.hex() if session_id else '?'}); its WELCOME payload is "
+                        f"{len(rs2c[0][2])} bytes, not {WELCOME_RESUMED_SIZE}")
+    if len(resumed) != 1:
+        problems.append(f"expected one WELCOME RESUMED in the capture, found {len(resumed)}")
+    log(f"capture: new session {first.describe()} [{frame_names(nc2s[:2])} / {frame_names(ns2c[:2])}], "
+        f"resume {resume.describe()} [{frame_names(rc2s[:2])} / {frame_names(rs2c[:1])}]")
 
-    time.sleep(AFTER_REPLAY_S)
-    sp = env.daemon_log("sproxy")
-    for port, drop in one_warn_each(sp, reports, "dropped connection from ", " during its handshake",
-                                    "dropping, during its handshake,"):
-        if "not completed within" in drop:
-            raise Fail(f"sproxy dropped {ATTACKER_ADDR}:{port} at its handshake deadline, not on "
-                       "the replayed bytes: the replay did not deliver what cproxy had sent")
-    other = log_lines(sp, r"refused resume from " + re.escape(ATTACKER_ADDR))
-    if other:
-        raise Fail(f"the replayed TLS bytes reached roamproxy's own handshake: {other}")
-    check_attacker_never_attached(env)
+    # The attacker replays both connections, flight by flight and all at once.
+    telnetd_before = env.telnetd_starts()
+    status_before = env.sproxy_sessions()
+    reports, attempt, new_session_welcomes = [], 0, []
+    for conn, want, label in ((first, ST_NEW_SESSION, "new session"), (resume, ST_RESUMED, "resume")):
+        flights = conn.flights()
+        whole = conn.stream("c2s")
+        log(f"replaying the {label} {conn.describe()}: {len(whole)} bytes from cproxy in "
+            f"{len(flights)} flights ({', '.join(str(len(f)) for f, _ in flights[:6])}"
+            f"{', ...' if len(flights) > 6 else ''} bytes)")
+        recorded = (ns2c if conn is first else rs2c)[:1]
+        seen = [recorded[0][2]] if recorded and recorded[0][0] == T_WELCOME else []
+        for mode, fl in (("steps", flights), ("burst", [(whole, 0)])):
+            attempt += 1
+            r = replay(env, fl, mode, attempt)
+            reports.append(r)
+            try:
+                w = check_replay_answer(r, want, seen)
+                if w is not None and want == ST_NEW_SESSION:
+                    new_session_welcomes.append(w)
+            except Fail as e:
+                problems.append(str(e))
+    user_welcome = [ns2c[0][2]] if is_frame(ns2c, 0, T_WELCOME, ST_NEW_SESSION) else []
+    check_trust_on_first_use(env, user_welcome + new_session_welcomes, problems)
+    for check in (lambda: one_warn_each(env, reports),
+                  lambda: check_no_session_for_attacker(env, telnetd_before)):
+        try:
+            check()
+        except Fail as e:
+            problems.append(str(e))
     check_live_link_kept(env, before)
-
-    # The TLS files went where they were told, and cproxy trusted sproxy on first use.
-    st = os.stat(env.keystore)
-    if stat.S_IMODE(st.st_mode) != 0o600:
-        raise Fail(f"{env.keystore} has mode {stat.S_IMODE(st.st_mode):o}, not 600")
-    with open(env.known_servers) as f:
-        known = [x for line in f if line.strip() and not line.startswith("#") for x in line.split()]
-    if len(known) != 2 or known[0] != f"{rt.SERVER_ADDR}:{LINK_PORT}" or not known[1].startswith("SHA256:"):
-        raise Fail(f"{env.known_servers} does not record {rt.SERVER_ADDR}:{LINK_PORT}: {known}")
-    if known[1] not in env.daemon_log("sproxy"):
-        raise Fail(f"the fingerprint cproxy recorded, {known[1]}, is not the one sproxy logged")
-    log(f"known_servers: {' '.join(known)}, the fingerprint sproxy logged; key store mode 0600")
+    status_after = env.sproxy_sessions()
+    log(f"sproxy --status: {len(status_after)} session(s): "
+        f"{[(x['session'], x['link_peer'], x['resumes']) for x in status_after]}")
+    if len(status_after) != 1 or [(x["session"], x["resumes"]) for x in status_after] != \
+            [(x["session"], x["resumes"]) for x in status_before] or \
+            (session_id and status_after[0]["session"] != session_id.hex()):
+        problems.append(f"sproxy's sessions changed across the replays: before "
+                        f"{[(x['session'], x['resumes']) for x in status_before]}, after "
+                        f"{[(x['session'], x['resumes']) for x in status_after]} (expected the one "
+                        f"session {session_id.hex() if session_id else '?'}, its resume count kept)")
     transmitted = finish_ping(t, delay)
-    log(f"PASS tls: neither {marker!r} nor 'icmp_seq' on the link (both on loopback); "
-        f"{reports[0]['sent']} bytes replayed flight by flight and {reports[1]['sent']} at once from "
-        f"{ATTACKER_ADDR}: the TLS handshake failed both times, the live link kept, "
-        f"icmp_seq 1..{transmitted} each exactly once")
+    if problems:
+        raise Fail(f"{len(problems)} problem(s):\n  " + "\n  ".join(problems))
+    log(f"PASS capture: neither {marker!r}, 'icmp_seq' nor the prompt on the link (all on "
+        f"loopback); every frame version 3, encrypted after HELLO/WELCOME; "
+        f"{len(reports)} replays from {ATTACKER_ADDR} got at most a fresh WELCOME, one WARN each, "
+        f"no session; the live link kept; icmp_seq 1..{transmitted} each exactly once")
 
 
-SCENARIOS = {"replay": (scenario_replay, False), "tls": (scenario_tls, True)}
-ALL = ["replay", "tls"]
+# ---------------------------------------------------------------- the on-path attacker's relay
+
+def read_exact(sock, n):
+    """Up to n bytes; fewer only at the end of the stream (or on an error)."""
+    buf = bytearray()
+    while len(buf) < n:
+        try:
+            b = sock.recv(n - len(buf))
+        except OSError:
+            break
+        if not b:
+            break
+        buf += b
+    return bytes(buf)
+
+
+def read_frame(sock):
+    """One whole frame (raw bytes), or None at the end of the stream."""
+    head = read_exact(sock, HEADER.size)
+    if len(head) < HEADER.size:
+        return None
+    magic, _v, _t, length, _s, _a = HEADER.unpack(head)
+    if magic != MAGIC or length > 1 << 20:
+        raise ValueError(f"not a roamproxy frame: {head.hex()}")
+    body = read_exact(sock, length)
+    return head + body if len(body) == length else None
+
+
+class Relay:
+    """Runs in the attacker namespace (`--relay LISTEN_ADDR PORT UPSTREAM_ADDR UPSTREAM_PORT`):
+    takes the connections the DNAT sends it, forwards each to sproxy frame by frame, and applies
+    the tampers it reads on stdin (one kind a line), in order, each at its first opportunity:
+    a refusal kind answers the next HELLO RESUME itself; the others act on a link that has
+    carried RELAY_MIN_DATA DATA frames to cproxy. Every event is one JSON line on stdout."""
+
+    def __init__(self, upstream):
+        self.upstream = upstream
+        self.lock = threading.Lock()
+        self.out = threading.Lock()
+        self.queue = collections.deque()
+
+    def emit(self, **event):
+        with self.out:
+            print(json.dumps(event), flush=True)
+
+    def take(self, eligible):
+        with self.lock:
+            if self.queue and eligible(self.queue[0]):
+                return self.queue.popleft()
+        return None
+
+    def commands(self):
+        for line in sys.stdin:
+            kind = line.strip()
+            if kind:
+                with self.lock:
+                    self.queue.append(kind)
+                self.emit(event="armed", kind=kind)
+
+    def serve(self, listen):
+        srv = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        srv.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        srv.bind(listen)
+        srv.listen(16)
+        self.emit(event="listening", addr="%s:%d" % listen)
+        threading.Thread(target=self.commands, daemon=True).start()
+        index = 0
+        while True:
+            c, peer = srv.accept()
+            index += 1
+            threading.Thread(target=self.handle, args=(c, index, "%s:%d" % peer[:2]),
+                             daemon=True).start()
+
+    def handle(self, c, index, peer):
+        self.emit(event="accepted", conn=index, peer=peer)
+        try:
+            hello = read_frame(c)
+        except ValueError as e:
+            hello = None
+            self.emit(event="note", conn=index, text=str(e))
+        if hello is None:
+            c.close()
+            self.emit(event="closed", conn=index, by="cproxy", note="before its HELLO")
+            return
+        if hello[3] == T_HELLO and hello[HEADER.size] == MODE_RESUME:
+            kind = self.take(lambda k: k in REFUSAL_KINDS)
+            if kind:
+                return self.refuse(c, index, hello, kind)
+        try:
+            u = socket.create_connection(self.upstream, timeout=RELAY_WAIT_S)
+            u.settimeout(None)
+            u.sendall(hello)
+        except OSError as e:
+            c.close()
+            self.emit(event="closed", conn=index, by="relay", note=f"sproxy unreachable: {e}")
+            return
+        self.emit(event="upstream", conn=index, local="%s:%d" % u.getsockname()[:2])
+        link = RelayedLink(self, index, c, u)
+        threading.Thread(target=link.pump, args=(c, u, "c2s"), daemon=True).start()
+        link.pump(u, c, "s2c")
+
+    def refuse(self, c, index, hello, kind):
+        """Answers a HELLO RESUME with a forged, unauthenticated REFUSED: UNKNOWN_SESSION with a
+        random MAC or none, or VERSION_MISMATCH (which no key can authenticate)."""
+        payload = bytes([ST_VERSION_MISMATCH if kind == K_REFUSED_VERSION else ST_UNKNOWN_SESSION])
+        if kind == K_REFUSED_FORGED:
+            payload += secrets.token_bytes(32)          # a MAC the attacker cannot compute
+        forged = HEADER.pack(MAGIC, hello[2], T_REFUSED, len(payload), 0, 0) + payload
+        try:
+            c.sendall(forged)
+        except OSError as e:
+            self.emit(event="note", conn=index, text=f"sending the refusal failed: {e}")
+        self.emit(event="tampered", conn=index, kind=kind, direction="s2c", sent=forged.hex(),
+                  detail=f"answered HELLO RESUME with REFUSED length {len(payload)} "
+                         f"({STATUS_NAMES[payload[0]]})")
+        c.settimeout(RELAY_WAIT_S)
+        by = "cproxy"
+        try:
+            while c.recv(65536):
+                pass
+        except socket.timeout:
+            by = f"relay (cproxy kept the link for {RELAY_WAIT_S} s)"
+        except OSError:
+            pass
+        c.close()
+        self.emit(event="closed", conn=index, by=by)
+
+
+class RelayedLink:
+    """One connection through the relay: cproxy's socket, sproxy's, and what passed."""
+
+    def __init__(self, relay, index, c, u):
+        self.relay, self.index, self.c, self.u = relay, index, c, u
+        self.lock = threading.Lock()
+        self.done = False
+        self.data_s2c = 0
+        self.last_data = None
+
+    def end(self, by, reset=False):
+        with self.lock:
+            if self.done:
+                return
+            self.done = True
+        if reset:
+            try:
+                self.c.shutdown(socket.SHUT_RD)         # wakes our reader; sends nothing
+            except OSError:
+                pass
+            self.c.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+            self.c.close()                              # RST to cproxy
+        for s in ((self.u,) if reset else (self.c, self.u)):
+            try:
+                s.shutdown(socket.SHUT_RDWR)
+            except OSError:
+                pass
+            s.close()
+        self.relay.emit(event="closed", conn=self.index, by=by)
+
+    def eligible(self, direction, ftype):
+        def check(kind):
+            if self.data_s2c < RELAY_MIN_DATA:
+                return False
+            if kind in C2S_KINDS:
+                return direction == "c2s" and ftype not in PLAIN_TYPES
+            if kind in S2C_KINDS and direction == "s2c":
+                return ftype == T_DATA if kind in (K_FLIP_DATA, K_REPLAY) else ftype not in PLAIN_TYPES
+            return False
+        return check
+
+    def pump(self, src, dst, direction):
+        peer_name = "cproxy" if direction == "c2s" else "sproxy"
+        while True:
+            try:
+                raw = read_frame(src)
+            except ValueError as e:
+                self.relay.emit(event="note", conn=self.index, text=f"{peer_name}: {e}")
+                raw = None
+            if raw is None or self.done:
+                self.end(f"{peer_name}")
+                return
+            ftype = raw[3]
+            kind = self.relay.take(self.eligible(direction, ftype))
+            try:
+                if kind is None:
+                    dst.sendall(raw)
+                else:
+                    self.tamper(kind, raw, dst, direction)
+                    if kind in (K_TRUNCATE, K_RESET, K_CLOSE):
+                        return
+            except OSError:
+                self.end(f"{'sproxy' if direction == 'c2s' else 'cproxy'} (sending failed)")
+                return
+            if direction == "s2c" and ftype == T_DATA:
+                self.data_s2c += 1
+                self.last_data = raw
+                if self.data_s2c == RELAY_MIN_DATA:
+                    self.relay.emit(event="flowing", conn=self.index)
+
+    def tamper(self, kind, raw, dst, direction):
+        sent, detail = b"", ""
+        h = HEADER.unpack_from(raw)
+        what = f"{TYPE_NAMES.get(raw[3], raw[3])} seq {h[4]} ack {h[5]} length {h[3]}"
+        if kind == K_FLIP_DATA:
+            b = bytearray(raw)
+            i = HEADER.size + (len(raw) - HEADER.size) // 2
+            b[i] ^= 0x80
+            sent, detail = bytes(b), f"flipped bit 7 of payload byte {i - HEADER.size} of {what}"
+            dst.sendall(sent)
+        elif kind == K_FLIP_HEADER:
+            b = bytearray(raw)
+            b[HEADER.size - 1] ^= 0x01
+            sent, detail = bytes(b), f"flipped the lowest bit of the ack of {what}"
+            dst.sendall(sent)
+        elif kind == K_GARBAGE:
+            g = secrets.token_bytes(64)
+            while g[:2] == struct.pack("!H", MAGIC):
+                g = secrets.token_bytes(64)
+            sent, detail = g, f"64 random bytes before {what}"
+            dst.sendall(g + raw)
+        elif kind == K_REPLAY:
+            old = HEADER.unpack_from(self.last_data)
+            sent = self.last_data
+            detail = f"resent the earlier DATA seq {old[4]} (length {old[3]}) before {what}"
+            dst.sendall(self.last_data + raw)
+        elif kind == K_TRUNCATE:
+            sent = raw[:HEADER.size + max(1, (len(raw) - HEADER.size) // 2)]
+            detail = f"sent {len(sent)} of the {len(raw)} bytes of {what}, then closed"
+            dst.sendall(sent)
+        elif kind == K_RESET:
+            detail = f"reset the link to cproxy (SO_LINGER 0) instead of forwarding {what}"
+        elif kind == K_CLOSE:
+            detail = f"closed the link instead of forwarding {what}"
+        self.relay.emit(event="tampered", conn=self.index, kind=kind, direction=direction,
+                        sent=sent.hex(), detail=detail)
+        if kind in (K_TRUNCATE, K_RESET, K_CLOSE):
+            self.end("relay", reset=kind == K_RESET)
+
+
+def relay_main(argv):
+    listen = (argv[0], int(argv[1]))
+    upstream = (argv[2], int(argv[3]))
+    try:
+        Relay(upstream).serve(listen)
+    except KeyboardInterrupt:
+        pass
+    return 0
+
+
+class RelayControl:
+    """The harness's side of the relay: starts it in the attacker namespace (as one of env's
+    daemons, so it is stopped with them), sends it tamper kinds and reads its events."""
+
+    def __init__(self, env):
+        self.env = env
+        self.path = os.path.join(env.tmp, "relay.log")
+        f = open(self.path, "wb")
+        self.proc = subprocess.Popen(
+            env.in_atk(sys.executable, "-u", os.path.abspath(__file__), "--relay", ATTACKER_ADDR,
+                       str(LINK_PORT), ATK_SERVER_ADDR, str(LINK_PORT)),
+            stdin=subprocess.PIPE, stdout=f, stderr=subprocess.STDOUT, start_new_session=True)
+        f.close()
+        env.daemons["relay"] = (self.proc, self.path)
+        self.wait(lambda e: e["event"] == "listening", "the relay to listen")
+        log(f"relay listening on {ATTACKER_ADDR}:{LINK_PORT} in the attacker namespace, "
+            f"forwarding to sproxy at {ATK_SERVER_ADDR}:{LINK_PORT}")
+
+    def events(self):
+        with open(self.path, "rb") as f:
+            text = f.read().decode(errors="replace")
+        out = []
+        for line in text.splitlines():
+            if line.startswith("{"):
+                try:
+                    out.append(json.loads(line))
+                except ValueError:
+                    pass
+        return out
+
+    def wait(self, pred, what, timeout=RELAY_WAIT_S, since=0):
+        """The first event (from the `since`-th on) that satisfies pred; bounded poll."""
+        def find():
+            if self.proc.poll() is not None:
+                raise Fail(f"the relay exited ({self.proc.returncode}): "
+                           f"{self.env.daemon_log('relay')[-2000:]}")
+            hits = [e for e in self.events()[since:] if pred(e)]
+            return hits[0] if hits else None
+        return wait_until(find, timeout, what)
+
+    def arm(self, *kinds):
+        """Queues tamper kinds in the relay, in order (one write, so none can lag behind)."""
+        self.proc.stdin.write("".join(f"{k}\n" for k in kinds).encode())
+        self.proc.stdin.flush()
+
+    def conns(self):
+        """{conn index: peer} of every connection the relay accepted."""
+        return {e["conn"]: e["peer"] for e in self.events() if e["event"] == "accepted"}
+
+
+# ---------------------------------------------------------------- scenario onpath
+
+def warn_lines(env, marks):
+    """WARN lines sproxy and cproxy logged since the offsets in `marks`."""
+    return [f"{name}: {x.strip()}" for name in ("sproxy", "cproxy")
+            for x in log_lines(env.log_text(name, marks[name]), r"\bWARN\b")]
+
+
+def tamper_round(env, relay, kinds, problems):
+    """Arms `kinds` in the relay, waits until each was applied and its link ended, then until
+    cproxy is back through the relay with DATA flowing; checks the drop and the WARNs.
+    Returns the relay's `tampered` events."""
+    marks = {name: env.log_mark(name) for name in ("sproxy", "cproxy")}
+    since = len(relay.events())
+    relay.arm(*kinds)
+    done = []
+    for k in kinds:
+        ev = relay.wait(lambda e, k=k: e["event"] == "tampered" and e["kind"] == k
+                        and e not in done, f"the relay to apply {k}", timeout=RECOVER_WAIT_S,
+                        since=since)
+        done.append(ev)
+        log(f"relay: {k} on connection #{ev['conn']} ({ev['direction']}): {ev['detail']}")
+        try:
+            closed = relay.wait(lambda e, n=ev["conn"]: e["event"] == "closed" and e["conn"] == n,
+                                f"connection #{ev['conn']} to end after {k}")
+        except Fail:
+            problems.append(f"{k}: the tampered link #{ev['conn']} was not dropped within "
+                            f"{RELAY_WAIT_S} s; the relay closes it to go on")
+            relay.arm(K_CLOSE)
+            closed = relay.wait(lambda e, n=ev["conn"]: e["event"] == "closed" and e["conn"] == n,
+                                f"connection #{ev['conn']} to end after close")
+            done.append(relay.wait(lambda e: e["event"] == "tampered" and e["kind"] == K_CLOSE,
+                                   "the relay to close", since=since))
+        log(f"relay: connection #{ev['conn']} ended by {closed['by']}")
+        if k in DETECTED_KINDS and not closed["by"].startswith(("cproxy", "sproxy")):
+            problems.append(f"{k}: link #{ev['conn']} was ended by {closed['by']}, not by the proxy "
+                            "that received the tampered bytes")
+    last = max(e["conn"] for e in done)
+    try:
+        back = relay.wait(lambda e: e["event"] == "flowing" and e["conn"] > last,
+                          f"cproxy back through the relay with DATA flowing after {'+'.join(kinds)}",
+                          timeout=RECOVER_WAIT_S, since=since)
+    except Fail as e:
+        ended = [f"{name}: {x.strip()}" for name in ("sproxy", "cproxy")
+                 for x in log_lines(env.log_text(name, marks[name]), r": closed: ")]
+        raise Fail(f"{e}; {'the session ended: ' + str(ended) if ended else 'no session ended'}"
+                   + (f"; earlier problems: {problems}" if problems else ""))
+    log(f"relay: cproxy is back on connection #{back['conn']} "
+        f"({relay.conns().get(back['conn'])}), DATA flowing")
+    if any(k in DETECTED_KINDS for k in kinds):
+        try:
+            wait_until(lambda: warn_lines(env, marks), rt.LOG_WAIT_S, "a WARN line")
+        except Fail:
+            pass
+        warns = warn_lines(env, marks)
+        for w in warns[:4]:
+            log(f"  {w}")
+        if not warns:
+            problems.append(f"{'+'.join(kinds)}: neither sproxy nor cproxy logged a WARN (an "
+                            "authentication failure or protocol error went unnoticed)")
+    return done
+
+
+def check_ping_output_intact(t, stats_at):
+    """Every line ping printed in telnet is one that ping prints: nothing altered reached it."""
+    with t.cond:
+        text = t.text[t.ping_start:stats_at]
+    bad = [line for line in text.replace("\r", "").split("\n")
+           if not any(rx.fullmatch(line) for rx in PING_OUTPUT_RES)]
+    if bad:
+        return f"the ping output in telnet has {len(bad)} altered line(s): {[x[:100] for x in bad[:5]]}"
+    log(f"{t.name}: all {text.count(chr(10))} lines of ping output are well-formed")
+    return None
+
+
+def check_tampers_on_the_wire(cap_conns, relay, tampered, problems):
+    """What the relay sent cproxy in place of sproxy's bytes is in the client's link capture,
+    on the connection it was meant for (a reset: that connection saw an RST)."""
+    peers = relay.conns()
+    by_client = {f"{c.client[0]}:{c.client[1]}": c for c in cap_conns}
+    for ev in tampered:
+        if ev["direction"] != "s2c" or not (ev["sent"] or ev["kind"] == K_RESET):
+            continue
+        c = by_client.get(peers.get(ev["conn"]))
+        if c is None:
+            problems.append(f"{ev['kind']}: the client's capture lacks connection #{ev['conn']} "
+                            f"({peers.get(ev['conn'])})")
+            continue
+        sent = bytes.fromhex(ev["sent"])
+        seen = "s2c" in c.rst if ev["kind"] == K_RESET else (sent in c.stream("s2c"))
+        log(f"capture: {ev['kind']} (relay connection #{ev['conn']}) {'seen' if seen else 'NOT seen'} "
+            f"on {c.describe()}")
+        if not seen:
+            problems.append(f"{ev['kind']}: what the relay sent is not in the client's capture of "
+                            f"{c.describe()}")
+
+
+def scenario_onpath(env):
+    cap = Capture(env, "tcpdump-link", rt.IFACE, LINK_PORT)
+    relay = RelayControl(env)
+    t = rt.open_session(env, "telnet")
+    rt.start_ping(t, "e2e00801")
+    time.sleep(rt.PING_BETWEEN_S)
+    sessions = [x["session"] for x in env.sproxy_sessions()]
+    direct = env.server_links()
+    log(f"sproxy's link before the attacker: {sorted(direct)}")
+    problems, delays = [], []
+
+    # The attacker comes: new connections from the client go through the relay.
+    env.divert_to_attacker()
+    via = rt.change_and_resume(env, t, "onpath", 1, 2, rt.Change(rt.v4(0), rt.v4(1), 0))
+    delays.append(via.delay)
+    first = relay.wait(lambda e: e["event"] == "flowing", "DATA through the relay")
+    links = env.server_links()
+    log(f"sproxy's links now: {sorted(links)} (relay connection #{first['conn']} from "
+        f"{relay.conns()[first['conn']]})")
+    if not links or any(not x.startswith(ATTACKER_ADDR + ":") for x in links):
+        raise Fail(f"after the DNAT and the address change sproxy's links are {sorted(links)}, not "
+                   f"from the relay at {ATTACKER_ADDR}: the attacker is not on the path")
+
+    tampered = []
+    for kinds in ROUNDS:
+        log(f"--- round: {' then '.join(kinds)}")
+        tampered += tamper_round(env, relay, kinds, problems)
+
+    # The attacker goes; the next connection goes straight to sproxy.
+    diverted = env.attacker_goes()
+    if diverted == 0:
+        raise Fail("the DNAT rule diverted no packet: the relay never was on the path")
+    seen = len(relay.conns())
+    gone = rt.change_and_resume(env, t, "onpath", 2, 2, rt.Change(rt.v4(1), rt.v4(2), 0))
+    delays.append(gone.delay)
+    wait_until(lambda: env.server_links() and all(x.startswith(rt.v4(2) + ":")
+                                                  for x in env.server_links()),
+               rt.LOG_WAIT_S, f"sproxy's only link to come from {rt.v4(2)}")
+    log(f"sproxy's links after the attacker went: {sorted(env.server_links())}")
+    time.sleep(rt.PING_AFTER_S)
+    transmitted, received, at = rt.stop_ping(t)
+    if len(relay.conns()) != seen:
+        problems.append(f"the relay took {len(relay.conns()) - seen} connection(s) after the DNAT "
+                        "rule was flushed")
+    linktype, packets = cap.stop()
+    check_tampers_on_the_wire(tcp_connections(tcp_segments(linktype, packets), LINK_PORT),
+                              relay, tampered, problems)
+
+    # No session ended, nothing altered reached telnet, every icmp_seq exactly once.
+    for name in ("sproxy", "cproxy"):
+        closed = log_lines(env.daemon_log(name), r": closed: ")
+        if closed:
+            problems.append(f"{name} ended the session: {[x.strip() for x in closed]}")
+    new = log_lines(env.daemon_log("sproxy"), NEW_SESSION_RE)
+    if len(new) != 1:
+        problems.append(f"expected one `new session` in sproxy's log, saw {len(new)}: {new}")
+    status = env.sproxy_sessions()
+    log(f"sproxy --status: {[(x['session'], x['link_peer'], x['resumes']) for x in status]}")
+    if [x["session"] for x in status] != sessions or len(sessions) != 1:
+        problems.append(f"sproxy's sessions were {sessions} before the attacker and are "
+                        f"{[x['session'] for x in status]} after it went")
+    if t.proc.poll() is not None:
+        problems.append(f"telnet exited ({t.proc.returncode})")
+    altered = check_ping_output_intact(t, at)
+    if altered:
+        problems.append(altered)
+    try:
+        rt.verdict_changes(t, transmitted, received, at, delays)
+    except Fail as e:
+        problems.append(str(e))
+    if problems:
+        raise Fail(f"{len(problems)} problem(s):\n  " + "\n  ".join(problems))
+    log(f"PASS onpath: {len(tampered)} tampers in {len(ROUNDS)} rounds through the relay "
+        f"({', '.join(sorted(set(e['kind'] for e in tampered)))}): each link dropped, cproxy back "
+        f"each time, no session ended, ping output intact, icmp_seq 1..{transmitted} each exactly once")
 
 
 # ---------------------------------------------------------------- main
 
+SCENARIOS = {"capture": (scenario_capture, False), "onpath": (scenario_onpath, True)}
+ALL = ["capture", "onpath"]
+
+
 def preflight(args):
     problems = []
     if os.geteuid() != 0:
-        problems.append("must run as root (network namespaces, inetd on port 23, tcpdump)")
-    tools = ["ip", "ss", "inetd", "telnet", "ping", "setsid", "unshare", "mount", "sh", "tcpdump"]
+        problems.append("must run as root (network namespaces, inetd on port 23, tcpdump, nft)")
+    tools = ["ip", "ss", "inetd", "telnet", "ping", "setsid", "unshare", "mount", "sh", "tcpdump",
+             "nft", "sysctl"]
     missing = [x for x in tools if not shutil.which(x)]
     if not (shutil.which("telnetd") or shutil.which("in.telnetd")):
         missing.append("telnetd")
     if missing:
         problems.append(f"missing tools: {' '.join(missing)} (Debian: apt-get install -y telnetd "
-                        "openbsd-inetd telnet iputils-ping iproute2 util-linux tcpdump)")
+                        "openbsd-inetd telnet iputils-ping iproute2 util-linux tcpdump nftables procps)")
     for b in ("cproxy", "sproxy"):
         if not os.access(os.path.join(args.dist, "bin", b), os.X_OK):
             problems.append(f"{args.dist}/bin/{b} not found or not executable "
@@ -821,12 +1431,17 @@ def remove_stale_attacker_namespaces():
 
 def run_scenario(args, index, name):
     """As roam_e2e.run_scenario, with the three-host environment."""
-    fn, tls = SCENARIOS[name]
-    return rt.run_env(args, name, SecEnv(args, index, tls), fn, SCENARIO_BUDGET_S)
+    fn, onpath = SCENARIOS[name]
+    if index == 0:
+        remove_stale_attacker_namespaces()
+    return rt.run_env(args, name, SecEnv(args, index, onpath), fn, SCENARIO_BUDGET_S)
+
 
 def main():
     if len(sys.argv) > 1 and sys.argv[1] == "--replay-client":
         return replay_client(sys.argv[2:])
+    if len(sys.argv) > 1 and sys.argv[1] == "--relay":
+        return relay_main(sys.argv[2:])
     ap = rt.argument_parser(__doc__, ALL)
     args = ap.parse_args()
     names = rt.scenario_names(ap, args, ALL)

@@ -6,12 +6,13 @@ import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
 /**
- * End to end, as an attacker on the client's network sees roamproxy: {@code tcpdump} records
- * the client's link during the login and an address change, and a third host replays the
- * recorded resume to sproxy. Real inetd + telnetd, a real telnet on a pty running ping, the
- * packaged {@code bin/cproxy} and {@code bin/sproxy}, three network namespaces. Each test runs
- * one scenario of {@code src/test/e2e/security_e2e.py} (see its header), streams its output
- * here and requires exit status 0.
+ * End to end, as an attacker sees roamproxy's link protocol 3 with default settings: one who
+ * records the client's network and replays it from a third host, and one on the path between
+ * the proxies who tampers with every kind of frame. Real inetd + telnetd, a real telnet on a pty
+ * running ping, the packaged {@code bin/cproxy} and {@code bin/sproxy}, three network
+ * namespaces, {@code tcpdump} and {@code nft}. Each test runs one scenario of
+ * {@code src/test/e2e/security_e2e.py} (see its header), streams its output here and requires
+ * exit status 0.
  *
  * <p>Skipped unless running as root. As root, a missing tool or a missing packaged tree is a
  * failure, not a skip.
@@ -22,30 +23,36 @@ class SecurityIT {
     @BeforeAll
     static void requireRootToolsAndPackagedTree() {
         harness = E2eScript.require("security_e2e.py", List.of("python3", "ip", "ss", "inetd", "telnet", "ping",
-                "setsid", "unshare", "mount", "sh", "tcpdump", "telnetd|in.telnetd"));
+                "setsid", "unshare", "mount", "sh", "tcpdump", "nft", "sysctl", "telnetd|in.telnetd"));
     }
 
     /**
-     * Default settings: the resume cproxy sent after the address change, recorded with tcpdump
-     * and replayed twice from a third host (step by step, then all at once), gets a fresh
-     * CHALLENGE and WELCOME BAD_PROOF, one WARN naming the attacker, and leaves the live link
-     * alone; ping in telnet shows every icmp_seq exactly once. The capture shows the typed
-     * marker and the ping output in clear (the control for the TLS test).
-     */
-    @Test
-    void resumeRecordedOnTheWireAndReplayedFromAThirdHostIsRefusedWhilePingStaysGapless() throws Exception {
-        runScenario("replay");
-    }
-
-    /**
-     * With --tls on both sides: the capture of the link holds neither the typed marker nor any
-     * ping output, while the same check finds both on the client's loopback; the recorded resume
-     * connection replayed from a third host fails sproxy's TLS handshake, and ping in telnet
+     * The client's link, recorded with tcpdump from before the login through an address change,
+     * holds neither a typed marker, nor ping output, nor the login prompt, while the same check
+     * finds all three on the client's loopback; every frame is version 3 and encrypted after
+     * HELLO and WELCOME. The recorded new-session and resume connections, replayed from a third
+     * host flight by flight and all at once, get at most a fresh WELCOME and then the connection
+     * closed, one WARN each, no session and no telnetd; the live link stays and ping in telnet
      * shows every icmp_seq exactly once.
      */
     @Test
-    void withTlsTheLinkCaptureHoldsNoPlaintextAndAReplayedResumeFailsTheTlsHandshake() throws Exception {
-        runScenario("tls");
+    void recordedLinkHoldsNoPlaintextAndItsReplaysFromAThirdHostGetNoSessionWhilePingStaysGapless()
+            throws Exception {
+        runScenario("capture");
+    }
+
+    /**
+     * An on-path relay (an nftables DNAT in the server namespace) flips a bit in a DATA payload
+     * and in a header, forges REFUSED answers to resumes (UNKNOWN_SESSION with a random MAC or
+     * none, VERSION_MISMATCH), injects garbage, replays an earlier frame, truncates a frame and
+     * resets the link: each tamper only drops that link (with a WARN where a proxy detects it),
+     * cproxy comes back each time, no session ends, nothing altered reaches telnet, and after the
+     * attacker goes ping shows every icmp_seq exactly once.
+     */
+    @Test
+    void tamperingOnThePathOnlyDropsLinksAndTheSessionSurvivesGaplessWithNothingAlteredReachingTelnet()
+            throws Exception {
+        runScenario("onpath");
     }
 
     private static void runScenario(String scenario) throws Exception {
