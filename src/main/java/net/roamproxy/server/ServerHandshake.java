@@ -140,8 +140,9 @@ final class ServerHandshake {
         byte[] secret = KeySchedule.sessionSecret(shared, config.presharedKey(), th);
         protect(KeySchedule.linkKeys(secret, shared, th));
         if (!proofChecksOut(secret, th)) {
-            log.warn("refused new session from {}: its proof of the session's keys failed (the --secret-file "
-                    + "contents differ, or the link was altered on its way)", link.peer());
+            log.warn("refused new session from {}: its proof of the session's keys failed (a cproxy with {}, a "
+                    + "replayed handshake, or a link altered on its way)", link.peer(), config.presharedKey() == null
+                    ? "a --secret-file this sproxy does not have" : "another --secret-file or none");
             refuseSigned(Status.AUTH_FAILED);
             return false;
         }
