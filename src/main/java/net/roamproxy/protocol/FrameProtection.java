@@ -138,7 +138,7 @@ public final class FrameProtection {
 
         /**
          * Checks and decrypts in place the sealed frame at {@code buf[off, off + HEADER_SIZE +
-         * h.length())}; afterwards its plaintext, {@code h.plainLength()} bytes, follows the header.
+         * h.length())}; afterwards its plaintext, {@code h.length() - TAG_SIZE} bytes, follows the header.
          *
          * @throws ProtocolException if the tag does not check out (nothing of the payload may
          *                           then be used) or the peer sealed more frames under the key

@@ -65,6 +65,9 @@ public record Refusal(Status status, byte[] auth) {
             throw new ProtocolException("expected a REFUSED, got " + frame.type());
         }
         byte[] b = frame.payload();
+        if (b.length == 0) {
+            throw new ProtocolException("REFUSED payload is empty");
+        }
         Status status = Status.of(b[0] & 0xff, "REFUSED");
         if (status.accepted()) {
             throw new ProtocolException("REFUSED status " + status + " is a WELCOME's");

@@ -75,6 +75,9 @@ public record Welcome(Status status, long sessionId, byte[] nonce, byte[] keySha
             throw new ProtocolException("expected a WELCOME, got " + frame.type());
         }
         byte[] b = frame.payload();
+        if (b.length == 0) {
+            throw new ProtocolException("WELCOME payload is empty");
+        }
         Status status = Status.of(b[0] & 0xff, "WELCOME");
         if (!status.accepted()) {
             throw new ProtocolException("WELCOME status " + status + " is a refusal's");

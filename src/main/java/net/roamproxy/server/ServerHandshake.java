@@ -222,10 +222,10 @@ final class ServerHandshake {
             transcript.add(link.lastWire());
             return false;
         }
-        transcript.add(link.lastWire());
         if (proof.type() != FrameType.PROOF) {
             throw new ProtocolException("expected a PROOF, got " + proof.type());
         }
+        transcript.add(link.lastWire());
         return KeySchedule.same(proof.payload(), KeySchedule.clientProof(secret, th));
     }
 

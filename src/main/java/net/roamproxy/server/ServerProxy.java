@@ -151,6 +151,10 @@ public final class ServerProxy implements AutoCloseable {
             log.warn("dropped connection from {} during its handshake: {}", peer, expired.get()
                     ? "not completed within " + config.link().handshakeTimeout().toMillis() + " ms" : e.getMessage());
             Link.reset(s);
+        } catch (RuntimeException e) {
+            // Our bug, not the peer's: it costs this connection only, and says so.
+            log.error("dropped connection from {} during its handshake: internal error", peer, e);
+            Link.reset(s);
         } finally {
             inHandshake.remove(s);
             if (deadline != null) {
