@@ -18,6 +18,7 @@ import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeoutException;
 import java.util.concurrent.TimeUnit;
 
+import org.apache.logging.log4j.Level;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.extension.RegisterExtension;
@@ -26,9 +27,13 @@ import net.roamproxy.link.LinkSettings;
 import net.roamproxy.protocol.Frame;
 import net.roamproxy.protocol.FrameType;
 import net.roamproxy.protocol.Handshake;
+import net.roamproxy.protocol.Wire;
+import net.roamproxy.protocol.KeyShare;
+import net.roamproxy.protocol.Hello;
 import net.roamproxy.testkit.Await;
 import net.roamproxy.testkit.Closer;
 import net.roamproxy.testkit.EchoServer;
+import net.roamproxy.testkit.LogCapture;
 import net.roamproxy.testkit.RawLink;
 import net.roamproxy.testkit.Rig;
 
@@ -46,6 +51,7 @@ class HandshakeOwnershipTest {
     private static final Duration DEADLINE = Duration.ofSeconds(10);
 
     @RegisterExtension final Closer closer = new Closer();
+    @RegisterExtension final LogCapture logs = LogCapture.closedBy(closer);
 
     /** A connector that waits until released, then connects. */
     private static final class HeldConnector implements TargetConnector {
@@ -113,6 +119,25 @@ class HandshakeOwnershipTest {
         assertEquals(0, sproxy.sessionCount(), "no session created after shutdown");
         assertThrows(ExecutionException.class, () -> opening.get(DEADLINE.toMillis(), TimeUnit.MILLISECONDS),
                 "the link is closed before sproxy's TOKEN");
+    }
+
+    @Test
+    void aClearFrameWhereTheProofMustComeCostsOnlyThatConnectionAtOnce() throws Exception {
+        EchoServer echo = closer.add(new EchoServer());
+        ServerProxy sproxy = sproxy(echo.port(), TargetConnector.PLAIN);
+        RawLink raw = closer.add(RawLink.connect(sproxy.port()));
+        raw.helloNew();
+        assertEquals(FrameType.WELCOME, raw.read(DEADLINE).type());
+
+        raw.sendRaw(Wire.encode(new Frame(FrameType.HELLO, 0, 0,
+                Hello.forNew(KeyShare.generate().publicKey(), RawLink.WINDOW, "").encode())));
+
+        assertTrue(raw.closedByPeerWithin(DEADLINE), "the connection is closed");
+        // The reason names the peer's mistake: the handshake did not just run into its deadline.
+        logs.await(DEADLINE, "a WARN naming the peer and what was wrong", Level.WARN,
+                m -> m.contains(raw.peerName()) && m.contains("expected a PROOF, got HELLO"));
+        assertEquals(0, sproxy.sessionCount());
+        assertEquals(0, echo.connectionsAccepted(), "no service connection");
     }
 
     /** The new-session handshake, run on another thread: it waits for sproxy's TOKEN while the target connect hangs. */
