@@ -122,7 +122,7 @@ class HandshakeOwnershipTest {
     }
 
     @Test
-    void aClearFrameWhereTheProofMustComeCostsOnlyThatConnectionAtOnce() throws Exception {
+    void aClearFrameWhereTheProofMustComeCostsOnlyThatConnection() throws Exception {
         EchoServer echo = closer.add(new EchoServer());
         ServerProxy sproxy = sproxy(echo.port(), TargetConnector.PLAIN);
         RawLink raw = closer.add(RawLink.connect(sproxy.port()));
