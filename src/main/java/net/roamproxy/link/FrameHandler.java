@@ -14,8 +14,9 @@ import net.roamproxy.session.SessionState.Event;
  * What a frame from the peer means for the session, on an established link: its ack frees the
  * replay buffer (and may finish our direction), DATA goes to the receive queue, END / ABORT /
  * STOPPING become state-machine events. A frame that breaks the protocol throws, which drops
- * only that link. Every frame here was sealed and has been opened ({@link Link}): its header
- * and payload are authentic, so a handshake frame's type, clear or sealed, is an error.
+ * only that link. Only sealed frames count here, each opened and so authentic ({@link Link});
+ * a clear frame is refused before anything of it is used, and a handshake frame's type is an
+ * error either way.
  *
  * <p>Threading: called only by the session's link reader.
  */
@@ -28,6 +29,10 @@ final class FrameHandler {
     static void handle(Session s, Wire.Header f, Link l) throws ProtocolException {
         if (log.isTraceEnabled()) {
             log.trace("{} << {} seq={} ack={} len={}", s.name(), f.type(), f.seq(), f.ack(), f.length());
+        }
+        if (!f.type().isSealed()) {
+            // In clear, so anyone on the path may have written it: nothing of it may count, its ack least of all.
+            throw new ProtocolException("a clear " + f.type() + " on an established link");
         }
         s.out.ack(f.ack());
         if (s.out.endAcked()) {
@@ -66,7 +71,7 @@ final class FrameHandler {
             case HEARTBEAT, ACK -> {
                 // the ack above is all they carry
             }
-            case HELLO, WELCOME, REFUSED, PROOF, TOKEN -> throw new ProtocolException("unexpected " + f.type()
+            case PROOF, TOKEN, HELLO, WELCOME, REFUSED -> throw new ProtocolException("unexpected " + f.type()
                     + " on an established link");
         }
     }

@@ -30,6 +30,8 @@ import net.roamproxy.protocol.Frame;
 import net.roamproxy.protocol.FrameProtection;
 import net.roamproxy.protocol.FrameReader;
 import net.roamproxy.protocol.FrameType;
+import net.roamproxy.protocol.KeyShare;
+import net.roamproxy.protocol.Hello;
 import net.roamproxy.protocol.Wire;
 import net.roamproxy.testkit.Closer;
 import net.roamproxy.testkit.LogCapture;
@@ -211,6 +213,25 @@ class SessionTest {
             got.writeBytes(f.payload());
         }
         assertArrayEquals("abc".getBytes(StandardCharsets.US_ASCII), got.toByteArray(), "every byte, once");
+    }
+
+    @Test
+    void aClearFrameOnAnEstablishedLinkDropsItWithoutItsAckTakingEffect() throws Exception {
+        Peer first = new Peer();
+        start();
+        app[1].getOutputStream().write("abc".getBytes(StandardCharsets.US_ASCII));
+        assertEquals(FrameType.DATA, first.next().type());
+
+        // Anyone on the path can write a clear frame; its ack claims all three bytes arrived.
+        first.socket.getOutputStream().write(Wire.encode(new Frame(FrameType.HELLO, 0, 3,
+                Hello.forNew(KeyShare.generate().publicKey(), 1 << 16, "").encode())));
+
+        Await.until(WAIT, "the link is dropped and another requested", () -> provider.asked.get() == 2);
+        Peer second = new Peer();
+        Frame replayed = second.next();
+        assertEquals(FrameType.DATA, replayed.type(), "the bytes the peer never acknowledged are still there");
+        assertArrayEquals("abc".getBytes(StandardCharsets.US_ASCII), replayed.payload());
+        assertFalse(session.isClosed(), "the session goes on");
     }
 
     @Test
