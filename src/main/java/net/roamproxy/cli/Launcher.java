@@ -55,9 +55,9 @@ abstract class Launcher<C> {
     static final String SECURITY_HELP = "Security: every frame after the opening handshake is encrypted and "
             + "authenticated (AES-256-GCM; fresh X25519 keys on every link). cproxy trusts sproxy's host key on first "
             + "use, as ssh does, or only the one given with --server-fingerprint (sproxy --fingerprint prints it). "
-            + "Someone on the path can cut links, and cproxy then resumes; they cannot read, alter, take over or end "
-            + "a session. With --secret-file on both sides, nobody without the key can open a session. Full threat "
-            + "table: README, \"Security\".";
+            + "Someone on the path can cut links, and cproxy then resumes; they cannot read, alter or take over a "
+            + "session, nor end one once it is established. With --secret-file on both sides, nobody without the "
+            + "key can open a session. Full threat table: README, \"Security\".";
 
     /** Options of earlier versions that are gone, with what to do instead. */
     static final Map<String, String> RETIRED = Map.of(

@@ -109,24 +109,6 @@ final class ServerHandshake {
             refuseSigned(Status.UNKNOWN_SERVICE);
             return;
         }
-        if (!sessions.reserve(config.maxSessions())) {
-            log.warn("refused new session from {}: the limit of {} sessions is reached (--max-sessions)",
-                    link.peer(), config.maxSessions());
-            refuseSigned(Status.BUSY);
-            return;
-        }
-        boolean created = false;
-        try {
-            created = createSession(hello, service);
-        } finally {
-            if (!created) {
-                sessions.release();
-            }
-        }
-    }
-
-    /** @return whether the session was created (it then uses the place reserved for it) */
-    private boolean createSession(Hello hello, ServerConfig.Service service) throws IOException {
         KeyShare own = KeyShare.generate();
         byte[] shared = own.agree(hello.keyShare());
         long id = sessions.newId();
@@ -144,9 +126,33 @@ final class ServerHandshake {
                     + "replayed handshake, or a link altered on its way)", link.peer(), config.presharedKey() == null
                     ? "a --secret-file this sproxy does not have" : "another --secret-file or none");
             refuseSigned(Status.AUTH_FAILED);
-            return false;
+            return;
         }
         claim();
+        // A place is claimed only now, for a cproxy that proved the keys: handshakes that never
+        // get this far cannot fill the table and turn real users away.
+        if (!sessions.reserve(config.maxSessions())) {
+            log.warn("refused new session from {}: the limit of {} sessions is reached (--max-sessions)",
+                    link.peer(), config.maxSessions());
+            refuseSigned(Status.BUSY);
+            return;
+        }
+        boolean created = false;
+        try {
+            created = attach(hello, service, id, secret);
+        } finally {
+            if (!created) {
+                sessions.release();
+            }
+        }
+    }
+
+    /**
+     * Connects the service, sends the TOKEN and starts the session.
+     *
+     * @return whether the session was created (it then uses the place reserved for it)
+     */
+    private boolean attach(Hello hello, ServerConfig.Service service, long id, byte[] secret) throws IOException {
         Socket target;
         try {
             target = connector.connect(new InetSocketAddress(service.host(), service.port()), timeout);

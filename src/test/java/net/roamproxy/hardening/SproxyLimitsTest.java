@@ -69,10 +69,10 @@ class SproxyLimitsTest {
         logs.await(rig.flowDeadline(), "a log line saying the session limit was reached", Level.INFO,
                 m -> m.toLowerCase(Locale.ROOT).contains("limit") && m.toLowerCase(Locale.ROOT).contains("session"));
         try (RawLink raw = RawLink.connect(rig.sproxyPort())) {
-            raw.helloNew();
-            RawLink.Answer answer = new RawLink.Answer(raw.read(rig.flowDeadline()));
+            // The place is claimed only once cproxy has proved the keys: the answer comes to the PROOF.
+            RawLink.Answer answer = raw.proveNewSession(null, rig.flowDeadline());
             assertEquals(Status.BUSY, answer.status(), "the answer names the reason");
-            assertTrue(answer.refusal().signed(), "signed by the host key, so cproxy can trust it");
+            assertTrue(raw.signedRefusal(answer, rig.sproxyHostKey()), "signed by the host key, so cproxy can trust it");
             assertTrue(raw.closedByPeerWithin(rig.flowDeadline()));
         }
         echoOnce(rig, first, sentFirst, "-still-one");

@@ -35,6 +35,7 @@ import net.roamproxy.trust.ServerKeys;
 public final class Rig implements AutoCloseable, RelayedChain {
     private final LinkSettings link;
     private final ServerProxy sproxy;
+    private final ServerConfig serverConfig;
     private final FaultyRelay relay;
     private final ClientProxy cproxy;
     private final Closer closer = new Closer();
@@ -132,8 +133,9 @@ public final class Rig implements AutoCloseable, RelayedChain {
         this.link = b.link;
         InetAddress loopback = InetAddress.getLoopbackAddress();
         try {
-            sproxy = closer.add(new ServerProxy(new ServerConfig(loopback, 0, "127.0.0.1", b.targetPort, link,
-                    b.maxSessions, b.maxHandshakes, b.serverKey, b.serverKeys, b.services)));
+            serverConfig = new ServerConfig(loopback, 0, "127.0.0.1", b.targetPort, link, b.maxSessions,
+                    b.maxHandshakes, b.serverKey, b.serverKeys, b.services);
+            sproxy = closer.add(new ServerProxy(serverConfig));
             sproxy.start();
             relay = closer.add(FaultyRelay.start(sproxy.port()));
             cproxy = closer.add(new ClientProxy(new ClientConfig(loopback, 0, "127.0.0.1", relay.port(), link,
@@ -168,6 +170,11 @@ public final class Rig implements AutoCloseable, RelayedChain {
     }
 
     /** Where hostile raw clients connect: sproxy itself, not through the relay. */
+    /** sproxy's host key, as cproxy trusts it. */
+    public byte[] sproxyHostKey() {
+        return serverConfig.keys().hostKey().publicKey();
+    }
+
     public int sproxyPort() {
         return sproxy.port();
     }
