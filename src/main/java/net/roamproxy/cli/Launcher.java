@@ -48,8 +48,8 @@ abstract class Launcher<C> {
 
     /** The exit statuses, as {@code --help} and the README state them. */
     static final String EXIT_STATUS_HELP = "Exit status: 0 stopped normally (also on SIGTERM or SIGINT); "
-            + "1 cannot run (port already in use, name not resolvable); "
-            + "2 bad command line, config file or secret file.";
+            + "1 cannot run (port already in use, name not resolvable, no Java 17 or later); "
+            + "2 bad command line, config file, secret file or ROAMPROXY_LOG_LEVEL.";
 
     /** The threat model in brief, for {@code --help}; the README has the full table. */
     static final String SECURITY_HELP = "Security: every frame after the opening handshake is encrypted and "
