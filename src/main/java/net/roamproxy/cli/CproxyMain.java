@@ -52,7 +52,8 @@ public final class CproxyMain extends Launcher<ClientConfig> {
     @Override
     void addOptions(Options o) {
         o.addOption(Option.builder("l").longOpt("listen").hasArg().argName("ADDR")
-                .desc("address local applications connect to (default 127.0.0.1: only this host)").build());
+                .desc("address local applications connect to (default 127.0.0.1, with ::1 on the same port: only "
+                        + "this host)").build());
         o.addOption(Option.builder("p").longOpt("port").hasArg().argName("PORT")
                 .desc("port local applications connect to (default " + ClientConfig.DEFAULT_LISTEN_PORT + ")").build());
         o.addOption(Option.builder("s").longOpt("server-port").hasArg().argName("PORT")

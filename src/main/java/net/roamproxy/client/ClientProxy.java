@@ -1,6 +1,7 @@
 package net.roamproxy.client;
 
 import java.io.IOException;
+import java.net.Inet4Address;
 import java.net.InetAddress;
 import java.net.ServerSocket;
 import java.net.Socket;
@@ -32,6 +33,9 @@ import net.roamproxy.trust.ServerTrust;
  */
 public final class ClientProxy implements AutoCloseable {
     private static final Logger log = LogManager.getLogger(ClientProxy.class);
+
+    /** ::1 */
+    private static final byte[] IPV6_LOOPBACK = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1};
 
     /** Pause after a failed accept (e.g. out of file descriptors) before trying again. */
     private static final long ACCEPT_RETRY_MILLIS = 100;
@@ -68,8 +72,11 @@ public final class ClientProxy implements AutoCloseable {
         try {
             listener = Sockets.listen(config.listenAddress(), config.listenPort(), 128);
             listeners.put(listener, "");
+            alsoOnIpv6Loopback(listener, "");
             for (ClientConfig.Forward f : config.forwards()) {
-                listeners.put(Sockets.listen(f.address(), f.port(), 128), f.service());
+                ServerSocket ss = Sockets.listen(f.address(), f.port(), 128);
+                listeners.put(ss, f.service());
+                alsoOnIpv6Loopback(ss, f.service());
             }
         } catch (IOException e) {
             listeners.keySet().forEach(Sockets::closeQuietly);
@@ -92,6 +99,27 @@ public final class ClientProxy implements AutoCloseable {
                             ? "; its host key is pinned to " + config.trust().pinnedFingerprint()
                             : config.trust().knownServers() == null ? "" : "; host keys trusted on first use are kept in "
                             + config.trust().knownServers());
+        }
+    }
+
+    /**
+     * A listener on IPv4's loopback also listens on IPv6's, at the same port: `telnet localhost
+     * 5200` may try ::1 first. Both are this host only. A host without IPv6 keeps IPv4 alone.
+     */
+    private void alsoOnIpv6Loopback(ServerSocket ss, String service) {
+        if (!(ss.getInetAddress() instanceof Inet4Address) || !ss.getInetAddress().isLoopbackAddress()) {
+            return;
+        }
+        try {
+            listeners.put(Sockets.listen(InetAddress.getByAddress(IPV6_LOOPBACK), ss.getLocalPort(), 128), service);
+        } catch (IOException e) {
+            if (String.valueOf(e.getMessage()).contains("in use")) {
+                log.warn("listening on 127.0.0.1:{} only: {}; `telnet localhost` may reach that other program",
+                        ss.getLocalPort(), e.getMessage());
+            } else {
+                log.debug("no IPv6 loopback here ({}): listening on 127.0.0.1:{} only", e.getMessage(),
+                        ss.getLocalPort());
+            }
         }
     }
 
