@@ -23,7 +23,7 @@ import java.util.concurrent.TimeUnit;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
-import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
@@ -52,23 +52,34 @@ class Aarch64LauncherIT {
     @TempDir
     Path tmp;
 
-    @BeforeAll
-    static void requireAnAarch64JvmThatRunsHere() throws Exception {
+    /**
+     * Per test, not once per class, so that a skip shows in the run's counts; the reason is
+     * printed too, as one line in the build's output.
+     */
+    @BeforeEach
+    void requireAnAarch64JvmThatRunsHere() throws IOException {
         javaHome = Path.of(System.getProperty("roamproxy.aarch64.java.home", "/usr/lib/jvm/java-17-openjdk-arm64"));
-        Path java = javaHome.resolve("bin/java");
-        assumeTrue(Files.isExecutable(java), "no aarch64 JVM at " + javaHome
-                + " (apt-get install qemu-user-static binfmt-support openjdk-17-jre-headless:arm64); skipped");
+        if (!Files.isExecutable(javaHome.resolve("bin/java"))) {
+            skip("no aarch64 JVM at " + javaHome
+                    + " (apt-get install qemu-user-static binfmt-support openjdk-17-jre-headless:arm64)");
+        }
         if (!"aarch64".equals(System.getProperty("os.arch"))) {
             Path binfmt = Path.of("/proc/sys/fs/binfmt_misc/qemu-aarch64");
-            assumeTrue(Files.isRegularFile(binfmt) && Files.readString(binfmt).startsWith("enabled"),
-                    "this kernel has no binfmt_misc entry for aarch64 programs (" + binfmt
-                            + "; qemu-user-static, binfmt-support); skipped");
+            if (!Files.isRegularFile(binfmt) || !Files.readString(binfmt).startsWith("enabled")) {
+                skip("this kernel runs no aarch64 programs: no enabled " + binfmt
+                        + " (qemu-user-static, binfmt-support; update-binfmts --enable qemu-aarch64)");
+            }
         }
         String distProperty = System.getProperty("roamproxy.dist");
         assertTrue(distProperty != null, "system property roamproxy.dist must be set (failsafe does)");
         dist = Path.of(distProperty).toAbsolutePath();
         assertTrue(Files.isExecutable(dist.resolve("bin/cproxy")) && Files.isExecutable(dist.resolve("bin/sproxy")),
                 "no packaged tree with bin/cproxy and bin/sproxy at " + dist + " (run mvn package)");
+    }
+
+    private static void skip(String why) {
+        System.out.println("Aarch64LauncherIT skipped: " + why);
+        assumeTrue(false, why);
     }
 
     /** A packaged command on the aarch64 JVM, its stderr collected line by line. */
@@ -163,12 +174,17 @@ class Aarch64LauncherIT {
         }
 
         @Override
-        public void close() throws InterruptedException {
+        public void close() {
             if (process.isAlive()) {
                 process.destroy();
-                if (!process.waitFor(60, TimeUnit.SECONDS)) {
+                try {
+                    if (!process.waitFor(60, TimeUnit.SECONDS)) {
+                        process.destroyForcibly();
+                        process.waitFor(30, TimeUnit.SECONDS);
+                    }
+                } catch (InterruptedException e) {
                     process.destroyForcibly();
-                    process.waitFor(30, TimeUnit.SECONDS);
+                    Thread.currentThread().interrupt();
                 }
             }
         }
