@@ -152,6 +152,15 @@ def build(pcap):
         f = frame(ftype, seq=65543, ack=4001)
         want(c.send("s2c", f), "s2c", [hdr(f)], f"{name} seq=65543 ack=4001")
 
+    # A retransmission that overlaps data already seen and carries more: with
+    # tcp.reassemble_out_of_order (as the README says), the frames in it are not lost.
+    retx = frame(4, b"z" * 100, seq=65543, ack=4001) + frame(3, seq=65643, ack=4001)
+    c.send("s2c", retx[:60])
+    c.next["s2c"] -= 60
+    want(c.send("s2c", retx), "s2c", [hdr(retx), hdr(retx[140:])],
+         "[TCP Out-Of-Order] DATA seq=65543 ack=4001 len=100, HEARTBEAT seq=65643 ack=4001",
+         ["out-of-order segment"])
+
     # 2. A resume, and a resume of a session sproxy does not know (MAC-authenticated refusal).
     c = Conn(pcap, 40002, client="192.0.2.3")
     want(c.send("c2s", dumps["hex-hello-resume"]), "c2s", [hdr(dumps["hex-hello-resume"])],
@@ -215,6 +224,7 @@ FIELDS = ["frame.number", "tcp.srcport", "roamproxy.type", "roamproxy.seq", "roa
 
 def tshark(pcap_path, extra=()):
     cmd = ["tshark", "-n", "-r", pcap_path, "-X", f"lua_script:{DISSECTOR}", "-Y", "roamproxy or _ws.lua.error",
+           "-o", "tcp.reassemble_out_of_order:TRUE",
            "-T", "fields", "-E", "separator=\t", "-E", "occurrence=a", "-E", "aggregator=|"]
     for fld in FIELDS:
         cmd += ["-e", fld]
