@@ -12,7 +12,8 @@ starts the next. tshark must show every frame with its type, seq, ack and length
 Info summary per packet, and expert info (no Lua error) for each broken one.
 
 Usage: python3 contrib/wireshark/check_dissector.py [--keep DIR]
-Exit status: 0 passed, 1 failed, 2 tshark missing (a failure when CI=true and running as root).
+Exit status: 0 passed, or skipped with one line when tshark is missing; 1 failed (also when
+tshark is missing as root with CI=true).
 """
 
 import argparse
@@ -247,7 +248,7 @@ def main():
             print("FAIL: tshark is not installed (apt-get install tshark); CI must check the dissector")
             return 1
         print("skipped: the Wireshark dissector check needs tshark (Debian: apt-get install tshark)")
-        return 2
+        return 0
     pcap = Pcap()
     expect = build(pcap)
     tmp = args.keep or tempfile.mkdtemp(prefix="roamproxy-dissector-")
