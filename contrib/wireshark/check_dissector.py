@@ -9,7 +9,8 @@ a connection that is not roamproxy at all. They go into a pcap of TCP connection
 (and one to another port, found by the heuristic), split across segments in the awkward ways
 TCP can: a frame in three segments, several frames in one, a segment that ends one frame and
 starts the next. tshark must show every frame with its type, seq, ack and length, the expected
-Info summary per packet, and expert info (no Lua error) for each broken one.
+Info summary per packet, the host key's fingerprint as sproxy prints it, and expert info (no
+Lua error) for each broken one.
 
 Usage: python3 contrib/wireshark/check_dissector.py [--keep DIR]
 Exit status: 0 passed, or skipped with one line when tshark is missing; 1 failed (also when
@@ -17,6 +18,8 @@ tshark is missing as root with CI=true).
 """
 
 import argparse
+import base64
+import hashlib
 import os
 import re
 import shutil
@@ -102,6 +105,11 @@ class Conn:
         return n
 
 
+def fingerprint(host_key):
+    """As sproxy --fingerprint prints it: SHA256: and the unpadded base64 of the key's SHA-256."""
+    return "SHA256:" + base64.b64encode(hashlib.sha256(host_key).digest()).decode().rstrip("=")
+
+
 def build(pcap):
     """The capture; returns [(packet number, direction, [(type, seq, ack, length)], info, experts)]:
     what tshark must show for each packet that completes at least one roamproxy frame."""
@@ -113,8 +121,8 @@ def build(pcap):
     sid = "907d103bd57621e2"
     expect = []
 
-    def want(n, direction, frames, info, experts=()):
-        expect.append((n, direction, frames, info, list(experts)))
+    def want(n, direction, frames, info, experts=(), host_key=None):
+        expect.append((n, direction, frames, info, list(experts), fingerprint(host_key) if host_key else ""))
 
     def hdr(b):
         _m, _v, t, length, seq, ack = HEADER.unpack_from(b)
@@ -125,7 +133,7 @@ def build(pcap):
     want(c.send("c2s", dumps["hex-hello"]), "c2s", [hdr(dumps["hex-hello"])], "HELLO NEW")
     w = dumps["hex-welcome"]
     c.send("s2c", w[:100])                              # the WELCOME in two segments
-    want(c.send("s2c", w[100:]), "s2c", [hdr(w)], f"WELCOME NEW_SESSION id={sid}")
+    want(c.send("s2c", w[100:]), "s2c", [hdr(w)], f"WELCOME NEW_SESSION id={sid}", host_key=w[24 + 77:24 + 109])
     want(c.send("c2s", dumps["hex-proof"]), "c2s", [hdr(dumps["hex-proof"])], "PROOF")
     two = dumps["hex-token"] + dumps["hex-data"]        # two frames in one segment
     want(c.send("s2c", two), "s2c", [hdr(dumps["hex-token"]), hdr(dumps["hex-data"])],
@@ -179,7 +187,8 @@ def build(pcap):
                   + bytes([5]) + b"shell")
     want(c.send("c2s", hello), "c2s", [hdr(hello)], "HELLO NEW service=shell")
     refused = frame(11, bytes([10]) + bytes(range(96)))
-    want(c.send("s2c", refused), "s2c", [hdr(refused)], "REFUSED UNKNOWN_SERVICE (signed)")
+    want(c.send("s2c", refused), "s2c", [hdr(refused)], "REFUSED UNKNOWN_SERVICE (signed)",
+         host_key=bytes(range(32)))
     c = Conn(pcap, 40005)
     busy = frame(11, bytes([6]))
     want(c.send("s2c", busy), "s2c", [hdr(busy)], "REFUSED BUSY (unauthenticated)", ["REFUSED without authentication"])
@@ -214,13 +223,14 @@ def build(pcap):
     # 6. Another port: found by the heuristic from its first frame.
     c = Conn(pcap, 40010, sport=16200)
     want(c.send("c2s", dumps["hex-hello"]), "c2s", [hdr(dumps["hex-hello"])], "HELLO NEW")
-    want(c.send("s2c", dumps["hex-welcome"]), "s2c", [hdr(dumps["hex-welcome"])], f"WELCOME NEW_SESSION id={sid}")
+    want(c.send("s2c", dumps["hex-welcome"]), "s2c", [hdr(dumps["hex-welcome"])], f"WELCOME NEW_SESSION id={sid}",
+         host_key=w[24 + 77:24 + 109])
     want(c.send("c2s", dumps["hex-proof"]), "c2s", [hdr(dumps["hex-proof"])], "PROOF")
     return expect
 
 
 FIELDS = ["frame.number", "tcp.srcport", "roamproxy.type", "roamproxy.seq", "roamproxy.ack",
-          "roamproxy.length", "_ws.col.Info", "_ws.expert.message", "_ws.lua.error"]
+          "roamproxy.length", "_ws.col.Info", "_ws.expert.message", "_ws.lua.error", "roamproxy.host_key_fingerprint"]
 
 
 def tshark(pcap_path, extra=()):
@@ -265,16 +275,18 @@ def main():
             cols = line.split("\t")
             cols += [""] * (len(FIELDS) - len(cols))
             rows[int(cols[0])] = cols
-        for n, direction, frames, info, experts in expect:
+        for n, direction, frames, info, experts, host_key_fp in expect:
             row = rows.pop(n, None)
             if row is None:
                 problems.append(f"packet {n} ({info}): tshark shows no roamproxy frame")
                 continue
-            _num, _port, types, seqs, acks, lengths, got_info, got_experts, lua = row
+            _num, _port, types, seqs, acks, lengths, got_info, got_experts, lua, got_fp = row
             got = list(zip(split(types), split(seqs), split(acks), split(lengths)))
             exp = [tuple(str(x) for x in fr) for fr in frames]
             if got != exp:
                 problems.append(f"packet {n}: frames (type, seq, ack, length) {got}, expected {exp}")
+            if got_fp != host_key_fp:
+                problems.append(f"packet {n}: host key fingerprint {got_fp!r}, expected {host_key_fp!r}")
             if got_info != info:
                 problems.append(f"packet {n}: Info {got_info!r}, expected {info!r}")
             for e in experts:

@@ -90,6 +90,8 @@ f.window = ProtoField.uint32("roamproxy.window", "Receive window", base.DEC)
 f.service_length = ProtoField.uint8("roamproxy.service_length", "Service name length", base.DEC)
 f.service = ProtoField.string("roamproxy.service", "Service")
 f.host_key = ProtoField.bytes("roamproxy.host_key", "Host key (Ed25519)")
+f.host_key_fingerprint = ProtoField.string("roamproxy.host_key_fingerprint", "Host key fingerprint", base.ASCII,
+    "As sproxy --fingerprint prints it and cproxy's known_host_keys records it")
 f.signature = ProtoField.bytes("roamproxy.signature", "Signature (Ed25519)")
 f.mac = ProtoField.bytes("roamproxy.mac", "MAC (HMAC-SHA256)")
 f.auth = ProtoField.string("roamproxy.auth", "Authentication")
@@ -109,6 +111,112 @@ local e_bad_field = ProtoExpert.new("roamproxy.bad_field", "A field a peer would
 local e_no_auth = ProtoExpert.new("roamproxy.unauthenticated", "Unauthenticated refusal: cproxy ignores it",
     expert.group.SECURITY, expert.severity.WARN)
 p.experts = { e_bad_magic, e_version, e_unknown_type, e_bad_length, e_bad_field, e_no_auth }
+
+-- The host key's fingerprint as sproxy --fingerprint prints it and cproxy's known_host_keys
+-- holds it: "SHA256:" and the unpadded base64 of the key's SHA-256. SHA-256 in plain
+-- arithmetic (no bit library, no 5.3 operators), so that it runs on every Lua Wireshark ships
+-- with; it hashes 32 bytes, once per WELCOME or signed REFUSED.
+local TWO32 = 4294967296
+local XOR4, AND4 = {}, {}                   -- 4-bit tables: index a * 16 + b
+for a = 0, 15 do
+    for b = 0, 15 do
+        local x, y, bit = 0, 0, 1
+        for _ = 0, 3 do
+            local abit, bbit = math.floor(a / bit) % 2, math.floor(b / bit) % 2
+            if abit ~= bbit then x = x + bit end
+            if abit == 1 and bbit == 1 then y = y + bit end
+            bit = bit * 2
+        end
+        XOR4[a * 16 + b], AND4[a * 16 + b] = x, y
+    end
+end
+local function bitop(t, a, b)
+    local r, m = 0, 1
+    for _ = 1, 8 do
+        r = r + t[(a % 16) * 16 + b % 16] * m
+        a, b, m = math.floor(a / 16), math.floor(b / 16), m * 16
+    end
+    return r
+end
+local function bxor(a, b, c)
+    local r = bitop(XOR4, a, b)
+    if c then r = bitop(XOR4, r, c) end
+    return r
+end
+local function band(a, b) return bitop(AND4, a, b) end
+local function bnot(a) return TWO32 - 1 - a end
+local function rotr(x, n) return math.floor(x / 2 ^ n) + (x % 2 ^ n) * 2 ^ (32 - n) end
+local function shr(x, n) return math.floor(x / 2 ^ n) end
+local K256 = {
+    0x428a2f98, 0x71374491, 0xb5c0fbcf, 0xe9b5dba5, 0x3956c25b, 0x59f111f1, 0x923f82a4, 0xab1c5ed5,
+    0xd807aa98, 0x12835b01, 0x243185be, 0x550c7dc3, 0x72be5d74, 0x80deb1fe, 0x9bdc06a7, 0xc19bf174,
+    0xe49b69c1, 0xefbe4786, 0x0fc19dc6, 0x240ca1cc, 0x2de92c6f, 0x4a7484aa, 0x5cb0a9dc, 0x76f988da,
+    0x983e5152, 0xa831c66d, 0xb00327c8, 0xbf597fc7, 0xc6e00bf3, 0xd5a79147, 0x06ca6351, 0x14292967,
+    0x27b70a85, 0x2e1b2138, 0x4d2c6dfc, 0x53380d13, 0x650a7354, 0x766a0abb, 0x81c2c92e, 0x92722c85,
+    0xa2bfe8a1, 0xa81a664b, 0xc24b8b70, 0xc76c51a3, 0xd192e819, 0xd6990624, 0xf40e3585, 0x106aa070,
+    0x19a4c116, 0x1e376c08, 0x2748774c, 0x34b0bcb5, 0x391c0cb3, 0x4ed8aa4a, 0x5b9cca4f, 0x682e6ff3,
+    0x748f82ee, 0x78a5636f, 0x84c87814, 0x8cc70208, 0x90befffa, 0xa4506ceb, 0xbef9a3f7, 0xc67178f2,
+}
+
+local function sha256(bytes)                -- bytes: a list of numbers 0..255; returns the same
+    local msg = {}
+    for i = 1, #bytes do msg[i] = bytes[i] end
+    local bits = #bytes * 8
+    msg[#msg + 1] = 0x80
+    while #msg % 64 ~= 56 do msg[#msg + 1] = 0 end
+    for i = 7, 0, -1 do msg[#msg + 1] = math.floor(bits / 2 ^ (8 * i)) % 256 end
+    local h = { 0x6a09e667, 0xbb67ae85, 0x3c6ef372, 0xa54ff53a, 0x510e527f, 0x9b05688c, 0x1f83d9ab, 0x5be0cd19 }
+    for chunk = 0, #msg / 64 - 1 do
+        local w = {}
+        for i = 0, 15 do
+            local o = chunk * 64 + i * 4
+            w[i] = ((msg[o + 1] * 256 + msg[o + 2]) * 256 + msg[o + 3]) * 256 + msg[o + 4]
+        end
+        for i = 16, 63 do
+            local s0 = bxor(rotr(w[i - 15], 7), rotr(w[i - 15], 18), shr(w[i - 15], 3))
+            local s1 = bxor(rotr(w[i - 2], 17), rotr(w[i - 2], 19), shr(w[i - 2], 10))
+            w[i] = (w[i - 16] + s0 + w[i - 7] + s1) % TWO32
+        end
+        local a, b, c, d, e, f_, g, hh = h[1], h[2], h[3], h[4], h[5], h[6], h[7], h[8]
+        for i = 0, 63 do
+            local S1 = bxor(rotr(e, 6), rotr(e, 11), rotr(e, 25))
+            local ch = bxor(band(e, f_), band(bnot(e), g))
+            local t1 = (hh + S1 + ch + K256[i + 1] + w[i]) % TWO32
+            local S0 = bxor(rotr(a, 2), rotr(a, 13), rotr(a, 22))
+            local maj = bxor(band(a, b), band(a, c), band(b, c))
+            local t2 = (S0 + maj) % TWO32
+            hh, g, f_, e, d, c, b, a = g, f_, e, (d + t1) % TWO32, c, b, a, (t1 + t2) % TWO32
+        end
+        local v = { a, b, c, d, e, f_, g, hh }
+        for i = 1, 8 do h[i] = (h[i] + v[i]) % TWO32 end
+    end
+    local out = {}
+    for i = 1, 8 do
+        for j = 3, 0, -1 do out[#out + 1] = math.floor(h[i] / 2 ^ (8 * j)) % 256 end
+    end
+    return out
+end
+
+local B64 = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/"
+local function base64_unpadded(bytes)
+    local out = {}
+    for i = 1, #bytes, 3 do
+        local b1, b2, b3 = bytes[i], bytes[i + 1], bytes[i + 2]
+        local n = b1 * 65536 + (b2 or 0) * 256 + (b3 or 0)
+        local chars = b3 and 4 or (b2 and 3 or 2)
+        for k = 1, chars do
+            local idx = math.floor(n / 2 ^ (6 * (4 - k))) % 64
+            out[#out + 1] = B64:sub(idx + 1, idx + 1)
+        end
+    end
+    return table.concat(out)
+end
+
+local function fingerprint(range)
+    local bytes = {}
+    for i = 0, range:len() - 1 do bytes[i + 1] = range:range(i, 1):uint() end
+    return "SHA256:" .. base64_unpadded(sha256(bytes))
+end
 
 local function u64_text(range)
     return range:uint64():tohex()   -- 16 lower-case hex digits, as the proxies log session ids
@@ -233,7 +341,10 @@ local function dissect_welcome(tvb, pinfo, tree, ack)
     end
     -- The authentication comes last: by the payload's size, whatever the status claims.
     if n == WELCOME_NEW_SIZE then
-        tree:add(f.host_key, tvb(WELCOME_FIXED, HOST_KEY_SIZE)):append_text(" (sproxy's, trusted on first use)")
+        local hk = tree:add(f.host_key, tvb(WELCOME_FIXED, HOST_KEY_SIZE))
+        hk:append_text(" (sproxy's, trusted on first use)")
+        hk:add(f.host_key_fingerprint, tvb(WELCOME_FIXED, HOST_KEY_SIZE), fingerprint(tvb(WELCOME_FIXED, HOST_KEY_SIZE)))
+            :set_generated()
         tree:add(f.signature, tvb(WELCOME_FIXED + HOST_KEY_SIZE, SIGNATURE_SIZE))
             :append_text(" (by the host key over the transcript)")
         tree:add(f.auth, "host key signature"):set_generated()
@@ -260,7 +371,9 @@ local function dissect_refused(tvb, pinfo, tree)
     local auth = n - 1
     if auth == HOST_KEY_SIZE + SIGNATURE_SIZE then
         form = "signed"
-        tree:add(f.host_key, tvb(1, HOST_KEY_SIZE)):append_text(" (sproxy's)")
+        local hk = tree:add(f.host_key, tvb(1, HOST_KEY_SIZE))
+        hk:append_text(" (sproxy's)")
+        hk:add(f.host_key_fingerprint, tvb(1, HOST_KEY_SIZE), fingerprint(tvb(1, HOST_KEY_SIZE))):set_generated()
         tree:add(f.signature, tvb(1 + HOST_KEY_SIZE, SIGNATURE_SIZE))
             :append_text(" (by the host key over the transcript)")
         tree:add(f.auth, "host key signature (refusal of a new session)"):set_generated()
