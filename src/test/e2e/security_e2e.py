@@ -33,7 +33,8 @@ Scenarios (default: all):
            AEAD tag at least), HEARTBEAT/ACK/END exactly 16, PROOF and TOKEN 48. tshark with
            the Wireshark dissector (contrib/wireshark/roamproxy.lua) shows exactly these frames,
            one for one with the same type, seq, ack and length, flags none, and within every
-           connection and direction DATA seq and acks never decrease (skipped with one line
+           connection and direction DATA seq and acks (PROOF's and TOKEN's are always 0) never
+           decrease, and the WELCOME's host key fingerprint is the key's (skipped with one line
            without tshark, except as root with CI=true). Then the
            attacker replays what cproxy sent on the new-session connection and on the resume
            connection, each flight by flight (waiting for sproxy's answer as recorded) and all
@@ -539,8 +540,10 @@ def check_frames(conns, problems):
 
 def check_dissector(capture_path, conns, problems):
     """contrib/wireshark/roamproxy.lua, run by tshark on the link capture, shows exactly the
-    frames parse_frames finds, one for one (type, seq, ack, length) in every connection and
-    direction, and flags none of them; within each, DATA seq and every ack never decrease; the
+    frames parse_frames finds, one for one (type, seq, ack, length, and the names in the Info
+    column, with HELLO's mode and WELCOME's status) in every connection and direction, and flags
+    none of them; within each, DATA seq and the acks (but those of PROOF,
+    TOKEN and REFUSED, always 0) never decrease; the
     host key fingerprint it shows under each WELCOME NEW_SESSION is the key's."""
     if not shutil.which("tshark"):
         if os.environ.get("CI") == "true" and os.geteuid() == 0:
@@ -554,7 +557,7 @@ def check_dissector(capture_path, conns, problems):
                "roamproxy.bad_length", "roamproxy.bad_field", "roamproxy.unauthenticated"]
     fields = ["ip.src", "ip.dst", "ipv6.src", "ipv6.dst", "tcp.srcport", "tcp.dstport", "roamproxy.type",
               "roamproxy.seq", "roamproxy.ack", "roamproxy.length", "roamproxy.host_key_fingerprint",
-              "_ws.lua.error"] + experts
+              "_ws.col.Info", "_ws.lua.error"] + experts
     # tcp.reassemble_out_of_order: a retransmission that overlaps what was seen and carries
     # more (the address change can make some) is not dropped from reassembly.
     cmd = ["tshark", "-n", "-r", capture_path, "-X", f"lua_script:{DISSECTOR}",
@@ -572,7 +575,7 @@ def check_dissector(capture_path, conns, problems):
         problems.append(f"tshark -X lua_script:{DISSECTOR} exited {p.returncode}: {errors[:5]}")
         return
     # Frames by connection (the client's address and port) and direction, in stream order.
-    shown, flagged, fingerprints = collections.defaultdict(list), [], []
+    shown, names, flagged, fingerprints = collections.defaultdict(list), collections.defaultdict(list), [], []
     for line in p.stdout.splitlines():
         v = dict(zip(fields, (line.split("\t") + [""] * len(fields))[:len(fields)]))
         src, dst = v["ip.src"] or v["ipv6.src"], v["ip.dst"] or v["ipv6.dst"]
@@ -581,6 +584,12 @@ def check_dissector(capture_path, conns, problems):
         columns = [v[f].split("|") if v[f] else [] for f in
                    ("roamproxy.type", "roamproxy.seq", "roamproxy.ack", "roamproxy.length")]
         shown[key] += [tuple(int(x) for x in fr) for fr in zip(*columns)]
+        # The Info column names each frame: "HELLO RESUME id=.. ack=..", "DATA seq=..", after
+        # whatever TCP puts first ("[TCP Retransmission] ").
+        for part in re.sub(r"^(\[[^\]]*\] )+", "", v["_ws.col.Info"]).split(", "):
+            w = part.split()
+            names[key].append(f"{w[0]}({w[1]})" if len(w) > 1 and w[0] in ("HELLO", "WELCOME", "REFUSED")
+                              else w[0] if w else "")
         fingerprints += v["roamproxy.host_key_fingerprint"].split("|") if v["roamproxy.host_key_fingerprint"] else []
         marks = [f for f in ["_ws.lua.error"] + experts if v[f]]
         if marks:
@@ -588,7 +597,7 @@ def check_dissector(capture_path, conns, problems):
     before = len(problems)
     if flagged:
         problems.append(f"dissector: flagged {len(flagged)} packets of the link capture, first {flagged[:3]}")
-    expected, welcome_keys = {}, []
+    expected, expected_names, welcome_keys = {}, {}, []
     for c in conns:
         for d in ("c2s", "s2c"):
             frames, _ = parse_frames(c.stream(d))
@@ -596,6 +605,7 @@ def check_dissector(capture_path, conns, problems):
                              if t == T_WELCOME and p[:1] == bytes([ST_NEW_SESSION])]
             expected[(c.client[0], c.client[1], d)] = [(h["type"], h["seq"], h["ack"], h["length"])
                                                       for _t, h, _p, _r in frames]
+            expected_names[(c.client[0], c.client[1], d)] = [frame_name(t, p) for t, _h, p, _r in frames]
     total = 0
     for key in sorted(set(expected) | set(shown)):
         want, got = expected.get(key, []), shown.get(key, [])
@@ -606,8 +616,15 @@ def check_dissector(capture_path, conns, problems):
             problems.append(f"dissector: {where}: tshark shows {len(got)} frames, the capture's parser "
                             f"{len(want)}; they differ first at frame {i}: tshark {got[i:i + 2]}, parser "
                             f"{want[i:i + 2]} (type, seq, ack, length)")
+        if names.get(key, []) != expected_names.get(key, []):
+            got_n, want_n = names.get(key, []), expected_names.get(key, [])
+            i = next((i for i, (a, b) in enumerate(zip(got_n, want_n)) if a != b), min(len(got_n), len(want_n)))
+            problems.append(f"dissector: {where}: the Info column names {len(got_n)} frames, the parser "
+                            f"{len(want_n)}; first difference at frame {i}: Info {got_n[i:i + 2]}, parser "
+                            f"{want_n[i:i + 2]}")
         data_seq = [s for t, s, _a, _l in got if t == T_DATA]
-        acks = [a for _t, _s, a, _l in got]
+        # PROOF, TOKEN and REFUSED carry ack 0 by definition; every other frame the current ack.
+        acks = [a for t, _s, a, _l in got if t not in (T_PROOF, T_TOKEN, T_REFUSED)]
         for what, values in (("DATA seq", data_seq), ("ack", acks)):
             back = next((i for i in range(1, len(values)) if values[i] < values[i - 1]), None)
             if back is not None:
@@ -619,7 +636,8 @@ def check_dissector(capture_path, conns, problems):
     types = collections.Counter(TYPE_NAMES.get(fr[0], fr[0]) for fs in shown.values() for fr in fs)
     log(f"dissector: tshark with {os.path.relpath(DISSECTOR)} shows {total} frames in {len(shown)} "
         f"connection directions {dict(sorted(types.items()))}"
-        + ("; the same frames as the capture's parser, DATA seq and acks never decreasing"
+        + ("; the same frames (type, seq, ack, length, name) as the capture's parser, DATA seq "
+           "and acks never decreasing, the host key's fingerprint"
            if len(problems) == before else "; see the problems below"))
 
 
