@@ -1,6 +1,7 @@
 package net.roamproxy.cli;
 
 import java.io.IOException;
+import java.nio.file.AccessDeniedException;
 import java.io.PrintStream;
 
 import net.roamproxy.status.RuntimeDir;
@@ -16,6 +17,10 @@ final class StatusCommand {
         try {
             out.print(StatusClient.ask(RuntimeDir.socketsToTry(command, port), json));
             return Launcher.EXIT_OK;
+        } catch (AccessDeniedException e) {
+            err.println(command + ": permission denied asking the " + command + " on port " + port + " (" + e.getFile()
+                    + "): try sudo, or run as the daemon's user");
+            return Launcher.EXIT_FAILURE;
         } catch (IOException e) {
             err.println(command + ": no " + command + " is running on port " + port + " for this user ("
                     + e.getMessage() + ")");

@@ -26,7 +26,9 @@ import net.roamproxy.trust.ServerTrust;
  * <p>Threads: {@code cproxy-accept} accepts; each connection becomes a {@link Session} whose
  * worker dials sproxy itself, first for a new session and again after every lost link;
  * {@code cproxy-address-watch} (unless turned off) tells every session's {@link Dialer} when
- * this host's addresses change. Lifecycle: {@link #start()} once, {@link #close()} any time.
+ * this host's addresses change; it runs only while sessions exist, so an idle cproxy on a
+ * laptop reads nothing ten times a second. Lifecycle: {@link #start()} once, {@link #close()}
+ * any time.
  */
 public final class ClientProxy implements AutoCloseable {
     private static final Logger log = LogManager.getLogger(ClientProxy.class);
@@ -42,7 +44,10 @@ public final class ClientProxy implements AutoCloseable {
     /** Every listening socket with the service its connections are for ("": the default). */
     private final Map<ServerSocket, String> listeners = new ConcurrentHashMap<>();
     private ServerSocket listener;
+    /** Guarded by {@code this}: the address watch while sessions exist, else {@code null}. */
     private AddressWatch watch;
+    /** Guarded by {@code this}: the host's addresses could not be read; not tried again. */
+    private boolean watchFailed;
     private ServerTrust trust;
     private StatusServer status;
 
@@ -72,9 +77,7 @@ public final class ClientProxy implements AutoCloseable {
         }
         status = StatusServer.startOrWarn("cproxy", RuntimeDir.socketToBind("cproxy", listener.getLocalPort()),
                 this::statusRows);
-        if (config.addressWatch()) {
-            startWatch();
-        } else {
+        if (!config.addressWatch()) {
             log.info("address watch off: cproxy notices address changes only through missed heartbeats");
         }
         for (Map.Entry<ServerSocket, String> l : listeners.entrySet()) {
@@ -111,15 +114,35 @@ public final class ClientProxy implements AutoCloseable {
                 .map(e -> e.getKey().getLocalPort()).orElseThrow();
     }
 
-    private void startWatch() {
+    /** Runs the address watch while sessions exist and stops it when the last one ends. */
+    private synchronized void watchWhileSessions() {
+        if (!config.addressWatch()) {
+            return;
+        }
+        if (closed || sessions.isEmpty()) {
+            if (watch != null) {
+                watch.close();
+                watch = null;
+            }
+            return;
+        }
+        if (watch != null || watchFailed) {
+            return;
+        }
         AddressWatch w = new AddressWatch(addresses, this::addressesChanged);
         try {
             w.start();
             watch = w;
         } catch (IOException | RuntimeException e) {
+            watchFailed = true;
             log.warn("cannot read this host's addresses ({}); cproxy notices address changes only through "
                     + "missed heartbeats", e.toString());
         }
+    }
+
+    /** Whether the address watch is running now. */
+    synchronized boolean watchingAddresses() {
+        return watch != null && watch.watching();
     }
 
     /** On the watch's thread: log once for the host, then let every session react. */
@@ -164,8 +187,12 @@ public final class ClientProxy implements AutoCloseable {
             // cproxy resumes a link lost after both directions ended: sproxy may still wait
             // for our last ack (see Session).
             Session relay = new Session("session #" + n, "cproxy-session-" + n, app, config.link(), dialer, true,
-                    sessions::remove);
+                    s -> {
+                        sessions.remove(s);
+                        watchWhileSessions();
+                    });
             sessions.put(relay, dialer);
+            watchWhileSessions();
             log.info("{}: local connection from {}{}", relay.name(), Sockets.describe(app.getRemoteSocketAddress()),
                     service.isEmpty() ? "" : " for service " + service);
             try {
@@ -195,9 +222,7 @@ public final class ClientProxy implements AutoCloseable {
         if (status != null) {
             status.close();
         }
-        if (watch != null) {
-            watch.close();
-        }
+        watchWhileSessions(); // closed: stops it
         Session.closeAll(List.copyOf(sessions.keySet()), "cproxy is shutting down", 1000);
         log.info("cproxy stopped");
     }
