@@ -1,5 +1,6 @@
 package net.roamproxy.server;
 
+import java.io.EOFException;
 import java.io.IOException;
 import java.net.InetSocketAddress;
 import java.net.Socket;
@@ -78,6 +79,15 @@ final class ServerHandshake {
         Frame first;
         try {
             first = link.read(timeout);
+        } catch (EOFException e) {
+            if (!e.getMessage().contains("mid-frame")) {
+                // Closed before sending a byte: a port scan or a load balancer's health check.
+                // One log line each would drown everything else, so the operator sees it at DEBUG.
+                log.debug("connection from {} closed before its HELLO", link.peer());
+                link.close();
+                return;
+            }
+            throw e;
         } catch (UnsupportedVersionException e) {
             log.warn("refused link from {}: it speaks protocol version {}, this sproxy speaks {}: upgrade it",
                     link.peer(), e.version(), Wire.VERSION);
