@@ -36,8 +36,10 @@ import net.roamproxy.trust.ServerKeys;
  * host key, cproxy's sealed PROOF; only then the service connection, our sealed TOKEN, and the
  * session, so a replayed HELLO NEW gets a WELCOME and nothing more. A resume: HELLO RESUME, our
  * WELCOME with the session secret's MAC, cproxy's sealed PROOF; only then the hand-off of the
- * link to the session, which nothing before it touches. A PROOF that fails closes the link. A
- * refusal of a new session is signed; an UNKNOWN_SESSION carries the MAC of the session's
+ * link to the session, which nothing before it touches. A resume whose PROOF fails is closed;
+ * a new session whose PROOF fails gets a signed AUTH_FAILED, as every refusal of a new session
+ * is signed (BUSY too, which comes only after the PROOF, so handshakes that never prove
+ * anything cannot fill the session table). An UNKNOWN_SESSION carries the MAC of the session's
  * refusal token, which this instance can recompute from its refusal key even after a restart.
  *
  * <p>The caller bounds the exchange in time by closing the link at the deadline, until the
