@@ -2,6 +2,7 @@ package net.roamproxy.cli;
 
 import java.io.IOException;
 import java.net.InetAddress;
+import java.net.UnknownHostException;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.security.Security;
@@ -10,6 +11,7 @@ import java.util.Set;
 
 import org.apache.commons.cli.Option;
 import org.apache.commons.cli.Options;
+import org.apache.logging.log4j.LogManager;
 
 import net.roamproxy.client.ClientConfig;
 import net.roamproxy.client.ClientProxy;
@@ -50,7 +52,8 @@ public final class CproxyMain extends Launcher<ClientConfig> {
     @Override
     void addOptions(Options o) {
         o.addOption(Option.builder("l").longOpt("listen").hasArg().argName("ADDR")
-                .desc("address local applications connect to (default 127.0.0.1: only this host)").build());
+                .desc("address local applications connect to (default 127.0.0.1, with ::1 on the same port: only "
+                        + "this host)").build());
         o.addOption(Option.builder("p").longOpt("port").hasArg().argName("PORT")
                 .desc("port local applications connect to (default " + ClientConfig.DEFAULT_LISTEN_PORT + ")").build());
         o.addOption(Option.builder("s").longOpt("server-port").hasArg().argName("PORT")
@@ -86,9 +89,12 @@ public final class CproxyMain extends Launcher<ClientConfig> {
         }
         int port = s.port("port", ClientConfig.DEFAULT_LISTEN_PORT, 0);
         int serverPort = s.port("server-port", ClientConfig.DEFAULT_SERVER_PORT, 1);
-        // Names are resolved last, so that a bad value is reported as such (status 2) even
-        // when the network is down.
-        address("server", server);
+        if (server.isBlank() || server.chars().anyMatch(Character::isWhitespace)) {
+            throw new UsageException("SERVER must be a host name or address, got '" + server + "'");
+        }
+        // SERVER is not resolved here: a laptop may start cproxy before it has a network, and
+        // every dial resolves the name afresh anyway. The listen address is resolved last, so
+        // that a bad value is reported as such (status 2) even when the network is down.
         InetAddress listen = s.has("listen") ? address("listen address", s.value("listen"))
                 : InetAddress.getLoopbackAddress();
         return new ClientConfig(listen, port, server, serverPort, link, presharedKey, !s.flag("no-address-watch"),
@@ -152,6 +158,14 @@ public final class CproxyMain extends Launcher<ClientConfig> {
     AutoCloseable start(ClientConfig config) throws IOException {
         ClientProxy proxy = new ClientProxy(config);
         proxy.start();
+        try {
+            InetAddress.getAllByName(config.serverHost());
+        } catch (UnknownHostException e) {
+            // A logger only now: loading one resolves this host's name, and the static block
+            // above must set the JVM's DNS cache policy before any lookup.
+            LogManager.getLogger(CproxyMain.class).warn("sproxy's host '{}' does not resolve yet; cproxy resolves "
+                    + "it again on every dial", config.serverHost());
+        }
         return proxy;
     }
 }

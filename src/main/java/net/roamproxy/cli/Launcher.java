@@ -143,8 +143,8 @@ abstract class Launcher<C> {
                 .desc("read options from FILE: 'key = value' lines, keys are the long option names, "
                         + "# starts a comment line; the command line overrides it").build());
         options.addOption(Option.builder().longOpt("status")
-                .desc("print the live sessions of the " + command + " running with these --port/--config settings, "
-                        + "and exit (1 if none runs)").build());
+                .desc("print the live sessions of every " + command + " of this user (of the system, as root), or "
+                        + "only of the one with these --port/--config settings, and exit (1 if none runs)").build());
         options.addOption(Option.builder().longOpt("json").desc("with --status: print JSON for scripts").build());
         options.addOption(Option.builder("h").longOpt("help").desc("show this help and exit").build());
         options.addOption(Option.builder("V").longOpt("version").desc("show the version and exit").build());
@@ -208,8 +208,8 @@ abstract class Launcher<C> {
             }
             Settings settings = Settings.of(cl, configKeys(options));
             if (cl.hasOption("status")) {
-                return StatusCommand.run(command, settings.port("port", defaultPort(), 1), cl.hasOption("json"), out,
-                        err);
+                return settings.has("port") ? StatusCommand.run(command, settings.port("port", defaultPort(), 1),
+                        cl.hasOption("json"), out, err) : StatusCommand.runAll(command, cl.hasOption("json"), out, err);
             }
             if (cl.hasOption("json")) {
                 throw new UsageException("--json goes with --status");

@@ -1,6 +1,7 @@
 package net.roamproxy.client;
 
 import java.io.IOException;
+import java.net.Inet4Address;
 import java.net.InetAddress;
 import java.net.ServerSocket;
 import java.net.Socket;
@@ -26,10 +27,15 @@ import net.roamproxy.trust.ServerTrust;
  * <p>Threads: {@code cproxy-accept} accepts; each connection becomes a {@link Session} whose
  * worker dials sproxy itself, first for a new session and again after every lost link;
  * {@code cproxy-address-watch} (unless turned off) tells every session's {@link Dialer} when
- * this host's addresses change. Lifecycle: {@link #start()} once, {@link #close()} any time.
+ * this host's addresses change; it runs only while sessions exist, so an idle cproxy on a
+ * laptop reads nothing ten times a second. Lifecycle: {@link #start()} once, {@link #close()}
+ * any time.
  */
 public final class ClientProxy implements AutoCloseable {
     private static final Logger log = LogManager.getLogger(ClientProxy.class);
+
+    /** ::1 */
+    private static final byte[] IPV6_LOOPBACK = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1};
 
     /** Pause after a failed accept (e.g. out of file descriptors) before trying again. */
     private static final long ACCEPT_RETRY_MILLIS = 100;
@@ -42,7 +48,10 @@ public final class ClientProxy implements AutoCloseable {
     /** Every listening socket with the service its connections are for ("": the default). */
     private final Map<ServerSocket, String> listeners = new ConcurrentHashMap<>();
     private ServerSocket listener;
+    /** Guarded by {@code this}: the address watch while sessions exist, else {@code null}. */
     private AddressWatch watch;
+    /** Guarded by {@code this}: the host's addresses could not be read; not tried again. */
+    private boolean watchFailed;
     private ServerTrust trust;
     private StatusServer status;
 
@@ -63,8 +72,11 @@ public final class ClientProxy implements AutoCloseable {
         try {
             listener = Sockets.listen(config.listenAddress(), config.listenPort(), 128);
             listeners.put(listener, "");
+            alsoOnIpv6Loopback(listener, "");
             for (ClientConfig.Forward f : config.forwards()) {
-                listeners.put(Sockets.listen(f.address(), f.port(), 128), f.service());
+                ServerSocket ss = Sockets.listen(f.address(), f.port(), 128);
+                listeners.put(ss, f.service());
+                alsoOnIpv6Loopback(ss, f.service());
             }
         } catch (IOException e) {
             listeners.keySet().forEach(Sockets::closeQuietly);
@@ -72,9 +84,7 @@ public final class ClientProxy implements AutoCloseable {
         }
         status = StatusServer.startOrWarn("cproxy", RuntimeDir.socketToBind("cproxy", listener.getLocalPort()),
                 this::statusRows);
-        if (config.addressWatch()) {
-            startWatch();
-        } else {
+        if (!config.addressWatch()) {
             log.info("address watch off: cproxy notices address changes only through missed heartbeats");
         }
         for (Map.Entry<ServerSocket, String> l : listeners.entrySet()) {
@@ -89,6 +99,27 @@ public final class ClientProxy implements AutoCloseable {
                             ? "; its host key is pinned to " + config.trust().pinnedFingerprint()
                             : config.trust().knownServers() == null ? "" : "; host keys trusted on first use are kept in "
                             + config.trust().knownServers());
+        }
+    }
+
+    /**
+     * A listener on IPv4's loopback also listens on IPv6's, at the same port: `telnet localhost
+     * 5200` may try ::1 first. Both are this host only. A host without IPv6 keeps IPv4 alone.
+     */
+    private void alsoOnIpv6Loopback(ServerSocket ss, String service) {
+        if (!(ss.getInetAddress() instanceof Inet4Address) || !ss.getInetAddress().isLoopbackAddress()) {
+            return;
+        }
+        try {
+            listeners.put(Sockets.listen(InetAddress.getByAddress(IPV6_LOOPBACK), ss.getLocalPort(), 128), service);
+        } catch (IOException e) {
+            if (String.valueOf(e.getMessage()).contains("in use")) {
+                log.warn("listening on 127.0.0.1:{} only: {}; `telnet localhost` may reach that other program",
+                        ss.getLocalPort(), e.getMessage());
+            } else {
+                log.debug("no IPv6 loopback here ({}): listening on 127.0.0.1:{} only", e.getMessage(),
+                        ss.getLocalPort());
+            }
         }
     }
 
@@ -111,15 +142,35 @@ public final class ClientProxy implements AutoCloseable {
                 .map(e -> e.getKey().getLocalPort()).orElseThrow();
     }
 
-    private void startWatch() {
+    /** Runs the address watch while sessions exist and stops it when the last one ends. */
+    private synchronized void watchWhileSessions() {
+        if (!config.addressWatch()) {
+            return;
+        }
+        if (closed || sessions.isEmpty()) {
+            if (watch != null) {
+                watch.close();
+                watch = null;
+            }
+            return;
+        }
+        if (watch != null || watchFailed) {
+            return;
+        }
         AddressWatch w = new AddressWatch(addresses, this::addressesChanged);
         try {
             w.start();
             watch = w;
         } catch (IOException | RuntimeException e) {
+            watchFailed = true;
             log.warn("cannot read this host's addresses ({}); cproxy notices address changes only through "
                     + "missed heartbeats", e.toString());
         }
+    }
+
+    /** Whether the address watch is running now. */
+    synchronized boolean watchingAddresses() {
+        return watch != null && watch.watching();
     }
 
     /** On the watch's thread: log once for the host, then let every session react. */
@@ -164,8 +215,12 @@ public final class ClientProxy implements AutoCloseable {
             // cproxy resumes a link lost after both directions ended: sproxy may still wait
             // for our last ack (see Session).
             Session relay = new Session("session #" + n, "cproxy-session-" + n, app, config.link(), dialer, true,
-                    sessions::remove);
+                    s -> {
+                        sessions.remove(s);
+                        watchWhileSessions();
+                    });
             sessions.put(relay, dialer);
+            watchWhileSessions();
             log.info("{}: local connection from {}{}", relay.name(), Sockets.describe(app.getRemoteSocketAddress()),
                     service.isEmpty() ? "" : " for service " + service);
             try {
@@ -195,9 +250,7 @@ public final class ClientProxy implements AutoCloseable {
         if (status != null) {
             status.close();
         }
-        if (watch != null) {
-            watch.close();
-        }
+        watchWhileSessions(); // closed: stops it
         Session.closeAll(List.copyOf(sessions.keySet()), "cproxy is shutting down", 1000);
         log.info("cproxy stopped");
     }

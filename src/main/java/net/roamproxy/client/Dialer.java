@@ -4,7 +4,9 @@ import java.io.IOException;
 import java.net.Inet6Address;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
+import java.net.NoRouteToHostException;
 import java.net.Socket;
+import java.net.SocketException;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -125,15 +127,20 @@ final class Dialer implements LinkProvider {
                     throw new LinkUnavailableException("the session is closing");
                 }
                 long now = System.nanoTime();
+                // With no route at all (no usable address), dialing again changes nothing until the
+                // host's addresses do, which the address watch reports at once: wait for it, and
+                // try again only now and then in case a route came back without a new address.
+                long wait = unreachable(e) && config.addressWatch() ? s.deadAfter().toMillis() : retry;
                 if (attempt == 1 || now - lastReport >= REPORT_EVERY_NANOS) {
                     lastReport = now;
-                    log.info("{}: cannot reach sproxy at {}:{} ({}); retrying every {} ms (attempt {}, {} s so far)",
-                            relay.name(), config.serverHost(), config.serverPort(), e.getMessage(), cap, attempt,
-                            TimeUnit.NANOSECONDS.toSeconds(now - start));
+                    log.info("{}: cannot reach sproxy at {}:{} ({}); retrying {} (attempt {}, {} s so far)",
+                            relay.name(), config.serverHost(), config.serverPort(), e.getMessage(),
+                            wait > cap ? "when this host's addresses change, or in " + wait + " ms"
+                                    : "every " + cap + " ms", attempt, TimeUnit.NANOSECONDS.toSeconds(now - start));
                 } else {
                     log.debug("{}: reconnect attempt {} failed: {}", relay.name(), attempt, e.getMessage());
                 }
-                retry = race.pause(retry) ? FIRST_RETRY_MS : Math.min(cap, retry * 2);
+                retry = race.pause(wait) ? FIRST_RETRY_MS : Math.min(cap, retry * 2);
             }
         }
         throw new LinkUnavailableException("the session is closing");
@@ -173,6 +180,17 @@ final class Dialer implements LinkProvider {
                 Link.reset(socket);
             }
         }
+    }
+
+    /** Whether {@code e} says this host has no route to sproxy at all (no usable address, no route). */
+    static boolean unreachable(IOException e) {
+        for (Throwable t = e; t != null; t = t.getCause()) {
+            if (t instanceof NoRouteToHostException
+                    || t instanceof SocketException && String.valueOf(t.getMessage()).contains("unreachable")) {
+                return true;
+            }
+        }
+        return false;
     }
 
     /** sproxy's addresses as of now, in the order to try them. */
@@ -227,6 +245,9 @@ final class Dialer implements LinkProvider {
             log.info("{}: local address {} removed; reconnecting", r.name(), address);
             watchSaidWhy = true;
             l.abort("local address " + address + " removed");
+            // No wake as well: the session dials again at once anyway, and a wake left queued
+            // would abandon that very dial and make a second one.
+            return;
         }
         race.wake();
     }

@@ -63,10 +63,6 @@ public final class Link {
         return reader.lastWire();
     }
 
-    /** Whether the link has its keys. */
-    public boolean isProtected() {
-        return sealer != null;
-    }
 
     /** Reads the next frame, waiting at most {@code timeoutMillis} (then SocketTimeoutException). */
     public Frame read(int timeoutMillis) throws IOException {

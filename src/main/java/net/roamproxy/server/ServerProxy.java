@@ -164,6 +164,11 @@ public final class ServerProxy implements AutoCloseable {
         }
     }
 
+    /** Handshakes still running, each on its own thread: for tests that nothing is left behind. */
+    int handshakesInProgress() {
+        return config.maxHandshakes() - handshakeSlots.availablePermits();
+    }
+
     /** Number of live sessions. */
     public int sessionCount() {
         return sessions.size();

@@ -7,6 +7,7 @@ import java.nio.ByteBuffer;
 import java.nio.channels.Channels;
 import java.nio.channels.SocketChannel;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.AccessDeniedException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
@@ -19,11 +20,16 @@ public final class StatusClient {
     /**
      * The report of the first daemon that answers at one of {@code sockets}.
      *
+     * @throws AccessDeniedException if a daemon may be there but this user may not ask it
      * @throws IOException naming the places looked at, if none answers
      */
     public static String ask(List<Path> sockets, boolean json) throws IOException {
+        Path denied = null;
         for (Path p : sockets) {
             if (!Files.exists(p)) {
+                if (denied == null && Files.exists(p.getParent()) && !Files.isExecutable(p.getParent())) {
+                    denied = p; // a directory we may not enter: the socket may well be there
+                }
                 continue;
             }
             try (SocketChannel c = SocketChannel.open(StandardProtocolFamily.UNIX)) {
@@ -31,10 +37,18 @@ public final class StatusClient {
                 c.write(ByteBuffer.wrap((json ? "json\n" : "text\n").getBytes(StandardCharsets.US_ASCII)));
                 return new String(Channels.newInputStream(c).readAllBytes(), StandardCharsets.UTF_8);
             } catch (IOException e) {
-                // a stale socket of a daemon that died: try the next place
+                if (denied == null && !Files.isWritable(p)) {
+                    denied = p;
+                }
+                // otherwise a stale socket of a daemon that died: try the next place
             }
         }
-        throw new IOException("no status socket answers (looked for " + sockets + ")");
+        if (denied != null) {
+            throw new AccessDeniedException(denied.toString(), null, "permission denied");
+        }
+        StringBuilder looked = new StringBuilder();
+        sockets.forEach(p -> looked.append(looked.length() == 0 ? "" : ", ").append(p));
+        throw new IOException("looked for " + looked);
     }
 
     static boolean answers(Path socket) {

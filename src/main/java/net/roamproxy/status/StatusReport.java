@@ -35,8 +35,15 @@ final class StatusReport {
         return b.toString();
     }
 
+    /** The daemon's version, as {@code --version} prints it, so scripts can tell what answered. */
+    static String version() {
+        String v = StatusReport.class.getPackage().getImplementationVersion();
+        return v != null ? v : "development build";
+    }
+
     static String json(String daemon, List<Row> rows) {
-        StringBuilder b = new StringBuilder("{\"daemon\":").append(str(daemon)).append(",\"sessions\":[");
+        StringBuilder b = new StringBuilder("{\"daemon\":").append(str(daemon)).append(",\"version\":")
+                .append(str(version())).append(",\"sessions\":[");
         for (int i = 0; i < rows.size(); i++) {
             SessionStatus s = rows.get(i).session();
             b.append(i == 0 ? "" : ",").append('{')

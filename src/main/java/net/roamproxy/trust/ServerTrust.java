@@ -51,22 +51,18 @@ public final class ServerTrust {
     }
 
     /**
-     * Checks a host key sproxy presented (its signature already checked).
+     * Checks a host key sproxy presented in a new session's WELCOME (its signature already
+     * checked): the one pinned or recorded, or, at first contact, any key, trusted once
+     * {@link #confirm}ed.
      *
-     * @return whether it is already trusted; false: not known yet, trusted on first use once
-     *         {@link #confirm}ed
      * @throws Untrusted if another key is pinned or recorded for this server (logged at ERROR)
      */
-    public boolean check(byte[] hostKey) throws IOException {
+    public void check(byte[] hostKey) throws IOException {
         String seen = HostKey.fingerprint(hostKey);
         String expected = pinned != null ? pinned : known.lookup(server);
-        if (expected == null) {
-            return false;
-        }
-        if (!expected.equals(seen)) {
+        if (expected != null && !expected.equals(seen)) {
             throw mismatch(seen, expected);
         }
-        return true;
     }
 
     /**

@@ -1,6 +1,7 @@
 package net.roamproxy.client;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 
 import java.io.IOException;
@@ -73,6 +74,21 @@ class AddressWatchRoamingTest {
         app.write(bytes);
         Await.until(BACK_WITHIN, () -> "echo at " + app.receivedCount() + "/" + expectedTotal,
                 () -> app.receivedCount() >= expectedTotal);
+    }
+
+    @Test
+    void theWatchRunsOnlyWhileSessionsExist() throws Exception {
+        ClientProxy cproxy = chain(true);
+        assertFalse(cproxy.watchingAddresses(), "no session yet: nothing to watch for");
+        assertEquals(0, reads.get(), "the host's addresses were not read");
+
+        AppClient app = closer.add(AppClient.connect("app", cproxy.port()));
+        echo(app, new byte[] {1, 2, 3}, 3);
+        assertTrue(cproxy.watchingAddresses(), "a session: the watch runs");
+
+        app.close();
+        Await.until(BACK_WITHIN, "the session ends", () -> cproxy.sessionCount() == 0);
+        Await.until(BACK_WITHIN, "the watch stops with the last session", () -> !cproxy.watchingAddresses());
     }
 
     @Test

@@ -1,7 +1,11 @@
 package net.roamproxy.it;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
+import java.io.IOException;
+import java.net.InetAddress;
+import java.net.ServerSocket;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 
@@ -48,6 +52,30 @@ class ServicesTest {
         assertEquals(2, sshLike.connectionsAccepted());
         assertEquals(3, rig.sproxy().sessionCount());
         logs.await(rig.flowDeadline(), "sproxy names the service", Level.INFO, m -> m.contains("for service ssh"));
+    }
+
+    @Test
+    void everyPortListensOnBothLoopbacksSoLocalhostWorksWhicheverItResolvesToFirst() throws Exception {
+        InetAddress ipv6Loopback = InetAddress.getByName("::1");
+        assumeTrue(canBind(ipv6Loopback), "this host has no IPv6 loopback");
+        EchoServer telnetLike = closer.add(new EchoServer());
+        EchoServer sshLike = closer.add(new EchoServer());
+        Rig rig = closer.add(Rig.with(LINK, telnetLike.port()).service("ssh", sshLike.port()).forward("ssh").start());
+
+        echo(rig, closer.add(AppClient.connect("v6", ipv6Loopback, rig.cproxy().port(), false)), "over ::1");
+        echo(rig, closer.add(AppClient.connect("v6-ssh", ipv6Loopback, rig.cproxy().port("ssh"), false)),
+                "ssh over ::1");
+
+        assertEquals(1, telnetLike.connectionsAccepted());
+        assertEquals(1, sshLike.connectionsAccepted());
+    }
+
+    private static boolean canBind(InetAddress a) {
+        try (ServerSocket s = new ServerSocket(0, 1, a)) {
+            return true;
+        } catch (IOException e) {
+            return false;
+        }
     }
 
     @Test

@@ -38,6 +38,7 @@ class StatusTest {
         Map<String, Object> doc = (Map<String, Object>) Json.parse(StatusClient.ask(
                 RuntimeDir.socketsToTry(daemon, port), true));
         assertEquals(daemon, doc.get("daemon"));
+        assertTrue(doc.get("version") instanceof String v && !v.isBlank(), "the daemon's version: " + doc);
         return (List<Map<String, Object>>) doc.get("sessions");
     }
 

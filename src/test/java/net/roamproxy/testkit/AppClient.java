@@ -49,7 +49,13 @@ public final class AppClient implements AutoCloseable {
 
     /** With {@code startPaused}, nothing is read until {@link #resumeReading()}. */
     public static AppClient connect(String name, int port, boolean startPaused) throws IOException {
-        Socket s = new Socket(InetAddress.getLoopbackAddress(), port);
+        return connect(name, InetAddress.getLoopbackAddress(), port, startPaused);
+    }
+
+    /** To {@code address} rather than IPv4's loopback. */
+    public static AppClient connect(String name, InetAddress address, int port, boolean startPaused)
+            throws IOException {
+        Socket s = new Socket(address, port);
         s.setTcpNoDelay(true);
         return new AppClient(name, s, startPaused);
     }

@@ -6,6 +6,7 @@ import java.net.Socket;
 import java.time.Duration;
 
 import net.roamproxy.protocol.Frame;
+import net.roamproxy.protocol.FrameProtection;
 import net.roamproxy.protocol.FrameType;
 import net.roamproxy.protocol.Handshake;
 import net.roamproxy.protocol.Hello;
@@ -32,6 +33,7 @@ public final class RawLink extends RawPeer {
     private long sessionId;
     private byte[] secret;
     private byte[] hostKey;
+    private KeySchedule.LinkKeys linkKeys;
 
     private RawLink(Socket socket) throws IOException {
         super(socket);
@@ -73,6 +75,32 @@ public final class RawLink extends RawPeer {
      * if the keys agree, else a REFUSED ({@link #signedRefusal} checks its signature).
      */
     public Answer proveNewSession(byte[] presharedKey, Duration timeout) throws IOException {
+        byte[] th = welcomed(presharedKey, timeout);
+        transcript.add(sendSealed(FrameType.PROOF, 0, 0, KeySchedule.clientProof(secret, th)));
+        return new Answer(read(timeout));
+    }
+
+    /**
+     * HELLO NEW and sproxy's WELCOME as a cproxy without a pre-shared key does; returns the
+     * PROOF that would come next, sealed under this link's key, without sending it.
+     */
+    public byte[] newSessionProof(Duration timeout) throws IOException {
+        byte[] th = welcomed(null, timeout);
+        return seal(FrameType.PROOF, 0, 0, KeySchedule.clientProof(secret, th));
+    }
+
+    /** As {@link #newSessionProof}, but sealed under the key of sproxy's direction: a frame turned around. */
+    public byte[] newSessionProofReflected(Duration timeout) throws IOException {
+        byte[] th = welcomed(null, timeout);
+        byte[] frame = new byte[Wire.HEADER_SIZE + Handshake.MAC_SIZE + Wire.TAG_SIZE];
+        Wire.writeHeader(frame, FrameType.PROOF, Handshake.MAC_SIZE, 0, 0);
+        System.arraycopy(KeySchedule.clientProof(secret, th), 0, frame, Wire.HEADER_SIZE, Handshake.MAC_SIZE);
+        FrameProtection.sealer(linkKeys.s2cKey(), linkKeys.s2cIv()).seal(frame, Handshake.MAC_SIZE);
+        return frame;
+    }
+
+    /** HELLO NEW, sproxy's WELCOME (its signature checked), this link's keys; returns the transcript hash. */
+    private byte[] welcomed(byte[] presharedKey, Duration timeout) throws IOException {
         KeyShare share = helloNew();
         Frame f = read(timeout);
         if (f.type() != FrameType.WELCOME) {
@@ -89,9 +117,9 @@ public final class RawLink extends RawPeer {
         sessionId = w.sessionId();
         hostKey = w.hostKey();
         secret = KeySchedule.sessionSecret(shared, presharedKey, th);
-        protect(KeySchedule.linkKeys(secret, shared, th), true);
-        transcript.add(sendSealed(FrameType.PROOF, 0, 0, KeySchedule.clientProof(secret, th)));
-        return new Answer(read(timeout));
+        linkKeys = KeySchedule.linkKeys(secret, shared, th);
+        protect(linkKeys, true);
+        return th;
     }
 
     /**
