@@ -30,7 +30,12 @@ Scenarios (default: all):
            frames: every frame is version 3; the new session shows HELLO NEW, WELCOME
            NEW_SESSION, PROOF, TOKEN; the one resume HELLO RESUME (same session id), WELCOME
            RESUMED, PROOF; every frame but HELLO, WELCOME and REFUSED has length >= 16 (an
-           AEAD tag at least), HEARTBEAT/ACK/END exactly 16, PROOF and TOKEN 48. Then the
+           AEAD tag at least), HEARTBEAT/ACK/END exactly 16, PROOF and TOKEN 48. tshark with
+           the Wireshark dissector (contrib/wireshark/roamproxy.lua) shows exactly these frames,
+           one for one with the same type, seq, ack and length, flags none, and within every
+           connection and direction DATA seq and acks (PROOF's and TOKEN's are always 0) never
+           decrease, and the WELCOME's host key fingerprint is the key's (skipped with one line
+           without tshark, except as root with CI=true). Then the
            attacker replays what cproxy sent on the new-session connection and on the resume
            connection, each flight by flight (waiting for sproxy's answer as recorded) and all
            at once: the attacker gets at most one WELCOME (fresh: nonce and key share differ
@@ -72,7 +77,7 @@ Scenarios (default: all):
            output in telnet is well-formed line by line (nothing altered reached telnet), and
            every icmp_seq appears exactly once, in order.
 
-Usage (as root; needs what roam_e2e.py needs, tcpdump and nft):
+Usage (as root; needs what roam_e2e.py needs, tcpdump and nft, and tshark for the dissector):
   mvn -q -DskipTests package
   sudo python3 src/test/e2e/security_e2e.py --dist target/roamproxy [capture|onpath|all]
 
@@ -106,6 +111,7 @@ import roam_e2e as rt                   # noqa: E402  (after the path is set)
 from roam_e2e import Fail, log, run, wait_until   # noqa: E402
 
 LINK_PORT = 6200
+DISSECTOR = os.path.normpath(os.path.join(HERE, "..", "..", "..", "contrib", "wireshark", "roamproxy.lua"))
 LOCAL_PORT = 5200
 ATK_SERVER_ADDR = "198.51.100.1"        # sproxy's address on the attacker's network
 ATTACKER_ADDR = "198.51.100.2"
@@ -532,6 +538,109 @@ def check_frames(conns, problems):
     return counts
 
 
+def check_dissector(capture_path, conns, problems):
+    """contrib/wireshark/roamproxy.lua, run by tshark on the link capture, shows exactly the
+    frames parse_frames finds, one for one (type, seq, ack, length, and the names in the Info
+    column, with HELLO's mode and WELCOME's status) in every connection and direction, and flags
+    none of them; within each, DATA seq and the acks (but those of PROOF,
+    TOKEN and REFUSED, always 0) never decrease; the
+    host key fingerprint it shows under each WELCOME NEW_SESSION is the key's."""
+    if not shutil.which("tshark"):
+        if os.environ.get("CI") == "true" and os.geteuid() == 0:
+            problems.append("tshark is not installed (apt-get install tshark): CI must check "
+                            f"{DISSECTOR} on the link capture")
+        else:
+            log("skipped: the Wireshark dissector check on the link capture needs tshark "
+                "(Debian: apt-get install tshark)")
+        return
+    experts = ["roamproxy.bad_magic", "roamproxy.other_version", "roamproxy.unknown_type",
+               "roamproxy.bad_length", "roamproxy.bad_field", "roamproxy.unauthenticated"]
+    fields = ["ip.src", "ip.dst", "ipv6.src", "ipv6.dst", "tcp.srcport", "tcp.dstport", "roamproxy.type",
+              "roamproxy.seq", "roamproxy.ack", "roamproxy.length", "roamproxy.host_key_fingerprint",
+              "_ws.col.Info", "_ws.lua.error"] + experts
+    # tcp.reassemble_out_of_order: a retransmission that overlaps what was seen and carries
+    # more (the address change can make some) is not dropped from reassembly.
+    cmd = ["tshark", "-n", "-r", capture_path, "-X", f"lua_script:{DISSECTOR}",
+           "-o", "tcp.reassemble_out_of_order:TRUE", "-Y", "roamproxy or _ws.lua.error",
+           "-T", "fields", "-E", "separator=\t", "-E", "occurrence=a", "-E", "aggregator=|"]
+    for f in fields:
+        cmd += ["-e", f]
+    try:
+        p = subprocess.run(cmd, stdin=subprocess.DEVNULL, capture_output=True, text=True, timeout=120)
+    except subprocess.TimeoutExpired:
+        problems.append(f"tshark on the link capture did not finish in 120 s: {' '.join(cmd)}")
+        return
+    errors = [x for x in p.stderr.splitlines() if x.strip() and "Running as user" not in x]
+    if p.returncode != 0 or errors:
+        problems.append(f"tshark -X lua_script:{DISSECTOR} exited {p.returncode}: {errors[:5]}")
+        return
+    # Frames by connection (the client's address and port) and direction, in stream order.
+    shown, names, flagged, fingerprints = collections.defaultdict(list), collections.defaultdict(list), [], []
+    for line in p.stdout.splitlines():
+        v = dict(zip(fields, (line.split("\t") + [""] * len(fields))[:len(fields)]))
+        src, dst = v["ip.src"] or v["ipv6.src"], v["ip.dst"] or v["ipv6.dst"]
+        sport, dport = int(v["tcp.srcport"]), int(v["tcp.dstport"])
+        key = (src, sport, "c2s") if dport == LINK_PORT else (dst, dport, "s2c")
+        columns = [v[f].split("|") if v[f] else [] for f in
+                   ("roamproxy.type", "roamproxy.seq", "roamproxy.ack", "roamproxy.length")]
+        shown[key] += [tuple(int(x) for x in fr) for fr in zip(*columns)]
+        # The Info column names each frame: "HELLO RESUME id=.. ack=..", "DATA seq=..", after
+        # whatever TCP puts first ("[TCP Retransmission] ").
+        for part in re.sub(r"^(\[[^\]]*\] )+", "", v["_ws.col.Info"]).split(", "):
+            w = part.split()
+            names[key].append(f"{w[0]}({w[1]})" if len(w) > 1 and w[0] in ("HELLO", "WELCOME", "REFUSED")
+                              else w[0] if w else "")
+        fingerprints += v["roamproxy.host_key_fingerprint"].split("|") if v["roamproxy.host_key_fingerprint"] else []
+        marks = [f for f in ["_ws.lua.error"] + experts if v[f]]
+        if marks:
+            flagged.append(f"{src}:{sport} -> {dst}:{dport} ({', '.join(marks)})")
+    before = len(problems)
+    if flagged:
+        problems.append(f"dissector: flagged {len(flagged)} packets of the link capture, first {flagged[:3]}")
+    expected, expected_names, welcome_keys = {}, {}, []
+    for c in conns:
+        for d in ("c2s", "s2c"):
+            frames, _ = parse_frames(c.stream(d))
+            welcome_keys += [fingerprint(p[HOST_KEY]) for t, _h, p, _r in frames
+                             if t == T_WELCOME and p[:1] == bytes([ST_NEW_SESSION])]
+            expected[(c.client[0], c.client[1], d)] = [(h["type"], h["seq"], h["ack"], h["length"])
+                                                      for _t, h, _p, _r in frames]
+            expected_names[(c.client[0], c.client[1], d)] = [frame_name(t, p) for t, _h, p, _r in frames]
+    total = 0
+    for key in sorted(set(expected) | set(shown)):
+        want, got = expected.get(key, []), shown.get(key, [])
+        total += len(got)
+        where = f"{key[0]}:{key[1]} {key[2]}"
+        if got != want:
+            i = next((i for i, (a, b) in enumerate(zip(got, want)) if a != b), min(len(got), len(want)))
+            problems.append(f"dissector: {where}: tshark shows {len(got)} frames, the capture's parser "
+                            f"{len(want)}; they differ first at frame {i}: tshark {got[i:i + 2]}, parser "
+                            f"{want[i:i + 2]} (type, seq, ack, length)")
+        if names.get(key, []) != expected_names.get(key, []):
+            got_n, want_n = names.get(key, []), expected_names.get(key, [])
+            i = next((i for i, (a, b) in enumerate(zip(got_n, want_n)) if a != b), min(len(got_n), len(want_n)))
+            problems.append(f"dissector: {where}: the Info column names {len(got_n)} frames, the parser "
+                            f"{len(want_n)}; first difference at frame {i}: Info {got_n[i:i + 2]}, parser "
+                            f"{want_n[i:i + 2]}")
+        data_seq = [s for t, s, _a, _l in got if t == T_DATA]
+        # PROOF, TOKEN and REFUSED carry ack 0 by definition; every other frame the current ack.
+        acks = [a for t, _s, a, _l in got if t not in (T_PROOF, T_TOKEN, T_REFUSED)]
+        for what, values in (("DATA seq", data_seq), ("ack", acks)):
+            back = next((i for i in range(1, len(values)) if values[i] < values[i - 1]), None)
+            if back is not None:
+                problems.append(f"dissector: {where}: {what} decreases from {values[back - 1]} to "
+                                f"{values[back]}")
+    if fingerprints != welcome_keys:
+        problems.append(f"dissector: host key fingerprints {fingerprints}, the WELCOME NEW_SESSION "
+                        f"frames' keys are {welcome_keys}")
+    types = collections.Counter(TYPE_NAMES.get(fr[0], fr[0]) for fs in shown.values() for fr in fs)
+    log(f"dissector: tshark with {os.path.relpath(DISSECTOR)} shows {total} frames in {len(shown)} "
+        f"connection directions {dict(sorted(types.items()))}"
+        + ("; the same frames (type, seq, ack, length, name) as the capture's parser, DATA seq "
+           "and acks never decreasing, the host key's fingerprint"
+           if len(problems) == before else "; see the problems below"))
+
+
 def find_plaintext(capture_path, conns, needles):
     """{needle: where it was found} over the raw capture file and every reassembled stream."""
     with open(capture_path, "rb") as f:
@@ -830,6 +939,7 @@ def scenario_capture(env):
 
     # The frames: version 3, encrypted after the handshake; the new session and its resume.
     check_frames(conns, problems)
+    check_dissector(link.path, conns, problems)
     if not conns:
         raise Fail("the capture holds no connection to port 6200")
     first = conns[0]

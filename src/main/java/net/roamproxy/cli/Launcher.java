@@ -143,8 +143,8 @@ abstract class Launcher<C> {
                 .desc("read options from FILE: 'key = value' lines, keys are the long option names, "
                         + "# starts a comment line; the command line overrides it").build());
         options.addOption(Option.builder().longOpt("status")
-                .desc("print the live sessions of the " + command + " running with these --port/--config settings, "
-                        + "and exit (1 if none runs)").build());
+                .desc("print the live sessions of every " + command + " of this user (of the system, as root), or "
+                        + "only of the one with these --port/--config settings, and exit (1 if none runs)").build());
         options.addOption(Option.builder().longOpt("json").desc("with --status: print JSON for scripts").build());
         options.addOption(Option.builder("h").longOpt("help").desc("show this help and exit").build());
         options.addOption(Option.builder("V").longOpt("version").desc("show the version and exit").build());
@@ -208,8 +208,8 @@ abstract class Launcher<C> {
             }
             Settings settings = Settings.of(cl, configKeys(options));
             if (cl.hasOption("status")) {
-                return StatusCommand.run(command, settings.port("port", defaultPort(), 1), cl.hasOption("json"), out,
-                        err);
+                return settings.has("port") ? StatusCommand.run(command, settings.port("port", defaultPort(), 1),
+                        cl.hasOption("json"), out, err) : StatusCommand.runAll(command, cl.hasOption("json"), out, err);
             }
             if (cl.hasOption("json")) {
                 throw new UsageException("--json goes with --status");
@@ -229,10 +229,16 @@ abstract class Launcher<C> {
         // Handlers first: a SIGTERM that arrives while the proxy starts still stops it in order.
         CountDownLatch stop = new CountDownLatch(1);
         AtomicReference<String> signal = new AtomicReference<>();
+        AtomicReference<AutoCloseable> running = new AtomicReference<>();
         if (block) {
             List<String> handled = StopSignals.install(name -> {
                 signal.compareAndSet(null, name);
                 stop.countDown();
+            }, () -> {
+                AutoCloseable p = running.get();
+                if (p != null) {
+                    new Thread(() -> reload(args, p), command + "-reload").start();
+                }
             });
             if (handled.isEmpty()) {
                 log.debug("no signal handlers; SIGTERM ends {} through its shutdown hook", command);
@@ -245,6 +251,7 @@ abstract class Launcher<C> {
             err.println(command + ": " + e.getMessage());
             return EXIT_FAILURE;
         }
+        running.set(proxy);
         log.info("{} {} on Java {}; each session's threads are {} threads", command, version(), Runtime.version(),
                 Threads.virtual() ? "virtual" : "platform");
         if (block) {
@@ -254,8 +261,33 @@ abstract class Launcher<C> {
     }
 
     /**
+     * SIGHUP: reads the command line and config file again and applies what can change while
+     * sessions live. A bad new configuration is refused with one ERROR line, and the running
+     * one stays.
+     */
+    final synchronized void reload(String[] args, AutoCloseable proxy) {
+        C fresh;
+        try {
+            fresh = configure(args);
+        } catch (UsageException | IOException e) {
+            log.error("{}: the new configuration is refused, the running one stays: {}", command, e.getMessage());
+            return;
+        }
+        log.info("{} reloaded its configuration: {}; live sessions are kept", command, apply(proxy, fresh));
+    }
+
+    /**
+     * Applies {@code fresh} to the running {@code proxy} as far as it can while sessions live.
+     *
+     * @return what now applies, for the log line
+     */
+    String apply(AutoCloseable proxy, C fresh) {
+        return "nothing of it can change while running; restart to apply it";
+    }
+
+    /**
      * Blocks until {@code stop} opens (SIGTERM or SIGINT), then closes the proxy. Other ways
-     * the JVM ends (SIGHUP, System.exit elsewhere) still close it through a shutdown hook.
+     * the JVM ends (System.exit elsewhere) still close it through a shutdown hook.
      */
     private void serveUntilStopped(AutoCloseable proxy, CountDownLatch stop, AtomicReference<String> signal) {
         Thread hook = new Thread(() -> closeWithin(proxy, STOP_LIMIT), command + "-shutdown");

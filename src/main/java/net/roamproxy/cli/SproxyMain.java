@@ -154,6 +154,11 @@ public final class SproxyMain extends Launcher<ServerConfig> {
     }
 
     @Override
+    String apply(AutoCloseable proxy, ServerConfig fresh) {
+        return ((ServerProxy) proxy).reload(fresh);
+    }
+
+    @Override
     AutoCloseable start(ServerConfig config) throws IOException {
         // The keys live in the state directory, made on first start: the refusal key always
         // there, so that instances sharing a host key file never share it.

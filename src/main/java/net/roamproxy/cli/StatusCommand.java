@@ -12,6 +12,32 @@ final class StatusCommand {
     private StatusCommand() {
     }
 
+    /**
+     * Every daemon of {@code command} this user can ask (or the system's, under root), one report
+     * after the other, each text report under a line naming its port; JSON one object a line.
+     *
+     * @return 0 if at least one answered, 1 if none runs
+     */
+    static int runAll(String command, boolean json, PrintStream out, PrintStream err) {
+        int answered = 0;
+        for (int port : RuntimeDir.portsOf(command)) {
+            try {
+                String report = StatusClient.ask(RuntimeDir.socketsToTry(command, port), json);
+                out.print(json ? report : (answered == 0 ? "" : "\n") + "== " + command + " on port " + port + "\n"
+                        + report);
+                answered++;
+            } catch (IOException e) {
+                // a socket left by a daemon that died: nothing to show for it
+            }
+        }
+        if (answered == 0) {
+            err.println(command + ": no " + command + " is running for this user (with -p PORT, --status asks the "
+                    + "one on that port and says why it cannot)");
+            return Launcher.EXIT_FAILURE;
+        }
+        return Launcher.EXIT_OK;
+    }
+
     /** @return the exit status: 0 printed, 1 no daemon of {@code command} answers for {@code port} */
     static int run(String command, int port, boolean json, PrintStream out, PrintStream err) {
         try {

@@ -1,5 +1,6 @@
 package net.roamproxy.server;
 
+import java.io.EOFException;
 import java.io.IOException;
 import java.net.InetSocketAddress;
 import java.net.Socket;
@@ -35,8 +36,10 @@ import net.roamproxy.trust.ServerKeys;
  * host key, cproxy's sealed PROOF; only then the service connection, our sealed TOKEN, and the
  * session, so a replayed HELLO NEW gets a WELCOME and nothing more. A resume: HELLO RESUME, our
  * WELCOME with the session secret's MAC, cproxy's sealed PROOF; only then the hand-off of the
- * link to the session, which nothing before it touches. A PROOF that fails closes the link. A
- * refusal of a new session is signed; an UNKNOWN_SESSION carries the MAC of the session's
+ * link to the session, which nothing before it touches. A resume whose PROOF fails is closed;
+ * a new session whose PROOF fails gets a signed AUTH_FAILED, as every refusal of a new session
+ * is signed (BUSY too, which comes only after the PROOF, so handshakes that never prove
+ * anything cannot fill the session table). An UNKNOWN_SESSION carries the MAC of the session's
  * refusal token, which this instance can recompute from its refusal key even after a restart.
  *
  * <p>The caller bounds the exchange in time by closing the link at the deadline, until the
@@ -78,6 +81,15 @@ final class ServerHandshake {
         Frame first;
         try {
             first = link.read(timeout);
+        } catch (EOFException e) {
+            if (!e.getMessage().contains("mid-frame")) {
+                // Closed before sending a byte: a port scan or a load balancer's health check.
+                // One log line each would drown everything else, so the operator sees it at DEBUG.
+                log.debug("connection from {} closed before its HELLO", link.peer());
+                link.close();
+                return;
+            }
+            throw e;
         } catch (UnsupportedVersionException e) {
             log.warn("refused link from {}: it speaks protocol version {}, this sproxy speaks {}: upgrade it",
                     link.peer(), e.version(), Wire.VERSION);

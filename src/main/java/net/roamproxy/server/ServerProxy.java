@@ -3,6 +3,8 @@ package net.roamproxy.server;
 import java.io.IOException;
 import java.net.ServerSocket;
 import java.net.Socket;
+import java.util.Comparator;
+import java.util.Objects;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.Executors;
@@ -41,10 +43,11 @@ public final class ServerProxy implements AutoCloseable {
     /** A full handshake table is reported at most this often. */
     private static final long LIMIT_REPORT_NANOS = TimeUnit.SECONDS.toNanos(5);
 
-    private final ServerConfig config;
+    /** Replaced whole by {@link #reload}; each handshake uses the one current when it began. */
+    private volatile ServerConfig config;
     private final SessionTable sessions = new SessionTable();
     private final TargetConnector connector;
-    private final Semaphore handshakeSlots;
+    private final Slots handshakeSlots;
     private final AtomicInteger handshakes = new AtomicInteger();
     /** Connections still in their handshake, so that shutdown can close them too. */
     private final Set<Socket> inHandshake = ConcurrentHashMap.newKeySet();
@@ -67,7 +70,7 @@ public final class ServerProxy implements AutoCloseable {
     ServerProxy(ServerConfig config, TargetConnector connector) {
         this.config = config;
         this.connector = connector;
-        this.handshakeSlots = new Semaphore(config.maxHandshakes());
+        this.handshakeSlots = new Slots(config.maxHandshakes());
     }
 
     /** Binds the listening port and starts accepting. */
@@ -161,6 +164,51 @@ public final class ServerProxy implements AutoCloseable {
                 deadline.cancel(false);
             }
             handshakeSlots.release();
+        }
+    }
+
+    /**
+     * Applies a new configuration while sessions live (SIGHUP): services, the default target,
+     * the limits and the pre-shared key hold for every handshake from now on, and link timings
+     * for the sessions opened from now on. The listening address and port, and the keys, stay
+     * until a restart.
+     *
+     * @return what now applies, for the log line
+     */
+    public synchronized String reload(ServerConfig fresh) {
+        ServerConfig old = config;
+        config = new ServerConfig(old.listenAddress(), old.listenPort(), fresh.targetHost(), fresh.targetPort(),
+                fresh.link(), fresh.maxSessions(), fresh.maxHandshakes(), fresh.presharedKey(), old.keys(),
+                fresh.services());
+        handshakeSlots.resize(old.maxHandshakes(), fresh.maxHandshakes());
+        boolean moved = !Objects.equals(old.listenAddress(), fresh.listenAddress())
+                || old.listenPort() != fresh.listenPort() && fresh.listenPort() != 0;
+        return "services " + servicesText(config) + ", at most " + config.maxSessions() + " sessions and "
+                + config.maxHandshakes() + " handshakes" + (moved ? "; the listening address and port stay until a "
+                + "restart" : "");
+    }
+
+    private static String servicesText(ServerConfig c) {
+        StringBuilder b = new StringBuilder(ServerConfig.DEFAULT_SERVICE + "=" + c.targetHost() + ":" + c.targetPort());
+        c.services().values().stream().sorted(Comparator.comparing(ServerConfig.Service::name))
+                .forEach(v -> b.append(", ").append(v.name()).append('=').append(v.host()).append(':').append(v.port()));
+        return b.toString();
+    }
+
+    /** Handshake places: a semaphore whose number of places a reload can change. */
+    private static final class Slots extends Semaphore {
+        private static final long serialVersionUID = 1L;
+
+        Slots(int places) {
+            super(places);
+        }
+
+        void resize(int from, int to) {
+            if (to > from) {
+                release(to - from);
+            } else if (to < from) {
+                reducePermits(from - to); // handshakes running now finish; fewer start
+            }
         }
     }
 

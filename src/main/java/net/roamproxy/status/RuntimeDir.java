@@ -1,10 +1,16 @@
 package net.roamproxy.status;
 
+import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.SortedSet;
+import java.util.TreeSet;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import java.util.stream.Stream;
 
 /**
  * Where a daemon's status socket lives: systemd's {@code RuntimeDirectory=} when run as a unit
@@ -50,6 +56,24 @@ public final class RuntimeDir {
         }
         out.add(Path.of("/tmp", "roamproxy-" + user));
         return out;
+    }
+
+    /**
+     * The ports of every {@code daemon} with a status socket in one of the places
+     * {@code --status} looks, in order: this user's daemons, or the system's under root.
+     */
+    public static SortedSet<Integer> portsOf(String daemon) {
+        SortedSet<Integer> ports = new TreeSet<>();
+        Pattern socket = Pattern.compile(Pattern.quote(daemon) + "-(\\d{1,5})\\.sock");
+        for (Path d : socketsToTry(daemon, 0)) {
+            try (Stream<Path> files = Files.list(d.getParent())) {
+                files.map(f -> socket.matcher(f.getFileName().toString())).filter(Matcher::matches)
+                        .forEach(m -> ports.add(Integer.parseInt(m.group(1))));
+            } catch (IOException e) {
+                // not there, or not ours to read: --status -p PORT says which
+            }
+        }
+        return ports;
     }
 
     private static String name(String daemon, int port) {

@@ -108,6 +108,11 @@ final class Cli {
         }
 
         @Override
+        String apply(AutoCloseable proxy, C fresh) {
+            return real.apply(proxy, fresh);
+        }
+
+        @Override
         AutoCloseable start(C config) throws IOException {
             started = real.start(config);
             return started;

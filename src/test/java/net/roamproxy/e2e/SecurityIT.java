@@ -30,7 +30,8 @@ class SecurityIT {
      * The client's link, recorded with tcpdump from before the login through an address change,
      * holds neither a typed marker, nor ping output, nor the login prompt, while the same check
      * finds all three on the client's loopback; every frame is version 3 and encrypted after
-     * HELLO and WELCOME. The recorded new-session and resume connections, replayed from a third
+     * HELLO and WELCOME, and tshark with the Wireshark dissector (contrib/wireshark) shows the
+     * same frames, none flagged. The recorded new-session and resume connections, replayed from a third
      * host flight by flight and all at once, get at most a fresh WELCOME and then the connection
      * closed, one WARN each, no session and no telnetd; the live link stays and ping in telnet
      * shows every icmp_seq exactly once.

@@ -9,6 +9,7 @@ import java.time.Duration;
 import java.util.Arrays;
 
 import org.apache.logging.log4j.Level;
+import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.params.ParameterizedTest;
@@ -66,6 +67,22 @@ class BadHandshakeInputTest {
         assertEquals(1, logs.find(Level.WARN, m -> m.contains(raw.peerName())).size(), "logged once");
         assertEquals(0, sproxy.sessionCount(), "no session");
         assertEquals(0, echo.connectionsAccepted(), "no service connection");
+    }
+
+    @Test
+    void aConnectionClosedBeforeItsHelloIsNoWarning() throws Exception {
+        ServerProxy sproxy = new ServerProxy(new ServerConfig(InetAddress.getLoopbackAddress(), 0, "127.0.0.1", 9,
+                LINK));
+        sproxy.start();
+        closer.add(sproxy);
+        RawLink probe = RawLink.connect(sproxy.port());
+        String peer = probe.peerName();
+        Await.until(WAIT, "sproxy took the connection", () -> sproxy.handshakesInProgress() == 1);
+
+        probe.close(); // a port scan, or a load balancer's health check
+
+        Await.until(WAIT, "its handshake ended", () -> sproxy.handshakesInProgress() == 0);
+        assertEquals(0, logs.find(Level.WARN, m -> m.contains(peer)).size(), "nothing an operator must look at");
     }
 
     private static void send(Bad bad, RawLink raw, int port) throws IOException {
