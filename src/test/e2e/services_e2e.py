@@ -312,9 +312,10 @@ def check_status_text(env):
         log(f"{daemon} --status:\n{out.rstrip()}")
         lines = out.splitlines()
         problems = []
-        if not lines or lines[0].strip() != f"{daemon}: 2 sessions":
-            problems.append(f"first line {lines[0] if lines else ''!r}, expected "
-                            f"'{daemon}: 2 sessions'")
+        # Without -p, --status lists every daemon of the user, each under a line naming its port.
+        head = [f"== {daemon} on port {5200 if daemon == 'cproxy' else 6200}", f"{daemon}: 2 sessions"]
+        if [line.strip() for line in lines[:2]] != head:
+            problems.append(f"first lines {lines[:2]!r}, expected {head!r}")
         for svc in SERVICES:
             if not any(f" service {svc} " in line + " " for line in lines):
                 problems.append(f"no session line names service {svc!r}")
