@@ -9,9 +9,7 @@ import java.io.BufferedReader;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.InputStreamReader;
-import java.io.OutputStream;
 import java.net.InetAddress;
-import java.net.ServerSocket;
 import java.net.Socket;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -27,6 +25,8 @@ import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
+
+import net.roamproxy.testkit.EchoServer;
 
 /**
  * The packaged {@code bin/cproxy} and {@code bin/sproxy} on an aarch64 JVM: Debian's
@@ -212,9 +212,9 @@ class Aarch64LauncherIT {
     /** sproxy and cproxy both on the aarch64 JVM, relaying bytes to an echo server and back. */
     @Test
     void aSessionThroughBothCommandsOnAnAarch64JvmEchoesItsBytes() throws Exception {
-        try (ServerSocket echo = echoServer();
+        try (EchoServer echo = new EchoServer();
              Command sproxy = new Command(tmp, Map.of(), "sproxy", "-l", "127.0.0.1", "-p", "0",
-                     "--target", "127.0.0.1:" + echo.getLocalPort(), "--host-key", tmp.resolve("host_key").toString())) {
+                     "--target", "127.0.0.1:" + echo.port(), "--host-key", tmp.resolve("host_key").toString())) {
             int linkPort = Integer.parseInt(sproxy.awaitLine(LISTENING).group(1));
             try (Command cproxy = new Command(tmp, Map.of(), "cproxy", "-l", "127.0.0.1", "-p", "0",
                     "-s", String.valueOf(linkPort), "127.0.0.1")) {
@@ -235,30 +235,5 @@ class Aarch64LauncherIT {
                 assertTrue(Files.isRegularFile(tmp.resolve("host_key")), "sproxy's host key where --host-key says");
             }
         }
-    }
-
-    private static ServerSocket echoServer() throws IOException {
-        ServerSocket ss = new ServerSocket(0, 50, InetAddress.getLoopbackAddress());
-        Thread t = new Thread(() -> {
-            while (!ss.isClosed()) {
-                try {
-                    Socket s = ss.accept();
-                    Thread c = new Thread(() -> {
-                        try (s; InputStream in = s.getInputStream(); OutputStream out = s.getOutputStream()) {
-                            in.transferTo(out);
-                        } catch (IOException e) {
-                            // peer went away
-                        }
-                    }, "aarch64-it-echo-conn");
-                    c.setDaemon(true);
-                    c.start();
-                } catch (IOException e) {
-                    return;
-                }
-            }
-        }, "aarch64-it-echo-accept");
-        t.setDaemon(true);
-        t.start();
-        return ss;
     }
 }
