@@ -122,6 +122,9 @@ class AddressWatchRoamingTest {
     void anAddressThatFlapsLosesAndDuplicatesNothing() throws Exception {
         ClientProxy cproxy = chain(true);
         AppClient app = closer.add(AppClient.connect("app", cproxy.port()));
+        // The watch starts with the first session: the first flap must come after both.
+        Await.until(BACK_WITHIN, "the session's first link is up and watched", () -> cproxy.watchingAddresses()
+                && !logs.find(Level.INFO, m -> m.contains("started over link")).isEmpty());
         byte[] stream = Streams.pseudoRandom(3, 5 * 8 * 1024);
         int sent = 0;
         for (int flap = 1; flap <= 5; flap++) {
