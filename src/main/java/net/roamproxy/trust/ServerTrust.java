@@ -59,7 +59,7 @@ public final class ServerTrust {
      */
     public void check(byte[] hostKey) throws IOException {
         String seen = HostKey.fingerprint(hostKey);
-        String expected = pinned != null ? pinned : known.lookup(server);
+        String expected = trusted();
         if (expected != null && !expected.equals(seen)) {
             throw mismatch(seen, expected);
         }
@@ -72,7 +72,7 @@ public final class ServerTrust {
      * only a failed dial.
      */
     public boolean mayRefuse(byte[] hostKey) throws IOException {
-        String expected = pinned != null ? pinned : known.lookup(server);
+        String expected = trusted();
         return expected == null || expected.equals(HostKey.fingerprint(hostKey));
     }
 
@@ -95,6 +95,11 @@ public final class ServerTrust {
             log.info("Permanently added sproxy at {} with host key {} to {} (compare it with `sproxy --fingerprint` "
                     + "on the server)", server, seen, known.file() == null ? "this process's memory" : known.file());
         }
+    }
+
+    /** The fingerprint pinned or recorded for this server, or {@code null} before first contact. */
+    private String trusted() throws IOException {
+        return pinned != null ? pinned : known.lookup(server);
     }
 
     private Untrusted mismatch(String seen, String expected) {
