@@ -134,7 +134,10 @@ class SessionTest {
     void heartbeatsAndLinkLossFollowTheInjectedClockNotTheWallClock() throws Exception {
         Peer peer = new Peer();
         start();
-        Await.until(WAIT, "the link is attached", () -> provider.asked.get() == 1 && session.currentLink() != null);
+        // Waiting for the link's reader to block, not just for the link: only then has the session
+        // read the clock to place its first heartbeat, which the first advance must pass.
+        Await.until(WAIT, "the link's reader waits for frames",
+                () -> provider.asked.get() == 1 && peer.sessionEnd.readerWaiting());
 
         advance(INTERVAL, peer);
         assertEquals(FrameType.HEARTBEAT, peer.reader.next().type(), "a heartbeat one interval later");

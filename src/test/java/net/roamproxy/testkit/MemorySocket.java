@@ -84,6 +84,11 @@ public final class MemorySocket extends Socket {
         inbound.wake();
     }
 
+    /** Whether a read on this end is blocked waiting for bytes: its reader has computed its deadlines. */
+    public boolean readerWaiting() {
+        return inbound.readerWaiting();
+    }
+
     @Override
     public InputStream getInputStream() {
         return in;
@@ -213,6 +218,7 @@ public final class MemorySocket extends Socket {
         private boolean readerClosed;
         /** A wake-up not yet taken by a read: it is kept, so one that comes just before the read counts. */
         private boolean wakePending;
+        private boolean readerWaiting;
 
         synchronized void write(byte[] b, int off, int len) throws IOException {
             if (reset || readerClosed) {
@@ -244,11 +250,14 @@ public final class MemorySocket extends Socket {
                 if (timeoutMillis != 0 && left <= 0) {
                     throw new SocketTimeoutException("Read timed out");
                 }
+                readerWaiting = true;
                 try {
                     wait(timeoutMillis == 0 ? 0 : left);
                 } catch (InterruptedException e) {
                     Thread.currentThread().interrupt();
                     throw new SocketException("interrupted");
+                } finally {
+                    readerWaiting = false;
                 }
             }
             if (readerClosed) {
@@ -287,6 +296,10 @@ public final class MemorySocket extends Socket {
         synchronized void closeReader() {
             readerClosed = true;
             notifyAll();
+        }
+
+        synchronized boolean readerWaiting() {
+            return readerWaiting;
         }
 
         synchronized void wake() {
