@@ -139,6 +139,9 @@ abstract class Launcher<C> {
                 .desc("pre-shared key: the bytes of FILE, at least " + SecretFile.MIN_SIZE + " random ones (sproxy "
                         + "--new-secret makes one), the same file on both hosts (default: none, any cproxy may open "
                         + "a session)").build());
+        options.addOption(Option.builder().longOpt(LogLevel.OPTION).hasArg().argName("LEVEL")
+                .desc("log level: " + String.join(", ", LogLevel.NAMES) + " (default: the environment's "
+                        + LogLevel.ENV + ", else INFO); a reload applies a change").build());
         options.addOption(Option.builder("c").longOpt("config").hasArg().argName("FILE")
                 .desc("read options from FILE: 'key = value' lines, keys are the long option names, "
                         + "# starts a comment line; the command line overrides it").build());
@@ -196,6 +199,7 @@ abstract class Launcher<C> {
     final int run(String[] args, PrintStream out, PrintStream err, boolean block) {
         Options options = options();
         C config;
+        org.apache.logging.log4j.Level level;
         try {
             CommandLine cl = parse(options, args);
             if (cl.hasOption("help")) {
@@ -215,6 +219,7 @@ abstract class Launcher<C> {
                 throw new UsageException("--json goes with --status");
             }
             config = configure(settings);
+            level = LogLevel.of(settings);
             Integer status = runInstead(settings, config, out);
             if (status != null) {
                 return status;
@@ -244,6 +249,7 @@ abstract class Launcher<C> {
                 log.debug("no signal handlers; SIGTERM ends {} through its shutdown hook", command);
             }
         }
+        LogLevel.applyAtStart(level);
         AutoCloseable proxy;
         try {
             proxy = start(config);
@@ -262,18 +268,23 @@ abstract class Launcher<C> {
 
     /**
      * SIGHUP: reads the command line and config file again and applies what can change while
-     * sessions live. A bad new configuration is refused with one ERROR line, and the running
-     * one stays.
+     * sessions live, the log level included. A bad new configuration is refused with one ERROR
+     * line, and the running one stays.
      */
     final synchronized void reload(String[] args, AutoCloseable proxy) {
         C fresh;
+        org.apache.logging.log4j.Level level;
         try {
-            fresh = configure(args);
+            Settings s = Settings.of(parse(options(), args), configKeys(options()));
+            fresh = configure(s);
+            level = LogLevel.of(s);
         } catch (UsageException | IOException e) {
             log.error("{}: the new configuration is refused, the running one stays: {}", command, e.getMessage());
             return;
         }
-        log.info("{} reloaded its configuration: {}; live sessions are kept", command, apply(proxy, fresh));
+        String levelNow = LogLevel.applyOnReload(level);
+        log.info("{} reloaded its configuration: {}; {}; live sessions are kept", command, levelNow,
+                apply(proxy, fresh));
     }
 
     /**
@@ -282,7 +293,7 @@ abstract class Launcher<C> {
      * @return what now applies, for the log line
      */
     String apply(AutoCloseable proxy, C fresh) {
-        return "nothing of it can change while running; restart to apply it";
+        return "its other settings apply after a restart";
     }
 
     /**

@@ -13,6 +13,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermissions;
 import java.time.Duration;
+import java.util.List;
 
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
@@ -147,6 +148,21 @@ class ConfigOptionTest {
         assertEquals(1, r.errLines().size(), r.err());
         assertEquals("sproxy: " + conf + ":2: max-sessions needs a whole number, got 'lots' (try --help)",
                 r.err().strip());
+    }
+
+    @Test
+    void anUnknownLogLevelIsOneLineAndExitTwoFromTheFileAndFromTheCommandLine() throws Exception {
+        Path conf = file("sproxy.conf", "log-level = loud");
+
+        Cli.Result fromFile = Cli.sproxyExpectingNoStart("--config", conf.toString());
+        Cli.Result fromLine = Cli.cproxyExpectingNoStart("--log-level", "verbose", "127.0.0.1");
+
+        assertEquals(2, fromFile.status(), fromFile.toString());
+        assertEquals(List.of("sproxy: " + conf + ":1: log-level must be one of OFF, FATAL, ERROR, WARN, INFO, DEBUG, "
+                + "TRACE, ALL, got 'loud' (try --help)"), fromFile.errLines());
+        assertEquals(2, fromLine.status(), fromLine.toString());
+        assertEquals(List.of("cproxy: --log-level must be one of OFF, FATAL, ERROR, WARN, INFO, DEBUG, TRACE, ALL, "
+                + "got 'verbose' (try --help)"), fromLine.errLines());
     }
 
     @Test

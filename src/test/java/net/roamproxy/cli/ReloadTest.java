@@ -52,7 +52,7 @@ class ReloadTest {
                             StandardOpenOption.APPEND);
                     sproxy.signal("HUP");
 
-                    sproxy.awaitLine("sproxy reloaded its configuration: services default=127.0.0.1:\\d+, extra="
+                    sproxy.awaitLine("sproxy reloaded its configuration: log level \\w+; services default=127.0.0.1:\\d+, extra="
                             + "127.0.0.1:" + extra.getLocalPort() + ".*live sessions are kept", 20_000);
                     try (Socket added = connect(cproxy.port("extra"))) {
                         assertEquals("to the new service", echo(added, "to the new service"));
@@ -71,6 +71,29 @@ class ReloadTest {
                     assertTrue(sproxy.process().isAlive(), sproxy.stderr());
                 }
             }
+        }
+    }
+
+    @Test
+    void sighupSetsTheLogLevelFromTheFileAndWithoutItGoesBackToTheEnvironments() throws Exception {
+        assumeTrue(System.getProperty("os.name").startsWith("Linux"), "signals via kill(1)");
+        Path conf = dir.resolve("sproxy.conf");
+        String base = "listen = 127.0.0.1\nport = 0\ntarget = 127.0.0.1:9\n";
+        Files.writeString(conf, base + "log-level = info\n");
+        try (Daemon sproxy = Daemon.start(SproxyMain.class, Map.of("ROAMPROXY_LOG_LEVEL", "debug"),
+                "--config", conf.toString())) {
+            int port = sproxy.awaitListening();
+
+            Files.writeString(conf, base + "log-level = trace\n");
+            sproxy.signal("HUP");
+            sproxy.awaitLine("sproxy reloaded its configuration: log level TRACE;", 20_000);
+            new Socket(InetAddress.getLoopbackAddress(), port).close();
+            sproxy.awaitLine("DEBUG .*connection from .* closed before its HELLO", 20_000);
+
+            Files.writeString(conf, base);
+            sproxy.signal("HUP");
+            sproxy.awaitLine("sproxy reloaded its configuration: log level DEBUG;", 20_000);
+            assertTrue(sproxy.process().isAlive(), sproxy.stderr());
         }
     }
 
