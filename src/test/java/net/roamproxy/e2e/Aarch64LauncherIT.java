@@ -3,7 +3,6 @@ package net.roamproxy.e2e;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
-import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import java.io.BufferedReader;
 import java.io.IOException;
@@ -78,8 +77,7 @@ class Aarch64LauncherIT {
     }
 
     private static void skip(String why) {
-        System.out.println("Aarch64LauncherIT skipped: " + why);
-        assumeTrue(false, why);
+        E2eScript.skip("Aarch64LauncherIT", why);
     }
 
     /** A packaged command on the aarch64 JVM, its stderr collected line by line. */
