@@ -3,12 +3,19 @@ package net.roamproxy.cli;
 import java.io.IOException;
 import java.nio.file.AccessDeniedException;
 import java.io.PrintStream;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
 
 import net.roamproxy.status.RuntimeDir;
 import net.roamproxy.status.StatusClient;
 
 /** {@code cproxy --status} and {@code sproxy --status}: ask the running daemon, print its answer. Stateless. */
 final class StatusCommand {
+    /** The ways to be allowed: the daemons' status sockets are for their user, root and the group roamproxy. */
+    static final String TRY_SUDO = "try sudo, or run as the daemon's user (for the system's daemons, members of the "
+            + "group roamproxy may ask too: sudo adduser $USER roamproxy, then log in again)";
+
     private StatusCommand() {
     }
 
@@ -20,15 +27,23 @@ final class StatusCommand {
      */
     static int runAll(String command, boolean json, PrintStream out, PrintStream err) {
         int answered = 0;
-        for (int port : RuntimeDir.portsOf(command)) {
+        RuntimeDir.Found found = RuntimeDir.portsOf(command);
+        List<Path> denied = new ArrayList<>(found.denied());
+        for (int port : found.ports()) {
             try {
                 String report = StatusClient.ask(RuntimeDir.socketsToTry(command, port), json);
                 out.print(json ? report : (answered == 0 ? "" : "\n") + "== " + command + " on port " + port + "\n"
                         + report);
                 answered++;
+            } catch (AccessDeniedException e) {
+                denied.add(Path.of(e.getFile()));
             } catch (IOException e) {
                 // a socket left by a daemon that died: nothing to show for it
             }
+        }
+        if (answered == 0 && !denied.isEmpty()) {
+            err.println(command + ": permission denied reading " + denied.get(0) + ": " + TRY_SUDO);
+            return Launcher.EXIT_FAILURE;
         }
         if (answered == 0) {
             err.println(command + ": no " + command + " is running for this user (with -p PORT, --status asks the "
@@ -45,7 +60,7 @@ final class StatusCommand {
             return Launcher.EXIT_OK;
         } catch (AccessDeniedException e) {
             err.println(command + ": permission denied asking the " + command + " on port " + port + " (" + e.getFile()
-                    + "): try sudo, or run as the daemon's user");
+                    + "): " + TRY_SUDO);
             return Launcher.EXIT_FAILURE;
         } catch (IOException e) {
             err.println(command + ": no " + command + " is running on port " + port + " for this user ("

@@ -1,6 +1,7 @@
 package net.roamproxy.status;
 
 import java.io.IOException;
+import java.nio.file.AccessDeniedException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -60,20 +61,28 @@ public final class RuntimeDir {
 
     /**
      * The ports of every {@code daemon} with a status socket in one of the places
-     * {@code --status} looks, in order: this user's daemons, or the system's under root.
+     * {@code --status} looks, in order: this user's daemons, or the system's under root; and
+     * the places that exist but this user may not look into.
      */
-    public static SortedSet<Integer> portsOf(String daemon) {
+    public static Found portsOf(String daemon) {
         SortedSet<Integer> ports = new TreeSet<>();
+        List<Path> denied = new ArrayList<>();
         Pattern socket = Pattern.compile(Pattern.quote(daemon) + "-(\\d{1,5})\\.sock");
         for (Path d : socketsToTry(daemon, 0)) {
             try (Stream<Path> files = Files.list(d.getParent())) {
                 files.map(f -> socket.matcher(f.getFileName().toString())).filter(Matcher::matches)
                         .forEach(m -> ports.add(Integer.parseInt(m.group(1))));
+            } catch (AccessDeniedException e) {
+                denied.add(d.getParent());
             } catch (IOException e) {
-                // not there, or not ours to read: --status -p PORT says which
+                // not there: no daemon made it
             }
         }
-        return ports;
+        return new Found(ports, denied);
+    }
+
+    /** What {@link #portsOf} found: daemons' ports, and directories this user may not read. */
+    public record Found(SortedSet<Integer> ports, List<Path> denied) {
     }
 
     private static String name(String daemon, int port) {

@@ -22,8 +22,10 @@ import org.apache.logging.log4j.LogManager;
 import org.apache.logging.log4j.Logger;
 
 /**
- * Serves {@code --status} on a Unix domain socket (no network port), readable only by the
- * daemon's user and root: the socket's directory is mode 0700 and the socket 0600. A client
+ * Serves {@code --status} on a Unix domain socket (no network port), for the daemon's user,
+ * root and, under systemd, the group roamproxy: the socket is mode 0660, in a directory of
+ * mode 0700 when the daemon makes it (only its user gets in) or 0750 as the units have
+ * systemd make /run/roamproxy (the group gets in too). A client
  * writes one line, {@code text} or {@code json}, and reads the report until the end of the
  * stream. Also logs a one-line summary every {@value #SUMMARY_MINUTES} minutes while sessions
  * exist.
@@ -96,7 +98,7 @@ public final class StatusServer implements AutoCloseable {
         ServerSocketChannel ch = ServerSocketChannel.open(StandardProtocolFamily.UNIX);
         try {
             ch.bind(UnixDomainSocketAddress.of(path));
-            Files.setPosixFilePermissions(path, PosixFilePermissions.fromString("rw-------"));
+            Files.setPosixFilePermissions(path, PosixFilePermissions.fromString("rw-rw----"));
         } catch (IOException e) {
             ch.close();
             throw e;
