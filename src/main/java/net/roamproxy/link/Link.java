@@ -28,6 +28,8 @@ public final class Link {
     private final OutputStream out;
     private final String peer;
     private final InetAddress localAddress;
+    /** When the connection was made (System.nanoTime): how old the link is, for --status. */
+    private final long openedAt = System.nanoTime();
     /** Why someone other than the reader closed the link, for the reader's log line. */
     private volatile String abortReason;
     /** Set by {@link #finishSending()}, before the socket's output is shut down. */
@@ -42,6 +44,11 @@ public final class Link {
         this.out = socket.getOutputStream();
         this.peer = Sockets.describe(socket.getRemoteSocketAddress());
         this.localAddress = socket.getLocalAddress();
+    }
+
+    /** Milliseconds since the link's connection was made (accepted or connected), handshake included. */
+    long ageMillis() {
+        return (System.nanoTime() - openedAt) / 1_000_000;
     }
 
     /**

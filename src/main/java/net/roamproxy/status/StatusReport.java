@@ -54,7 +54,7 @@ final class StatusReport {
                     .append(",\"state_ms\":").append(s.sinceMillis())
                     .append(",\"link_local\":").append(str(s.linkLocal()))
                     .append(",\"link_peer\":").append(str(s.linkPeer()))
-                    .append(",\"link_age_ms\":").append(s.linkPeer() == null ? "null" : String.valueOf(s.sinceMillis()))
+                    .append(",\"link_age_ms\":").append(s.linkAgeMillis() < 0 ? "null" : s.linkAgeMillis())
                     .append(",\"last_frame_ms\":").append(s.millisSinceFrame() < 0 ? "null" : s.millisSinceFrame())
                     .append(",\"resumes\":").append(s.resumes())
                     .append(",\"bytes_sent\":").append(s.bytesSent())

@@ -80,6 +80,8 @@ class StatusTest {
             assertNotNull(s.get("link_local"));
             assertTrue(((String) s.get("link_peer")).endsWith(":" + rig.relay().port()), s.toString());
             assertTrue((Long) s.get("resumes") >= 1, s.toString());
+            assertTrue((Long) s.get("link_age_ms") >= (Long) s.get("state_ms"),
+                    "the link was made (and its handshake run) before it was attached: " + s);
             assertNotNull(s.get("last_loss"), "the cut is the last loss: " + s);
             assertEquals((long) LINK.bufferBytes(), s.get("replay_bound"));
             assertTrue((Long) s.get("bytes_sent") >= 7, s.toString());

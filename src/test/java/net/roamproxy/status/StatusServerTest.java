@@ -25,7 +25,7 @@ class StatusServerTest {
     private static Row row(String service, boolean linked, int resumes) {
         return new Row(service, new SessionStatus("session 00000000000000" + resumes + "a", "127.0.0.1:4000",
                 linked ? "linked" : "detached", 1500, linked ? "192.0.2.1:6200" : null,
-                linked ? "192.0.2.3:40000" : null, linked ? 200 : -1, resumes, 10, 20, 5, 1 << 20, null));
+                linked ? "192.0.2.3:40000" : null, linked ? 1600 : -1, linked ? 200 : -1, resumes, 10, 20, 5, 1 << 20, null));
     }
 
     @Test
@@ -51,7 +51,7 @@ class StatusServerTest {
     @Test
     void theTextReportShowsEveryFieldAndJsonEscapesWhatItMust() {
         Row r = new Row("ssh", new SessionStatus("session 0123456789abcdef", "127.0.0.1:4000", "linked", 2500,
-                "192.0.2.3:40000", "192.0.2.1:6200", 300, 1, 10, 20, 5, 1 << 20, "a \"quoted\" \\ reason\n"));
+                "192.0.2.3:40000", "192.0.2.1:6200", 2600, 300, 1, 10, 20, 5, 1 << 20, "a \"quoted\" \\ reason\n"));
         String text = StatusReport.text("cproxy", List.of(r));
         for (String part : new String[] {"cproxy: 1 session", "session 0123456789abcdef", "service ssh",
             "application 127.0.0.1:4000", "linked for 2.5 s", "192.0.2.3:40000 -> 192.0.2.1:6200", "0.3 s ago",
@@ -61,5 +61,8 @@ class StatusServerTest {
         String json = StatusReport.json("cproxy", List.of(r));
         assertTrue(json.contains("\"last_loss\":\"a \\\"quoted\\\" \\\\ reason\\u000a\""), json);
         assertTrue(json.contains("\"session\":\"0123456789abcdef\""), json);
+        assertTrue(json.contains("\"state_ms\":2500,") && json.contains("\"link_age_ms\":2600,"), json);
+        String detached = StatusReport.json("sproxy", List.of(row("default", false, 1)));
+        assertTrue(detached.contains("\"link_age_ms\":null,") && detached.contains("\"last_frame_ms\":null,"), detached);
     }
 }
