@@ -742,7 +742,9 @@ def verdict_changes(t, transmitted, received, stats_at, delays, resume_limit=Non
         problems.append(f"out of order at {fmt_seqs(disorder)}")
     if received < transmitted - 1:
         problems.append(f"ping itself lost replies ({received} of {transmitted} received)")
-    if len(delays) == 1:
+    if not delays:
+        resumed = "no address change"
+    elif len(delays) == 1:
         resumed = f"resumed {delays[0]:.2f} s after the new address"
     else:
         resumed = (f"resumed after each of {len(delays)} address changes, "

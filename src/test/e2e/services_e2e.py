@@ -17,7 +17,7 @@ authorized_keys made in the temp dir: key-only login for root, no PAM, in its ow
 namespace with private tmpfs /run (for /run/sshd) and /var/log, so the host's utmp, wtmp and
 lastlog stay untouched. It listens on 127.0.0.1:22 of the server namespace only.
 
-Scenario (default: all, which is this one):
+Scenarios (default: all):
   services  `telnet localhost 5200` runs `ping -i 0.2 127.0.0.1` in its shell, and
             `ssh -tt -p 5222 root@127.0.0.1 ping -i 0.2 127.0.0.1` runs beside it, both
             through the one proxy pair. `sproxy --status --json` (server namespace) and
@@ -29,18 +29,28 @@ Scenario (default: all, which is this one):
             status must show the two sessions again, each with resumes == 1 and linked over
             the new address 192.0.2.3, and the plain `--status` output of both daemons must
             name both services.
+  reload    The configuration changes while sessions run, as `systemctl reload` does it:
+            sproxy starts from a config file without the ssh service, cproxy from one that
+            forwards 5222 to it. While ping runs in telnet, the ssh service is added to
+            sproxy.conf and a log level to cproxy.conf, and both daemons get SIGHUP; each must
+            log that it reloaded and kept its sessions. Then ssh through 5222 must work (the
+            service the reload added), both daemons get SIGHUP once more while both pings
+            run, and in the end both pings show every icmp_seq exactly once, in order, the
+            daemons are the processes they were, and `--status --json` shows both sessions
+            linked with 0 resumes: a reload does not even drop a link.
 
 The daemons and the --status commands share one environment per host, with XDG_RUNTIME_DIR
 set to a directory of that host in the temp dir (so the status sockets are
 <tmp>/run-srv/roamproxy/sproxy-6200.sock and <tmp>/run-cli/roamproxy/cproxy-5200.sock, and
-no other roamproxy on this machine can answer instead); the socket files must exist there
-with mode 0600 in a directory of mode 0700 before --status is asked. No resume time is
+no other roamproxy on this machine can answer instead); the socket files must exist there,
+admitting nobody beyond their user and group, in a directory of mode 0700 that the daemon
+made, before --status is asked. No resume time is
 asserted (no wall-clock speed threshold); a session that does not resume within 10 s fails.
 
 Usage (as root; needs what roam_e2e.py needs, and sshd, ssh, ssh-keygen: Debian
 openssh-server openssh-client):
   mvn -q -DskipTests package
-  sudo python3 src/test/e2e/services_e2e.py --dist target/roamproxy [services|all]
+  sudo python3 src/test/e2e/services_e2e.py --dist target/roamproxy [services|reload|all]
 
 Only 192.0.2.0/24 (reserved for documentation) and loopback are used, only inside the
 namespaces this script creates. Every namespace, process (inetd, telnetd, sshd, the proxies,
@@ -50,8 +60,10 @@ SIGTERM. Exit status: 0 passed, 1 failed, 2 cannot run, 130 interrupted.
 
 import json
 import os
+import re
 import shlex
 import shutil
+import signal
 import stat
 import subprocess
 import sys
@@ -86,8 +98,11 @@ class SvcEnv(rt.Env):
     --service ssh=127.0.0.1:22 and cproxy with --forward 5222=ssh; one XDG_RUNTIME_DIR per
     host, shared by its daemon and its --status commands."""
 
-    def __init__(self, args, index):
+    def __init__(self, args, index, from_config_files=False):
         super().__init__(args, index, direct=False)
+        # The reload scenario: the proxies read config files, which it then changes.
+        self.conf = ({d: os.path.join(self.tmp, f"{d}.conf") for d in ("sproxy", "cproxy")}
+                     if from_config_files else None)
         self.client_key = os.path.join(self.tmp, "id_ed25519")
         self.run_dirs = {"sproxy": os.path.join(self.tmp, "run-srv"),
                          "cproxy": os.path.join(self.tmp, "run-cli")}
@@ -115,6 +130,13 @@ class SvcEnv(rt.Env):
             self.proxy_env[daemon] = env
         s_opts = ["--service", f"{SERVICE}=127.0.0.1:{SSH_PORT}"]
         c_opts = ["--forward", f"{SSH_LOCAL_PORT}={SERVICE}"]
+        if self.conf:
+            # sproxy without the ssh service: the reload adds it.
+            with open(self.conf["sproxy"], "w") as f:
+                f.write("# services_e2e.py reload: the default service only, for now\n")
+            with open(self.conf["cproxy"], "w") as f:
+                f.write(f"forward = {SSH_LOCAL_PORT}={SERVICE}\n")
+            s_opts, c_opts = ["--config", self.conf["sproxy"]], ["--config", self.conf["cproxy"]]
         self.daemon("sproxy", self.in_srv(os.path.join(dist, "bin", "sproxy"), *s_opts),
                     self.proxy_env["sproxy"])
         self.wait_listening("sproxy", self.srv, LINK_PORT, 30)
@@ -134,7 +156,8 @@ class SvcEnv(rt.Env):
 
     def check_status_socket(self, daemon):
         """The daemon's status socket is in its own runtime directory (so --status cannot get
-        its answer from another roamproxy on this machine), 0600 in a 0700 directory."""
+        its answer from another roamproxy on this machine), admitting its user and group only,
+        in a 0700 directory (the daemon made it: only its user gets in)."""
         path = self.status_socket(daemon)
         p = self.daemons[daemon][0]
 
@@ -150,7 +173,7 @@ class SvcEnv(rt.Env):
         if not stat.S_ISSOCK(st.st_mode):
             raise Fail(f"{path} is not a socket")
         mode, dmode = stat.S_IMODE(st.st_mode), stat.S_IMODE(dst.st_mode)
-        if mode & 0o077 or dmode & 0o077:
+        if mode & 0o007 or dmode & 0o077:
             raise Fail(f"{daemon}'s status socket {path} has mode {mode:04o} in a directory of mode "
                        f"{dmode:04o}: others than its user (root) can ask it")
         log(f"{daemon} status socket {path} (mode {mode:04o}, directory {dmode:04o})")
@@ -361,8 +384,74 @@ def scenario_services(env):
         "hosts lists both sessions with one resume each")
 
 
-SCENARIOS = {"services": scenario_services}
-ALL = ["services"]
+def sighup(env, daemon):
+    """SIGHUP to the daemon (the JVM itself: ip netns exec and the launcher exec it) and its
+    log line saying it reloaded and kept the sessions; returns that line."""
+    p, _ = env.daemons[daemon]
+    if p.poll() is not None:
+        raise Fail(f"{daemon} exited with status {p.returncode}")
+    mark = env.log_mark(daemon)
+    os.kill(p.pid, signal.SIGHUP)
+
+    def reloaded():
+        if p.poll() is not None:
+            raise Fail(f"{daemon} exited with status {p.returncode} on SIGHUP")
+        text = env.log_text(daemon, mark)
+        if "the new configuration is refused" in text:
+            raise Fail(f"{daemon} refused the new configuration: {text.strip()}")
+        m = re.search(rf"{daemon} reloaded its configuration: .*live sessions are kept", text)
+        return m.group(0) if m else None
+    line = wait_until(reloaded, 20, f"{daemon}'s reload line")
+    log(f"SIGHUP to {daemon} (pid {p.pid}): {line}")
+    return line
+
+
+def scenario_reload(env):
+    telnet = rt.open_session(env, "telnet")
+    rt.start_ping(telnet, "e2e01403")
+    pids = {d: env.daemons[d][0].pid for d in ("sproxy", "cproxy")}
+    time.sleep(rt.PING_BEFORE_S)
+
+    with open(env.conf["sproxy"], "a") as f:
+        f.write(f"service = {SERVICE}=127.0.0.1:{SSH_PORT}\n")
+    with open(env.conf["cproxy"], "a") as f:
+        f.write("log-level = info\n")
+    line = sighup(env, "sproxy")
+    if f"{SERVICE}=127.0.0.1:{SSH_PORT}" not in line:
+        raise Fail(f"sproxy's reload line does not name the service {SERVICE} it added: {line}")
+    line = sighup(env, "cproxy")
+    if "log level INFO" not in line:
+        raise Fail(f"cproxy's reload line does not name the log level it read: {line}")
+
+    ssh = start_ssh_ping(env, "ssh", "e2e01404")   # the service the reload added
+    time.sleep(rt.PING_AFTER_S)
+    for daemon in ("sproxy", "cproxy"):             # once more, with both sessions running
+        sighup(env, daemon)
+    time.sleep(rt.PING_AFTER_S)
+
+    failures = []
+    try:
+        check_status(env, resumes=0)
+    except Fail as e:
+        failures.append(str(e))
+    for t, stop in ((telnet, rt.stop_ping), (ssh, stop_ssh_ping)):
+        try:
+            transmitted, received, at = stop(t)
+            rt.verdict_changes(t, transmitted, received, at, [])
+        except Fail as e:
+            failures.append(str(e))
+    for daemon, pid in pids.items():
+        p = env.daemons[daemon][0]
+        if p.poll() is not None or p.pid != pid:
+            failures.append(f"{daemon} (pid {pid}) did not survive the reloads")
+    if failures:
+        raise Fail("; ".join(failures))
+    log("PASS reload: SIGHUP to both daemons, twice, while ping ran: every icmp_seq exactly once, "
+        "the ssh service the reload added works, no link was dropped")
+
+
+SCENARIOS = {"services": scenario_services, "reload": scenario_reload}
+ALL = ["services", "reload"]
 
 
 # ---------------------------------------------------------------- main
@@ -391,7 +480,8 @@ def preflight(args):
 
 def run_scenario(args, index, name):
     """As roam_e2e.run_scenario, with sshd and the two services."""
-    return rt.run_env(args, name, SvcEnv(args, index), SCENARIOS[name], SCENARIO_BUDGET_S)
+    return rt.run_env(args, name, SvcEnv(args, index, from_config_files=(name == "reload")),
+                      SCENARIOS[name], SCENARIO_BUDGET_S)
 
 def main():
     ap = rt.argument_parser(__doc__, ALL)

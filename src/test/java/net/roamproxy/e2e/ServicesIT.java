@@ -39,4 +39,14 @@ class ServicesIT {
             throws Exception {
         harness.run("services");
     }
+
+    /**
+     * SIGHUP to both daemons while ping runs in telnet, as {@code systemctl reload} sends it:
+     * every icmp_seq exactly once, the ssh service the reload added to sproxy's config file is
+     * usable at once, and both sessions stay linked with no resume (a reload drops no link).
+     */
+    @Test
+    void aReloadWhilePingRunsKeepsEveryIcmpSeqAndOffersTheServiceItAdded() throws Exception {
+        harness.run("reload");
+    }
 }
