@@ -25,6 +25,7 @@ import org.apache.logging.log4j.Logger;
 
 import net.roamproxy.link.LinkSettings;
 import net.roamproxy.link.Threads;
+import net.roamproxy.trust.KeyFileException;
 
 /**
  * What both commands share: option parsing, the {@code --config} file, the link options, the
@@ -43,13 +44,13 @@ abstract class Launcher<C> {
     static final int EXIT_OK = 0;
     /** Cannot run: a port in use, a name that does not resolve. Restarting may help. */
     static final int EXIT_FAILURE = 1;
-    /** Bad command line, config file or secret file. Restarting does not help. */
+    /** Bad command line, config file, key or secret file. Restarting does not help. */
     static final int EXIT_USAGE = 2;
 
     /** The exit statuses, as {@code --help} and the README state them. */
     static final String EXIT_STATUS_HELP = "Exit status: 0 stopped normally (also on SIGTERM or SIGINT); "
             + "1 cannot run (port already in use, name not resolvable, no Java 17 or later); "
-            + "2 bad command line, config file, secret file or ROAMPROXY_LOG_LEVEL.";
+            + "2 bad command line, config file, key or secret file, or log level.";
 
     /** The threat model in brief, for {@code --help}; the README has the full table. */
     static final String SECURITY_HELP = "Security: every frame after the opening handshake is encrypted and "
@@ -229,7 +230,7 @@ abstract class Launcher<C> {
             return EXIT_USAGE;
         } catch (IOException e) {
             err.println(command + ": " + e.getMessage());
-            return EXIT_FAILURE;
+            return failureStatus(e);
         }
         // Handlers first: a SIGTERM that arrives while the proxy starts still stops it in order.
         CountDownLatch stop = new CountDownLatch(1);
@@ -255,7 +256,7 @@ abstract class Launcher<C> {
             proxy = start(config);
         } catch (IOException e) {
             err.println(command + ": " + e.getMessage());
-            return EXIT_FAILURE;
+            return failureStatus(e);
         }
         running.set(proxy);
         log.info("{} {} on Java {}; each session's threads are {} threads", command, version(), Runtime.version(),
@@ -264,6 +265,11 @@ abstract class Launcher<C> {
             serveUntilStopped(proxy, stop, signal);
         }
         return EXIT_OK;
+    }
+
+    /** A key file that is there but unusable will not mend itself: usage status, no retry by systemd. */
+    private static int failureStatus(IOException e) {
+        return e instanceof KeyFileException ? EXIT_USAGE : EXIT_FAILURE;
     }
 
     /**

@@ -49,7 +49,7 @@ public record ServerKeys(HostKey hostKey, byte[] refusalKey) {
         try {
             refusal = readPrivate(refusalKeyFile, "refusal key");
             if (refusal.length != REFUSAL_KEY_SIZE) {
-                throw new IOException("refusal key " + refusalKeyFile + " is " + refusal.length + " bytes, expected "
+                throw new KeyFileException("refusal key " + refusalKeyFile + " is " + refusal.length + " bytes, expected "
                         + REFUSAL_KEY_SIZE + ": move it away to have a new one made");
             }
         } catch (NoSuchFileException e) {
@@ -70,22 +70,25 @@ public record ServerKeys(HostKey hostKey, byte[] refusalKey) {
         try {
             return HostKey.fromPkcs8(der);
         } catch (GeneralSecurityException | RuntimeException e) {
-            throw new IOException("host key " + file + " holds no Ed25519 private key (" + e.getMessage()
-                    + "): move it away to have a new one made");
+            throw new KeyFileException("host key " + file + " holds no Ed25519 private key (it is damaged, or some "
+                    + "other file): move it away to have a new one made");
         }
     }
 
     private static byte[] readPrivate(Path file, String what) throws IOException {
+        if (Files.exists(file) && !Files.isRegularFile(file)) {
+            throw new KeyFileException(what + " " + file + " is not a file");
+        }
         try {
             Set<PosixFilePermission> p = Files.getPosixFilePermissions(file);
             if (p.contains(PosixFilePermission.GROUP_READ) || p.contains(PosixFilePermission.OTHERS_READ)) {
-                throw new IOException(what + " " + file + " can be read by other users: chmod 600 " + file);
+                throw new KeyFileException(what + " " + file + " can be read by other users: chmod 600 " + file);
             }
         } catch (UnsupportedOperationException e) {
             // not a POSIX file system: nothing to check
         }
         if (Files.size(file) > 4096) {
-            throw new IOException(what + " " + file + " is " + Files.size(file) + " bytes, too large for a key");
+            throw new KeyFileException(what + " " + file + " is " + Files.size(file) + " bytes, too large for a key");
         }
         return Files.readAllBytes(file);
     }

@@ -7,6 +7,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermissions;
+import java.util.List;
 
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
@@ -68,10 +69,20 @@ class HostKeyOptionTest {
 
         for (Cli.Result r : new Cli.Result[] {Cli.sproxyExpectingNoStart("--host-key", key.toString(), "--fingerprint"),
             Cli.sproxyExpectingNoStart("-l", "127.0.0.1", "-p", "0", "--host-key", key.toString())}) {
-            assertEquals(1, r.status(), r.toString());
+            assertEquals(2, r.status(), r.toString());
             assertEquals(1, r.errLines().size(), r.err());
             assertTrue(r.err().contains("host key " + key + " can be read by other users: chmod 600 " + key), r.err());
         }
+    }
+
+    @Test
+    void aDirectoryWhereTheKeyBelongsIsRefusedNamingIt() throws Exception {
+        Path key = Files.createDirectory(dir.resolve("host_key"));
+
+        Cli.Result r = Cli.sproxyExpectingNoStart("--host-key", key.toString(), "--fingerprint");
+
+        assertEquals(2, r.status(), r.toString());
+        assertEquals(List.of("sproxy: host key " + key + " is not a file"), r.errLines());
     }
 
     @Test
@@ -82,7 +93,7 @@ class HostKeyOptionTest {
 
         Cli.Result r = Cli.sproxyExpectingNoStart("-l", "127.0.0.1", "-p", "0", "--host-key", key.toString());
 
-        assertEquals(1, r.status(), r.toString());
+        assertEquals(2, r.status(), "a damaged key will not mend itself: no point in systemd retrying; " + r);
         assertEquals(1, r.errLines().size(), r.err());
         assertTrue(r.err().contains("host key " + key + " holds no Ed25519 private key"), r.err());
     }
