@@ -52,13 +52,14 @@ abstract class Launcher<C> {
             + "1 cannot run (port already in use, name not resolvable, no Java 17 or later); "
             + "2 bad command line, config file, key or secret file, or log level.";
 
-    /** The threat model in brief, for {@code --help}; the README has the full table. */
+    /** The threat model in brief, for {@code --help}; docs/security.md has the full table. */
     static final String SECURITY_HELP = "Security: every frame after the opening handshake is encrypted and "
             + "authenticated (AES-256-GCM; fresh X25519 keys on every link). cproxy trusts sproxy's host key on first "
             + "use, as ssh does, or only the one given with --server-fingerprint (sproxy --fingerprint prints it). "
             + "Someone on the path can cut links, and cproxy then resumes; they cannot read, alter or take over a "
             + "session, nor end one once it is established. With --secret-file on both sides, nobody without the "
-            + "key can open a session. Full threat table: README, \"Security\".";
+            + "key can open a session. Full threat table: docs/security.md (with the .deb: "
+            + "/usr/share/doc/roamproxy/docs).";
 
     /** Options of earlier versions that are gone, with what to do instead. */
     static final Map<String, String> RETIRED = Map.of(
