@@ -61,8 +61,12 @@ public final class SproxyMain extends Launcher<ServerConfig> {
                 .desc("write a new random pre-shared key to FILE (mode 0600; FILE must not exist) for "
                         + "--secret-file on both hosts, and exit").build());
         o.addOption(Option.builder().longOpt("max-handshakes").hasArg().argName("N")
-                .desc("connections in their handshake at most; more are reset (default "
-                        + ServerConfig.DEFAULT_MAX_HANDSHAKES + ")").build());
+                .desc("connections in their handshake at most, a quarter of them from one source; more are "
+                        + "reset (default " + ServerConfig.DEFAULT_MAX_HANDSHAKES + ")").build());
+        o.addOption(Option.builder().longOpt("max-sessions-per-source").hasArg().argName("N")
+                .desc("live sessions one client address (IPv6: one /64) may have opened (default: no limit, since "
+                        + "a whole office behind NAT is one address; --secret-file is what keeps strangers out)")
+                .build());
     }
 
     @Override
@@ -97,6 +101,7 @@ public final class SproxyMain extends Launcher<ServerConfig> {
         int maxSessions = (int) s.number("max-sessions", ServerConfig.DEFAULT_MAX_SESSIONS, 1, MAX_SESSIONS_LIMIT);
         int maxHandshakes = (int) s.number("max-handshakes", ServerConfig.DEFAULT_MAX_HANDSHAKES, 1,
                 MAX_HANDSHAKES_LIMIT);
+        int perSource = (int) s.number("max-sessions-per-source", 0, 1, MAX_SESSIONS_LIMIT);
         // Names are resolved last, so that a bad value is reported as such (status 2) even
         // when the network is down.
         InetAddress listen = s.has("listen") ? address("listen address", s.value("listen")) : null;
@@ -108,7 +113,7 @@ public final class SproxyMain extends Launcher<ServerConfig> {
             address("host of service " + svc.name(), svc.host());
         }
         return new ServerConfig(listen, port, targetHost, targetPort, link, maxSessions, maxHandshakes, presharedKey,
-                null, services);
+                null, services, perSource);
     }
 
     /** {@code HOST:PORT} (HOST may be an IPv6 address in brackets), with one-line errors naming {@code origin}. */

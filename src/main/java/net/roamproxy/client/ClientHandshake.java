@@ -130,6 +130,9 @@ final class ClientHandshake {
         if (f.type() != FrameType.TOKEN) {
             throw new ProtocolException("sproxy answered our PROOF with " + f.type());
         }
+        // Said at once, before any data: sproxy closes a session it never hears from within
+        // seconds, and our application may have nothing to say yet.
+        writer.heartbeat(0, 0);
         trust.confirm(hostKey);
         sessionId = w.sessionId();
         secret = s;

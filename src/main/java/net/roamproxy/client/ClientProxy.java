@@ -9,6 +9,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.Semaphore;
 import java.util.concurrent.atomic.AtomicInteger;
 
 import org.apache.logging.log4j.LogManager;
@@ -39,11 +40,19 @@ public final class ClientProxy implements AutoCloseable {
 
     /** Pause after a failed accept (e.g. out of file descriptors) before trying again. */
     private static final long ACCEPT_RETRY_MILLIS = 100;
+    /**
+     * Dials (connect and handshake) at once, for all sessions: below the share of its handshake
+     * places sproxy gives one source (a quarter of its --max-handshakes, 64 by default), so that
+     * hundreds of sessions resuming together after an address change are paced here, each
+     * handshake taking about one round trip, and never turned away there.
+     */
+    static final int MAX_DIALS = 16;
 
     private final ClientConfig config;
     private final AddressWatch.Source addresses;
     private final Map<Session, Dialer> sessions = new ConcurrentHashMap<>();
     private final AtomicInteger counter = new AtomicInteger();
+    private final Semaphore dialing = new Semaphore(MAX_DIALS);
     private volatile boolean closed;
     /** Every listening socket with the service its connections are for ("": the default). */
     private final Map<ServerSocket, String> listeners = new ConcurrentHashMap<>();
@@ -211,7 +220,7 @@ public final class ClientProxy implements AutoCloseable {
                 continue;
             }
             int n = counter.incrementAndGet();
-            Dialer dialer = new Dialer(config, trust, service);
+            Dialer dialer = new Dialer(config, trust, service, dialing);
             // cproxy resumes a link lost after both directions ended: sproxy may still wait
             // for our last ack (see Session).
             Session relay = new Session("session #" + n, "cproxy-session-" + n, app, config.link(), dialer, true,

@@ -12,6 +12,7 @@ import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.Deque;
 import java.util.List;
+import java.util.concurrent.Semaphore;
 import java.util.concurrent.TimeUnit;
 
 import org.apache.logging.log4j.LogManager;
@@ -57,6 +58,8 @@ final class Dialer implements LinkProvider {
     private final ClientConfig config;
     private final ClientHandshake handshake;
     private final ConnectRace race;
+    /** The daemon's dial places, shared by its sessions ({@link ClientProxy#MAX_DIALS}). */
+    private final Semaphore dialing;
     private final Resolver resolver;
     private final String service;
     /** The session, for log lines from other threads; set by the worker. */
@@ -75,12 +78,14 @@ final class Dialer implements LinkProvider {
      * @param trust   which host key sproxy must have
      * @param service the service the session is for, as sproxy names it; "" for its default
      */
-    Dialer(ClientConfig config, ServerTrust trust, String service) {
-        this(config, trust, service, InetAddress::getAllByName, new ConnectRace());
+    Dialer(ClientConfig config, ServerTrust trust, String service, Semaphore dialing) {
+        this(config, trust, service, InetAddress::getAllByName, new ConnectRace(), dialing);
     }
 
-    Dialer(ClientConfig config, ServerTrust trust, String service, Resolver resolver, ConnectRace race) {
+    Dialer(ClientConfig config, ServerTrust trust, String service, Resolver resolver, ConnectRace race,
+           Semaphore dialing) {
         this.config = config;
+        this.dialing = dialing;
         this.service = service;
         this.handshake = new ClientHandshake(config, trust, service);
         this.resolver = resolver;
@@ -148,6 +153,21 @@ final class Dialer implements LinkProvider {
 
     /** Connects and runs the handshake; a handshake that fails after TCP connected is counted in {@code failed}. */
     private Attachment dial(SessionView relay, FailedAnswers failed) throws IOException, InterruptedException {
+        // Sessions that all lose their link at once (an address change) queue here instead of
+        // dialling together: sproxy gives one source only a share of its handshake places.
+        while (!dialing.tryAcquire(config.link().heartbeatInterval().toMillis(), TimeUnit.MILLISECONDS)) {
+            if (closed) {
+                throw new IOException("closing");
+            }
+        }
+        try {
+            return dialPaced(relay, failed);
+        } finally {
+            dialing.release();
+        }
+    }
+
+    private Attachment dialPaced(SessionView relay, FailedAnswers failed) throws IOException, InterruptedException {
         LinkSettings s = config.link();
         int attemptMillis = (int) s.deadAfter().toMillis();
         Socket socket = race.race(targets(), attemptMillis, s.heartbeatInterval().toMillis(), attemptMillis);

@@ -97,7 +97,8 @@ public final class FrameWriter {
         link.sendSealed(frame, length);
     }
 
-    void heartbeat(long seq, long ack) throws IOException {
+    /** Also cproxy's first word on a new session's link: it tells sproxy the TOKEN arrived. */
+    public void heartbeat(long seq, long ack) throws IOException {
         control(FrameType.HEARTBEAT, seq, ack);
     }
 

@@ -9,6 +9,7 @@ import java.net.SocketException;
 import net.roamproxy.protocol.Frame;
 import net.roamproxy.protocol.FrameProtection;
 import net.roamproxy.protocol.FrameReader;
+import net.roamproxy.protocol.FrameType;
 import net.roamproxy.protocol.Wire;
 
 /**
@@ -58,6 +59,11 @@ public final class Link {
     public void protect(FrameProtection.Sealer own, FrameProtection.Opener peer) {
         this.sealer = own;
         reader.protect(peer);
+    }
+
+    /** See {@link FrameReader#expectNext}. */
+    public void expectNext(FrameType type, int maxLength) {
+        reader.expectNext(type, maxLength);
     }
 
     /** See {@link FrameReader#keepNextWire()}. */

@@ -297,10 +297,7 @@ public final class Session implements SessionView {
         return in.delivered();
     }
 
-    /**
-     * Whether the peer ever sent a frame after its first handshake; if not, it may never have
-     * received our answer to that handshake.
-     */
+    @Override
     public boolean heardFromPeer() {
         return heardFromPeer;
     }

@@ -18,4 +18,10 @@ public interface SessionView {
     boolean applicationFinished();
 
     LinkSettings settings();
+
+    /**
+     * Whether the peer ever sent a frame after its first handshake; if not, it may never have
+     * received our answer to that handshake.
+     */
+    boolean heardFromPeer();
 }

@@ -33,6 +33,9 @@ public final class FrameReader {
     /** Whether to copy the next sealed frame as it arrived, into {@link #wire}. */
     private boolean keepWire;
     private byte[] wire;
+    /** What the next frame must be, checked from its header before its payload is read; or {@code null}. */
+    private FrameType expectedType;
+    private int expectedMaxLength;
 
     public FrameReader(InputStream in) {
         this.in = in;
@@ -50,6 +53,16 @@ public final class FrameReader {
     /** The frame kept by {@link #keepNextWire()}, as it arrived; {@code null} if none arrived whole. */
     public byte[] lastWire() {
         return wire;
+    }
+
+    /**
+     * The next frame must be a {@code type} of at most {@code maxLength} payload bytes: a
+     * stranger's first frame is judged by its header, and its payload (up to 64 KiB) is not
+     * read, nor is room made for it, unless it is what the handshake expects.
+     */
+    public void expectNext(FrameType type, int maxLength) {
+        expectedType = type;
+        expectedMaxLength = maxLength;
     }
 
     /** From now on, sealed frames are opened with {@code peer}. */
@@ -77,6 +90,16 @@ public final class FrameReader {
     public Wire.Header nextInPlace() throws IOException {
         fill(Wire.HEADER_SIZE);
         Wire.Header h = Wire.readHeader(buf, start);
+        if (expectedType != null) {
+            FrameType type = expectedType;
+            expectedType = null;
+            if (h.type() != type) {
+                throw new ProtocolException("expected a " + type + ", got " + h.type());
+            }
+            if (h.length() > expectedMaxLength) {
+                throw new ProtocolException(type + " of " + h.length() + " bytes; at most " + expectedMaxLength);
+            }
+        }
         if (h.type().isSealed() && opener == null) {
             throw new ProtocolException("sealed " + h.type() + " before the link has keys");
         }

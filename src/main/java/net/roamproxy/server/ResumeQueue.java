@@ -1,5 +1,6 @@
 package net.roamproxy.server;
 
+import java.time.Duration;
 import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
@@ -56,6 +57,17 @@ final class ResumeQueue implements LinkProvider {
     public Attachment next(SessionView session) throws InterruptedException, LinkUnavailableException {
         current = null;
         Attachment a = queue.poll();
+        if (a == null && !session.heardFromPeer()) {
+            // cproxy answers our TOKEN at once, so a first link lost before a word from cproxy
+            // is a stranger who opened a session and left, or a cproxy that never got the TOKEN
+            // (it then opens another session). Either way nobody will resume this one: it gives
+            // its place and its service connection back within seconds, not at the detach timeout.
+            Duration grace = session.settings().deadAfter();
+            a = queue.poll(grace.toMillis(), TimeUnit.MILLISECONDS);
+            if (a == null) {
+                throw new LinkUnavailableException("cproxy never spoke after the session was opened");
+            }
+        }
         if (a == null) {
             long timeout = session.settings().detachTimeout().toMillis();
             String human = LinkSettings.human(session.settings().detachTimeout());

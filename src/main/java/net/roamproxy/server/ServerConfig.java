@@ -26,10 +26,13 @@ import net.roamproxy.trust.ServerKeys;
  *                      long as this process
  * @param services      named services besides the default one ({@code targetHost:targetPort}),
  *                      by name; a new session asks for one by name, or for the default
+ * @param maxSessionsPerSource live sessions one source (an IPv4 address, an IPv6 /64) may have
+ *                      opened; 0, the default, means no such limit (an office behind one NAT,
+ *                      or one jump host, is one source)
  */
 public record ServerConfig(InetAddress listenAddress, int listenPort, String targetHost, int targetPort,
                            LinkSettings link, int maxSessions, int maxHandshakes, byte[] presharedKey,
-                           ServerKeys keys, Map<String, Service> services) {
+                           ServerKeys keys, Map<String, Service> services, int maxSessionsPerSource) {
 
     /** What a session of a named service connects to. */
     public record Service(String name, String host, int port) {
@@ -50,9 +53,17 @@ public record ServerConfig(InetAddress listenAddress, int listenPort, String tar
         Objects.requireNonNull(link, "link");
         services = Map.copyOf(services);
         keys = keys == null ? new ServerKeys(HostKey.generate(), Handshake.randomBytes(32)) : keys;
-        if (maxSessions < 1 || maxHandshakes < 1) {
+        if (maxSessions < 1 || maxHandshakes < 1 || maxSessionsPerSource < 0) {
             throw new IllegalArgumentException("session and handshake limits must be at least 1");
         }
+    }
+
+    /** No limit of sessions per source. */
+    public ServerConfig(InetAddress listenAddress, int listenPort, String targetHost, int targetPort,
+                        LinkSettings link, int maxSessions, int maxHandshakes, byte[] presharedKey,
+                        ServerKeys keys, Map<String, Service> services) {
+        this(listenAddress, listenPort, targetHost, targetPort, link, maxSessions, maxHandshakes, presharedKey,
+                keys, services, 0);
     }
 
     /** No named services. */
@@ -72,7 +83,7 @@ public record ServerConfig(InetAddress listenAddress, int listenPort, String tar
     /** The same configuration with {@code newKeys}. */
     public ServerConfig withKeys(ServerKeys newKeys) {
         return new ServerConfig(listenAddress, listenPort, targetHost, targetPort, link, maxSessions, maxHandshakes,
-                presharedKey, newKeys, services);
+                presharedKey, newKeys, services, maxSessionsPerSource);
     }
 
     /**

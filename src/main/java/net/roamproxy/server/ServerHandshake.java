@@ -2,10 +2,10 @@ package net.roamproxy.server;
 
 import java.io.EOFException;
 import java.io.IOException;
+import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.net.Socket;
 import java.util.Arrays;
-import java.util.function.BooleanSupplier;
 
 import org.apache.logging.log4j.LogManager;
 import org.apache.logging.log4j.Logger;
@@ -53,20 +53,23 @@ final class ServerHandshake {
     private final SessionTable sessions;
     private final ServerKeys keys;
     private final Link link;
-    /** Takes the link from the deadline timer; false if the deadline already closed it. */
-    private final BooleanSupplier claim;
+    /** Where the connection comes from, as the per-source limits count it. */
+    private final InetAddress source;
+    /** Told when the HELLO is in; takes the link from the deadlines, unless one already closed it. */
+    private final HandshakeDeadline deadline;
     private final TargetConnector connector;
     private final FrameWriter writer;
     private final Transcript transcript = new Transcript();
     private final int timeout;
 
-    ServerHandshake(ServerConfig config, SessionTable sessions, Link link, BooleanSupplier claim,
-                    TargetConnector connector) {
+    ServerHandshake(ServerConfig config, SessionTable sessions, Link link, InetAddress source,
+                    HandshakeDeadline deadline, TargetConnector connector) {
         this.config = config;
         this.sessions = sessions;
         this.keys = config.keys();
         this.link = link;
-        this.claim = claim;
+        this.source = source;
+        this.deadline = deadline;
         this.connector = connector;
         this.writer = new FrameWriter(link, link.peer());
         this.timeout = (int) config.link().handshakeTimeout().toMillis();
@@ -80,6 +83,7 @@ final class ServerHandshake {
     void run() throws IOException {
         Frame first;
         try {
+            link.expectNext(FrameType.HELLO, Hello.MAX_SIZE);
             first = link.read(timeout);
         } catch (EOFException e) {
             if (!e.getMessage().contains("mid-frame")) {
@@ -100,9 +104,7 @@ final class ServerHandshake {
             link.close();
             return;
         }
-        if (first.type() != FrameType.HELLO) {
-            throw new ProtocolException("expected a HELLO, got " + first.type());
-        }
+        deadline.helloArrived();
         Hello hello = Hello.decode(first);
         transcript.add(first);
         if (hello.mode() == Handshake.Mode.NEW) {
@@ -143,9 +145,7 @@ final class ServerHandshake {
         claim();
         // A place is claimed only now, for a cproxy that proved the keys: handshakes that never
         // get this far cannot fill the table and turn real users away.
-        if (!sessions.reserve(config.maxSessions())) {
-            log.warn("refused new session from {}: the limit of {} sessions is reached (--max-sessions)",
-                    link.peer(), config.maxSessions());
+        if (!sessions.reserve(config.maxSessions(), source, config.maxSessionsPerSource())) {
             refuseSigned(Status.BUSY);
             return;
         }
@@ -154,7 +154,7 @@ final class ServerHandshake {
             created = attach(hello, service, id, secret);
         } finally {
             if (!created) {
-                sessions.release();
+                sessions.release(source);
             }
         }
     }
@@ -178,7 +178,7 @@ final class ServerHandshake {
         try {
             writer.token(KeySchedule.refusalToken(keys.refusalKey(), id));
             s = sessions.create(id, secret, target, new Attachment(link, 0, hello.window()), config.link(),
-                    service.name());
+                    service.name(), source);
         } finally {
             if (s == null) {
                 Sockets.closeQuietly(target);
@@ -252,7 +252,7 @@ final class ServerHandshake {
     }
 
     private void claim() throws IOException {
-        if (!claim.getAsBoolean()) {
+        if (!deadline.claim()) {
             throw new IOException("the handshake deadline passed");
         }
     }

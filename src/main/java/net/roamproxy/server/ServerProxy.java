@@ -1,6 +1,7 @@
 package net.roamproxy.server;
 
 import java.io.IOException;
+import java.net.InetAddress;
 import java.net.ServerSocket;
 import java.net.Socket;
 import java.util.Comparator;
@@ -10,10 +11,7 @@ import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.Executors;
 import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.ScheduledExecutorService;
-import java.util.concurrent.ScheduledFuture;
-import java.util.concurrent.Semaphore;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
 
 import org.apache.logging.log4j.LogManager;
@@ -31,23 +29,24 @@ import net.roamproxy.status.StatusServer;
  *
  * <p>Threads: {@code sproxy-accept} only accepts. Each accepted connection gets a short-lived
  * {@code sproxy-handshake-N} thread running a {@link ServerHandshake}, so a silent or slow
- * peer can never stall the accept loop; at most {@code maxHandshakes} run at once, and
- * {@code sproxy-handshake-timer} closes any that outlives the handshake timeout, however
- * slowly it dribbles bytes. A new session gets a fresh target connection and its own
+ * peer can never stall the accept loop; at most {@code maxHandshakes} run at once, and at most
+ * a quarter of them from one source ({@link HandshakeAdmission}); {@code sproxy-handshake-timer}
+ * closes any that sends no HELLO within 2 s or outlives the handshake timeout, however slowly
+ * it dribbles bytes ({@link HandshakeDeadline}). A new session gets a fresh target connection and its own
  * {@link Session}; a resume is handed to the existing session through its {@link ResumeQueue}.
  *
  * <p>Lifecycle: {@link #start()} once, {@link #close()} any time (idempotent).
  */
 public final class ServerProxy implements AutoCloseable {
     private static final Logger log = LogManager.getLogger(ServerProxy.class);
-    /** A full handshake table is reported at most this often. */
-    private static final long LIMIT_REPORT_NANOS = TimeUnit.SECONDS.toNanos(5);
 
     /** Replaced whole by {@link #reload}; each handshake uses the one current when it began. */
     private volatile ServerConfig config;
     private final SessionTable sessions = new SessionTable();
     private final TargetConnector connector;
-    private final Slots handshakeSlots;
+    private final HandshakeAdmission admission;
+    private final LimitReport allPlacesTaken = new LimitReport(log, "the handshake limit (--max-handshakes)");
+    private final LimitReport sourceShareTaken = new LimitReport(log, "the handshake limit per source");
     private final AtomicInteger handshakes = new AtomicInteger();
     /** Connections still in their handshake, so that shutdown can close them too. */
     private final Set<Socket> inHandshake = ConcurrentHashMap.newKeySet();
@@ -59,8 +58,6 @@ public final class ServerProxy implements AutoCloseable {
     private volatile boolean closed;
     private ServerSocket listener;
     private StatusServer status;
-    private long lastLimitReport = System.nanoTime() - LIMIT_REPORT_NANOS;
-    private int droppedSinceReport;
 
     public ServerProxy(ServerConfig config) {
         this(config, TargetConnector.PLAIN);
@@ -70,7 +67,7 @@ public final class ServerProxy implements AutoCloseable {
     ServerProxy(ServerConfig config, TargetConnector connector) {
         this.config = config;
         this.connector = connector;
-        this.handshakeSlots = new Slots(config.maxHandshakes());
+        this.admission = new HandshakeAdmission(config.maxHandshakes());
     }
 
     /** Binds the listening port and starts accepting. */
@@ -104,55 +101,49 @@ public final class ServerProxy implements AutoCloseable {
                 }
                 return;
             }
-            if (!handshakeSlots.tryAcquire()) {
+            InetAddress source = Source.of(s.getInetAddress());
+            if (!admitted(s, source)) {
                 Link.reset(s);
-                reportFullHandshakeTable(s);
                 continue;
             }
-            Threads.start("sproxy-handshake-" + handshakes.incrementAndGet(), () -> handshake(s));
+            Threads.start("sproxy-handshake-" + handshakes.incrementAndGet(), () -> handshake(s, source));
         }
     }
 
-    private void reportFullHandshakeTable(Socket s) {
-        droppedSinceReport++;
-        long now = System.nanoTime();
-        if (now - lastLimitReport >= LIMIT_REPORT_NANOS) {
-            log.warn("{} connections are already in their handshake (--max-handshakes); dropped {} connection(s), "
-                    + "the latest from {}", config.maxHandshakes(), droppedSinceReport,
-                    Sockets.describe(s.getRemoteSocketAddress()));
-            lastLimitReport = now;
-            droppedSinceReport = 0;
+    private boolean admitted(Socket s, InetAddress source) {
+        ServerConfig c = config;
+        switch (admission.admit(source)) {
+            case ALL_PLACES_TAKEN -> allPlacesTaken.reached(() -> "all " + c.maxHandshakes() + " handshake places "
+                    + "are taken (--max-handshakes): turned away a connection from " + Source.describe(source),
+                    Source.describe(source));
+            case SOURCE_SHARE_TAKEN -> sourceShareTaken.reached(() -> Source.describe(source) + " already holds "
+                    + HandshakeAdmission.perSource(c.maxHandshakes()) + " handshake places, its most (a quarter "
+                    + "of --max-handshakes): turned away another connection from it", Source.describe(source));
+            case ADMITTED -> {
+                return true;
+            }
         }
+        return false;
     }
 
-    private void handshake(Socket s) {
+    private void handshake(Socket s, InetAddress source) {
         String peer = Sockets.describe(s.getRemoteSocketAddress());
-        // Whoever sets this first owns the link: the handshake claiming it before it connects the
-        // target or hands the link over, or the deadline closing it. Never both.
-        AtomicBoolean settled = new AtomicBoolean();
-        AtomicBoolean expired = new AtomicBoolean();
-        ScheduledFuture<?> deadline = null;
-        int timeout = (int) config.link().handshakeTimeout().toMillis();
+        HandshakeDeadline deadline = null;
         inHandshake.add(s);
         try {
             if (closed) {
                 Link.reset(s);
                 return;
             }
-            deadline = timer.schedule(() -> {
-                if (settled.compareAndSet(false, true)) {
-                    expired.set(true);
-                    Link.reset(s);
-                }
-            }, timeout, TimeUnit.MILLISECONDS);
-            new ServerHandshake(config, sessions, new Link(s), () -> settled.compareAndSet(false, true), connector)
-                    .run();
-            settled.set(true);
+            deadline = new HandshakeDeadline(timer, s, config.link().handshakeTimeout().toMillis());
+            new ServerHandshake(config, sessions, new Link(s), source, deadline, connector).run();
+            deadline.claim();
         } catch (RejectedExecutionException e) {
             Link.reset(s); // sproxy is shutting down
         } catch (IOException e) {
-            log.warn("dropped connection from {} during its handshake: {}", peer, expired.get()
-                    ? "not completed within " + config.link().handshakeTimeout().toMillis() + " ms" : e.getMessage());
+            String expired = deadline == null ? null : deadline.expired();
+            log.warn("dropped connection from {} during its handshake: {}", peer,
+                    expired != null ? expired : e.getMessage());
             Link.reset(s);
         } catch (RuntimeException e) {
             // Our bug, not the peer's: it costs this connection only, and says so.
@@ -161,9 +152,9 @@ public final class ServerProxy implements AutoCloseable {
         } finally {
             inHandshake.remove(s);
             if (deadline != null) {
-                deadline.cancel(false);
+                deadline.cancel();
             }
-            handshakeSlots.release();
+            admission.release(source);
         }
     }
 
@@ -179,8 +170,8 @@ public final class ServerProxy implements AutoCloseable {
         ServerConfig old = config;
         config = new ServerConfig(old.listenAddress(), old.listenPort(), fresh.targetHost(), fresh.targetPort(),
                 fresh.link(), fresh.maxSessions(), fresh.maxHandshakes(), fresh.presharedKey(), old.keys(),
-                fresh.services());
-        handshakeSlots.resize(old.maxHandshakes(), fresh.maxHandshakes());
+                fresh.services(), fresh.maxSessionsPerSource());
+        admission.resize(fresh.maxHandshakes());
         boolean moved = !Objects.equals(old.listenAddress(), fresh.listenAddress())
                 || old.listenPort() != fresh.listenPort() && fresh.listenPort() != 0;
         return "services " + servicesText(config) + ", at most " + config.maxSessions() + " sessions and "
@@ -195,26 +186,9 @@ public final class ServerProxy implements AutoCloseable {
         return b.toString();
     }
 
-    /** Handshake places: a semaphore whose number of places a reload can change. */
-    private static final class Slots extends Semaphore {
-        private static final long serialVersionUID = 1L;
-
-        Slots(int places) {
-            super(places);
-        }
-
-        void resize(int from, int to) {
-            if (to > from) {
-                release(to - from);
-            } else if (to < from) {
-                reducePermits(from - to); // handshakes running now finish; fewer start
-            }
-        }
-    }
-
     /** Handshakes still running, each on its own thread: for tests that nothing is left behind. */
     int handshakesInProgress() {
-        return config.maxHandshakes() - handshakeSlots.availablePermits();
+        return admission.inUse();
     }
 
     /** Number of live sessions. */

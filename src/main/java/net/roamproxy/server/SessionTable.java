@@ -1,12 +1,17 @@
 package net.roamproxy.server;
 
+import java.net.InetAddress;
 import java.net.Socket;
 import java.security.SecureRandom;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
+
+import org.apache.logging.log4j.LogManager;
+import org.apache.logging.log4j.Logger;
 
 import net.roamproxy.link.Attachment;
 import net.roamproxy.link.LinkSettings;
@@ -21,9 +26,14 @@ import net.roamproxy.status.Row;
  */
 final class SessionTable {
 
-    /** A live session: its id, the session itself (which relays the target connection), secret, link hand-off and service. */
-    record Entry(long id, Session session, byte[] secret, ResumeQueue links, String service) {
+    /**
+     * A live session: its id, the session itself (which relays the target connection), secret,
+     * link hand-off, service, and the source it was opened from (for the per-source limit).
+     */
+    record Entry(long id, Session session, byte[] secret, ResumeQueue links, String service, InetAddress source) {
     }
+
+    private static final Logger log = LogManager.getLogger(SessionTable.class);
 
     private final Map<Long, Entry> sessions = new ConcurrentHashMap<>();
     private final SecureRandom random = new SecureRandom();
@@ -31,28 +41,55 @@ final class SessionTable {
     private int reserved;
     /** Guarded by {@code sessions}: set by {@link #close}. */
     private boolean closed;
+    /** Guarded by {@code sessions}: live and reserved sessions by the source that opened them. */
+    private final Map<InetAddress, Integer> bySource = new HashMap<>();
+    private final LimitReport full = new LimitReport(log, "the session limit (--max-sessions)");
+    private final LimitReport sourceFull = new LimitReport(log, "the session limit per source "
+            + "(--max-sessions-per-source)");
 
     /**
-     * Claims room for one more session, so that handshakes completing at the same moment cannot
-     * together exceed {@code max}. Follow with {@link #create} or {@link #release}.
+     * Claims room for one more session from {@code source}, so that handshakes completing at the
+     * same moment cannot together exceed {@code max}, nor {@code perSource} from one source (0:
+     * no such limit). Follow with {@link #create} or {@link #release}. A limit reached is
+     * logged here (the first time in full, then as a count).
      *
-     * @return false if the live and the claimed sessions already reach {@code max}
+     * @return false if a limit is reached (or the table closed)
      */
-    boolean reserve(int max) {
+    boolean reserve(int max, InetAddress source, int perSource) {
+        int held;
         synchronized (sessions) {
-            if (closed || sessions.size() + reserved >= max) {
+            if (closed) {
                 return false;
             }
-            reserved++;
-            return true;
+            held = bySource.getOrDefault(source, 0);
+            if (sessions.size() + reserved < max && (perSource == 0 || held < perSource)) {
+                reserved++;
+                bySource.put(source, held + 1);
+                return true;
+            }
         }
+        String from = Source.describe(source);
+        if (perSource != 0 && held >= perSource) {
+            sourceFull.reached(() -> "refused a new session from " + from + ": it already has " + perSource
+                    + " sessions (--max-sessions-per-source)", from);
+        } else {
+            full.reached(() -> "refused a new session from " + from + ": the limit of " + max + " sessions is "
+                    + "reached (--max-sessions)", from);
+        }
+        return false;
     }
 
     /** Gives back a {@link #reserve}d place that will not be used. */
-    void release() {
+    void release(InetAddress source) {
         synchronized (sessions) {
             reserved--;
+            forget(source);
         }
+    }
+
+    /** Guarded by {@code sessions}. */
+    private void forget(InetAddress source) {
+        bySource.computeIfPresent(source, (k, n) -> n == 1 ? null : n - 1);
     }
 
     /** A fresh session id, not used by any live session; never 0. */
@@ -71,7 +108,8 @@ final class SessionTable {
      * @return the session, or {@code null} if the table was closed meanwhile or {@code id} was
      *         taken (nothing created)
      */
-    Entry create(long id, byte[] secret, Socket target, Attachment first, LinkSettings settings, String service) {
+    Entry create(long id, byte[] secret, Socket target, Attachment first, LinkSettings settings, String service,
+                 InetAddress source) {
         synchronized (sessions) {
             if (closed || sessions.containsKey(id)) {
                 return null;
@@ -81,11 +119,20 @@ final class SessionTable {
             // sproxy takes a link lost after both directions ended as the end: cproxy resumes
             // only to deliver its last ack, and is told the session is gone.
             Session relay = new Session("session " + idText, "sproxy-session-" + idText, target, settings, links,
-                    false, r -> sessions.remove(id));
-            Entry s = new Entry(id, relay, secret, links, service);
+                    false, r -> removed(id));
+            Entry s = new Entry(id, relay, secret, links, service, source);
             sessions.put(id, s);
             reserved--;
             return s;
+        }
+    }
+
+    private void removed(long id) {
+        synchronized (sessions) {
+            Entry e = sessions.remove(id);
+            if (e != null) {
+                forget(e.source());
+            }
         }
     }
 

@@ -32,8 +32,8 @@ enum Hostile {
     DATA_LENGTH_OVER_MAXIMUM("length"),
     /** A HELLO whose window is zero. */
     HELLO_WITH_ZERO_WINDOW("window"),
-    /** A DATA frame where the HELLO must come: sealed, before the link has keys. */
-    DATA_INSTEAD_OF_HELLO("keys");
+    /** A DATA frame where the HELLO must come: refused by its header, its payload never read. */
+    DATA_INSTEAD_OF_HELLO("expected a HELLO");
 
     static final int VERSION_OFFSET = 2;
     static final int TYPE_OFFSET = 3;

@@ -89,7 +89,8 @@ class HostileHostTest {
 
         List<Socket> crowd = new ArrayList<>();
         for (int i = 0; i < silent + oneByte; i++) {
-            Socket s = closer.add(new Socket(InetAddress.getLoopbackAddress(), rig.sproxyPort()));
+            // Another host than the rig's (127.0.0.1): its share of the handshake places is its own.
+            Socket s = closer.add(RawLink.socketFrom(2, rig.sproxyPort()));
             if (i >= silent) {
                 s.getOutputStream().write(Hostile.hello(), 0, 1); // one byte of a HELLO, then silence
             }
@@ -140,10 +141,11 @@ class HostileHostTest {
         byte[] hello = Hostile.hello();
 
         long start = System.nanoTime();
-        RawLink silentLink = closer.add(RawLink.connect(rig.sproxyPort()));
-        RawLink oneByte = closer.add(RawLink.connect(rig.sproxyPort()));
+        // Three hosts, one place each (3 places: a host may hold one), and none of them the rig's.
+        RawLink silentLink = closer.add(RawLink.connectFrom(2, rig.sproxyPort()));
+        RawLink oneByte = closer.add(RawLink.connectFrom(3, rig.sproxyPort()));
         oneByte.sendRaw(Arrays.copyOf(hello, 1));
-        RawLink dribbler = closer.add(RawLink.connect(rig.sproxyPort()));
+        RawLink dribbler = closer.add(RawLink.connectFrom(4, rig.sproxyPort()));
         Thread drip = new Thread(() -> {
             try {
                 for (byte b : hello) {

@@ -97,11 +97,12 @@ class SproxyLimitsTest {
         echoOnce(rig, live, sent, "live");
 
         List<RawLink> silent = new ArrayList<>();
+        // From as many hosts, each within its share (a quarter of the places: one here).
         for (int i = 0; i < limit; i++) {
-            silent.add(closer.add(RawLink.connect(rig.sproxyPort())));
+            silent.add(closer.add(RawLink.connectFrom(2 + i, rig.sproxyPort())));
         }
         // Accepted in order: by the time this one is accepted, all places are taken.
-        RawLink extra = closer.add(RawLink.connect(rig.sproxyPort()));
+        RawLink extra = closer.add(RawLink.connectFrom(2 + limit, rig.sproxyPort()));
         long start = System.nanoTime();
         assertTrue(extra.closedByPeerWithin(Duration.ofSeconds(1)), "a connection beyond the limit is closed at once,"
                 + " not after the " + link.handshakeTimeout().toMillis() + " ms handshake timeout");

@@ -4,6 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import java.net.InetAddress;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CountDownLatch;
@@ -16,14 +17,36 @@ import org.junit.jupiter.api.Timeout;
 @Timeout(20)
 class SessionTableTest {
 
+    private static final InetAddress A = address(192, 0, 2, 1);
+    private static final InetAddress B = address(198, 51, 100, 7);
+
+    private static InetAddress address(int... b) {
+        try {
+            return InetAddress.getByAddress(new byte[] {(byte) b[0], (byte) b[1], (byte) b[2], (byte) b[3]});
+        } catch (java.net.UnknownHostException e) {
+            throw new AssertionError(e);
+        }
+    }
+
     @Test
     void placesClaimedForStartingSessionsCountAgainstTheLimitUntilReleased() {
         SessionTable t = new SessionTable();
-        assertTrue(t.reserve(2));
-        assertTrue(t.reserve(2));
-        assertFalse(t.reserve(2), "two sessions are starting: a third must wait");
-        t.release();
-        assertTrue(t.reserve(2), "a released place is free again");
+        assertTrue(t.reserve(2, A, 0));
+        assertTrue(t.reserve(2, B, 0));
+        assertFalse(t.reserve(2, B, 0), "two sessions are starting: a third must wait");
+        t.release(A);
+        assertTrue(t.reserve(2, B, 0), "a released place is free again");
+    }
+
+    @Test
+    void aSourceAtItsShareIsRefusedWhileOthersAreNot() {
+        SessionTable t = new SessionTable();
+        assertTrue(t.reserve(10, A, 2));
+        assertTrue(t.reserve(10, A, 2));
+        assertFalse(t.reserve(10, A, 2), "A has its two");
+        assertTrue(t.reserve(10, B, 2), "B is not A");
+        t.release(A);
+        assertTrue(t.reserve(10, A, 2), "A gave one back");
     }
 
     @Test
@@ -40,7 +63,7 @@ class SessionTableTest {
                     return;
                 }
                 for (int k = 0; k < 1000; k++) {
-                    if (t.reserve(5)) {
+                    if (t.reserve(5, A, 0)) {
                         granted.incrementAndGet();
                     }
                 }

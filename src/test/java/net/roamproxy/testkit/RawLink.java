@@ -43,6 +43,20 @@ public final class RawLink extends RawPeer {
         return new RawLink(new Socket(InetAddress.getLoopbackAddress(), port));
     }
 
+    /**
+     * Connects from 127.0.0.{@code host} (Linux answers the whole 127/8 on loopback): another
+     * source for sproxy's per-source limits than the rig's links, which come from 127.0.0.1.
+     */
+    public static RawLink connectFrom(int host, int port) throws IOException {
+        return new RawLink(socketFrom(host, port));
+    }
+
+    /** A plain socket to loopback {@code port} from 127.0.0.{@code host}. */
+    public static Socket socketFrom(int host, int port) throws IOException {
+        return new Socket(InetAddress.getLoopbackAddress(), port, InetAddress.getByAddress(new byte[] {127, 0, 0,
+            (byte) host}), 0);
+    }
+
     /** Sends {@code hello} in a HELLO whose header acks {@code ack} bytes of sproxy's stream. */
     public Hello send(Hello hello, long ack) throws IOException {
         send(new Frame(FrameType.HELLO, 0, ack, hello.encode()));

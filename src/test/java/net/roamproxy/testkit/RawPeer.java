@@ -44,14 +44,14 @@ public class RawPeer implements AutoCloseable {
         this.reader = new FrameReader(in);
     }
 
-    /** Our port, which is how the peer's log names this connection ({@code 127.0.0.1:<port>}). */
+    /** Our port, which with our address is how the peer's log names this connection. */
     public int localPort() {
         return socket.getLocalPort();
     }
 
-    /** The peer name sproxy logs for this connection. */
+    /** The peer name sproxy logs for this connection ({@code 127.0.0.1:<port>}, or another loopback address). */
     public String peerName() {
-        return "127.0.0.1:" + localPort();
+        return socket.getLocalAddress().getHostAddress() + ":" + localPort();
     }
 
     public void sendRaw(byte[] bytes) throws IOException {

@@ -66,6 +66,7 @@ public final class Rig implements AutoCloseable, RelayedChain {
         private final int targetPort;
         private int maxSessions = ServerConfig.DEFAULT_MAX_SESSIONS;
         private int maxHandshakes = ServerConfig.DEFAULT_MAX_HANDSHAKES;
+        private int maxSessionsPerSource;
         private byte[] serverKey;
         private byte[] clientKey;
         private ServerKeys serverKeys;
@@ -85,6 +86,12 @@ public final class Rig implements AutoCloseable, RelayedChain {
 
         public Builder maxHandshakes(int n) {
             maxHandshakes = n;
+            return this;
+        }
+
+        /** sproxy's --max-sessions-per-source (0: none, the default). */
+        public Builder maxSessionsPerSource(int n) {
+            maxSessionsPerSource = n;
             return this;
         }
 
@@ -134,7 +141,7 @@ public final class Rig implements AutoCloseable, RelayedChain {
         InetAddress loopback = InetAddress.getLoopbackAddress();
         try {
             serverConfig = new ServerConfig(loopback, 0, "127.0.0.1", b.targetPort, link, b.maxSessions,
-                    b.maxHandshakes, b.serverKey, b.serverKeys, b.services);
+                    b.maxHandshakes, b.serverKey, b.serverKeys, b.services, b.maxSessionsPerSource);
             sproxy = closer.add(new ServerProxy(serverConfig));
             sproxy.start();
             relay = closer.add(FaultyRelay.start(sproxy.port()));
