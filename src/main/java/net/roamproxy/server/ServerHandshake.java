@@ -14,6 +14,7 @@ import net.roamproxy.link.Attachment;
 import net.roamproxy.link.FrameWriter;
 import net.roamproxy.link.Link;
 import net.roamproxy.link.Sockets;
+import net.roamproxy.metrics.Metrics;
 import net.roamproxy.protocol.Frame;
 import net.roamproxy.protocol.FrameProtection;
 import net.roamproxy.protocol.FrameType;
@@ -56,18 +57,21 @@ final class ServerHandshake {
     /** Takes the link from the deadline timer; false if the deadline already closed it. */
     private final BooleanSupplier claim;
     private final TargetConnector connector;
+    /** sproxy's counters: every refusal is counted by its status. */
+    private final Metrics metrics;
     private final FrameWriter writer;
     private final Transcript transcript = new Transcript();
     private final int timeout;
 
     ServerHandshake(ServerConfig config, SessionTable sessions, Link link, BooleanSupplier claim,
-                    TargetConnector connector) {
+                    TargetConnector connector, Metrics metrics) {
         this.config = config;
         this.sessions = sessions;
         this.keys = config.keys();
         this.link = link;
         this.claim = claim;
         this.connector = connector;
+        this.metrics = metrics;
         this.writer = new FrameWriter(link, link.peer());
         this.timeout = (int) config.link().handshakeTimeout().toMillis();
     }
@@ -93,6 +97,7 @@ final class ServerHandshake {
         } catch (UnsupportedVersionException e) {
             log.warn("refused link from {}: it speaks protocol version {}, this sproxy speaks {}: upgrade it",
                     link.peer(), e.version(), Wire.VERSION);
+            metrics.refusal(Status.VERSION_MISMATCH.name());
             byte[] answer = LegacyRefusal.versionMismatch(e.version());
             if (answer != null) {
                 link.send(answer, 0, answer.length);
@@ -284,6 +289,7 @@ final class ServerHandshake {
     }
 
     private void send(Refusal refusal) {
+        metrics.refusal(refusal.status().name());
         try {
             writer.refused(refusal);
         } catch (IOException ignored) {

@@ -23,6 +23,9 @@ import net.roamproxy.link.Link;
 import net.roamproxy.link.Session;
 import net.roamproxy.link.Sockets;
 import net.roamproxy.link.Threads;
+import net.roamproxy.metrics.Measured;
+import net.roamproxy.metrics.Metrics;
+import net.roamproxy.protocol.Handshake;
 import net.roamproxy.status.RuntimeDir;
 import net.roamproxy.status.StatusServer;
 
@@ -38,14 +41,17 @@ import net.roamproxy.status.StatusServer;
  *
  * <p>Lifecycle: {@link #start()} once, {@link #close()} any time (idempotent).
  */
-public final class ServerProxy implements AutoCloseable {
+public final class ServerProxy implements AutoCloseable, Measured {
     private static final Logger log = LogManager.getLogger(ServerProxy.class);
     /** A full handshake table is reported at most this often. */
     private static final long LIMIT_REPORT_NANOS = TimeUnit.SECONDS.toNanos(5);
 
     /** Replaced whole by {@link #reload}; each handshake uses the one current when it began. */
     private volatile ServerConfig config;
-    private final SessionTable sessions = new SessionTable();
+    /** Counts for {@code --metrics}; the live figures are read from {@link #sessions} when scraped. */
+    private final Metrics metrics = new Metrics("sproxy", Handshake.Status.refusalNames(),
+            () -> this.sessions.live());
+    private final SessionTable sessions = new SessionTable(metrics);
     private final TargetConnector connector;
     private final Slots handshakeSlots;
     private final AtomicInteger handshakes = new AtomicInteger();
@@ -145,8 +151,8 @@ public final class ServerProxy implements AutoCloseable {
                     Link.reset(s);
                 }
             }, timeout, TimeUnit.MILLISECONDS);
-            new ServerHandshake(config, sessions, new Link(s), () -> settled.compareAndSet(false, true), connector)
-                    .run();
+            new ServerHandshake(config, sessions, new Link(s), () -> settled.compareAndSet(false, true), connector,
+                    metrics).run();
             settled.set(true);
         } catch (RejectedExecutionException e) {
             Link.reset(s); // sproxy is shutting down
@@ -220,6 +226,11 @@ public final class ServerProxy implements AutoCloseable {
     /** Number of live sessions. */
     public int sessionCount() {
         return sessions.size();
+    }
+
+    @Override
+    public Metrics metrics() {
+        return metrics;
     }
 
     /** Ids of the live sessions, for monitoring and tests. */

@@ -10,7 +10,9 @@ import java.util.concurrent.ConcurrentHashMap;
 
 import net.roamproxy.link.Attachment;
 import net.roamproxy.link.LinkSettings;
+import net.roamproxy.link.LiveSessions;
 import net.roamproxy.link.Session;
+import net.roamproxy.metrics.Metrics;
 import net.roamproxy.protocol.Handshake;
 import net.roamproxy.status.Row;
 
@@ -27,10 +29,16 @@ final class SessionTable {
 
     private final Map<Long, Entry> sessions = new ConcurrentHashMap<>();
     private final SecureRandom random = new SecureRandom();
+    /** sproxy's counters, which every session it creates adds to. */
+    private final Metrics metrics;
     /** Guarded by {@code sessions}: new sessions between {@link #reserve} and {@link #create}. */
     private int reserved;
     /** Guarded by {@code sessions}: set by {@link #close}. */
     private boolean closed;
+
+    SessionTable(Metrics metrics) {
+        this.metrics = metrics;
+    }
 
     /**
      * Claims room for one more session, so that handshakes completing at the same moment cannot
@@ -81,7 +89,7 @@ final class SessionTable {
             // sproxy takes a link lost after both directions ended as the end: cproxy resumes
             // only to deliver its last ack, and is told the session is gone.
             Session relay = new Session("session " + idText, "sproxy-session-" + idText, target, settings, links,
-                    false, r -> sessions.remove(id));
+                    false, r -> sessions.remove(id), metrics);
             Entry s = new Entry(id, relay, secret, links, service);
             sessions.put(id, s);
             reserved--;
@@ -98,6 +106,11 @@ final class SessionTable {
         List<Row> rows = new ArrayList<>();
         sessions.values().forEach(s -> rows.add(new Row(s.service(), s.session().status("detached"))));
         return rows;
+    }
+
+    /** The live sessions' state now, for a scrape of the metrics. */
+    Metrics.Live live() {
+        return LiveSessions.of(sessions.values().stream().map(Entry::session).toList());
     }
 
     Set<Long> ids() {

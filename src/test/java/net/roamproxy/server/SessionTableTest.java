@@ -12,13 +12,15 @@ import java.util.concurrent.atomic.AtomicInteger;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 
+import net.roamproxy.metrics.Metrics;
+
 /** sproxy's session limit, claimed before a new session connects to its target. */
 @Timeout(20)
 class SessionTableTest {
 
     @Test
     void placesClaimedForStartingSessionsCountAgainstTheLimitUntilReleased() {
-        SessionTable t = new SessionTable();
+        SessionTable t = new SessionTable(Metrics.unshared("sproxy"));
         assertTrue(t.reserve(2));
         assertTrue(t.reserve(2));
         assertFalse(t.reserve(2), "two sessions are starting: a third must wait");
@@ -28,7 +30,7 @@ class SessionTableTest {
 
     @Test
     void concurrentClaimsNeverExceedTheLimit() throws Exception {
-        SessionTable t = new SessionTable();
+        SessionTable t = new SessionTable(Metrics.unshared("sproxy"));
         AtomicInteger granted = new AtomicInteger();
         CountDownLatch go = new CountDownLatch(1);
         List<Thread> threads = new ArrayList<>();
