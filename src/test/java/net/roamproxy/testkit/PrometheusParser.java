@@ -1,5 +1,11 @@
 package net.roamproxy.testkit;
 
+import java.io.IOException;
+import java.io.InputStream;
+import java.net.HttpURLConnection;
+import java.net.InetSocketAddress;
+import java.net.URL;
+import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.HashSet;
@@ -88,6 +94,28 @@ public final class PrometheusParser {
     private int line;
 
     private PrometheusParser() {
+    }
+
+    /**
+     * Scrapes {@code http://at/metrics} as Prometheus does and parses the answer strictly; fails
+     * unless the status is 200 and the content type that of format 0.0.4.
+     */
+    public static Scrape scrape(InetSocketAddress at) throws IOException {
+        HttpURLConnection h = (HttpURLConnection) new URL("http", at.getAddress().getHostAddress(), at.getPort(),
+                "/metrics").openConnection();
+        h.setConnectTimeout(10_000);
+        h.setReadTimeout(10_000);
+        try (InputStream in = h.getInputStream()) {
+            if (h.getResponseCode() != 200) {
+                throw new AssertionError("GET /metrics answered " + h.getResponseCode());
+            }
+            if (!"text/plain; version=0.0.4; charset=utf-8".equals(h.getContentType())) {
+                throw new AssertionError("content type " + h.getContentType());
+            }
+            return parse(new String(in.readAllBytes(), StandardCharsets.UTF_8));
+        } finally {
+            h.disconnect();
+        }
     }
 
     /** Parses {@code text} strictly; throws {@link AssertionError} at the first breach. */
