@@ -4,6 +4,7 @@ import java.io.IOException;
 import java.io.PrintStream;
 import java.io.PrintWriter;
 import java.net.InetAddress;
+import java.net.InetSocketAddress;
 import java.net.UnknownHostException;
 import java.time.Duration;
 import java.util.HashSet;
@@ -82,6 +83,8 @@ abstract class Launcher<C> {
     private final String command;
     private final String argsSyntax;
     private final String summary;
+    /** Where {@code --metrics} serves, set by {@link #configure(Settings)}; {@code null}: off. */
+    private InetSocketAddress metricsAt;
 
     Launcher(String command, String argsSyntax, String summary) {
         this.command = command;
@@ -144,6 +147,7 @@ abstract class Launcher<C> {
         options.addOption(Option.builder().longOpt(LogLevel.OPTION).hasArg().argName("LEVEL")
                 .desc("log level: " + String.join(", ", LogLevel.NAMES) + " (default: the environment's "
                         + LogLevel.ENV + ", else INFO); a reload applies a change").build());
+        options.addOption(MetricsOption.option());
         options.addOption(Option.builder("c").longOpt("config").hasArg().argName("FILE")
                 .desc("read options from FILE: 'key = value' lines, keys are the long option names, "
                         + "# starts a comment line; the command line overrides it").build());
@@ -178,7 +182,10 @@ abstract class Launcher<C> {
     private C configure(Settings s) throws UsageException, IOException {
         LinkSettings link = linkSettings(s);
         byte[] key = s.has("secret-file") ? SecretFile.read(s.path("secret-file"), s.origin("secret-file")) : null;
-        return configure(s, link, key);
+        InetSocketAddress metrics = MetricsOption.parse(s);
+        C config = configure(s, link, key);
+        metricsAt = MetricsOption.resolve(metrics); // names last, as configure resolves them
+        return config;
     }
 
     private static CommandLine parse(Options options, String[] args) throws UsageException {
@@ -253,8 +260,10 @@ abstract class Launcher<C> {
         }
         LogLevel.applyAtStart(level);
         AutoCloseable proxy;
+        AutoCloseable metrics;
         try {
             proxy = start(config);
+            metrics = serveMetrics(proxy);
         } catch (IOException e) {
             err.println(command + ": " + e.getMessage());
             return failureStatus(e);
@@ -263,7 +272,7 @@ abstract class Launcher<C> {
         log.info("{} {} on Java {}; each session's threads are {} threads", command, version(), Runtime.version(),
                 Threads.virtual() ? "virtual" : "platform");
         if (block) {
-            serveUntilStopped(proxy, stop, signal);
+            serveUntilStopped(MetricsOption.both(metrics, proxy), stop, signal);
         }
         return EXIT_OK;
     }
@@ -271,6 +280,16 @@ abstract class Launcher<C> {
     /** A key file that is there but unusable will not mend itself: usage status, no retry by systemd. */
     private static int failureStatus(IOException e) {
         return e instanceof KeyFileException ? EXIT_USAGE : EXIT_FAILURE;
+    }
+
+    /** Serves {@code --metrics} for the started {@code proxy}: {@code null} when off; closes the proxy if it cannot. */
+    AutoCloseable serveMetrics(AutoCloseable proxy) throws IOException {
+        return MetricsOption.serve(command, metricsAt, proxy);
+    }
+
+    /** Where {@code --metrics} serves, as the last {@link #configure} found; {@code null}: off. */
+    InetSocketAddress metricsAddress() {
+        return metricsAt;
     }
 
     /**

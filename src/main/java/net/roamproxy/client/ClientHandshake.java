@@ -173,12 +173,12 @@ final class ClientHandshake {
             byte[] signed = KeySchedule.refusalSigned(transcript.hashWith(frame, Handshake.SIGNATURE_SIZE));
             if ((hostKey == null || KeySchedule.same(hostKey, key)) && trust.mayRefuse(key)
                     && HostKey.verify(key, signed, r.tag())) {
-                return new Refused(reason(r.status()), false);
+                return new Refused(reason(r.status()), r.status(), false);
             }
         } else if (resume && r.status() == Handshake.Status.UNKNOWN_SESSION && r.auth().length == Handshake.MAC_SIZE
                 && KeySchedule.same(r.tag(), KeySchedule.refusalMac(token,
                 transcript.hashWith(frame, Handshake.MAC_SIZE)))) {
-            return new Refused(reason(r.status()), true);
+            return new Refused(reason(r.status()), r.status(), true);
         }
         return new Unverified("sproxy at " + link.peer() + " refused with " + r.status()
                 + ", but the refusal does not check out: ignored");
@@ -203,13 +203,16 @@ final class ClientHandshake {
         private static final long serialVersionUID = 1L;
         /** sproxy says the session does not exist there (any more). */
         final boolean unknownSession;
+        /** The status of sproxy's refusal, or {@code null} when we refused sproxy (its host key). */
+        final transient Handshake.Status status;
 
         Refused(String message) {
-            this(message, false);
+            this(message, null, false);
         }
 
-        Refused(String message, boolean unknownSession) {
+        Refused(String message, Handshake.Status status, boolean unknownSession) {
             super(message);
+            this.status = status;
             this.unknownSession = unknownSession;
         }
     }

@@ -15,8 +15,12 @@ import java.util.concurrent.atomic.AtomicInteger;
 import org.apache.logging.log4j.LogManager;
 import org.apache.logging.log4j.Logger;
 
+import net.roamproxy.link.LiveSessions;
 import net.roamproxy.link.Session;
 import net.roamproxy.link.Sockets;
+import net.roamproxy.metrics.Measured;
+import net.roamproxy.metrics.Metrics;
+import net.roamproxy.protocol.Handshake;
 import net.roamproxy.status.Row;
 import net.roamproxy.status.RuntimeDir;
 import net.roamproxy.status.StatusServer;
@@ -32,7 +36,7 @@ import net.roamproxy.trust.ServerTrust;
  * laptop reads nothing ten times a second. Lifecycle: {@link #start()} once, {@link #close()}
  * any time.
  */
-public final class ClientProxy implements AutoCloseable {
+public final class ClientProxy implements AutoCloseable, Measured {
     private static final Logger log = LogManager.getLogger(ClientProxy.class);
 
     /** ::1 */
@@ -51,6 +55,9 @@ public final class ClientProxy implements AutoCloseable {
     private final ClientConfig config;
     private final AddressWatch.Source addresses;
     private final Map<Session, Dialer> sessions = new ConcurrentHashMap<>();
+    /** Counts for {@code --metrics}; the live figures are read from {@link #sessions} when scraped. */
+    private final Metrics metrics = new Metrics("cproxy", Handshake.Status.refusalNames(),
+            () -> LiveSessions.of(this.sessions.keySet()));
     private final AtomicInteger counter = new AtomicInteger();
     private final Semaphore dialing = new Semaphore(MAX_DIALS);
     private volatile boolean closed;
@@ -220,14 +227,14 @@ public final class ClientProxy implements AutoCloseable {
                 continue;
             }
             int n = counter.incrementAndGet();
-            Dialer dialer = new Dialer(config, trust, service, dialing);
+            Dialer dialer = new Dialer(config, trust, service, metrics, dialing);
             // cproxy resumes a link lost after both directions ended: sproxy may still wait
             // for our last ack (see Session).
             Session relay = new Session("session #" + n, "cproxy-session-" + n, app, config.link(), dialer, true,
                     s -> {
                         sessions.remove(s);
                         watchWhileSessions();
-                    });
+                    }, metrics);
             sessions.put(relay, dialer);
             watchWhileSessions();
             log.info("{}: local connection from {}{}", relay.name(), Sockets.describe(app.getRemoteSocketAddress()),
@@ -246,6 +253,11 @@ public final class ClientProxy implements AutoCloseable {
     /** Number of live sessions. */
     public int sessionCount() {
         return sessions.size();
+    }
+
+    @Override
+    public Metrics metrics() {
+        return metrics;
     }
 
     /** Stops accepting, then closes every session; waits a bounded time for them to finish. */

@@ -25,6 +25,8 @@ import net.roamproxy.link.LinkSettings;
 import net.roamproxy.link.LinkUnavailableException;
 import net.roamproxy.link.SessionView;
 import net.roamproxy.link.Sockets;
+import net.roamproxy.metrics.LinkLoss;
+import net.roamproxy.metrics.Metrics;
 import net.roamproxy.trust.ServerTrust;
 
 /**
@@ -62,6 +64,8 @@ final class Dialer implements LinkProvider {
     private final Semaphore dialing;
     private final Resolver resolver;
     private final String service;
+    /** cproxy's counters: every refusal from sproxy that checks out is counted by its status. */
+    private final Metrics metrics;
     /** The session, for log lines from other threads; set by the worker. */
     private volatile SessionView relay;
     /** The link in its handshake or handed to the session, so the watch can drop it. */
@@ -78,15 +82,16 @@ final class Dialer implements LinkProvider {
      * @param trust   which host key sproxy must have
      * @param service the service the session is for, as sproxy names it; "" for its default
      */
-    Dialer(ClientConfig config, ServerTrust trust, String service, Semaphore dialing) {
-        this(config, trust, service, InetAddress::getAllByName, new ConnectRace(), dialing);
+    Dialer(ClientConfig config, ServerTrust trust, String service, Metrics metrics, Semaphore dialing) {
+        this(config, trust, service, metrics, InetAddress::getAllByName, new ConnectRace(), dialing);
     }
 
-    Dialer(ClientConfig config, ServerTrust trust, String service, Resolver resolver, ConnectRace race,
-           Semaphore dialing) {
+    Dialer(ClientConfig config, ServerTrust trust, String service, Metrics metrics, Resolver resolver,
+           ConnectRace race, Semaphore dialing) {
         this.config = config;
         this.dialing = dialing;
         this.service = service;
+        this.metrics = metrics;
         this.handshake = new ClientHandshake(config, trust, service);
         this.resolver = resolver;
         this.race = race;
@@ -122,6 +127,9 @@ final class Dialer implements LinkProvider {
                 failed.report(relay.name(), "reached sproxy again");
                 return a;
             } catch (ClientHandshake.Refused e) {
+                if (e.status != null) {
+                    metrics.refusal(e.status.name());
+                }
                 failed.report(relay.name(), "then sproxy refused the session");
                 throw new LinkUnavailableException(e.getMessage(), e.unknownSession);
             } catch (ConnectRace.Woken e) {
@@ -264,7 +272,7 @@ final class Dialer implements LinkProvider {
             String address = Sockets.text(l.localAddress());
             log.info("{}: local address {} removed; reconnecting", r.name(), address);
             watchSaidWhy = true;
-            l.abort("local address " + address + " removed");
+            l.abort(LinkLoss.ADDRESS_REMOVED, "local address " + address + " removed");
             // No wake as well: the session dials again at once anyway, and a wake left queued
             // would abandon that very dial and make a second one.
             return;

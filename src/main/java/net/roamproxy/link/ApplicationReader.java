@@ -57,6 +57,7 @@ final class ApplicationReader implements Runnable {
                     break;
                 }
                 s.out.append(frame, Wire.HEADER_SIZE, n);
+                s.metrics.fromApplication(n);
                 s.sender.sendNow(frame);
                 fullReads = n == room ? fullReads + 1 : 0;
                 if (fullReads == 2 && room < Wire.MAX_DATA) {

@@ -63,6 +63,7 @@ final class ApplicationWriter {
                     return;
                 }
                 s.in.delivered(n);
+                s.metrics.toApplication(n);
                 if (s.in.ackDue()) {
                     s.sender.request();
                 }

@@ -6,6 +6,7 @@ import java.net.InetAddress;
 import java.net.Socket;
 import java.net.SocketException;
 
+import net.roamproxy.metrics.LinkLoss;
 import net.roamproxy.protocol.Frame;
 import net.roamproxy.protocol.FrameProtection;
 import net.roamproxy.protocol.FrameReader;
@@ -33,6 +34,8 @@ public final class Link {
     private final long openedAt = System.nanoTime();
     /** Why someone other than the reader closed the link, for the reader's log line. */
     private volatile String abortReason;
+    /** The same reason as one of the few that metrics count; written before {@link #abortReason}. */
+    private volatile LinkLoss abortKind;
     /** Set by {@link #finishSending()}, before the socket's output is shut down. */
     private volatile boolean sendingFinished;
     /** Seals our frames; set once by the handshake, then used only under the writers' lock. */
@@ -181,8 +184,12 @@ public final class Link {
      * read at once; the reader,
      * which owns the link, then closes it, and {@link #abortReason()} tells it why. Callable
      * from any thread.
+     *
+     * @param kind   the reason as metrics count it
+     * @param reason the reason in words, for the log
      */
-    public void abort(String reason) {
+    public void abort(LinkLoss kind, String reason) {
+        abortKind = kind;
         abortReason = reason;
         try {
             socket.shutdownInput();
@@ -194,6 +201,11 @@ public final class Link {
     /** The reason given to {@link #abort}, or {@code null} if nobody aborted the link. */
     public String abortReason() {
         return abortReason;
+    }
+
+    /** The kind given to {@link #abort}, or {@code null}; read it after a non-null {@link #abortReason()}. */
+    public LinkLoss abortKind() {
+        return abortKind;
     }
 
     /** Closes {@code s} with a reset. */

@@ -15,6 +15,7 @@ import java.util.function.LongSupplier;
 import org.apache.logging.log4j.LogManager;
 import org.apache.logging.log4j.Logger;
 
+import net.roamproxy.metrics.Metrics;
 import net.roamproxy.session.ReceiveQueue;
 import net.roamproxy.session.ReplayBuffer;
 import net.roamproxy.session.SessionState;
@@ -77,6 +78,8 @@ public final class Session implements SessionView {
     final LinkSender sender;
     final ApplicationWriter appWriter;
     final LinkHistory history;
+    /** The daemon's counters, shared by all its sessions. */
+    final Metrics metrics;
     private final String threadPrefix;
     private final Consumer<Session> onClosed;
     private final AtomicBoolean closed = new AtomicBoolean();
@@ -96,13 +99,16 @@ public final class Session implements SessionView {
      *                        or taken as the end (sproxy); see {@link SessionState}
      */
     public Session(String name, String threadPrefix, Socket app, LinkSettings settings, LinkProvider provider,
-                   boolean resumesAfterEnd, Consumer<Session> onClosed) {
-        this(name, threadPrefix, app, settings, provider, resumesAfterEnd, onClosed, System::nanoTime, IoPool.POOL);
+                   boolean resumesAfterEnd, Consumer<Session> onClosed, Metrics metrics) {
+        this(name, threadPrefix, app, settings, provider, resumesAfterEnd, onClosed, System::nanoTime, IoPool.POOL,
+                metrics);
     }
 
     Session(String name, String threadPrefix, Socket app, LinkSettings settings, LinkProvider provider,
-            boolean resumesAfterEnd, Consumer<Session> onClosed, LongSupplier clock, Executor executor) {
+            boolean resumesAfterEnd, Consumer<Session> onClosed, LongSupplier clock, Executor executor,
+            Metrics metrics) {
         this.name = name;
+        this.metrics = metrics;
         this.threadPrefix = threadPrefix;
         this.app = app;
         this.settings = settings;

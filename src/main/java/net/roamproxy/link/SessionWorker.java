@@ -8,6 +8,7 @@ import java.util.concurrent.TimeUnit;
 import org.apache.logging.log4j.LogManager;
 import org.apache.logging.log4j.Logger;
 
+import net.roamproxy.metrics.LinkLoss;
 import net.roamproxy.protocol.FrameType;
 import net.roamproxy.protocol.ProtocolException;
 import net.roamproxy.protocol.Wire;
@@ -94,9 +95,11 @@ final class SessionWorker implements Runnable {
                 everAttached = true;
                 log.info("{}: started over link {} -> {}", s.name(), l.local(), l.peer());
             } else {
+                long away = s.clock.getAsLong() - detachedAt;
+                s.metrics.resumed(away);
                 log.info("{}: resumed over link {} -> {} after {} ms away; resending {} bytes the peer missed, "
                                 + "asking it to resend from offset {} ({})", s.name(), l.local(), l.peer(),
-                        (s.clock.getAsLong() - detachedAt) / 1_000_000, resend, s.in.delivered(), s.state);
+                        away / 1_000_000, resend, s.in.delivered(), s.state);
             }
         } finally {
             s.sendLock.unlock();
@@ -157,27 +160,31 @@ final class SessionWorker implements Runnable {
                     log.info("{}: link {} lost: no frame for {} ms ({} heartbeats missed); keeping the session",
                             s.name(), l.peer(), live.millisSinceLastFrame(s.clock.getAsLong()),
                             s.settings.missedHeartbeats());
-                    s.history.lost(s.settings.missedHeartbeats() + " heartbeats missed");
+                    lost(LinkLoss.HEARTBEATS_MISSED, s.settings.missedHeartbeats() + " heartbeats missed");
                     return false;
                 }
                 continue;
             } catch (EOFException e) {
                 if (l.abortReason() != null) {
                     // Not the peer's FIN: someone woke us because the link is dead or replaced.
-                    lostOrReplaced(l, live, l.abortReason());
+                    lostOrReplaced(l, live, l.abortKind(), l.abortReason());
                     return false;
                 }
                 if (!s.isClosed() && !s.state.ended()) {
                     log.info("{}: link {} lost: the peer ended it ({} ms since its last frame); keeping the session",
                             s.name(), l.peer(), live.millisSinceLastFrame(s.clock.getAsLong()));
-                    s.history.lost("the peer ended the link");
+                    lost(LinkLoss.PEER_ENDED, "the peer ended the link");
                 }
                 return true;
             } catch (ProtocolException e) {
-                log.warn("{}: dropping link {}: {}", s.name(), l.peer(), e.getMessage());
+                droppedForProtocolError(l, e);
                 return false;
             } catch (IOException e) {
-                lostOrReplaced(l, live, l.abortReason() != null ? l.abortReason() : e.getMessage());
+                if (l.abortReason() != null) {
+                    lostOrReplaced(l, live, l.abortKind(), l.abortReason());
+                } else {
+                    lostOrReplaced(l, live, LinkLoss.RESET, e.getMessage());
+                }
                 return false;
             }
             if (lastLook) {
@@ -193,7 +200,7 @@ final class SessionWorker implements Runnable {
             try {
                 FrameHandler.handle(s, f, l);
             } catch (ProtocolException e) {
-                log.warn("{}: dropping link {}: {}", s.name(), l.peer(), e.getMessage());
+                droppedForProtocolError(l, e);
                 return false;
             }
             if (f.type() == FrameType.STOPPING) {
@@ -223,21 +230,35 @@ final class SessionWorker implements Runnable {
     }
 
     /** The link's read failed for {@code why}: lost, or replaced by a newer link the peer proved. */
-    private void lostOrReplaced(Link l, Liveness live, String why) {
+    private void lostOrReplaced(Link l, Liveness live, LinkLoss kind, String why) {
         if (s.provider.hasWaiting()) {
             replaced(l, live);
         } else if (!s.isClosed()) {
             log.info("{}: link {} lost: {} ({} ms since its last frame); keeping the session",
                     s.name(), l.peer(), why, live.millisSinceLastFrame(s.clock.getAsLong()));
-            s.history.lost(why);
+            lost(kind, why);
         }
+    }
+
+    /** The peer broke the protocol on {@code l}: the link goes, and the session tries another. */
+    private void droppedForProtocolError(Link l, ProtocolException e) {
+        log.warn("{}: dropping link {}: {}", s.name(), l.peer(), e.getMessage());
+        if (!s.isClosed()) {
+            s.metrics.linkLost(LinkLoss.PROTOCOL_ERROR);
+        }
+    }
+
+    /** A link lost while the session lives on: {@code --status} shows {@code why}, the metrics count {@code kind}. */
+    private void lost(LinkLoss kind, String why) {
+        s.history.lost(why);
+        s.metrics.linkLost(kind);
     }
 
     /** The peer proved itself on a new link while this one still looked up: the usual case after a roam. */
     private void replaced(Link l, Liveness live) {
         log.info("{}: link {} replaced by a newer one from the peer ({} ms since its last frame)", s.name(), l.peer(),
                 live.millisSinceLastFrame(s.clock.getAsLong()));
-        s.history.lost("replaced by a newer link from the peer");
+        lost(LinkLoss.REPLACED, "replaced by a newer link from the peer");
     }
 
     /**

@@ -1,7 +1,9 @@
 package net.roamproxy.protocol;
 
 import java.security.SecureRandom;
+import java.util.Arrays;
 import java.util.HexFormat;
+import java.util.List;
 
 /**
  * The link's opening handshake (protocol version 3): the sizes, codes and helpers shared by
@@ -101,6 +103,11 @@ public final class Handshake {
                 }
             }
             throw new ProtocolException(frame + " status " + code + " is unknown");
+        }
+
+        /** The names of the statuses that refuse a link, as logs and metrics show them. */
+        public static List<String> refusalNames() {
+            return Arrays.stream(values()).filter(s -> !s.accepted()).map(Enum::name).toList();
         }
     }
 

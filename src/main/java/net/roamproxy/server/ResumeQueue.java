@@ -14,6 +14,7 @@ import net.roamproxy.link.LinkProvider;
 import net.roamproxy.link.LinkSettings;
 import net.roamproxy.link.LinkUnavailableException;
 import net.roamproxy.link.SessionView;
+import net.roamproxy.metrics.LinkLoss;
 
 /**
  * sproxy's side of a session's links: the first arrives with the new session; every later one
@@ -49,7 +50,7 @@ final class ResumeQueue implements LinkProvider {
         if (old != null) {
             // The reader may be blocked reading the old link for up to a heartbeat interval:
             // wake it. The session owns that link and closes it.
-            old.abort("replaced by a newer link");
+            old.abort(LinkLoss.REPLACED, "replaced by a newer link");
         }
     }
 

@@ -14,6 +14,7 @@ import net.roamproxy.link.Attachment;
 import net.roamproxy.link.FrameWriter;
 import net.roamproxy.link.Link;
 import net.roamproxy.link.Sockets;
+import net.roamproxy.metrics.Metrics;
 import net.roamproxy.protocol.Frame;
 import net.roamproxy.protocol.FrameProtection;
 import net.roamproxy.protocol.FrameType;
@@ -58,12 +59,14 @@ final class ServerHandshake {
     /** Told when the HELLO is in; takes the link from the deadlines, unless one already closed it. */
     private final HandshakeDeadline deadline;
     private final TargetConnector connector;
+    /** sproxy's counters: every refusal is counted by its status. */
+    private final Metrics metrics;
     private final FrameWriter writer;
     private final Transcript transcript = new Transcript();
     private final int timeout;
 
     ServerHandshake(ServerConfig config, SessionTable sessions, Link link, InetAddress source,
-                    HandshakeDeadline deadline, TargetConnector connector) {
+                    HandshakeDeadline deadline, TargetConnector connector, Metrics metrics) {
         this.config = config;
         this.sessions = sessions;
         this.keys = config.keys();
@@ -71,6 +74,7 @@ final class ServerHandshake {
         this.source = source;
         this.deadline = deadline;
         this.connector = connector;
+        this.metrics = metrics;
         this.writer = new FrameWriter(link, link.peer());
         this.timeout = (int) config.link().handshakeTimeout().toMillis();
     }
@@ -97,6 +101,7 @@ final class ServerHandshake {
         } catch (UnsupportedVersionException e) {
             log.warn("refused link from {}: it speaks protocol version {}, this sproxy speaks {}: upgrade it",
                     link.peer(), e.version(), Wire.VERSION);
+            metrics.refusal(Status.VERSION_MISMATCH.name());
             byte[] answer = LegacyRefusal.versionMismatch(e.version());
             if (answer != null) {
                 link.send(answer, 0, answer.length);
@@ -284,6 +289,7 @@ final class ServerHandshake {
     }
 
     private void send(Refusal refusal) {
+        metrics.refusal(refusal.status().name());
         try {
             writer.refused(refusal);
         } catch (IOException ignored) {

@@ -21,6 +21,9 @@ import net.roamproxy.link.Link;
 import net.roamproxy.link.Session;
 import net.roamproxy.link.Sockets;
 import net.roamproxy.link.Threads;
+import net.roamproxy.metrics.Measured;
+import net.roamproxy.metrics.Metrics;
+import net.roamproxy.protocol.Handshake;
 import net.roamproxy.status.RuntimeDir;
 import net.roamproxy.status.StatusServer;
 
@@ -37,12 +40,15 @@ import net.roamproxy.status.StatusServer;
  *
  * <p>Lifecycle: {@link #start()} once, {@link #close()} any time (idempotent).
  */
-public final class ServerProxy implements AutoCloseable {
+public final class ServerProxy implements AutoCloseable, Measured {
     private static final Logger log = LogManager.getLogger(ServerProxy.class);
 
     /** Replaced whole by {@link #reload}; each handshake uses the one current when it began. */
     private volatile ServerConfig config;
-    private final SessionTable sessions = new SessionTable();
+    /** Counts for {@code --metrics}; the live figures are read from {@link #sessions} when scraped. */
+    private final Metrics metrics = new Metrics("sproxy", Handshake.Status.refusalNames(),
+            () -> this.sessions.live());
+    private final SessionTable sessions = new SessionTable(metrics);
     private final TargetConnector connector;
     private final HandshakeAdmission admission;
     private final LimitReport allPlacesTaken = new LimitReport(log, "the handshake limit (--max-handshakes)");
@@ -136,7 +142,7 @@ public final class ServerProxy implements AutoCloseable {
                 return;
             }
             deadline = new HandshakeDeadline(timer, s, config.link().handshakeTimeout().toMillis());
-            new ServerHandshake(config, sessions, new Link(s), source, deadline, connector).run();
+            new ServerHandshake(config, sessions, new Link(s), source, deadline, connector, metrics).run();
             deadline.claim();
         } catch (RejectedExecutionException e) {
             Link.reset(s); // sproxy is shutting down
@@ -194,6 +200,11 @@ public final class ServerProxy implements AutoCloseable {
     /** Number of live sessions. */
     public int sessionCount() {
         return sessions.size();
+    }
+
+    @Override
+    public Metrics metrics() {
+        return metrics;
     }
 
     /** Ids of the live sessions, for monitoring and tests. */

@@ -15,7 +15,9 @@ import org.apache.logging.log4j.Logger;
 
 import net.roamproxy.link.Attachment;
 import net.roamproxy.link.LinkSettings;
+import net.roamproxy.link.LiveSessions;
 import net.roamproxy.link.Session;
+import net.roamproxy.metrics.Metrics;
 import net.roamproxy.protocol.Handshake;
 import net.roamproxy.status.Row;
 
@@ -37,6 +39,8 @@ final class SessionTable {
 
     private final Map<Long, Entry> sessions = new ConcurrentHashMap<>();
     private final SecureRandom random = new SecureRandom();
+    /** sproxy's counters, which every session it creates adds to. */
+    private final Metrics metrics;
     /** Guarded by {@code sessions}: new sessions between {@link #reserve} and {@link #create}. */
     private int reserved;
     /** Guarded by {@code sessions}: set by {@link #close}. */
@@ -46,6 +50,10 @@ final class SessionTable {
     private final LimitReport full = new LimitReport(log, "the session limit (--max-sessions)");
     private final LimitReport sourceFull = new LimitReport(log, "the session limit per source "
             + "(--max-sessions-per-source)");
+
+    SessionTable(Metrics metrics) {
+        this.metrics = metrics;
+    }
 
     /**
      * Claims room for one more session from {@code source}, so that handshakes completing at the
@@ -119,7 +127,7 @@ final class SessionTable {
             // sproxy takes a link lost after both directions ended as the end: cproxy resumes
             // only to deliver its last ack, and is told the session is gone.
             Session relay = new Session("session " + idText, "sproxy-session-" + idText, target, settings, links,
-                    false, r -> removed(id));
+                    false, r -> removed(id), metrics);
             Entry s = new Entry(id, relay, secret, links, service, source);
             sessions.put(id, s);
             reserved--;
@@ -145,6 +153,11 @@ final class SessionTable {
         List<Row> rows = new ArrayList<>();
         sessions.values().forEach(s -> rows.add(new Row(s.service(), s.session().status("detached"))));
         return rows;
+    }
+
+    /** The live sessions' state now, for a scrape of the metrics. */
+    Metrics.Live live() {
+        return LiveSessions.of(sessions.values().stream().map(Entry::session).toList());
     }
 
     Set<Long> ids() {

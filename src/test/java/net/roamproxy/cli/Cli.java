@@ -76,6 +76,7 @@ final class Cli {
     static final class Capturing<C> extends Launcher<C> implements AutoCloseable {
         private final Launcher<C> real;
         private AutoCloseable started;
+        private AutoCloseable metrics;
 
         Capturing(String command, Launcher<C> real) {
             super(command, "", "");
@@ -118,6 +119,17 @@ final class Cli {
             return started;
         }
 
+        @Override
+        AutoCloseable serveMetrics(AutoCloseable proxy) throws IOException {
+            metrics = super.serveMetrics(proxy);
+            return metrics;
+        }
+
+        /** The metrics server the command started, or {@code null} if it started none. */
+        AutoCloseable metrics() {
+            return metrics;
+        }
+
         /** The proxy the real command started, or {@code null} if it started none. */
         AutoCloseable started() {
             return started;
@@ -125,6 +137,13 @@ final class Cli {
 
         @Override
         public void close() {
+            if (metrics != null) {
+                try {
+                    metrics.close();
+                } catch (Exception e) {
+                    throw new IllegalStateException("closing the metrics server the command started failed", e);
+                }
+            }
             if (started != null) {
                 try {
                     started.close();

@@ -16,6 +16,7 @@ import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 
+import net.roamproxy.metrics.LinkLoss;
 import net.roamproxy.protocol.FrameType;
 import net.roamproxy.testkit.TestKeys;
 import net.roamproxy.protocol.Wire;
@@ -76,7 +77,7 @@ class LinkTest {
                 }
             });
 
-            ours.abort("local address 192.0.2.2 removed");
+            ours.abort(LinkLoss.ADDRESS_REMOVED, "local address 192.0.2.2 removed");
 
             assertInstanceOf(EOFException.class, read.get(10, TimeUnit.SECONDS), "the read ends long before its timeout");
             assertFalse(ours.isClosed(), "the owner closes it, not whoever woke it");

@@ -26,6 +26,8 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.api.Timeout;
 
+import net.roamproxy.metrics.LinkLoss;
+import net.roamproxy.metrics.Metrics;
 import net.roamproxy.protocol.Frame;
 import net.roamproxy.protocol.FrameProtection;
 import net.roamproxy.protocol.FrameReader;
@@ -113,7 +115,7 @@ class SessionTest {
 
     private Session start() throws IOException {
         session = new Session("session t", "test-session", app[0], SETTINGS, provider, true, closed::add, now::get,
-                INLINE);
+                INLINE, Metrics.unshared("test"));
         session.start();
         return session;
     }
@@ -244,7 +246,7 @@ class SessionTest {
         Await.until(WAIT, "the link is attached", () -> session.currentLink() != null);
         Link link = session.currentLink();
 
-        link.abort("local address 192.0.2.2 removed"); // the address watch's thread
+        link.abort(LinkLoss.ADDRESS_REMOVED, "local address 192.0.2.2 removed"); // the address watch's thread
 
         Await.until(WAIT, "another link is requested", () -> provider.asked.get() == 2);
         assertTrue(peer.sessionEnd.wasReset(), "the session closed the dead link");

@@ -13,6 +13,8 @@ import java.util.concurrent.atomic.AtomicInteger;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 
+import net.roamproxy.metrics.Metrics;
+
 /** sproxy's session limit, claimed before a new session connects to its target. */
 @Timeout(20)
 class SessionTableTest {
@@ -30,7 +32,7 @@ class SessionTableTest {
 
     @Test
     void placesClaimedForStartingSessionsCountAgainstTheLimitUntilReleased() {
-        SessionTable t = new SessionTable();
+        SessionTable t = new SessionTable(Metrics.unshared("sproxy"));
         assertTrue(t.reserve(2, A, 0));
         assertTrue(t.reserve(2, B, 0));
         assertFalse(t.reserve(2, B, 0), "two sessions are starting: a third must wait");
@@ -40,7 +42,7 @@ class SessionTableTest {
 
     @Test
     void aSourceAtItsShareIsRefusedWhileOthersAreNot() {
-        SessionTable t = new SessionTable();
+        SessionTable t = new SessionTable(Metrics.unshared("sproxy"));
         assertTrue(t.reserve(10, A, 2));
         assertTrue(t.reserve(10, A, 2));
         assertFalse(t.reserve(10, A, 2), "A has its two");
@@ -51,7 +53,7 @@ class SessionTableTest {
 
     @Test
     void concurrentClaimsNeverExceedTheLimit() throws Exception {
-        SessionTable t = new SessionTable();
+        SessionTable t = new SessionTable(Metrics.unshared("sproxy"));
         AtomicInteger granted = new AtomicInteger();
         CountDownLatch go = new CountDownLatch(1);
         List<Thread> threads = new ArrayList<>();
