@@ -19,6 +19,9 @@ import java.util.concurrent.atomic.AtomicInteger;
 import org.apache.logging.log4j.LogManager;
 import org.apache.logging.log4j.Logger;
 
+import net.roamproxy.link.AcceptFailures;
+import net.roamproxy.link.ElasticPool;
+import net.roamproxy.link.IoPool;
 import net.roamproxy.link.Link;
 import net.roamproxy.link.Session;
 import net.roamproxy.link.Sockets;
@@ -61,6 +64,9 @@ public final class ServerProxy implements AutoCloseable {
     private StatusServer status;
     private long lastLimitReport = System.nanoTime() - LIMIT_REPORT_NANOS;
     private int droppedSinceReport;
+    private final AcceptFailures acceptFailures = new AcceptFailures(log, "links");
+    /** The relay pool's room for this proxy's sessions; {@code null} until started. */
+    private ElasticPool.Reservation ioThreads;
 
     public ServerProxy(ServerConfig config) {
         this(config, TargetConnector.PLAIN);
@@ -79,6 +85,7 @@ public final class ServerProxy implements AutoCloseable {
         // caps it at net.core.somaxconn) keeps those SYNs from being dropped and retried 1 s later.
         ServerSocket ss = Sockets.listen(config.listenAddress(), config.listenPort(), 4096);
         listener = ss;
+        ioThreads = IoPool.reserve(config.maxSessions());
         new Thread(this::acceptLoop, "sproxy-accept").start();
         status = StatusServer.startOrWarn("sproxy", RuntimeDir.socketToBind("sproxy", ss.getLocalPort()),
                 sessions::status);
@@ -93,23 +100,47 @@ public final class ServerProxy implements AutoCloseable {
         return listener.getLocalPort();
     }
 
+    /**
+     * The only way in, so nothing may end it but {@link #close()}: a failed accept (out of
+     * descriptors) or a handshake thread that cannot be made (out of memory) costs that one
+     * connection, and the loop pauses briefly and goes on (see {@link AcceptFailures}).
+     */
     private void acceptLoop() {
         while (!closed) {
-            Socket s;
+            Socket s = null;
+            boolean placeHeld = false;
+            // Whoever sets it first owns the socket and the handshake place: the handshake thread
+            // once it runs, or this loop if starting that thread failed. Never both, never neither.
+            AtomicBoolean claimed = null;
             try {
                 s = listener.accept();
-            } catch (IOException e) {
-                if (!closed) {
-                    log.error("accepting links failed, sproxy stops accepting: {}", e.getMessage());
+                if (!handshakeSlots.tryAcquire()) {
+                    Link.reset(s);
+                    reportFullHandshakeTable(s);
+                    continue;
                 }
-                return;
+                placeHeld = true;
+                claimed = new AtomicBoolean();
+                Socket accepted = s;
+                AtomicBoolean mine = claimed;
+                Threads.start("sproxy-handshake-" + handshakes.incrementAndGet(), () -> {
+                    if (mine.compareAndSet(false, true)) {
+                        handshake(accepted);
+                    }
+                });
+            } catch (Throwable e) {
+                if (claimed == null || claimed.compareAndSet(false, true)) {
+                    if (placeHeld) {
+                        handshakeSlots.release();
+                    }
+                    if (s != null) {
+                        Link.reset(s);
+                    }
+                }
+                if (closed || listener.isClosed() || !acceptFailures.failed(e)) {
+                    return;
+                }
             }
-            if (!handshakeSlots.tryAcquire()) {
-                Link.reset(s);
-                reportFullHandshakeTable(s);
-                continue;
-            }
-            Threads.start("sproxy-handshake-" + handshakes.incrementAndGet(), () -> handshake(s));
         }
     }
 
@@ -154,9 +185,10 @@ public final class ServerProxy implements AutoCloseable {
             log.warn("dropped connection from {} during its handshake: {}", peer, expired.get()
                     ? "not completed within " + config.link().handshakeTimeout().toMillis() + " ms" : e.getMessage());
             Link.reset(s);
-        } catch (RuntimeException e) {
-            // Our bug, not the peer's: it costs this connection only, and says so.
-            log.error("dropped connection from {} during its handshake: internal error", peer, e);
+        } catch (RuntimeException | Error e) {
+            // Our bug, or out of memory, not the peer's doing: it costs this connection only, and says so.
+            log.error("dropped connection from {} during its handshake: internal error: {}", peer, e.toString());
+            log.debug("dropped connection from {} during its handshake", peer, e);
             Link.reset(s);
         } finally {
             inHandshake.remove(s);
@@ -181,6 +213,9 @@ public final class ServerProxy implements AutoCloseable {
                 fresh.link(), fresh.maxSessions(), fresh.maxHandshakes(), fresh.presharedKey(), old.keys(),
                 fresh.services());
         handshakeSlots.resize(old.maxHandshakes(), fresh.maxHandshakes());
+        if (ioThreads != null) {
+            ioThreads.resize(fresh.maxSessions());
+        }
         boolean moved = !Objects.equals(old.listenAddress(), fresh.listenAddress())
                 || old.listenPort() != fresh.listenPort() && fresh.listenPort() != 0;
         return "services " + servicesText(config) + ", at most " + config.maxSessions() + " sessions and "
@@ -242,6 +277,9 @@ public final class ServerProxy implements AutoCloseable {
         inHandshake.forEach(Link::reset);
         // Handshakes still running create no session after this snapshot (the table is closed).
         Session.closeAll(sessions.close(), "sproxy is shutting down", 1000);
+        if (ioThreads != null) {
+            ioThreads.close(); // after closeAll: the sessions' last flush still needs its threads
+        }
         log.info("sproxy stopped");
     }
 }
