@@ -119,7 +119,7 @@ class SerialJobTest {
         CountDownLatch ran = new CountDownLatch(1);
         Executor full = job -> {
             if (refuse.get()) {
-                throw new RejectedExecutionException("all 16 relay-io- threads are busy (test)");
+                throw new RejectedExecutionException("all 16 relay-io threads are busy (test)");
             }
             pool.execute(job);
         };

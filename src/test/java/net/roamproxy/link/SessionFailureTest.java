@@ -86,6 +86,12 @@ class SessionFailureTest {
         return s;
     }
 
+    /** Waits for the ERROR line, logged once the session is closed, then returns every ERROR line about it. */
+    private List<LogCapture.Line> awaitErrors() throws InterruptedException {
+        logs.await(WAIT, "the ERROR line", Level.ERROR, m -> m.contains("session t"));
+        return errors();
+    }
+
     private List<LogCapture.Line> errors() {
         return logs.find(Level.ERROR, m -> m.contains("session t"));
     }
@@ -100,7 +106,7 @@ class SessionFailureTest {
         Session s = awaitClosed();
         assertEquals("internal error: java.lang.IllegalArgumentException: frame length -1 (test)", s.closeReason());
         assertTrue(app[0].wasReset(), "the application sees the session cut short, not a clean end");
-        List<LogCapture.Line> errors = errors();
+        List<LogCapture.Line> errors = awaitErrors();
         assertEquals(1, errors.size(), "one ERROR line: " + errors);
         assertTrue(errors.get(0).message().contains("its send job")
                 && errors.get(0).message().contains("frame length -1 (test)"), errors.get(0).toString());
@@ -115,7 +121,7 @@ class SessionFailureTest {
 
         Session s = awaitClosed();
         assertEquals("internal error: java.lang.IllegalStateException: broken stream (test)", s.closeReason());
-        List<LogCapture.Line> errors = errors();
+        List<LogCapture.Line> errors = awaitErrors();
         assertEquals(1, errors.size(), "one ERROR line: " + errors);
         assertTrue(errors.get(0).message().contains("its deliver job"), errors.get(0).toString());
     }
@@ -125,7 +131,7 @@ class SessionFailureTest {
         AtomicBoolean full = new AtomicBoolean();
         start(job -> {
             if (full.get()) {
-                throw new RejectedExecutionException("all 16 relay-io- threads are busy (test)");
+                throw new RejectedExecutionException("all 16 relay-io threads are busy (test)");
             }
             job.run();
         });
@@ -134,9 +140,9 @@ class SessionFailureTest {
         heartbeatDue();
 
         Session s = awaitClosed();
-        assertEquals("no thread free for its send job: all 16 relay-io- threads are busy (test)", s.closeReason());
+        assertEquals("no thread free for its send job: all 16 relay-io threads are busy (test)", s.closeReason());
         logs.await(WAIT, "a WARN naming the full pool", Level.WARN,
-                m -> m.contains("session t") && m.contains("relay-io- threads are busy"));
+                m -> m.contains("session t") && m.contains("relay-io threads are busy"));
         assertTrue(errors().isEmpty(), "a limit reached is no internal error: " + errors());
     }
 

@@ -66,6 +66,7 @@ public final class Rig implements AutoCloseable, RelayedChain {
         private final int targetPort;
         private int maxSessions = ServerConfig.DEFAULT_MAX_SESSIONS;
         private int maxHandshakes = ServerConfig.DEFAULT_MAX_HANDSHAKES;
+        private int cproxyMaxSessions = ClientConfig.DEFAULT_MAX_SESSIONS;
         private byte[] serverKey;
         private byte[] clientKey;
         private ServerKeys serverKeys;
@@ -85,6 +86,12 @@ public final class Rig implements AutoCloseable, RelayedChain {
 
         public Builder maxHandshakes(int n) {
             maxHandshakes = n;
+            return this;
+        }
+
+        /** cproxy's session limit (the other limits are sproxy's). */
+        public Builder cproxyMaxSessions(int n) {
+            cproxyMaxSessions = n;
             return this;
         }
 
@@ -131,6 +138,7 @@ public final class Rig implements AutoCloseable, RelayedChain {
 
     private Rig(Builder b) throws IOException {
         this.link = b.link;
+        int cproxyMaxSessions = b.cproxyMaxSessions;
         InetAddress loopback = InetAddress.getLoopbackAddress();
         try {
             serverConfig = new ServerConfig(loopback, 0, "127.0.0.1", b.targetPort, link, b.maxSessions,
@@ -139,7 +147,7 @@ public final class Rig implements AutoCloseable, RelayedChain {
             sproxy.start();
             relay = closer.add(FaultyRelay.start(sproxy.port()));
             cproxy = closer.add(new ClientProxy(new ClientConfig(loopback, 0, "127.0.0.1", relay.port(), link,
-                    b.clientKey, true, b.clientTrust, b.forwards)));
+                    b.clientKey, true, b.clientTrust, b.forwards, cproxyMaxSessions)));
             cproxy.start();
         } catch (IOException | RuntimeException e) {
             try {
