@@ -28,6 +28,8 @@ import net.roamproxy.trust.StateDir;
 public final class CproxyMain extends Launcher<ClientConfig> {
     /** The known-servers file's name in the state directory. */
     static final String KNOWN_SERVERS = "known_host_keys";
+    /** As sproxy's: a bound on what one setting can ask for. */
+    static final int MAX_SESSIONS_LIMIT = SproxyMain.MAX_SESSIONS_LIMIT;
 
     CproxyMain() {
         super("cproxy", "SERVER", "Client side of roamproxy: accepts local connections on TCP "
@@ -67,6 +69,9 @@ public final class CproxyMain extends Launcher<ClientConfig> {
         o.addOption(Option.builder().longOpt("known-servers").hasArg().argName("FILE")
                 .desc("where the host key first seen for each server is recorded (default " + KNOWN_SERVERS
                         + " in $STATE_DIRECTORY, else ~/.local/state/roamproxy)").build());
+        o.addOption(Option.builder().longOpt("max-sessions").hasArg().argName("N")
+                .desc("live sessions at most; a new local connection beyond is closed at once (default "
+                        + ClientConfig.DEFAULT_MAX_SESSIONS + ")").build());
         o.addOption(Option.builder().longOpt("no-address-watch")
                 .desc("do not watch this host's addresses; notice a roam only through missed heartbeats "
                         + "(default: watch, and reconnect as soon as an address goes or appears)").build());
@@ -89,6 +94,7 @@ public final class CproxyMain extends Launcher<ClientConfig> {
         }
         int port = s.port("port", ClientConfig.DEFAULT_LISTEN_PORT, 0);
         int serverPort = s.port("server-port", ClientConfig.DEFAULT_SERVER_PORT, 1);
+        int maxSessions = (int) s.number("max-sessions", ClientConfig.DEFAULT_MAX_SESSIONS, 1, MAX_SESSIONS_LIMIT);
         if (server.isBlank() || server.chars().anyMatch(Character::isWhitespace)) {
             throw new UsageException("SERVER must be a host name or address, got '" + server + "'");
         }
@@ -98,7 +104,7 @@ public final class CproxyMain extends Launcher<ClientConfig> {
         InetAddress listen = s.has("listen") ? address("listen address", s.value("listen"))
                 : InetAddress.getLoopbackAddress();
         return new ClientConfig(listen, port, server, serverPort, link, presharedKey, !s.flag("no-address-watch"),
-                trust(s), forwards(s, listen, port));
+                trust(s), forwards(s, listen, port), maxSessions);
     }
 
     /** The --forward options: each a distinct local port, each for a validly named service. */

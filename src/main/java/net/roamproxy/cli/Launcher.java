@@ -24,6 +24,7 @@ import org.apache.commons.cli.UnrecognizedOptionException;
 import org.apache.logging.log4j.LogManager;
 import org.apache.logging.log4j.Logger;
 
+import net.roamproxy.link.LastResort;
 import net.roamproxy.link.LinkSettings;
 import net.roamproxy.link.Threads;
 import net.roamproxy.trust.KeyFileException;
@@ -259,6 +260,8 @@ abstract class Launcher<C> {
             }
         }
         LogLevel.applyAtStart(level);
+        // Before any proxy thread exists: whatever escapes one is logged, not lost on stderr.
+        LastResort.install();
         AutoCloseable proxy;
         AutoCloseable metrics;
         try {

@@ -22,10 +22,11 @@ import net.roamproxy.link.LinkSettings;
  *                      remembered by this process only
  * @param forwards      more local ports, each for one of sproxy's named services (the main
  *                      port is for its default service)
+ * @param maxSessions   live sessions allowed at once; a local connection beyond it is closed at once
  */
 public record ClientConfig(InetAddress listenAddress, int listenPort, String serverHost, int serverPort,
                            LinkSettings link, byte[] presharedKey, boolean addressWatch, Trust trust,
-                           List<Forward> forwards) {
+                           List<Forward> forwards, int maxSessions) {
 
     /**
      * A local port whose connections become sessions of one of sproxy's named services.
@@ -47,6 +48,8 @@ public record ClientConfig(InetAddress listenAddress, int listenPort, String ser
 
     public static final int DEFAULT_LISTEN_PORT = 5200;
     public static final int DEFAULT_SERVER_PORT = 6200;
+    /** As sproxy's: one laptop rarely needs more, and every session costs threads and buffers. */
+    public static final int DEFAULT_MAX_SESSIONS = 1024;
 
     public ClientConfig {
         Objects.requireNonNull(listenAddress, "listenAddress");
@@ -54,6 +57,17 @@ public record ClientConfig(InetAddress listenAddress, int listenPort, String ser
         Objects.requireNonNull(link, "link");
         forwards = List.copyOf(forwards);
         trust = trust == null ? new Trust(null, null) : trust;
+        if (maxSessions < 1) {
+            throw new IllegalArgumentException("maxSessions must be at least 1, got " + maxSessions);
+        }
+    }
+
+    /** At most {@value #DEFAULT_MAX_SESSIONS} sessions. */
+    public ClientConfig(InetAddress listenAddress, int listenPort, String serverHost, int serverPort,
+                        LinkSettings link, byte[] presharedKey, boolean addressWatch, Trust trust,
+                        List<Forward> forwards) {
+        this(listenAddress, listenPort, serverHost, serverPort, link, presharedKey, addressWatch, trust, forwards,
+                DEFAULT_MAX_SESSIONS);
     }
 
     /** No pre-shared key; the address watch on. */

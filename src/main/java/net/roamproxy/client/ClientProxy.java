@@ -9,15 +9,21 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.Semaphore;
 import java.util.concurrent.atomic.AtomicInteger;
 
 import org.apache.logging.log4j.LogManager;
 import org.apache.logging.log4j.Logger;
 
+import net.roamproxy.link.AcceptFailures;
+import net.roamproxy.link.ElasticPool;
+import net.roamproxy.link.IoPool;
+import net.roamproxy.link.Link;
 import net.roamproxy.link.LiveSessions;
 import net.roamproxy.link.Session;
 import net.roamproxy.link.Sockets;
+import net.roamproxy.link.Throttle;
 import net.roamproxy.metrics.Measured;
 import net.roamproxy.metrics.Metrics;
 import net.roamproxy.protocol.Handshake;
@@ -33,8 +39,9 @@ import net.roamproxy.trust.ServerTrust;
  * worker dials sproxy itself, first for a new session and again after every lost link;
  * {@code cproxy-address-watch} (unless turned off) tells every session's {@link Dialer} when
  * this host's addresses change; it runs only while sessions exist, so an idle cproxy on a
- * laptop reads nothing ten times a second. Lifecycle: {@link #start()} once, {@link #close()}
- * any time.
+ * laptop reads nothing ten times a second. At most {@code maxSessions} sessions live at once:
+ * a local connection beyond that is reset at once, and the sessions running are unaffected.
+ * Lifecycle: {@link #start()} once, {@link #close()} any time.
  */
 public final class ClientProxy implements AutoCloseable, Measured {
     private static final Logger log = LogManager.getLogger(ClientProxy.class);
@@ -42,8 +49,6 @@ public final class ClientProxy implements AutoCloseable, Measured {
     /** ::1 */
     private static final byte[] IPV6_LOOPBACK = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1};
 
-    /** Pause after a failed accept (e.g. out of file descriptors) before trying again. */
-    private static final long ACCEPT_RETRY_MILLIS = 100;
     /**
      * Dials (connect and handshake) at once, for all sessions: below the share of its handshake
      * places sproxy gives one source (a quarter of its --max-handshakes, 64 by default), so that
@@ -60,6 +65,12 @@ public final class ClientProxy implements AutoCloseable, Measured {
             () -> LiveSessions.of(this.sessions.keySet()));
     private final AtomicInteger counter = new AtomicInteger();
     private final Semaphore dialing = new Semaphore(MAX_DIALS);
+    /** Places for live sessions: taken at accept, given back when the session closes. */
+    private final Semaphore places;
+    private final Throttle fullReports = new Throttle();
+    private final AcceptFailures acceptFailures = new AcceptFailures(log, "local connections");
+    /** Room in the shared pools for this proxy's sessions, while it runs. */
+    private final List<ElasticPool.Reservation> poolRoom = new CopyOnWriteArrayList<>();
     private volatile boolean closed;
     /** Every listening socket with the service its connections are for ("": the default). */
     private final Map<ServerSocket, String> listeners = new ConcurrentHashMap<>();
@@ -79,6 +90,7 @@ public final class ClientProxy implements AutoCloseable, Measured {
     ClientProxy(ClientConfig config, AddressWatch.Source addresses) {
         this.config = config;
         this.addresses = addresses;
+        this.places = new Semaphore(config.maxSessions());
     }
 
     /** Binds the local port and starts accepting. */
@@ -98,6 +110,8 @@ public final class ClientProxy implements AutoCloseable, Measured {
             listeners.keySet().forEach(Sockets::closeQuietly);
             throw e;
         }
+        poolRoom.add(IoPool.reserve(config.maxSessions()));
+        poolRoom.add(ConnectRace.reserveThreads(config.maxSessions()));
         status = StatusServer.startOrWarn("cproxy", RuntimeDir.socketToBind("cproxy", listener.getLocalPort()),
                 this::statusRows);
         if (!config.addressWatch()) {
@@ -207,47 +221,76 @@ public final class ClientProxy implements AutoCloseable, Measured {
         return listener.getLocalPort();
     }
 
+    /**
+     * The only way in for this listener, so nothing may end it but {@link #close()}: a failed
+     * accept (out of descriptors) or a session that cannot start (no thread for it) costs that
+     * one connection, and the loop pauses briefly and goes on (see {@link AcceptFailures}).
+     */
     private void acceptLoop(ServerSocket listener, String service) {
         while (!closed) {
-            Socket app;
+            Socket app = null;
             try {
                 app = listener.accept();
-            } catch (IOException e) {
-                if (closed || listener.isClosed()) {
+                open(app, service);
+            } catch (Throwable e) {
+                if (app != null) {
+                    Link.reset(app); // no-op if its session closed it already
+                }
+                if (closed || listener.isClosed() || !acceptFailures.failed(e)) {
                     return;
                 }
-                // Out of file descriptors, or the connection was reset before we took it:
-                // the listener itself still works.
-                log.warn("accepting a local connection failed: {}", e.getMessage());
-                try {
-                    Thread.sleep(ACCEPT_RETRY_MILLIS);
-                } catch (InterruptedException ie) {
-                    return;
-                }
-                continue;
             }
-            int n = counter.incrementAndGet();
-            Dialer dialer = new Dialer(config, trust, service, metrics, dialing);
+        }
+    }
+
+    /** Makes {@code app} a session, unless cproxy already has as many as it may. */
+    private void open(Socket app, String service) {
+        if (!places.tryAcquire()) {
+            Link.reset(app);
+            int n = fullReports.occurred();
+            if (n > 0) {
+                log.warn("{} sessions are already live (--max-sessions); closed {} new local connection(s), the "
+                        + "latest from {}", config.maxSessions(), n, Sockets.describe(app.getRemoteSocketAddress()));
+            }
+            return;
+        }
+        int n = counter.incrementAndGet();
+        Session relay;
+        Dialer dialer;
+        try {
+            dialer = new Dialer(config, trust, service, metrics, dialing);
             // cproxy resumes a link lost after both directions ended: sproxy may still wait
             // for our last ack (see Session).
-            Session relay = new Session("session #" + n, "cproxy-session-" + n, app, config.link(), dialer, true,
-                    s -> {
-                        sessions.remove(s);
-                        watchWhileSessions();
-                    }, metrics);
+            relay = new Session("session #" + n, "cproxy-session-" + n, app, config.link(), dialer, true, s -> {
+                sessions.remove(s);
+                places.release(); // once: a session closes once
+                watchWhileSessions();
+            }, metrics);
+        } catch (RuntimeException | Error e) {
+            places.release(); // no session holds it
+            throw e;
+        }
+        // From here on the session's close gives the place back, whatever fails.
+        try {
             sessions.put(relay, dialer);
             watchWhileSessions();
             log.info("{}: local connection from {}{}", relay.name(), Sockets.describe(app.getRemoteSocketAddress()),
                     service.isEmpty() ? "" : " for service " + service);
-            try {
-                relay.start();
-            } catch (IOException e) {
-                relay.close("local connection failed: " + e.getMessage());
-            }
-            if (closed) {
-                relay.close("cproxy is shutting down");
-            }
+            relay.start();
+        } catch (IOException e) {
+            relay.close("local connection failed: " + e.getMessage());
+        } catch (RuntimeException | Error e) {
+            relay.close("internal error: " + e);
+            throw e;
         }
+        if (closed) {
+            relay.close("cproxy is shutting down");
+        }
+    }
+
+    /** Places left for new sessions, for tests that nothing leaks. */
+    int freePlaces() {
+        return places.availablePermits();
     }
 
     /** Number of live sessions. */
@@ -273,6 +316,7 @@ public final class ClientProxy implements AutoCloseable, Measured {
         }
         watchWhileSessions(); // closed: stops it
         Session.closeAll(List.copyOf(sessions.keySet()), "cproxy is shutting down", 1000);
+        poolRoom.forEach(ElasticPool.Reservation::close); // after closeAll: the last flush needs its threads
         log.info("cproxy stopped");
     }
 }

@@ -9,15 +9,13 @@ import java.util.Deque;
 import java.util.List;
 import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.Executor;
-import java.util.concurrent.ExecutorService;
 import java.util.concurrent.LinkedBlockingQueue;
-import java.util.concurrent.SynchronousQueue;
-import java.util.concurrent.ThreadPoolExecutor;
+import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Supplier;
 
+import net.roamproxy.link.ElasticPool;
 import net.roamproxy.link.Sockets;
-import net.roamproxy.link.Threads;
 
 /**
  * Connects one session to the first of sproxy's addresses that answers, in the spirit of
@@ -33,7 +31,9 @@ import net.roamproxy.link.Threads;
  *
  * <p>Each connect blocks a thread of a cached pool shared by every session of the process
  * ({@code dial-io-N}, ended after 3 s idle, as the relay's {@code relay-io-N}) for at most its
- * timeout, or until it is abandoned: closing a socket is what unblocks its connect.
+ * timeout, or until it is abandoned: closing a socket is what unblocks its connect. The pool
+ * is bounded by cproxy's session limit; a connect it refuses fails this dial, which the
+ * session retries as any failed dial.
  *
  * <p>Threading: {@link #race} and {@link #pause} by the session's worker only; {@link #wake}
  * from any thread.
@@ -48,8 +48,11 @@ final class ConnectRace {
     /** Connects in flight per session: with thousands of sessions, each costs a descriptor and a thread. */
     static final int MAX_PENDING = 2;
     private static final Object WAKE = new Object();
-    private static final ExecutorService CONNECTS = new ThreadPoolExecutor(0, Integer.MAX_VALUE, 3,
-            TimeUnit.SECONDS, new SynchronousQueue<>(), Threads.factory("dial-io-"));
+    /**
+     * One more thread per session than the connects it keeps in flight: an abandoned connect
+     * holds its thread until the closed socket unblocks it.
+     */
+    private static final ElasticPool CONNECTS = new ElasticPool("dial-io-", MAX_PENDING + 1);
 
     /** The race woke up because the host's addresses changed: start over now. */
     static final class Woken extends IOException {
@@ -70,6 +73,11 @@ final class ConnectRace {
 
     ConnectRace() {
         this(Socket::new, CONNECTS, STAGGER_MILLIS);
+    }
+
+    /** Room in the shared connect pool for cproxy's {@code maxSessions} sessions, until closed. */
+    static ElasticPool.Reservation reserveThreads(int maxSessions) {
+        return CONNECTS.reserve(maxSessions);
     }
 
     /** For tests: fake sockets, a chosen executor and stagger. */
@@ -141,8 +149,14 @@ final class ConnectRace {
                         pending.removeFirst().abandon();
                     }
                     Attempt a = new Attempt(round, targets.get(started % targets.size()), attemptMillis);
+                    try {
+                        executor.execute(a);
+                    } catch (RejectedExecutionException e) {
+                        a.abandon();
+                        throw new IOException("no thread free to connect to " + describe(targets) + ": "
+                                + e.getMessage(), e);
+                    }
                     pending.addLast(a);
-                    executor.execute(a);
                     started++;
                     if (started % targets.size() == 0) {
                         // Every target had a try: later rounds are for black holes, so slow down.
@@ -218,12 +232,22 @@ final class ConnectRace {
         @Override
         public void run() {
             IOException failure = null;
+            boolean returned = false;
             try {
                 socket.connect(target, timeoutMillis);
+                returned = true;
             } catch (IOException e) {
                 failure = e;
+            } catch (RuntimeException e) {
+                // e.g. an address the socket cannot use: a failed attempt, not a race that
+                // waits for an outcome that never comes
+                failure = new IOException(e.toString(), e);
+            } finally {
+                // Also after an Error, which then goes on to the default handler: the race
+                // hears of every attempt.
+                events.add(new Outcome(this, failure == null && !returned
+                        ? new IOException("the connect failed with an internal error") : failure));
             }
-            events.add(new Outcome(this, failure));
         }
 
         /** Closes the socket: unblocks a pending connect, or releases a connected one nobody took. */

@@ -78,6 +78,9 @@ final class ApplicationReader implements Runnable {
                 s.perform(Event.APP_RESET, "application connection failed: " + e.getMessage());
             }
             return;
+        } catch (RuntimeException | Error e) {
+            SessionFailure.close(s, "its application reader", e);
+            return;
         }
         if (!s.isClosed()) {
             log.info("{}: application ended its stream after {} bytes; telling the peer, the other direction "

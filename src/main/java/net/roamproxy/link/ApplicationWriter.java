@@ -29,7 +29,7 @@ final class ApplicationWriter {
 
     ApplicationWriter(Session s, Executor executor) {
         this.s = s;
-        this.job = new SerialJob(executor, this::deliver);
+        this.job = new SerialJob(executor, this::deliver, e -> SessionFailure.close(s, "its deliver job", e));
     }
 
     /** Before the first request: where the bytes go. */

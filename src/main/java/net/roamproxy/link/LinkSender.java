@@ -32,7 +32,7 @@ final class LinkSender {
 
     LinkSender(Session s, Executor executor) {
         this.s = s;
-        this.job = new SerialJob(executor, this::sendAll);
+        this.job = new SerialJob(executor, this::sendAll, e -> SessionFailure.close(s, "its send job", e));
     }
 
     /** Makes sure what is owed gets sent soon. */

@@ -137,8 +137,15 @@ public final class Session implements SessionView {
         Sockets.tune(app);
         appWriter.open(app.getOutputStream());
         ApplicationReader reader = new ApplicationReader(this, app.getInputStream());
-        worker = thread("link", new SessionWorker(this));
-        thread("app-in", reader);
+        try {
+            worker = thread("link", new SessionWorker(this));
+            thread("app-in", reader);
+        } catch (RuntimeException | Error e) {
+            // No thread could be made (out of memory, a process limit): half a session cannot
+            // work, and nothing else would close it. The caller still hears of the failure.
+            close("cannot start its threads: " + e);
+            throw e;
+        }
     }
 
     private Thread thread(String role, Runnable body) {
@@ -191,10 +198,12 @@ public final class Session implements SessionView {
      * is closed normally; otherwise it is reset, so that a stream cut short never looks like
      * a clean end. A link whose sending side we ended keeps its socket for the link reader,
      * which closes it after the peer's FIN (closing now could reset away our last frames).
+     *
+     * @return whether this call closed it (false: it was closed already)
      */
-    void closeWith(String reason, boolean clean) {
+    boolean closeWith(String reason, boolean clean) {
         if (!closed.compareAndSet(false, true)) {
-            return;
+            return false;
         }
         state.close();
         closeReason = reason;
@@ -216,6 +225,7 @@ public final class Session implements SessionView {
         }
         onClosed.accept(this);
         finished.countDown();
+        return true;
     }
 
     public boolean awaitClosed(long timeout, TimeUnit unit) throws InterruptedException {

@@ -73,9 +73,8 @@ final class SessionWorker implements Runnable {
             s.close("shutting down");
         } catch (ProtocolException e) {
             s.close("protocol error: " + e.getMessage());
-        } catch (RuntimeException e) {
-            log.error("{}: unexpected failure", s.name(), e);
-            s.close("internal error: " + e);
+        } catch (RuntimeException | Error e) {
+            SessionFailure.close(s, "its link reader", e);
         }
     }
 

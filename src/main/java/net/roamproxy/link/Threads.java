@@ -4,6 +4,7 @@ import java.lang.reflect.InvocationTargetException;
 import java.lang.reflect.Method;
 import java.util.concurrent.ThreadFactory;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.function.UnaryOperator;
 
 /**
  * Makes the threads that exist per session (the link reader, the application reader, the
@@ -45,7 +46,35 @@ public final class Threads {
         FACTORY = factory;
     }
 
+    /** Starts a named thread; see {@link #interpose}. */
+    @FunctionalInterface
+    public interface Starter {
+        Thread start(String name, Runnable body);
+    }
+
+    /** Undoes an {@link #interpose}. */
+    public interface Restore extends AutoCloseable {
+        @Override
+        void close();
+    }
+
+    /**
+     * What {@link #start} goes through. Only tests replace it: a thread that cannot be made
+     * (out of memory, a ulimit on processes) is otherwise impossible to provoke on demand.
+     */
+    private static volatile Starter starter = Threads::startNew;
+
     private Threads() {
+    }
+
+    /**
+     * For tests: {@link #start} goes through {@code wrap} applied to the current starter until
+     * the result is closed, e.g. to make the Nth handshake thread fail.
+     */
+    public static Restore interpose(UnaryOperator<Starter> wrap) {
+        Starter before = starter;
+        starter = wrap.apply(before);
+        return () -> starter = before;
     }
 
     /** Whether per-session threads are virtual in this runtime. */
@@ -53,8 +82,15 @@ public final class Threads {
         return OF_VIRTUAL != null;
     }
 
-    /** Starts {@code body} on a new daemon thread named {@code name}. */
+    /**
+     * Starts {@code body} on a new daemon thread named {@code name}. Like {@code new Thread},
+     * it may throw {@link OutOfMemoryError} when no thread can be made: callers own that path.
+     */
     public static Thread start(String name, Runnable body) {
+        return starter.start(name, body);
+    }
+
+    private static Thread startNew(String name, Runnable body) {
         if (OF_VIRTUAL != null) {
             Object b = invoke(NAME, invoke(OF_VIRTUAL, null), name, 0L);
             Thread t = (Thread) invoke(START, b, body);

@@ -200,6 +200,10 @@ final class ServerHandshake {
             s.session().start();
         } catch (IOException e) {
             s.session().close("target connection failed: " + e.getMessage());
+        } catch (RuntimeException | Error e) {
+            // No thread for it (out of memory): the session closed itself, giving its place
+            // back; it was created all the same, so its reservation must not be released twice.
+            log.error("{}: could not start: {}", s.session().name(), e.toString());
         }
         return true;
     }

@@ -12,11 +12,15 @@ import java.util.concurrent.Executors;
 import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
 
 import org.apache.logging.log4j.LogManager;
 import org.apache.logging.log4j.Logger;
 
+import net.roamproxy.link.AcceptFailures;
+import net.roamproxy.link.ElasticPool;
+import net.roamproxy.link.IoPool;
 import net.roamproxy.link.Link;
 import net.roamproxy.link.Session;
 import net.roamproxy.link.Sockets;
@@ -64,6 +68,9 @@ public final class ServerProxy implements AutoCloseable, Measured {
     private volatile boolean closed;
     private ServerSocket listener;
     private StatusServer status;
+    private final AcceptFailures acceptFailures = new AcceptFailures(log, "links");
+    /** The relay pool's room for this proxy's sessions; {@code null} until started. */
+    private ElasticPool.Reservation ioThreads;
 
     public ServerProxy(ServerConfig config) {
         this(config, TargetConnector.PLAIN);
@@ -82,6 +89,7 @@ public final class ServerProxy implements AutoCloseable, Measured {
         // caps it at net.core.somaxconn) keeps those SYNs from being dropped and retried 1 s later.
         ServerSocket ss = Sockets.listen(config.listenAddress(), config.listenPort(), 4096);
         listener = ss;
+        ioThreads = IoPool.reserve(config.maxSessions());
         new Thread(this::acceptLoop, "sproxy-accept").start();
         status = StatusServer.startOrWarn("sproxy", RuntimeDir.socketToBind("sproxy", ss.getLocalPort()),
                 sessions::status);
@@ -96,27 +104,51 @@ public final class ServerProxy implements AutoCloseable, Measured {
         return listener.getLocalPort();
     }
 
+    /**
+     * The only way in, so nothing may end it but {@link #close()}: a failed accept (out of
+     * descriptors) or a handshake thread that cannot be made (out of memory) costs that one
+     * connection, and the loop pauses briefly and goes on (see {@link AcceptFailures}).
+     */
     private void acceptLoop() {
         while (!closed) {
-            Socket s;
+            Socket s = null;
+            InetAddress source = null;
+            // Whoever sets it first owns the socket and the handshake place: the handshake thread
+            // once it runs, or this loop if starting that thread failed. Never both, never neither.
+            AtomicBoolean claimed = null;
             try {
                 s = listener.accept();
-            } catch (IOException e) {
-                if (!closed) {
-                    log.error("accepting links failed, sproxy stops accepting: {}", e.getMessage());
+                source = Source.of(s.getInetAddress());
+                if (!admitted(source)) {
+                    Link.reset(s);
+                    continue;
                 }
-                return;
+                claimed = new AtomicBoolean();
+                Socket accepted = s;
+                InetAddress from = source;
+                AtomicBoolean mine = claimed;
+                Threads.start("sproxy-handshake-" + handshakes.incrementAndGet(), () -> {
+                    if (mine.compareAndSet(false, true)) {
+                        handshake(accepted, from);
+                    }
+                });
+            } catch (Throwable e) {
+                if (claimed == null || claimed.compareAndSet(false, true)) {
+                    if (claimed != null) {
+                        admission.release(source);
+                    }
+                    if (s != null) {
+                        Link.reset(s);
+                    }
+                }
+                if (closed || listener.isClosed() || !acceptFailures.failed(e)) {
+                    return;
+                }
             }
-            InetAddress source = Source.of(s.getInetAddress());
-            if (!admitted(s, source)) {
-                Link.reset(s);
-                continue;
-            }
-            Threads.start("sproxy-handshake-" + handshakes.incrementAndGet(), () -> handshake(s, source));
         }
     }
 
-    private boolean admitted(Socket s, InetAddress source) {
+    private boolean admitted(InetAddress source) {
         ServerConfig c = config;
         switch (admission.admit(source)) {
             case ALL_PLACES_TAKEN -> allPlacesTaken.reached(() -> "all " + c.maxHandshakes() + " handshake places "
@@ -151,9 +183,10 @@ public final class ServerProxy implements AutoCloseable, Measured {
             log.warn("dropped connection from {} during its handshake: {}", peer,
                     expired != null ? expired : e.getMessage());
             Link.reset(s);
-        } catch (RuntimeException e) {
-            // Our bug, not the peer's: it costs this connection only, and says so.
-            log.error("dropped connection from {} during its handshake: internal error", peer, e);
+        } catch (RuntimeException | Error e) {
+            // Our bug, or out of memory, not the peer's doing: it costs this connection only, and says so.
+            log.error("dropped connection from {} during its handshake: internal error: {}", peer, e.toString());
+            log.debug("dropped connection from {} during its handshake", peer, e);
             Link.reset(s);
         } finally {
             inHandshake.remove(s);
@@ -178,6 +211,9 @@ public final class ServerProxy implements AutoCloseable, Measured {
                 fresh.link(), fresh.maxSessions(), fresh.maxHandshakes(), fresh.presharedKey(), old.keys(),
                 fresh.services(), fresh.maxSessionsPerSource());
         admission.resize(fresh.maxHandshakes());
+        if (ioThreads != null) {
+            ioThreads.resize(fresh.maxSessions());
+        }
         boolean moved = !Objects.equals(old.listenAddress(), fresh.listenAddress())
                 || old.listenPort() != fresh.listenPort() && fresh.listenPort() != 0;
         return "services " + servicesText(config) + ", at most " + config.maxSessions() + " sessions and "
@@ -227,6 +263,9 @@ public final class ServerProxy implements AutoCloseable, Measured {
         inHandshake.forEach(Link::reset);
         // Handshakes still running create no session after this snapshot (the table is closed).
         Session.closeAll(sessions.close(), "sproxy is shutting down", 1000);
+        if (ioThreads != null) {
+            ioThreads.close(); // after closeAll: the sessions' last flush still needs its threads
+        }
         log.info("sproxy stopped");
     }
 }

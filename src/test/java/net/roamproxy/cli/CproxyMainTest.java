@@ -18,6 +18,7 @@ import org.apache.logging.log4j.Level;
 import org.junit.jupiter.api.Timeout;
 
 import net.roamproxy.client.ClientProxy;
+import net.roamproxy.link.LastResort;
 
 /** {@code cproxy}: exit statuses and messages for help, bad input, and start-up failures; one real start. */
 @Timeout(30)
@@ -148,6 +149,8 @@ class CproxyMainTest {
 
             assertEquals(0, r.status(), r.toString());
             ClientProxy proxy = assertInstanceOf(ClientProxy.class, cproxy.started());
+            assertInstanceOf(LastResort.class, Thread.getDefaultUncaughtExceptionHandler(),
+                    "a daemon logs what no thread handles");
             try (Socket app = new Socket()) {
                 app.connect(new InetSocketAddress(InetAddress.getLoopbackAddress(), proxy.port()), 5_000);
                 assertTrue(app.isConnected());
@@ -166,6 +169,17 @@ class CproxyMainTest {
             logs.await(Duration.ofSeconds(10), "the warning", Level.WARN,
                     m -> m.contains("sproxy's host 'sproxy.example.invalid' does not resolve yet"));
         }
+    }
+
+    @Test
+    void maxSessionsDefaultsToSproxysAndOutsideItsRangeIsAUsageError() throws Exception {
+        assertEquals(1024, new CproxyMain().configure("127.0.0.1").maxSessions());
+        assertEquals(2, new CproxyMain().configure("--max-sessions", "2", "127.0.0.1").maxSessions());
+
+        Cli.Result r = Cli.cproxyExpectingNoStart("-l", "127.0.0.1", "-p", "0", "--max-sessions", "0", "127.0.0.1");
+
+        assertEquals(2, r.status(), r.toString());
+        assertTrue(r.err().contains("--max-sessions"), r.err());
     }
 
     @Test

@@ -94,6 +94,35 @@ class ConnectRaceTest {
     }
 
     @Test
+    void aConnectThePoolRefusesFailsTheRaceAtOnceWithTheReasonAndLeavesNoSocketOpen() throws Exception {
+        script(V4, Behaviour.CONNECT);
+        ConnectRace full = new ConnectRace(FakeSocket::new, job -> {
+            throw new java.util.concurrent.RejectedExecutionException("all 16 dial-io threads are busy (test)");
+        }, STAGGER_MS);
+
+        IOException e = assertThrows(IOException.class, () -> full.race(List.of(V4), ATTEMPT_MS, CAP_MS, LIMIT_MS),
+                "a failed dial, which the session retries, not a race that waits for its limit");
+
+        assertTrue(e.getMessage().contains("no thread free") && e.getMessage().contains("dial-io threads are busy"),
+                e.getMessage());
+        assertTrue(sockets.stream().allMatch(f -> f.closed), "the attempt's socket is closed");
+    }
+
+    @Test
+    void aConnectThatThrowsAnUncheckedExceptionIsAFailedAttemptNotAHang() throws Exception {
+        ConnectRace odd = new ConnectRace(() -> new Socket() {
+            @Override
+            public void connect(SocketAddress endpoint, int timeout) {
+                throw new IllegalArgumentException("unsupported address type (test)");
+            }
+        }, pool, STAGGER_MS);
+
+        IOException e = assertThrows(IOException.class, () -> odd.race(List.of(V4), ATTEMPT_MS, CAP_MS, LIMIT_MS));
+
+        assertTrue(e.getMessage().contains("unsupported address type (test)"), e.getMessage());
+    }
+
+    @Test
     void aHangingTargetDoesNotHoldUpTheNextAndIsAbandonedWhenAnotherConnects() throws Exception {
         script(V4, Behaviour.HANG);
         script(V6, Behaviour.CONNECT);

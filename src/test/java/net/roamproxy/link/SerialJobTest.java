@@ -5,10 +5,15 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.util.ArrayList;
 import java.util.List;
+import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.Executor;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
+import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
 
 import org.junit.jupiter.api.AfterEach;
@@ -38,7 +43,7 @@ class SerialJobTest {
             } else {
                 secondRunDone.countDown();
             }
-        });
+        }, SerialJobTest::unexpected);
 
         job.request();
         assertTrue(firstRunStarted.await(5, TimeUnit.SECONDS));
@@ -63,7 +68,7 @@ class SerialJobTest {
             seenByARun.set(requested.get()); // what a run starting now covers
             Thread.yield();
             inside.decrementAndGet();
-        });
+        }, SerialJobTest::unexpected);
         List<Thread> requesters = new ArrayList<>();
         for (int t = 0; t < 4; t++) {
             Thread th = new Thread(() -> {
@@ -85,6 +90,52 @@ class SerialJobTest {
         }
         assertEquals(80_000, seenByARun.get(), "a run started after the last request");
         assertEquals(1, mostInside.get(), "the body never ran twice at once");
+    }
+
+    @Test
+    void aBodyThatThrowsIsReportedAndTheJobRunsAgainOnTheNextRequest() throws Exception {
+        BlockingQueue<Throwable> failures = new LinkedBlockingQueue<>();
+        AtomicInteger runs = new AtomicInteger();
+        CountDownLatch secondRun = new CountDownLatch(1);
+        SerialJob job = new SerialJob(pool, () -> {
+            if (runs.incrementAndGet() == 1) {
+                throw new IllegalArgumentException("frame length -1 (test)");
+            }
+            secondRun.countDown();
+        }, failures::add);
+
+        job.request();
+
+        Throwable e = failures.poll(5, TimeUnit.SECONDS);
+        assertTrue(e instanceof IllegalArgumentException, String.valueOf(e));
+        job.request();
+        assertTrue(secondRun.await(5, TimeUnit.SECONDS), "the job is not stuck as running");
+    }
+
+    @Test
+    void aPoolThatRefusesTheJobIsReportedAndALaterRequestTriesAgain() throws Exception {
+        BlockingQueue<Throwable> failures = new LinkedBlockingQueue<>();
+        AtomicBoolean refuse = new AtomicBoolean(true);
+        CountDownLatch ran = new CountDownLatch(1);
+        Executor full = job -> {
+            if (refuse.get()) {
+                throw new RejectedExecutionException("all 16 relay-io threads are busy (test)");
+            }
+            pool.execute(job);
+        };
+        SerialJob job = new SerialJob(full, ran::countDown, failures::add);
+
+        job.request();
+
+        assertTrue(failures.poll(5, TimeUnit.SECONDS) instanceof RejectedExecutionException,
+                "the refusal reaches the session, which closes");
+        refuse.set(false);
+        job.request();
+        assertTrue(ran.await(5, TimeUnit.SECONDS), "not stuck as running");
+    }
+
+    private static void unexpected(Throwable e) {
+        throw new AssertionError("unexpected failure", e);
     }
 
     private static void await(CountDownLatch latch) {

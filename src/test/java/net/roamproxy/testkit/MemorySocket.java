@@ -30,6 +30,7 @@ public final class MemorySocket extends Socket {
     private volatile boolean lingerZero;
     private volatile boolean closed;
     private volatile boolean outputShutdown;
+    private volatile RuntimeException writeFailure;
     private final InputStream in = new InputStream() {
         @Override
         public int read() throws IOException {
@@ -59,6 +60,10 @@ public final class MemorySocket extends Socket {
             if (outputShutdown) {
                 throw new SocketException("Socket output is shutdown");
             }
+            RuntimeException failure = writeFailure;
+            if (failure != null) {
+                throw failure;
+            }
             outbound.write(b, off, len);
         }
     };
@@ -77,6 +82,14 @@ public final class MemorySocket extends Socket {
         InetSocketAddress a = new InetSocketAddress(InetAddress.getLoopbackAddress(), 1);
         InetSocketAddress b = new InetSocketAddress(InetAddress.getLoopbackAddress(), 2);
         return new MemorySocket[] {new MemorySocket(ba, ab, a, b), new MemorySocket(ab, ba, b, a)};
+    }
+
+    /**
+     * Every write on this end from now on throws {@code e}: a bug in the code that writes (a
+     * frame of a bad length, say), as the session would meet it, without an I/O error.
+     */
+    public void failWritesWith(RuntimeException e) {
+        writeFailure = e;
     }
 
     /** A read blocked on this end now times out (as if its timeout had passed). */

@@ -67,6 +67,7 @@ public final class Rig implements AutoCloseable, RelayedChain {
         private int maxSessions = ServerConfig.DEFAULT_MAX_SESSIONS;
         private int maxHandshakes = ServerConfig.DEFAULT_MAX_HANDSHAKES;
         private int maxSessionsPerSource;
+        private int cproxyMaxSessions = ClientConfig.DEFAULT_MAX_SESSIONS;
         private byte[] serverKey;
         private byte[] clientKey;
         private ServerKeys serverKeys;
@@ -92,6 +93,12 @@ public final class Rig implements AutoCloseable, RelayedChain {
         /** sproxy's --max-sessions-per-source (0: none, the default). */
         public Builder maxSessionsPerSource(int n) {
             maxSessionsPerSource = n;
+            return this;
+        }
+
+        /** cproxy's session limit (the other limits are sproxy's). */
+        public Builder cproxyMaxSessions(int n) {
+            cproxyMaxSessions = n;
             return this;
         }
 
@@ -138,6 +145,7 @@ public final class Rig implements AutoCloseable, RelayedChain {
 
     private Rig(Builder b) throws IOException {
         this.link = b.link;
+        int cproxyMaxSessions = b.cproxyMaxSessions;
         InetAddress loopback = InetAddress.getLoopbackAddress();
         try {
             serverConfig = new ServerConfig(loopback, 0, "127.0.0.1", b.targetPort, link, b.maxSessions,
@@ -146,7 +154,7 @@ public final class Rig implements AutoCloseable, RelayedChain {
             sproxy.start();
             relay = closer.add(FaultyRelay.start(sproxy.port()));
             cproxy = closer.add(new ClientProxy(new ClientConfig(loopback, 0, "127.0.0.1", relay.port(), link,
-                    b.clientKey, true, b.clientTrust, b.forwards)));
+                    b.clientKey, true, b.clientTrust, b.forwards, cproxyMaxSessions)));
             cproxy.start();
         } catch (IOException | RuntimeException e) {
             try {
