@@ -34,6 +34,16 @@ public final class PrivateFiles {
         public boolean isDirectory() {
             return (mode & 0170000) == 0040000;
         }
+
+        /** Whether the file is a symbolic link (with NOFOLLOW_LINKS). */
+        public boolean isSymbolicLink() {
+            return (mode & 0170000) == 0120000;
+        }
+
+        /** Whether the file is a Unix domain socket (with NOFOLLOW_LINKS). */
+        public boolean isSocket() {
+            return (mode & 0170000) == 0140000;
+        }
     }
 
     /**
