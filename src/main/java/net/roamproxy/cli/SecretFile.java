@@ -4,29 +4,26 @@ import java.io.IOException;
 import java.nio.file.FileAlreadyExistsException;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.attribute.PosixFilePermission;
 import java.nio.file.attribute.PosixFilePermissions;
-import java.util.Set;
-
-import org.apache.logging.log4j.LogManager;
-import org.apache.logging.log4j.Logger;
 
 import net.roamproxy.protocol.Handshake;
+import net.roamproxy.trust.PrivateFiles;
 
 /**
  * The pre-shared key of {@code --secret-file}: the file's bytes, all of them, so both hosts
  * must use a copy of the same file. It is mixed into every new session's keys, so it must be
  * random and long enough that no one can guess it: {@code sproxy --new-secret FILE} writes
  * {@value #MIN_SIZE} random bytes. A missing, unreadable, too short or implausibly large file
- * is refused with a {@link UsageException}, whose hint never names a file that exists; a file
- * every user can read is accepted with a warning. Stateless.
+ * is refused with a {@link UsageException}, whose hint never names a file that exists. So is a
+ * file owned by another user (root aside) or open to other users, as ssh refuses a private key,
+ * except the key a host shares with its daemons' group (root:roamproxy, mode 0640): see
+ * {@link PrivateFiles#sharedKeyProblem}. Stateless.
  */
 final class SecretFile {
     /** Fewer bytes than a 256-bit key are refused. */
     static final int MIN_SIZE = 32;
     /** A key file is a few dozen bytes; refuse to slurp something that is clearly not one. */
     static final int MAX_SIZE = 64 * 1024;
-    private static final Logger log = LogManager.getLogger(SecretFile.class);
 
     private SecretFile() {
     }
@@ -42,6 +39,11 @@ final class SecretFile {
             if (!Files.isRegularFile(path) && Files.exists(path)) {
                 throw new UsageException(what + "not a regular file");
             }
+            // Before reading: a key others can read is no secret, one they can write not ours.
+            String problem = PrivateFiles.sharedKeyProblem(path, "the file");
+            if (problem != null) {
+                throw new UsageException(what + problem);
+            }
             long size = Files.size(path);
             if (size > MAX_SIZE) {
                 throw new UsageException(what + size + " bytes is too large for a key (at most " + MAX_SIZE + ")");
@@ -55,7 +57,6 @@ final class SecretFile {
             throw new UsageException(what + "a pre-shared key needs at least " + MIN_SIZE + " random bytes, the file "
                     + "has " + key.length + "; make one with: sproxy --new-secret " + unusedBeside(path));
         }
-        warnIfOthersCanRead(path);
         return key;
     }
 
@@ -79,16 +80,5 @@ final class SecretFile {
             p = path.resolveSibling(path.getFileName() + ".new" + i);
         }
         return p;
-    }
-
-    private static void warnIfOthersCanRead(Path path) {
-        try {
-            Set<PosixFilePermission> perms = Files.getPosixFilePermissions(path);
-            if (perms.contains(PosixFilePermission.OTHERS_READ)) {
-                log.warn("secret file {} can be read by every user on this host; chmod o-r it", path);
-            }
-        } catch (IOException | UnsupportedOperationException e) {
-            // not a POSIX file system: nothing to check
-        }
     }
 }

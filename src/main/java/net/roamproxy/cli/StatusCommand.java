@@ -23,11 +23,13 @@ final class StatusCommand {
      * Every daemon of {@code command} this user can ask (or the system's, under root), one report
      * after the other, each text report under a line naming its port; JSON one object a line.
      *
-     * @return 0 if at least one answered, 1 if none runs
+     * @return 0 if at least one answered, 1 if none runs or answers
      */
     static int runAll(String command, boolean json, PrintStream out, PrintStream err) {
         int answered = 0;
+        int silent = 0;
         RuntimeDir.Found found = RuntimeDir.portsOf(command);
+        found.refused().forEach(why -> err.println(command + ": " + why));
         List<Path> denied = new ArrayList<>(found.denied());
         for (int port : found.ports()) {
             try {
@@ -35,11 +37,17 @@ final class StatusCommand {
                 out.print(json ? report : (answered == 0 ? "" : "\n") + "== " + command + " on port " + port + "\n"
                         + report);
                 answered++;
+            } catch (StatusClient.NoAnswer e) {
+                err.println(noAnswer(command, port, e));
+                silent++;
             } catch (AccessDeniedException e) {
                 denied.add(Path.of(e.getFile()));
             } catch (IOException e) {
                 // a socket left by a daemon that died: nothing to show for it
             }
+        }
+        if (answered == 0 && (silent > 0 || !found.refused().isEmpty())) {
+            return Launcher.EXIT_FAILURE; // said why above
         }
         if (answered == 0 && !denied.isEmpty()) {
             err.println(command + ": permission denied reading " + denied.get(0) + ": " + TRY_SUDO);
@@ -58,6 +66,12 @@ final class StatusCommand {
         try {
             out.print(StatusClient.ask(RuntimeDir.socketsToTry(command, port), json));
             return Launcher.EXIT_OK;
+        } catch (StatusClient.NoAnswer e) {
+            err.println(noAnswer(command, port, e));
+            return Launcher.EXIT_FAILURE;
+        } catch (RuntimeDir.Refused e) {
+            err.println(command + ": " + e.getMessage());
+            return Launcher.EXIT_FAILURE;
         } catch (AccessDeniedException e) {
             err.println(command + ": permission denied asking the " + command + " on port " + port + " (" + e.getFile()
                     + "): " + TRY_SUDO);
@@ -67,5 +81,11 @@ final class StatusCommand {
                     + e.getMessage() + ")");
             return Launcher.EXIT_FAILURE;
         }
+    }
+
+    /** One line for a daemon that took the request and is stuck: it runs, so "not running" would mislead. */
+    private static String noAnswer(String command, int port, StatusClient.NoAnswer e) {
+        return command + ": the " + command + " on port " + port + " did not answer within " + e.within().toSeconds()
+                + " s";
     }
 }

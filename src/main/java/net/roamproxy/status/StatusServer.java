@@ -1,25 +1,28 @@
 package net.roamproxy.status;
 
 import java.io.IOException;
-import java.io.InputStream;
 import java.net.StandardProtocolFamily;
 import java.net.UnixDomainSocketAddress;
 import java.nio.ByteBuffer;
-import java.nio.channels.Channels;
 import java.nio.channels.ServerSocketChannel;
 import java.nio.channels.SocketChannel;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
+import java.nio.file.LinkOption;
 import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermissions;
+import java.time.Duration;
 import java.util.List;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.Semaphore;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Supplier;
 
 import org.apache.logging.log4j.LogManager;
 import org.apache.logging.log4j.Logger;
+
+import net.roamproxy.trust.PrivateFiles;
 
 /**
  * Serves {@code --status} on a Unix domain socket (no network port), for the daemon's user,
@@ -30,20 +33,31 @@ import org.apache.logging.log4j.Logger;
  * stream. Also logs a one-line summary every {@value #SUMMARY_MINUTES} minutes while sessions
  * exist.
  *
- * <p>Threads: {@code <daemon>-status} answers requests one at a time (a report is a few
- * kilobytes; a client that does not read is cut off by its socket buffer's size and the
- * request timeout). Lifecycle: {@link #start} once, {@link #close} any time.
+ * <p>Threads: {@code <daemon>-status} accepts; each request is answered on a short-lived
+ * {@code <daemon>-status-answer} thread, at most {@value #AT_ONCE} at once (a fifth client
+ * waits in the socket's backlog until one is done). Each must send its request line within
+ * {@link #TIMEOUT} of being accepted, and then keep taking the report (no pause of
+ * {@link #TIMEOUT}), all of it within {@link StatusClient#WITHIN}, or is cut off: a client
+ * that connects and sends or reads nothing holds one thread for a few seconds, never the
+ * others' answers. Lifecycle: {@link #start} once, {@link #close} any time.
  */
 public final class StatusServer implements AutoCloseable {
     private static final Logger log = LogManager.getLogger(StatusServer.class);
     static final long SUMMARY_MINUTES = 10;
     private static final int MAX_REQUEST = 16;
+    /** How long a client has to send its request, and at most to pause while taking the report. */
+    static final Duration TIMEOUT = Duration.ofSeconds(2);
+    /** Requests answered at once: enough for people and scripts, too few to matter if all hang. */
+    static final int AT_ONCE = 4;
 
     private final String daemon;
     private final Path path;
     private final Supplier<List<Row>> rows;
     private volatile boolean closed;
     private ServerSocketChannel channel;
+    private Thread acceptor;
+    private final Semaphore answering = new Semaphore(AT_ONCE);
+    private final Duration timeout;
     private final ScheduledExecutorService timer =
             Executors.newSingleThreadScheduledExecutor(r -> {
                 Thread t = new Thread(r, "status-summary");
@@ -55,15 +69,16 @@ public final class StatusServer implements AutoCloseable {
     private int resumesAtLastSummary;
 
     public StatusServer(String daemon, Path path, Supplier<List<Row>> rows) {
-        this(daemon, path, rows, TimeUnit.MINUTES.toNanos(SUMMARY_MINUTES));
+        this(daemon, path, rows, TimeUnit.MINUTES.toNanos(SUMMARY_MINUTES), TIMEOUT);
     }
 
-    /** For tests: a summary every {@code summaryNanos}. */
-    StatusServer(String daemon, Path path, Supplier<List<Row>> rows, long summaryNanos) {
+    /** For tests: a summary every {@code summaryNanos}, and {@code timeout} for a client's request and answer. */
+    StatusServer(String daemon, Path path, Supplier<List<Row>> rows, long summaryNanos, Duration timeout) {
         this.daemon = daemon;
         this.path = path;
         this.rows = rows;
         this.summaryNanos = summaryNanos;
+        this.timeout = timeout;
     }
 
     /**
@@ -83,54 +98,104 @@ public final class StatusServer implements AutoCloseable {
         }
     }
 
-    /** Binds the socket (replacing a stale one left by a daemon that died) and starts answering. */
+    /**
+     * Binds the socket (replacing a stale one left by a daemon that died) and starts answering.
+     *
+     * @throws RuntimeDir.Refused if the directory is one another user could have made or changed
+     */
     public void start() throws IOException {
-        Path dir = path.toAbsolutePath().getParent();
-        if (!Files.isDirectory(dir)) {
-            Files.createDirectories(dir, PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rwx------")));
-        }
-        if (Files.exists(path)) {
+        RuntimeDir.prepare(path.toAbsolutePath().getParent());
+        if (Files.exists(path, LinkOption.NOFOLLOW_LINKS)) {
             if (StatusClient.answers(path)) {
                 throw new IOException("another " + daemon + " already answers on " + path);
             }
-            Files.delete(path);
+            Files.delete(path); // the link itself, should it be one
         }
         ServerSocketChannel ch = ServerSocketChannel.open(StandardProtocolFamily.UNIX);
         try {
             ch.bind(UnixDomainSocketAddress.of(path));
-            Files.setPosixFilePermissions(path, PosixFilePermissions.fromString("rw-rw----"));
-        } catch (IOException e) {
+            allowGroup(path);
+        } catch (IOException | RuntimeException e) {
             ch.close();
             throw e;
         }
         channel = ch;
-        Thread thread = new Thread(this::serve, daemon + "-status");
-        thread.setDaemon(true);
-        thread.start();
+        acceptor = new Thread(this::serve, daemon + "-status");
+        acceptor.setDaemon(true);
+        acceptor.start();
         timer.scheduleWithFixedDelay(this::summaryIfDue, 1, 1, TimeUnit.MINUTES);
         log.info("{} status: {} --status (socket {})", daemon, daemon, path);
     }
 
+    /**
+     * Gives the socket bind() just made mode 0660. Java changes a socket's mode only through
+     * chmod, which follows a link: with NOFOLLOW_LINKS it opens the file, which a socket does
+     * not allow. That is safe because nobody but this user (and root) may write in the
+     * directory, so nobody can swap a link in between: RuntimeDir.prepare made sure of that where
+     * other users could have made the directory, and elsewhere it is systemd's or the user's
+     * own. lstat checks it all the same, so that a surprise fails rather than chmods elsewhere.
+     */
+    private static void allowGroup(Path socket) throws IOException {
+        PrivateFiles.Attributes a = PrivateFiles.attributes(socket, LinkOption.NOFOLLOW_LINKS);
+        if (a != null && (!a.isSocket() || a.uid() != PrivateFiles.uid())) {
+            throw new IOException(socket + " is not the socket just made");
+        }
+        Files.setPosixFilePermissions(socket, PosixFilePermissions.fromString("rw-rw----"));
+    }
+
     private void serve() {
         while (!closed) {
-            try (SocketChannel c = channel.accept()) {
-                InputStream in = Channels.newInputStream(c);
-                byte[] req = new byte[MAX_REQUEST];
-                int n = 0;
-                int b;
-                while (n < req.length && (b = in.read()) >= 0 && b != '\n') {
-                    req[n++] = (byte) b;
-                }
-                String what = new String(req, 0, n, StandardCharsets.US_ASCII).trim();
-                List<Row> now = rows.get();
-                String report = what.equals("json") ? StatusReport.json(daemon, now) : StatusReport.text(daemon, now);
-                c.write(ByteBuffer.wrap(report.getBytes(StandardCharsets.UTF_8)));
+            try {
+                answering.acquire();
+            } catch (InterruptedException e) {
+                return; // closed
+            }
+            SocketChannel c;
+            try {
+                c = channel.accept();
             } catch (IOException e) {
+                answering.release();
                 if (closed) {
                     return;
                 }
-                log.debug("{} status request failed: {}", daemon, e.getMessage());
+                log.debug("{} status: accept failed: {}", daemon, e.getMessage());
+                continue;
             }
+            try {
+                Thread t = new Thread(() -> answer(c), daemon + "-status-answer");
+                t.setDaemon(true);
+                t.start();
+            } catch (RuntimeException | OutOfMemoryError e) { // no thread to be had: this client goes unanswered
+                answering.release();
+                closeQuietly(c);
+                log.debug("{} status: no thread to answer: {}", daemon, e.toString());
+            }
+        }
+    }
+
+    /**
+     * Reads one request within {@link #timeout} and writes the report, which the client must
+     * keep taking (no pause of {@link #timeout}), all of it within the time a client waits
+     * ({@link StatusClient#WITHIN}). On its own thread.
+     */
+    private void answer(SocketChannel c) {
+        try (TimedChannel t = new TimedChannel(c)) {
+            String what = t.within(timeout).readLine(MAX_REQUEST).trim();
+            List<Row> now = rows.get();
+            String report = what.equals("json") ? StatusReport.json(daemon, now) : StatusReport.text(daemon, now);
+            t.writeAll(ByteBuffer.wrap(report.getBytes(StandardCharsets.UTF_8)), timeout, StatusClient.WITHIN);
+        } catch (IOException e) {
+            log.debug("{} status request failed: {}", daemon, e.getMessage());
+        } finally {
+            answering.release();
+        }
+    }
+
+    private static void closeQuietly(SocketChannel c) {
+        try {
+            c.close();
+        } catch (IOException e) {
+            // gone already
         }
     }
 
@@ -155,6 +220,9 @@ public final class StatusServer implements AutoCloseable {
     public void close() {
         closed = true;
         timer.shutdownNow();
+        if (acceptor != null) {
+            acceptor.interrupt(); // should it wait for a free answering thread
+        }
         try {
             if (channel != null) {
                 channel.close();

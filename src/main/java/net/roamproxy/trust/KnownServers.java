@@ -8,10 +8,14 @@ import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
+import java.nio.file.attribute.PosixFilePermissions;
 import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.locks.ReentrantLock;
 
 import net.roamproxy.protocol.HostKey;
 
@@ -20,13 +24,16 @@ import net.roamproxy.protocol.HostKey;
  * one {@code SERVER:PORT SHA256:...} per line, {@code #} comments. A server is named as cproxy
  * is told to reach it (a host name stays one entry whether it resolves to IPv4 or IPv6).
  * Each change is read, modified and written under an exclusive lock on a sibling
- * {@code .lock} file, so two cproxy processes (or sessions) recording at once both keep
- * their line. Without a file, it remembers in memory, for this process only. Thread-safe.
+ * {@code .lock} file, and the new file (mode 0600) renamed over the old one at once, so two
+ * cproxy processes (or sessions) recording at once both keep their line and a reader never
+ * sees half a file. Without a file, it remembers in memory, for this process only. Thread-safe.
  */
 final class KnownServers {
     /** The file, or {@code null} to remember in {@link #memory}. */
     private final Path file;
     private final Map<String, String> memory = new HashMap<>();
+    /** One lock per lock file for this process's threads: see {@link #recordIfNew}. */
+    private static final Map<Path, ReentrantLock> IN_PROCESS = new ConcurrentHashMap<>();
 
     KnownServers(Path file) {
         this.file = file;
@@ -52,8 +59,15 @@ final class KnownServers {
             return memory.computeIfAbsent(server, k -> fingerprint);
         }
         Files0600.createParent(file);
-        Path lockFile = file.resolveSibling(file.getFileName() + ".lock");
-        try (FileChannel ch = FileChannel.open(lockFile, StandardOpenOption.CREATE, StandardOpenOption.WRITE);
+        Path lockFile = file.toAbsolutePath().resolveSibling(file.getFileName() + ".lock");
+        // A FileLock is held by the whole JVM: a second one on the same file from this process
+        // throws instead of waiting. So threads of this process (other instances for the same
+        // file included) take turns on a lock of their own first, and the FileLock keeps other
+        // processes out.
+        ReentrantLock inProcess = IN_PROCESS.computeIfAbsent(lockFile, k -> new ReentrantLock());
+        inProcess.lock();
+        try (FileChannel ch = FileChannel.open(lockFile, Set.of(StandardOpenOption.CREATE, StandardOpenOption.WRITE),
+                PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rw-------")));
              FileLock ignored = ch.lock()) {
             Map<String, String> known = read();
             String before = known.get(server);
@@ -72,6 +86,8 @@ final class KnownServers {
             text.append(server).append(' ').append(fingerprint).append('\n');
             Files0600.write(file, text.toString().getBytes(StandardCharsets.UTF_8));
             return fingerprint;
+        } finally {
+            inProcess.unlock();
         }
     }
 

@@ -4,9 +4,7 @@ import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
-import java.nio.file.attribute.PosixFilePermission;
 import java.security.GeneralSecurityException;
-import java.util.Set;
 
 import org.apache.logging.log4j.LogManager;
 import org.apache.logging.log4j.Logger;
@@ -24,7 +22,8 @@ import net.roamproxy.protocol.HostKey;
  *       can recompute each session's refusal token, even after a restart: never copied to
  *       another instance, so no other can refuse this instance's sessions.</li>
  * </ul>
- * A key file that other users can read is refused, as ssh refuses such a host key.
+ * A key file owned by another user (root aside), or that other users can read or write, is
+ * refused, as ssh refuses such a host key: see {@link PrivateFiles}.
  *
  * @param hostKey    the host key
  * @param refusalKey the refusal key
@@ -63,7 +62,7 @@ public record ServerKeys(HostKey hostKey, byte[] refusalKey) {
      * Reads the host key, never making one.
      *
      * @throws NoSuchFileException if there is none yet
-     * @throws IOException         naming the file, if it is unreadable, readable by others, or no Ed25519 key
+     * @throws IOException         naming the file, if it is unreadable, not private, or no Ed25519 key
      */
     public static HostKey readHostKey(Path file) throws IOException {
         byte[] der = readPrivate(file, "host key");
@@ -79,13 +78,9 @@ public record ServerKeys(HostKey hostKey, byte[] refusalKey) {
         if (Files.exists(file) && !Files.isRegularFile(file)) {
             throw new KeyFileException(what + " " + file + " is not a file");
         }
-        try {
-            Set<PosixFilePermission> p = Files.getPosixFilePermissions(file);
-            if (p.contains(PosixFilePermission.GROUP_READ) || p.contains(PosixFilePermission.OTHERS_READ)) {
-                throw new KeyFileException(what + " " + file + " can be read by other users: chmod 600 " + file);
-            }
-        } catch (UnsupportedOperationException e) {
-            // not a POSIX file system: nothing to check
+        String problem = PrivateFiles.keyProblem(file, what + " " + file);
+        if (problem != null) {
+            throw new KeyFileException(problem);
         }
         if (Files.size(file) > 4096) {
             throw new KeyFileException(what + " " + file + " is " + Files.size(file) + " bytes, too large for a key");

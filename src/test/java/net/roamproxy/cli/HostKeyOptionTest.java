@@ -3,6 +3,7 @@ package net.roamproxy.cli;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -19,7 +20,8 @@ import net.roamproxy.server.ServerProxy;
 /**
  * sproxy's host key: made with mode 0600 on first start and kept across restarts;
  * {@code --fingerprint} only reads it, and says so when there is none yet; a key file that
- * other users can read, or that holds no key, stops sproxy with one line naming the file.
+ * other users can read or change, that another user owns, or that holds no key, stops sproxy
+ * with status 2 and one line naming the file and the fix.
  */
 @Timeout(30)
 class HostKeyOptionTest {
@@ -72,6 +74,37 @@ class HostKeyOptionTest {
             assertEquals(2, r.status(), r.toString());
             assertEquals(1, r.errLines().size(), r.err());
             assertTrue(r.err().contains("host key " + key + " can be read by other users: chmod 600 " + key), r.err());
+        }
+    }
+
+    @Test
+    void aKeyFileOtherUsersCanChangeIsRefusedNamingIt() throws Exception {
+        Path key = dir.resolve("host_key");
+        Files.write(key, HostKey.generate().pkcs8());
+        Files.setPosixFilePermissions(key, PosixFilePermissions.fromString("rw--w----"));
+
+        Cli.Result r = Cli.sproxyExpectingNoStart("-l", "127.0.0.1", "-p", "0", "--host-key", key.toString());
+
+        assertEquals(2, r.status(), r.toString());
+        assertEquals(List.of("sproxy: host key " + key + " can be changed by other users: chmod 600 " + key),
+                r.errLines());
+    }
+
+    @Test
+    void aKeyFileOfAnotherUserIsRefusedNamingTheOwnerAndTheFix() throws Exception {
+        assumeTrue("root".equals(System.getProperty("user.name")),
+                "only root can give a file to another user (the CI runs these tests as root)");
+        Path key = dir.resolve("host_key");
+        Files.write(key, HostKey.generate().pkcs8());
+        Files.setPosixFilePermissions(key, PosixFilePermissions.fromString("rw-------"));
+        Files.setOwner(key, key.getFileSystem().getUserPrincipalLookupService().lookupPrincipalByName("65534"));
+        String owner = Files.getOwner(key).getName();
+
+        for (Cli.Result r : new Cli.Result[] {Cli.sproxyExpectingNoStart("--host-key", key.toString(), "--fingerprint"),
+            Cli.sproxyExpectingNoStart("-l", "127.0.0.1", "-p", "0", "--host-key", key.toString())}) {
+            assertEquals(2, r.status(), r.toString());
+            assertEquals(List.of("sproxy: host key " + key + " is owned by " + owner + ", not by root who runs this: "
+                    + "chown root " + key), r.errLines());
         }
     }
 

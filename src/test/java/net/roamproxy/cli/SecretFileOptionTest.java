@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assumptions.assumeFalse;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import java.io.IOException;
 import java.io.InputStream;
@@ -24,6 +25,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.CsvSource;
 import org.junit.jupiter.params.provider.ValueSource;
 
 import net.roamproxy.client.ClientConfig;
@@ -33,8 +35,9 @@ import net.roamproxy.server.ServerProxy;
 
 /**
  * {@code --secret-file FILE} on both commands: the file's bytes become the pre-shared key; an
- * unusable file is a one-line error naming the file (status 2), and nothing starts; the hint
- * for making a key never names a file that exists. {@code sproxy --new-secret FILE} makes one.
+ * unusable file is a one-line error naming the file (status 2), and nothing starts; so is a
+ * file another user owns or other users may read or change, except root's key shared with this
+ * process's group (mode 0640); the hint for making a key never names a file that exists. {@code sproxy --new-secret FILE} makes one.
  */
 @Timeout(30)
 class SecretFileOptionTest {
@@ -46,6 +49,10 @@ class SecretFileOptionTest {
         Files.write(f, bytes);
         Files.setPosixFilePermissions(f, PosixFilePermissions.fromString("rw-------"));
         return f;
+    }
+
+    private static boolean root() {
+        return "root".equals(System.getProperty("user.name"));
     }
 
     private static byte[] bytes(int n) {
@@ -178,6 +185,66 @@ class SecretFileOptionTest {
         for (Cli.Result r : both("--secret-file", f.toString())) {
             assertEquals(2, r.status(), r.toString());
             assertTrue(r.err().contains("cannot read it: permission denied"), r.err());
+        }
+    }
+
+    @ParameterizedTest
+    @CsvSource({"rw-r--r--, can be read by other users", "rw-----w-, can be changed by other users",
+        "rw-rw----, can be changed by other users", "rw----r--, can be read by other users"})
+    void fileOtherUsersCanReadOrChangeIsRefusedWithTheFix(String mode, String why) throws Exception {
+        Path f = key("open", bytes(32));
+        Files.setPosixFilePermissions(f, PosixFilePermissions.fromString(mode));
+
+        for (Cli.Result r : both("--secret-file", f.toString())) {
+            assertEquals(2, r.status(), r.toString());
+            assertEquals(1, r.errLines().size(), r.err());
+            assertTrue(r.err().contains("--secret-file " + f + ": the file " + why + ": chmod 600 " + f), r.err());
+        }
+    }
+
+    @Test
+    void fileOfAnotherUserIsRefusedWithChown() throws Exception {
+        assumeTrue(root(), "only root can give a file to another user (the CI runs these tests as root)");
+        Path f = key("theirs", bytes(32));
+        Files.setOwner(f, f.getFileSystem().getUserPrincipalLookupService().lookupPrincipalByName("65534"));
+
+        for (Cli.Result r : both("--secret-file", f.toString())) {
+            assertEquals(2, r.status(), r.toString());
+            assertTrue(r.err().contains("--secret-file " + f + ": the file is owned by " + Files.getOwner(f).getName()
+                    + ", not by root who runs this: chown root " + f), r.err());
+        }
+    }
+
+    /** The documented setup: root:roamproxy, mode 0640, read by daemons whose group is roamproxy. */
+    @Test
+    void keyOfRootReadableByTheGroupOfThisProcessIsAccepted() throws Exception {
+        assumeTrue(root(), "only root can own the key (the CI runs these tests as root, whose group is root's)");
+        Path f = key("shared", bytes(32));
+        Files.setPosixFilePermissions(f, PosixFilePermissions.fromString("rw-r-----"));
+
+        assertArrayEquals(bytes(32), new SproxyMain().configure("--secret-file", f.toString()).presharedKey());
+        assertArrayEquals(bytes(32), new CproxyMain().configure("--secret-file", f.toString(), "127.0.0.1")
+                .presharedKey());
+    }
+
+    @Test
+    void keyReadableByAGroupThatIsNotThisProcesssIsRefused() throws Exception {
+        Path f = key("group", bytes(32));
+        Files.setPosixFilePermissions(f, PosixFilePermissions.fromString("rw-r-----"));
+        String expected;
+        if (root()) {
+            Files.getFileAttributeView(f, java.nio.file.attribute.PosixFileAttributeView.class).setGroup(
+                    f.getFileSystem().getUserPrincipalLookupService().lookupPrincipalByGroupName("65534"));
+            expected = "which is not the group of root: run this as the user the key is shared with";
+        } else {
+            expected = "(only a key owned by root may be shared with a group, mode 0640)";
+        }
+
+        for (Cli.Result r : both("--secret-file", f.toString())) {
+            assertEquals(2, r.status(), r.toString());
+            assertEquals(1, r.errLines().size(), r.err());
+            assertTrue(r.err().contains("--secret-file " + f + ": the file can be read by ") && r.err().contains(expected),
+                    r.err());
         }
     }
 

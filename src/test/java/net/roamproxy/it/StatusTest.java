@@ -4,6 +4,10 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import java.net.StandardProtocolFamily;
+import java.net.UnixDomainSocketAddress;
+import java.nio.ByteBuffer;
+import java.nio.channels.SocketChannel;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -26,7 +30,10 @@ import net.roamproxy.testkit.EchoServer;
 import net.roamproxy.testkit.Json;
 import net.roamproxy.testkit.Rig;
 
-/** {@code --status} of both daemons, checked against live sessions: fields, JSON, and the socket's mode. */
+/**
+ * {@code --status} of both daemons, checked against live sessions: fields, JSON, the socket's
+ * mode, and a client that sends nothing holding up no one.
+ */
 @Timeout(30)
 class StatusTest {
     private static final LinkSettings LINK = Rig.link(Duration.ofMillis(100));
@@ -96,6 +103,28 @@ class StatusTest {
         // directory the daemon makes itself admits only its user.
         assertEquals("rw-rw----", PosixFilePermissions.toString(Files.getPosixFilePermissions(socket)));
         assertEquals("rwx------", PosixFilePermissions.toString(Files.getPosixFilePermissions(socket.getParent())));
+    }
+
+    @Test
+    void aClientThatConnectsAndSendsNothingIsCutOffAndStatusStillAnswers() throws Exception {
+        EchoServer target = closer.add(new EchoServer());
+        Rig rig = closer.add(Rig.with(LINK, target.port()).start());
+        rig.openApp();
+        Path socket = RuntimeDir.socketToBind("sproxy", rig.sproxyPort());
+        try (SocketChannel silent = SocketChannel.open(StandardProtocolFamily.UNIX)) {
+            silent.connect(UnixDomainSocketAddress.of(socket));
+
+            Await.until(rig.flowDeadline(), "the session at sproxy", () -> {
+                try {
+                    return sessions("sproxy", rig.sproxyPort()).size() == 1;
+                } catch (Exception e) {
+                    return false;
+                }
+            });
+
+            assertEquals(-1, silent.read(ByteBuffer.allocate(64)), "cut off, without a report");
+        }
+        assertEquals(1, sessions("sproxy", rig.sproxyPort()).size());
     }
 
     @Test

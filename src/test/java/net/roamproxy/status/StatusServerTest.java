@@ -31,7 +31,7 @@ class StatusServerTest {
     @Test
     void theSummarySaysSessionsLinkedAndResumesSinceTheLastOneAndNothingWhenThereAreNone() throws Exception {
         List<Row> rows = new ArrayList<>();
-        StatusServer s = new StatusServer("sproxy", dir.resolve("s.sock"), () -> List.copyOf(rows), 0);
+        StatusServer s = new StatusServer("sproxy", dir.resolve("s.sock"), () -> List.copyOf(rows), 0, StatusServer.TIMEOUT);
 
         s.summaryIfDue();
         rows.add(row("default", true, 2));
