@@ -16,6 +16,7 @@ import org.apache.logging.log4j.Logger;
 
 import net.roamproxy.link.Session;
 import net.roamproxy.link.Sockets;
+import net.roamproxy.session.MemoryBudget;
 import net.roamproxy.status.Row;
 import net.roamproxy.status.RuntimeDir;
 import net.roamproxy.status.StatusServer;
@@ -54,6 +55,8 @@ public final class ClientProxy implements AutoCloseable {
     private boolean watchFailed;
     private ServerTrust trust;
     private StatusServer status;
+    /** Where every session's buffers count: {@code --memory}. */
+    private final MemoryBudget budget;
 
     public ClientProxy(ClientConfig config) {
         this(config, AddressWatch::hostAddresses);
@@ -63,6 +66,7 @@ public final class ClientProxy implements AutoCloseable {
     ClientProxy(ClientConfig config, AddressWatch.Source addresses) {
         this.config = config;
         this.addresses = addresses;
+        this.budget = new MemoryBudget(config.link().memoryBytes());
     }
 
     /** Binds the local port and starts accepting. */
@@ -83,7 +87,7 @@ public final class ClientProxy implements AutoCloseable {
             throw e;
         }
         status = StatusServer.startOrWarn("cproxy", RuntimeDir.socketToBind("cproxy", listener.getLocalPort()),
-                this::statusRows);
+                this::statusRows, budget);
         if (!config.addressWatch()) {
             log.info("address watch off: cproxy notices address changes only through missed heartbeats");
         }
@@ -218,7 +222,7 @@ public final class ClientProxy implements AutoCloseable {
                     s -> {
                         sessions.remove(s);
                         watchWhileSessions();
-                    });
+                    }, budget, 0);
             sessions.put(relay, dialer);
             watchWhileSessions();
             log.info("{}: local connection from {}{}", relay.name(), Sockets.describe(app.getRemoteSocketAddress()),

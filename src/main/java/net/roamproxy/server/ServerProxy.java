@@ -23,6 +23,7 @@ import net.roamproxy.link.Link;
 import net.roamproxy.link.Session;
 import net.roamproxy.link.Sockets;
 import net.roamproxy.link.Threads;
+import net.roamproxy.session.MemoryBudget;
 import net.roamproxy.status.RuntimeDir;
 import net.roamproxy.status.StatusServer;
 
@@ -45,7 +46,7 @@ public final class ServerProxy implements AutoCloseable {
 
     /** Replaced whole by {@link #reload}; each handshake uses the one current when it began. */
     private volatile ServerConfig config;
-    private final SessionTable sessions = new SessionTable();
+    private final SessionTable sessions;
     private final TargetConnector connector;
     private final Slots handshakeSlots;
     private final AtomicInteger handshakes = new AtomicInteger();
@@ -69,6 +70,7 @@ public final class ServerProxy implements AutoCloseable {
     /** With the target connections opened by {@code connector} (tests slow it down). */
     ServerProxy(ServerConfig config, TargetConnector connector) {
         this.config = config;
+        this.sessions = new SessionTable(new MemoryBudget(config.link().memoryBytes()));
         this.connector = connector;
         this.handshakeSlots = new Slots(config.maxHandshakes());
     }
@@ -81,7 +83,7 @@ public final class ServerProxy implements AutoCloseable {
         listener = ss;
         new Thread(this::acceptLoop, "sproxy-accept").start();
         status = StatusServer.startOrWarn("sproxy", RuntimeDir.socketToBind("sproxy", ss.getLocalPort()),
-                sessions::status);
+                sessions::status, sessions.budget());
         log.info("sproxy listening on {}, relaying new sessions to {}:{}; host key {}{}",
                 Sockets.describe(ss.getLocalSocketAddress()), config.targetHost(), config.targetPort(),
                 config.keys().hostKey().fingerprint(),

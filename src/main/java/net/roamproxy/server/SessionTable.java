@@ -12,6 +12,7 @@ import net.roamproxy.link.Attachment;
 import net.roamproxy.link.LinkSettings;
 import net.roamproxy.link.Session;
 import net.roamproxy.protocol.Handshake;
+import net.roamproxy.session.MemoryBudget;
 import net.roamproxy.status.Row;
 
 /**
@@ -27,10 +28,33 @@ final class SessionTable {
 
     private final Map<Long, Entry> sessions = new ConcurrentHashMap<>();
     private final SecureRandom random = new SecureRandom();
+    /** Where every session's buffers count: {@code --memory}. */
+    private final MemoryBudget budget;
     /** Guarded by {@code sessions}: new sessions between {@link #reserve} and {@link #create}. */
     private int reserved;
     /** Guarded by {@code sessions}: set by {@link #close}. */
     private boolean closed;
+
+    SessionTable() {
+        this(MemoryBudget.unlimited());
+    }
+
+    SessionTable(MemoryBudget budget) {
+        this.budget = budget;
+    }
+
+    MemoryBudget budget() {
+        return budget;
+    }
+
+    /** A new session's receive window, reserved before the WELCOME promises it; hand it to {@link #create} or {@link #releaseWindow}. */
+    int reserveWindow(int capacity) {
+        return budget.reserveWindow(capacity);
+    }
+
+    void releaseWindow(int window) {
+        budget.releaseWindow(window);
+    }
 
     /**
      * Claims room for one more session, so that handshakes completing at the same moment cannot
@@ -66,12 +90,13 @@ final class SessionTable {
 
     /**
      * Registers a new session relaying {@code target}, whose cproxy has proved its keys on
-     * {@code first}. Uses the place claimed by {@link #reserve}.
+     * {@code first}. Uses the place claimed by {@link #reserve}, and {@code window}, from {@link #reserveWindow}.
      *
      * @return the session, or {@code null} if the table was closed meanwhile or {@code id} was
      *         taken (nothing created)
      */
-    Entry create(long id, byte[] secret, Socket target, Attachment first, LinkSettings settings, String service) {
+    Entry create(long id, byte[] secret, Socket target, Attachment first, LinkSettings settings, String service,
+                 int window) {
         synchronized (sessions) {
             if (closed || sessions.containsKey(id)) {
                 return null;
@@ -81,7 +106,7 @@ final class SessionTable {
             // sproxy takes a link lost after both directions ended as the end: cproxy resumes
             // only to deliver its last ack, and is told the session is gone.
             Session relay = new Session("session " + idText, "sproxy-session-" + idText, target, settings, links,
-                    false, r -> sessions.remove(id));
+                    false, r -> sessions.remove(id), budget, window);
             Entry s = new Entry(id, relay, secret, links, service);
             sessions.put(id, s);
             reserved--;
