@@ -21,6 +21,8 @@ import java.util.function.Supplier;
 import org.apache.logging.log4j.LogManager;
 import org.apache.logging.log4j.Logger;
 
+import net.roamproxy.session.MemoryBudget;
+
 /**
  * Serves {@code --status} on a Unix domain socket (no network port), for the daemon's user,
  * root and, under systemd, the group roamproxy: the socket is mode 0660, in a directory of
@@ -42,6 +44,8 @@ public final class StatusServer implements AutoCloseable {
     private final String daemon;
     private final Path path;
     private final Supplier<List<Row>> rows;
+    /** The daemon's buffer budget, reported in the header; {@code null}: none to report. */
+    private final MemoryBudget budget;
     private volatile boolean closed;
     private ServerSocketChannel channel;
     private final ScheduledExecutorService timer =
@@ -55,14 +59,23 @@ public final class StatusServer implements AutoCloseable {
     private int resumesAtLastSummary;
 
     public StatusServer(String daemon, Path path, Supplier<List<Row>> rows) {
-        this(daemon, path, rows, TimeUnit.MINUTES.toNanos(SUMMARY_MINUTES));
+        this(daemon, path, rows, null);
+    }
+
+    public StatusServer(String daemon, Path path, Supplier<List<Row>> rows, MemoryBudget budget) {
+        this(daemon, path, rows, budget, TimeUnit.MINUTES.toNanos(SUMMARY_MINUTES));
     }
 
     /** For tests: a summary every {@code summaryNanos}. */
     StatusServer(String daemon, Path path, Supplier<List<Row>> rows, long summaryNanos) {
+        this(daemon, path, rows, null, summaryNanos);
+    }
+
+    private StatusServer(String daemon, Path path, Supplier<List<Row>> rows, MemoryBudget budget, long summaryNanos) {
         this.daemon = daemon;
         this.path = path;
         this.rows = rows;
+        this.budget = budget;
         this.summaryNanos = summaryNanos;
     }
 
@@ -71,7 +84,12 @@ public final class StatusServer implements AutoCloseable {
      * operators, and its failure must not stop the daemon.
      */
     public static StatusServer startOrWarn(String daemon, Path path, Supplier<List<Row>> rows) {
-        StatusServer s = new StatusServer(daemon, path, rows);
+        return startOrWarn(daemon, path, rows, null);
+    }
+
+    /** {@link #startOrWarn(String, Path, Supplier)} that also reports {@code budget}. */
+    public static StatusServer startOrWarn(String daemon, Path path, Supplier<List<Row>> rows, MemoryBudget budget) {
+        StatusServer s = new StatusServer(daemon, path, rows, budget);
         try {
             s.start();
             return s;
@@ -123,7 +141,8 @@ public final class StatusServer implements AutoCloseable {
                 }
                 String what = new String(req, 0, n, StandardCharsets.US_ASCII).trim();
                 List<Row> now = rows.get();
-                String report = what.equals("json") ? StatusReport.json(daemon, now) : StatusReport.text(daemon, now);
+                StatusReport.Memory m = budget == null ? null : new StatusReport.Memory(budget.inUse(), budget.limit());
+                String report = what.equals("json") ? StatusReport.json(daemon, now, m) : StatusReport.text(daemon, now, m);
                 c.write(ByteBuffer.wrap(report.getBytes(StandardCharsets.UTF_8)));
             } catch (IOException e) {
                 if (closed) {
