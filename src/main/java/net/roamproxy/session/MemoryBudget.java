@@ -31,8 +31,8 @@ public final class MemoryBudget {
 
     private final long limit;
     private final AtomicLong used = new AtomicLong();
-    /** Window bytes above the guarantees, for {@link #WINDOW_SHARE}. */
-    private final AtomicLong windowExtras = new AtomicLong();
+    /** All receive windows, guarantees included, for {@link #WINDOW_SHARE}. */
+    private final AtomicLong windows = new AtomicLong();
 
     public MemoryBudget(long limit) {
         if (limit < MIN_LIMIT) {
@@ -100,21 +100,23 @@ public final class MemoryBudget {
 
     /**
      * Reserves a new session's receive window, at most {@code capacity} (the {@code --buffer}
-     * size): the guarantee, plus an eighth of what is left of the windows' half of the budget.
+     * size): the guarantee, plus an eighth of what is left of the windows' half of the budget
+     * (which the guarantees of all windows count in, so replay buffers keep the other half).
      * So windows are full-sized while the budget is far from its limit and shrink towards the
      * guarantee as it fills. Give it back with {@link #releaseWindow}.
      */
     public int reserveWindow(int capacity) {
         int base = Math.min(capacity, GUARANTEED);
         guarantee(base);
+        windows.addAndGet(base);
         while (true) {
-            long left = Math.min(limit / WINDOW_SHARE - windowExtras.get(), available());
+            long left = Math.min(limit / WINDOW_SHARE - windows.get(), available());
             long extra = Math.min(capacity - base, Math.max(0, left / WINDOW_STEP));
             if (extra <= 0) {
                 return base;
             }
             if (tryTake(extra)) {
-                windowExtras.addAndGet(extra);
+                windows.addAndGet(extra);
                 return (int) (base + extra);
             }
         }
@@ -122,8 +124,7 @@ public final class MemoryBudget {
 
     /** Gives back a window from {@link #reserveWindow}. */
     public void releaseWindow(int window) {
-        int base = Math.min(window, GUARANTEED);
-        windowExtras.addAndGet(-(window - base));
+        windows.addAndGet(-window);
         release(window);
     }
 }
