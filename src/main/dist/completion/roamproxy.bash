@@ -3,10 +3,10 @@
 # /usr/share/bash-completion/completions/cproxy and .../sproxy; by hand: source this file.
 # The option lists are checked against the commands' own options by the project's tests.
 
-_roamproxy_options_cproxy="-l --listen -p --port -s --server-port --forward --server-fingerprint --known-servers --max-sessions --no-address-watch --heartbeat --missed --buffer --detach-timeout --secret-file --log-level --metrics -c --config --status --json -h --help -V --version"
-_roamproxy_values_cproxy="-l --listen -p --port -s --server-port --forward --server-fingerprint --known-servers --max-sessions --heartbeat --missed --buffer --detach-timeout --secret-file --log-level --metrics -c --config"
-_roamproxy_options_sproxy="-l --listen -p --port -t --target --max-sessions --service --host-key --fingerprint --new-secret --max-handshakes --max-sessions-per-source --heartbeat --missed --buffer --detach-timeout --secret-file --log-level --metrics -c --config --status --json -h --help -V --version"
-_roamproxy_values_sproxy="-l --listen -p --port -t --target --max-sessions --service --host-key --new-secret --max-handshakes --max-sessions-per-source --heartbeat --missed --buffer --detach-timeout --secret-file --log-level --metrics -c --config"
+_roamproxy_options_cproxy="-l --listen -p --port -s --server-port --forward --server-fingerprint --known-servers --max-sessions --no-address-watch --heartbeat --missed --buffer --memory --detach-timeout --secret-file --log-level --metrics -c --config --status --json -h --help -V --version"
+_roamproxy_values_cproxy="-l --listen -p --port -s --server-port --forward --server-fingerprint --known-servers --max-sessions --heartbeat --missed --buffer --memory --detach-timeout --secret-file --log-level --metrics -c --config"
+_roamproxy_options_sproxy="-l --listen -p --port -t --target --max-sessions --service --host-key --fingerprint --new-secret --max-handshakes --max-sessions-per-source --heartbeat --missed --buffer --memory --detach-timeout --secret-file --log-level --metrics -c --config --status --json -h --help -V --version"
+_roamproxy_values_sproxy="-l --listen -p --port -t --target --max-sessions --service --host-key --new-secret --max-handshakes --max-sessions-per-source --heartbeat --missed --buffer --memory --detach-timeout --secret-file --log-level --metrics -c --config"
 _roamproxy_files="--known-servers --secret-file -c --config --host-key --new-secret"
 
 _roamproxy() {

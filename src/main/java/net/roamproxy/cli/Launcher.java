@@ -27,6 +27,7 @@ import org.apache.logging.log4j.Logger;
 import net.roamproxy.link.LastResort;
 import net.roamproxy.link.LinkSettings;
 import net.roamproxy.link.Threads;
+import net.roamproxy.session.MemoryBudget;
 import net.roamproxy.trust.KeyFileException;
 
 /**
@@ -139,6 +140,9 @@ abstract class Launcher<C> {
                 .desc("missed heartbeats that mean the link is lost (default " + LinkSettings.DEFAULT_MISSED_HEARTBEATS + ")").build());
         options.addOption(Option.builder().longOpt("buffer").hasArg().argName("BYTES")
                 .desc("replay buffer and receive window per session and direction, e.g. 1M or 512K (default 1M)").build());
+        options.addOption(Option.builder().longOpt("memory").hasArg().argName("BYTES")
+                .desc("all sessions' buffers together, e.g. 512M; near it windows shrink and reading from applications "
+                        + "waits (default: half the maximum heap)").build());
         options.addOption(Option.builder().longOpt("detach-timeout").hasArg().argName("SECONDS")
                 .desc("how long a session without a link is kept (default " + LinkSettings.DEFAULT_DETACH_TIMEOUT.toSeconds() + ")").build());
         options.addOption(Option.builder().longOpt("secret-file").hasArg().argName("FILE")
@@ -412,8 +416,13 @@ abstract class Launcher<C> {
             throw new UsageException(s.origin("buffer") + " must be from 64K to 1G, got " + s.value("buffer"));
         }
         long detach = s.number("detach-timeout", d.detachTimeout().toSeconds(), 1, 31_536_000);
+        long memory = s.size("memory", d.memoryBytes());
+        if (memory < MemoryBudget.MIN_LIMIT) {
+            throw new UsageException(s.origin("memory") + " must be at least " + MemoryBudget.MIN_LIMIT / 1024
+                    + "K (what one session needs), got " + s.value("memory"));
+        }
         return new LinkSettings(Duration.ofMillis(heartbeat), (int) missed, (int) buffer, d.handshakeTimeout(),
-                Duration.ofSeconds(detach));
+                Duration.ofSeconds(detach), memory);
     }
 
     /** Resolves a listen or target address, with a one-line error naming what it is. */

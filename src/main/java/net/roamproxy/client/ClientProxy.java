@@ -27,6 +27,7 @@ import net.roamproxy.link.Throttle;
 import net.roamproxy.metrics.Measured;
 import net.roamproxy.metrics.Metrics;
 import net.roamproxy.protocol.Handshake;
+import net.roamproxy.session.MemoryBudget;
 import net.roamproxy.status.Row;
 import net.roamproxy.status.RuntimeDir;
 import net.roamproxy.status.StatusServer;
@@ -81,6 +82,8 @@ public final class ClientProxy implements AutoCloseable, Measured {
     private boolean watchFailed;
     private ServerTrust trust;
     private StatusServer status;
+    /** Where every session's buffers count: {@code --memory}. */
+    private final MemoryBudget budget;
 
     public ClientProxy(ClientConfig config) {
         this(config, AddressWatch::hostAddresses);
@@ -91,6 +94,7 @@ public final class ClientProxy implements AutoCloseable, Measured {
         this.config = config;
         this.addresses = addresses;
         this.places = new Semaphore(config.maxSessions());
+        this.budget = new MemoryBudget(config.link().memoryBytes());
     }
 
     /** Binds the local port and starts accepting. */
@@ -113,7 +117,7 @@ public final class ClientProxy implements AutoCloseable, Measured {
         poolRoom.add(IoPool.reserve(config.maxSessions()));
         poolRoom.add(ConnectRace.reserveThreads(config.maxSessions()));
         status = StatusServer.startOrWarn("cproxy", RuntimeDir.socketToBind("cproxy", listener.getLocalPort()),
-                this::statusRows);
+                this::statusRows, budget);
         if (!config.addressWatch()) {
             log.info("address watch off: cproxy notices address changes only through missed heartbeats");
         }
@@ -265,7 +269,7 @@ public final class ClientProxy implements AutoCloseable, Measured {
                 sessions.remove(s);
                 places.release(); // once: a session closes once
                 watchWhileSessions();
-            }, metrics);
+            }, metrics, budget, 0);
         } catch (RuntimeException | Error e) {
             places.release(); // no session holds it
             throw e;

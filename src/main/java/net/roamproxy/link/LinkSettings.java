@@ -2,6 +2,8 @@ package net.roamproxy.link;
 
 import java.time.Duration;
 
+import net.roamproxy.session.MemoryBudget;
+
 /**
  * Timing and buffer settings shared by both ends of the framed link. Immutable.
  *
@@ -13,9 +15,10 @@ import java.time.Duration;
  *                          acknowledged) and of its receive queue; also the advertised window
  * @param handshakeTimeout  how long a new connection may take to complete its handshake
  * @param detachTimeout     how long a session whose link is down is kept waiting for a resume
+ * @param memoryBytes       the daemon's budget for all its sessions' buffers ({@link MemoryBudget})
  */
 public record LinkSettings(Duration heartbeatInterval, int missedHeartbeats, int bufferBytes,
-                           Duration handshakeTimeout, Duration detachTimeout) {
+                           Duration handshakeTimeout, Duration detachTimeout, long memoryBytes) {
 
     public static final Duration DEFAULT_HEARTBEAT_INTERVAL = Duration.ofSeconds(1);
     public static final int DEFAULT_MISSED_HEARTBEATS = 3;
@@ -41,6 +44,17 @@ public record LinkSettings(Duration heartbeatInterval, int missedHeartbeats, int
         if (detachTimeout.toMillis() < 1) {
             throw new IllegalArgumentException("detach timeout must be positive");
         }
+        if (memoryBytes < MemoryBudget.MIN_LIMIT) {
+            throw new IllegalArgumentException("memory budget must be at least " + MemoryBudget.MIN_LIMIT
+                    + " bytes, got " + memoryBytes);
+        }
+    }
+
+    /** Settings with the default memory budget ({@link MemoryBudget#defaultLimit()}). */
+    public LinkSettings(Duration heartbeatInterval, int missedHeartbeats, int bufferBytes, Duration handshakeTimeout,
+                        Duration detachTimeout) {
+        this(heartbeatInterval, missedHeartbeats, bufferBytes, handshakeTimeout, detachTimeout,
+                MemoryBudget.defaultLimit());
     }
 
     public static LinkSettings defaults() {
@@ -49,11 +63,15 @@ public record LinkSettings(Duration heartbeatInterval, int missedHeartbeats, int
     }
 
     public LinkSettings withHeartbeatInterval(Duration interval) {
-        return new LinkSettings(interval, missedHeartbeats, bufferBytes, handshakeTimeout, detachTimeout);
+        return new LinkSettings(interval, missedHeartbeats, bufferBytes, handshakeTimeout, detachTimeout, memoryBytes);
     }
 
     public LinkSettings withBufferBytes(int bytes) {
-        return new LinkSettings(heartbeatInterval, missedHeartbeats, bytes, handshakeTimeout, detachTimeout);
+        return new LinkSettings(heartbeatInterval, missedHeartbeats, bytes, handshakeTimeout, detachTimeout, memoryBytes);
+    }
+
+    public LinkSettings withMemoryBytes(long bytes) {
+        return new LinkSettings(heartbeatInterval, missedHeartbeats, bufferBytes, handshakeTimeout, detachTimeout, bytes);
     }
 
     /**

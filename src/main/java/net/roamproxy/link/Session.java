@@ -16,6 +16,7 @@ import org.apache.logging.log4j.LogManager;
 import org.apache.logging.log4j.Logger;
 
 import net.roamproxy.metrics.Metrics;
+import net.roamproxy.session.MemoryBudget;
 import net.roamproxy.session.ReceiveQueue;
 import net.roamproxy.session.ReplayBuffer;
 import net.roamproxy.session.SessionState;
@@ -72,6 +73,8 @@ public final class Session implements SessionView {
     final LongSupplier clock;
     final ReplayBuffer out;
     final ReceiveQueue in;
+    /** Where the buffers count, or {@code null}; also the application reader's bulk frame. */
+    final MemoryBudget budget;
     final SessionState state;
     /** Held by whoever writes the link; taken by the link reader to swap links safely. */
     final ReentrantLock sendLock = new ReentrantLock();
@@ -100,13 +103,31 @@ public final class Session implements SessionView {
      */
     public Session(String name, String threadPrefix, Socket app, LinkSettings settings, LinkProvider provider,
                    boolean resumesAfterEnd, Consumer<Session> onClosed, Metrics metrics) {
+        this(name, threadPrefix, app, settings, provider, resumesAfterEnd, onClosed, metrics, null, 0);
+    }
+
+    /**
+     * @param budget the daemon's memory budget, which this session's buffers count in
+     *               ({@code null}: none)
+     * @param window our receive window if it is reserved in {@code budget} already (sproxy
+     *               promised it in its WELCOME), or 0 to reserve one now
+     */
+    public Session(String name, String threadPrefix, Socket app, LinkSettings settings, LinkProvider provider,
+                   boolean resumesAfterEnd, Consumer<Session> onClosed, Metrics metrics, MemoryBudget budget,
+                   int window) {
         this(name, threadPrefix, app, settings, provider, resumesAfterEnd, onClosed, System::nanoTime, IoPool.POOL,
-                metrics);
+                metrics, budget, window);
     }
 
     Session(String name, String threadPrefix, Socket app, LinkSettings settings, LinkProvider provider,
             boolean resumesAfterEnd, Consumer<Session> onClosed, LongSupplier clock, Executor executor,
             Metrics metrics) {
+        this(name, threadPrefix, app, settings, provider, resumesAfterEnd, onClosed, clock, executor, metrics, null, 0);
+    }
+
+    Session(String name, String threadPrefix, Socket app, LinkSettings settings, LinkProvider provider,
+            boolean resumesAfterEnd, Consumer<Session> onClosed, LongSupplier clock, Executor executor,
+            Metrics metrics, MemoryBudget budget, int window) {
         this.name = name;
         this.metrics = metrics;
         this.threadPrefix = threadPrefix;
@@ -115,8 +136,9 @@ public final class Session implements SessionView {
         this.provider = provider;
         this.onClosed = onClosed;
         this.clock = clock;
-        this.out = new ReplayBuffer(settings.bufferBytes());
-        this.in = new ReceiveQueue(settings.bufferBytes());
+        this.budget = budget;
+        this.out = new ReplayBuffer(settings.bufferBytes(), budget);
+        this.in = window > 0 ? ReceiveQueue.reserved(window, budget) : new ReceiveQueue(settings.bufferBytes(), budget);
         this.state = new SessionState(resumesAfterEnd);
         this.sender = new LinkSender(this, executor);
         this.appWriter = new ApplicationWriter(this, executor);

@@ -64,6 +64,8 @@ final class ServerHandshake {
     private final FrameWriter writer;
     private final Transcript transcript = new Transcript();
     private final int timeout;
+    /** A new session's receive window while this handshake holds it; 0 once the session owns it. */
+    private int window;
 
     ServerHandshake(ServerConfig config, SessionTable sessions, Link link, InetAddress source,
                     HandshakeDeadline deadline, TargetConnector connector, Metrics metrics) {
@@ -120,6 +122,18 @@ final class ServerHandshake {
     }
 
     private void newSession(Hello hello) throws IOException {
+        // What cproxy may send before our target reads it: reserved before the WELCOME promises it.
+        window = sessions.reserveWindow(config.link().bufferBytes());
+        try {
+            offerSession(hello);
+        } finally {
+            if (window > 0) {
+                sessions.releaseWindow(window); // no session took it
+            }
+        }
+    }
+
+    private void offerSession(Hello hello) throws IOException {
         ServerConfig.Service service = config.service(hello.service());
         if (service == null) {
             // Only the services named on the command line or in the config file: never an open proxy.
@@ -132,7 +146,7 @@ final class ServerHandshake {
         byte[] shared = own.agree(hello.keyShare());
         long id = sessions.newId();
         Welcome unsigned = new Welcome(Status.NEW_SESSION, id, Handshake.randomBytes(Handshake.NONCE_SIZE),
-                own.publicKey(), config.link().bufferBytes(), keys.hostKey().publicKey(),
+                own.publicKey(), window, keys.hostKey().publicKey(),
                 new byte[Handshake.SIGNATURE_SIZE]);
         byte[] draft = FrameWriter.encode(FrameType.WELCOME, 0, 0, unsigned.encode());
         byte[] signature = keys.hostKey().sign(KeySchedule.welcomeSigned(
@@ -183,7 +197,8 @@ final class ServerHandshake {
         try {
             writer.token(KeySchedule.refusalToken(keys.refusalKey(), id));
             s = sessions.create(id, secret, target, new Attachment(link, 0, hello.window()), config.link(),
-                    service.name(), source);
+                    service.name(), source, window);
+            window = s != null ? 0 : window;
         } finally {
             if (s == null) {
                 Sockets.closeQuietly(target);
@@ -220,7 +235,7 @@ final class ServerHandshake {
         byte[] linkShared = own.agree(hello.keyShare());
         long delivered = s.session().delivered();
         Welcome unproven = new Welcome(Status.RESUMED, hello.sessionId(), Handshake.randomBytes(Handshake.NONCE_SIZE),
-                own.publicKey(), config.link().bufferBytes(), new byte[0], new byte[Handshake.MAC_SIZE]);
+                own.publicKey(), s.session().window(), new byte[0], new byte[Handshake.MAC_SIZE]);
         byte[] draft = FrameWriter.encode(FrameType.WELCOME, 0, delivered, unproven.encode());
         byte[] mac = KeySchedule.serverProof(s.secret(), transcript.hashWith(draft, Handshake.MAC_SIZE));
         byte[] th = transcript.add(writer.welcome(0, delivered, unproven.withAuth(mac))).hash();

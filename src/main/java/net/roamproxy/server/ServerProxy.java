@@ -28,6 +28,7 @@ import net.roamproxy.link.Threads;
 import net.roamproxy.metrics.Measured;
 import net.roamproxy.metrics.Metrics;
 import net.roamproxy.protocol.Handshake;
+import net.roamproxy.session.MemoryBudget;
 import net.roamproxy.status.RuntimeDir;
 import net.roamproxy.status.StatusServer;
 
@@ -50,9 +51,8 @@ public final class ServerProxy implements AutoCloseable, Measured {
     /** Replaced whole by {@link #reload}; each handshake uses the one current when it began. */
     private volatile ServerConfig config;
     /** Counts for {@code --metrics}; the live figures are read from {@link #sessions} when scraped. */
-    private final Metrics metrics = new Metrics("sproxy", Handshake.Status.refusalNames(),
-            () -> this.sessions.live());
-    private final SessionTable sessions = new SessionTable(metrics);
+    private final Metrics metrics = new Metrics("sproxy", Handshake.Status.refusalNames(), this::live);
+    private final SessionTable sessions;
     private final TargetConnector connector;
     private final HandshakeAdmission admission;
     private final LimitReport allPlacesTaken = new LimitReport(log, "the handshake limit (--max-handshakes)");
@@ -79,6 +79,7 @@ public final class ServerProxy implements AutoCloseable, Measured {
     /** With the target connections opened by {@code connector} (tests slow it down). */
     ServerProxy(ServerConfig config, TargetConnector connector) {
         this.config = config;
+        this.sessions = new SessionTable(metrics, new MemoryBudget(config.link().memoryBytes()));
         this.connector = connector;
         this.admission = new HandshakeAdmission(config.maxHandshakes());
     }
@@ -92,7 +93,7 @@ public final class ServerProxy implements AutoCloseable, Measured {
         ioThreads = IoPool.reserve(config.maxSessions());
         new Thread(this::acceptLoop, "sproxy-accept").start();
         status = StatusServer.startOrWarn("sproxy", RuntimeDir.socketToBind("sproxy", ss.getLocalPort()),
-                sessions::status);
+                sessions::status, sessions.budget());
         log.info("sproxy listening on {}, relaying new sessions to {}:{}; host key {}{}",
                 Sockets.describe(ss.getLocalSocketAddress()), config.targetHost(), config.targetPort(),
                 config.keys().hostKey().fingerprint(),
@@ -231,6 +232,10 @@ public final class ServerProxy implements AutoCloseable, Measured {
     /** Handshakes still running, each on its own thread: for tests that nothing is left behind. */
     int handshakesInProgress() {
         return admission.inUse();
+    }
+
+    private Metrics.Live live() {
+        return sessions.live();
     }
 
     /** Number of live sessions. */

@@ -19,6 +19,7 @@ import net.roamproxy.link.LiveSessions;
 import net.roamproxy.link.Session;
 import net.roamproxy.metrics.Metrics;
 import net.roamproxy.protocol.Handshake;
+import net.roamproxy.session.MemoryBudget;
 import net.roamproxy.status.Row;
 
 /**
@@ -41,6 +42,8 @@ final class SessionTable {
     private final SecureRandom random = new SecureRandom();
     /** sproxy's counters, which every session it creates adds to. */
     private final Metrics metrics;
+    /** Where every session's buffers count: {@code --memory}. */
+    private final MemoryBudget budget;
     /** Guarded by {@code sessions}: new sessions between {@link #reserve} and {@link #create}. */
     private int reserved;
     /** Guarded by {@code sessions}: set by {@link #close}. */
@@ -52,7 +55,25 @@ final class SessionTable {
             + "(--max-sessions-per-source)");
 
     SessionTable(Metrics metrics) {
+        this(metrics, MemoryBudget.unlimited());
+    }
+
+    SessionTable(Metrics metrics, MemoryBudget budget) {
         this.metrics = metrics;
+        this.budget = budget;
+    }
+
+    MemoryBudget budget() {
+        return budget;
+    }
+
+    /** A new session's receive window, reserved before the WELCOME promises it; hand it to {@link #create} or {@link #releaseWindow}. */
+    int reserveWindow(int capacity) {
+        return budget.reserveWindow(capacity);
+    }
+
+    void releaseWindow(int window) {
+        budget.releaseWindow(window);
     }
 
     /**
@@ -111,13 +132,13 @@ final class SessionTable {
 
     /**
      * Registers a new session relaying {@code target}, whose cproxy has proved its keys on
-     * {@code first}. Uses the place claimed by {@link #reserve}.
+     * {@code first}. Uses the place claimed by {@link #reserve}, and {@code window}, from {@link #reserveWindow}.
      *
      * @return the session, or {@code null} if the table was closed meanwhile or {@code id} was
      *         taken (nothing created)
      */
     Entry create(long id, byte[] secret, Socket target, Attachment first, LinkSettings settings, String service,
-                 InetAddress source) {
+                 InetAddress source, int window) {
         synchronized (sessions) {
             if (closed || sessions.containsKey(id)) {
                 return null;
@@ -127,7 +148,7 @@ final class SessionTable {
             // sproxy takes a link lost after both directions ended as the end: cproxy resumes
             // only to deliver its last ack, and is told the session is gone.
             Session relay = new Session("session " + idText, "sproxy-session-" + idText, target, settings, links,
-                    false, r -> removed(id), metrics);
+                    false, r -> removed(id), metrics, budget, window);
             Entry s = new Entry(id, relay, secret, links, service, source);
             sessions.put(id, s);
             reserved--;

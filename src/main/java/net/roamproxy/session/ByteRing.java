@@ -6,6 +6,11 @@ package net.roamproxy.session;
  * and an idle, empty ring gives it back. A session holds two rings per side, so thousands of
  * idle sessions cost no buffer memory at all, while a bulk transfer gets the full window.
  * Not thread-safe: the streams that use it guard it with their own monitor.
+ *
+ * <p>A ring given a {@link MemoryBudget} counts its array there: the first {@code floor} bytes
+ * are the session's guarantee, anything above is taken from the shared part before the array
+ * grows and given back when it shrinks. Such a ring grows only as far as the budget allows
+ * ({@link #makeRoom}); its owner waits for the rest.
  */
 final class ByteRing {
     static final int INITIAL_SIZE = 4096;
@@ -17,12 +22,24 @@ final class ByteRing {
     private int size;
     /** The most bytes held at once since the last {@link #shrinkIfIdle()}. */
     private int peak;
+    /** Where the array is counted, or {@code null} if its owner reserved the whole capacity up front. */
+    private MemoryBudget budget;
+    /** Array bytes covered by the owner's guarantee. */
+    private final int floor;
+    /** Array bytes above the floor, taken from the budget: always {@code max(0, buf.length - floor)}. */
+    private int charged;
 
     ByteRing(int capacity) {
+        this(capacity, null, 0);
+    }
+
+    ByteRing(int capacity, MemoryBudget budget, int floor) {
         if (capacity <= 0) {
             throw new IllegalArgumentException("capacity must be positive: " + capacity);
         }
         this.capacity = capacity;
+        this.budget = budget;
+        this.floor = floor;
         buf = NONE;
     }
 
@@ -43,7 +60,37 @@ final class ByteRing {
         return capacity - size;
     }
 
-    /** Appends {@code len} bytes; the caller has checked {@code len <= free()}. */
+    /**
+     * Grows the array, as far as the budget allows, so that up to {@code want} more bytes fit.
+     *
+     * @return how many bytes (at most {@code want} and {@link #free()}) can now be written
+     *         without allocating: 0 if the array is full and the budget has nothing left
+     */
+    int makeRoom(int want) {
+        want = Math.min(want, free());
+        if (size + want > buf.length) {
+            grow(size + want, false);
+        }
+        return Math.max(0, Math.min(want, buf.length - size));
+    }
+
+    /**
+     * How many of {@code want} more bytes would fit now, the array grown within the budget,
+     * without growing it: so that nothing is allocated before the bytes are there.
+     */
+    int affordable(int want) {
+        want = Math.min(want, free());
+        if (budget == null) {
+            return want;
+        }
+        long fits = (long) Math.max(floor, buf.length) + budget.available() - size;
+        return (int) Math.max(0, Math.min(want, fits));
+    }
+
+    /**
+     * Appends {@code len} bytes; the caller has checked {@code len <= free()}, and for a ring
+     * with a budget, {@code len <= makeRoom(len)} (if not, the growth is counted all the same).
+     */
     void write(byte[] src, int off, int len) {
         if (len > free()) {
             throw new IllegalStateException("ring overflow: " + len + " > " + free());
@@ -52,7 +99,7 @@ final class ByteRing {
             return;
         }
         if (size + len > buf.length) {
-            grow(size + len);
+            grow(size + len, true);
         }
         int tail = (head + size) % buf.length;
         int first = Math.min(len, buf.length - tail);
@@ -76,15 +123,66 @@ final class ByteRing {
         System.arraycopy(buf, 0, dst, dstOff + first, len - first);
     }
 
-    private void grow(int needed) {
+    /** Grows towards {@code needed} (by doubling); {@code force}: past the budget if it must. */
+    private void grow(int needed, boolean force) {
         int n = Math.max(buf.length, Math.min(capacity, INITIAL_SIZE));
         while (n < needed) {
             n = (int) Math.min(capacity, 2L * n);
+        }
+        if (budget != null) {
+            n = force ? forceCharge(n) : charge(n);
+            if (n <= buf.length) {
+                return;
+            }
         }
         byte[] bigger = new byte[n];
         copy(0, bigger, 0, size);
         buf = bigger;
         head = 0;
+    }
+
+    /**
+     * Takes what an array of {@code n} bytes needs above the floor; if the budget has less,
+     * settles for a smaller array (not smaller than the current one, nor than the floor).
+     *
+     * @return the array size paid for
+     */
+    private int charge(int n) {
+        int len = n;
+        for (int attempt = 0; attempt < 2; attempt++) {
+            long delta = Math.max(0, len - floor) - charged;
+            if (budget.tryTake(delta)) {
+                charged += (int) Math.max(0, delta);
+                return len;
+            }
+            // Not all of it: as much as is left now (another thread may take it first, hence two tries).
+            len = (int) Math.min(n, (long) Math.max(floor, buf.length) + budget.available());
+        }
+        return Math.min(n, Math.max(floor, buf.length));
+    }
+
+    private int forceCharge(int n) {
+        int delta = Math.max(0, n - floor) - charged;
+        if (delta > 0) {
+            budget.guarantee(delta);
+            charged += delta;
+        }
+        return n;
+    }
+
+    /** Sets the array to {@code n} bytes' worth of charge (after a shrink): gives back the rest. */
+    private void recharge(int n) {
+        if (budget != null) {
+            int c = Math.max(0, n - floor);
+            budget.release(charged - c);
+            charged = c;
+        }
+    }
+
+    /** Gives back everything taken from the budget; the ring's owner is closed and counts no more. */
+    void releaseBudget() {
+        recharge(0);
+        budget = null;
     }
 
     /**
@@ -98,11 +196,13 @@ final class ByteRing {
         if (size == 0 && peak <= small) {
             buf = NONE;
             head = 0;
+            recharge(0);
         } else if (buf.length > small && peak <= small) {
             byte[] smaller = new byte[small];
             copy(0, smaller, 0, size);
             buf = smaller;
             head = 0;
+            recharge(small);
         }
         peak = size;
     }

@@ -16,10 +16,17 @@ import net.roamproxy.protocol.ProtocolException;
  *       ({@link #endDelivered()}), which is how the peer learns that its END arrived.</li>
  * </ul>
  *
+ * With a {@link MemoryBudget}, the window is reserved there for the session's lifetime: the
+ * peer may fill it at any moment and a frame cannot be refused, so the promise, not the array
+ * (which still grows only as data arrives), is what must fit. The budget sizes it: the
+ * {@code --buffer} size while memory is plentiful, less as the budget fills, never less than
+ * the session's guarantee. Every link of the session advertises the same window.
+ *
  * Thread-safe.
  */
 public final class ReceiveQueue {
     private final ByteRing ring;
+    private final MemoryBudget budget;
     private long received;
     private long delivered;
     private long lastAckSent;
@@ -27,8 +34,24 @@ public final class ReceiveQueue {
     private boolean endDelivered;
     private boolean closed;
 
+    /** A queue outside any budget, with a window of {@code window} bytes. */
     public ReceiveQueue(int window) {
+        this(window, null);
+    }
+
+    /** A queue whose window, at most {@code capacity}, is reserved in {@code budget} (if not null). */
+    public ReceiveQueue(int capacity, MemoryBudget budget) {
+        this(budget, budget == null ? capacity : budget.reserveWindow(capacity));
+    }
+
+    private ReceiveQueue(MemoryBudget budget, int window) {
+        this.budget = budget;
         ring = new ByteRing(window);
+    }
+
+    /** A queue with a window already {@linkplain MemoryBudget#reserveWindow reserved} in {@code budget}, which it now owns. */
+    public static ReceiveQueue reserved(int window, MemoryBudget budget) {
+        return new ReceiveQueue(budget, window);
     }
 
     /** Our receive window, advertised to the peer. */
@@ -159,7 +182,11 @@ public final class ReceiveQueue {
         return ring.size();
     }
 
+    /** Nothing more is delivered; the window goes back to the budget. */
     public synchronized void close() {
+        if (!closed && budget != null) {
+            budget.releaseWindow(ring.capacity());
+        }
         closed = true;
     }
 

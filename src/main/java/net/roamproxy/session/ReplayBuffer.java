@@ -22,12 +22,26 @@ import net.roamproxy.protocol.ProtocolException;
  * {@linkplain #rewind rewinds} the send cursor to the peer's ack, so replay and ordinary
  * sending are one mechanism.
  *
+ * <p>With a {@link MemoryBudget}, the buffer's array counts there, and {@link #append} (or
+ * {@link #awaitRoom}) also waits while the array is full and the budget has nothing to grow it
+ * with: every byte still fits in the session's guarantee or waits for an ack to make room, so
+ * the application is slowed, never refused.
+ *
  * <p>Thread-safe. {@link #append} is called by the application reader; {@link #ack} by the
  * link reader; {@link #sendCursor}, {@link #drainTo}, {@link #rewind} and
  * {@link #takeEndDue} only by a thread holding the session's send lock.
  */
 public final class ReplayBuffer {
+    /**
+     * How often an appender held back by the budget (not by the window) looks again: budget
+     * freed by other sessions comes without a notification, since waking another session's
+     * monitor from inside ours could deadlock. Its own acks still wake it at once.
+     */
+    static final long BUDGET_RETRY_MILLIS = 50;
+
     private final ByteRing ring;
+    private final MemoryBudget budget;
+    private final int guaranteed;
     private long acked;
     private long sendCursor;
     /** The furthest offset ever sent, on any link: acks beyond it are impossible. */
@@ -42,26 +56,64 @@ public final class ReplayBuffer {
     private boolean endAcked;
     private boolean closed;
 
+    /** A buffer outside any budget: it holds up to {@code capacity} bytes. */
     public ReplayBuffer(int capacity) {
-        ring = new ByteRing(capacity);
+        this(capacity, null);
+    }
+
+    /** A buffer whose array counts in {@code budget} (if not null), with the session's guarantee taken at once. */
+    public ReplayBuffer(int capacity, MemoryBudget budget) {
+        this.budget = budget;
+        this.guaranteed = budget == null ? 0 : Math.min(capacity, MemoryBudget.GUARANTEED);
+        if (budget != null) {
+            budget.guarantee(guaranteed);
+        }
+        ring = new ByteRing(capacity, budget, guaranteed);
         limit = capacity;
     }
 
-    /** Appends all of {@code src[off, off+len)}, waiting for acks while the window is full. */
-    public void append(byte[] src, int off, int len) throws SessionClosedException, InterruptedException {
-        synchronized (this) {
-            while (len > 0) {
-                while (!closed && ring.size() >= limit) {
-                    wait();
-                }
-                if (closed || finalLength >= 0) {
-                    throw new SessionClosedException();
-                }
-                int n = Math.min(len, limit - ring.size());
-                ring.write(src, off, n);
-                off += n;
-                len -= n;
+    /** Appends all of {@code src[off, off+len)}, waiting for acks while the window (or the budget) is full. */
+    public synchronized void append(byte[] src, int off, int len) throws SessionClosedException, InterruptedException {
+        while (len > 0) {
+            int n = awaitRoom(len, true);
+            if (finalLength >= 0) {
+                throw new SessionClosedException();
             }
+            ring.write(src, off, n);
+            off += n;
+            len -= n;
+        }
+    }
+
+    /**
+     * Waits until at least one byte may be appended: the peer's window is not full and the
+     * array has room, or can grow within the budget. The application reader asks before it
+     * reads, so it never takes more from the application than it can hold: the rest waits in
+     * the application's socket, which is TCP backpressure to the application. Nothing is
+     * allocated here, so an idle session's reader that waits for input holds no array.
+     *
+     * @return how many bytes, at most {@code max}, fit now
+     */
+    public synchronized int awaitRoom(int max) throws SessionClosedException, InterruptedException {
+        return awaitRoom(max, false);
+    }
+
+    /** {@link #awaitRoom(int)}; {@code grow}: grows the array for them (for {@link #append}). */
+    private int awaitRoom(int max, boolean grow) throws SessionClosedException, InterruptedException {
+        while (true) {
+            if (closed) {
+                throw new SessionClosedException();
+            }
+            int window = limit - ring.size();
+            if (window <= 0) {
+                wait(); // an ack, a new link or the close wakes us
+                continue;
+            }
+            int n = grow ? ring.makeRoom(Math.min(max, window)) : ring.affordable(Math.min(max, window));
+            if (n > 0) {
+                return n;
+            }
+            wait(BUDGET_RETRY_MILLIS);
         }
     }
 
@@ -211,8 +263,12 @@ public final class ReplayBuffer {
         return ring.size();
     }
 
-    /** Wakes and fails any waiting appender; the stream accepts nothing more. */
+    /** Wakes and fails any waiting appender; the stream accepts nothing more. Gives its memory back to the budget. */
     public synchronized void close() {
+        if (!closed && budget != null) {
+            ring.releaseBudget();
+            budget.release(guaranteed);
+        }
         closed = true;
         notifyAll();
     }

@@ -10,10 +10,21 @@ final class StatusReport {
     private StatusReport() {
     }
 
+    /** The daemon's buffer budget ({@code --memory}): bytes counted now, and the limit. */
+    record Memory(long inUse, long limit) {
+    }
+
     static String text(String daemon, List<Row> rows) {
+        return text(daemon, rows, null);
+    }
+
+    static String text(String daemon, List<Row> rows, Memory memory) {
         StringBuilder b = new StringBuilder();
-        b.append(daemon).append(": ").append(rows.size()).append(rows.size() == 1 ? " session" : " sessions")
-                .append('\n');
+        b.append(daemon).append(": ").append(rows.size()).append(rows.size() == 1 ? " session" : " sessions");
+        if (memory != null) {
+            b.append(", buffers ").append(mib(memory.inUse())).append(" of ").append(mib(memory.limit()));
+        }
+        b.append('\n');
         for (Row r : rows) {
             SessionStatus s = r.session();
             b.append(s.name()).append("  service ").append(r.service()).append("  application ").append(s.application())
@@ -42,8 +53,16 @@ final class StatusReport {
     }
 
     static String json(String daemon, List<Row> rows) {
+        return json(daemon, rows, null);
+    }
+
+    static String json(String daemon, List<Row> rows, Memory memory) {
         StringBuilder b = new StringBuilder("{\"daemon\":").append(str(daemon)).append(",\"version\":")
-                .append(str(version())).append(",\"sessions\":[");
+                .append(str(version()));
+        if (memory != null) {
+            b.append(",\"memory_in_use\":").append(memory.inUse()).append(",\"memory_limit\":").append(memory.limit());
+        }
+        b.append(",\"sessions\":[");
         for (int i = 0; i < rows.size(); i++) {
             SessionStatus s = rows.get(i).session();
             b.append(i == 0 ? "" : ",").append('{')
@@ -65,6 +84,11 @@ final class StatusReport {
                     .append('}');
         }
         return b.append("]}\n").toString();
+    }
+
+    /** Bytes as MiB with one decimal: "1.2 MiB". */
+    static String mib(long bytes) {
+        return String.format(Locale.ROOT, "%.1f MiB", bytes / (1024.0 * 1024.0));
     }
 
     private static String seconds(long millis) {

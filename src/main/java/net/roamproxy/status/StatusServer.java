@@ -22,6 +22,7 @@ import java.util.function.Supplier;
 import org.apache.logging.log4j.LogManager;
 import org.apache.logging.log4j.Logger;
 
+import net.roamproxy.session.MemoryBudget;
 import net.roamproxy.trust.PrivateFiles;
 
 /**
@@ -53,6 +54,8 @@ public final class StatusServer implements AutoCloseable {
     private final String daemon;
     private final Path path;
     private final Supplier<List<Row>> rows;
+    /** The daemon's buffer budget, reported in the header; {@code null}: none to report. */
+    private final MemoryBudget budget;
     private volatile boolean closed;
     private ServerSocketChannel channel;
     private Thread acceptor;
@@ -69,14 +72,25 @@ public final class StatusServer implements AutoCloseable {
     private int resumesAtLastSummary;
 
     public StatusServer(String daemon, Path path, Supplier<List<Row>> rows) {
-        this(daemon, path, rows, TimeUnit.MINUTES.toNanos(SUMMARY_MINUTES), TIMEOUT);
+        this(daemon, path, rows, null);
+    }
+
+    /** With the daemon's buffer budget, which the report's header shows. */
+    public StatusServer(String daemon, Path path, Supplier<List<Row>> rows, MemoryBudget budget) {
+        this(daemon, path, rows, budget, TimeUnit.MINUTES.toNanos(SUMMARY_MINUTES), TIMEOUT);
     }
 
     /** For tests: a summary every {@code summaryNanos}, and {@code timeout} for a client's request and answer. */
     StatusServer(String daemon, Path path, Supplier<List<Row>> rows, long summaryNanos, Duration timeout) {
+        this(daemon, path, rows, null, summaryNanos, timeout);
+    }
+
+    private StatusServer(String daemon, Path path, Supplier<List<Row>> rows, MemoryBudget budget, long summaryNanos,
+                         Duration timeout) {
         this.daemon = daemon;
         this.path = path;
         this.rows = rows;
+        this.budget = budget;
         this.summaryNanos = summaryNanos;
         this.timeout = timeout;
     }
@@ -86,7 +100,12 @@ public final class StatusServer implements AutoCloseable {
      * operators, and its failure must not stop the daemon.
      */
     public static StatusServer startOrWarn(String daemon, Path path, Supplier<List<Row>> rows) {
-        StatusServer s = new StatusServer(daemon, path, rows);
+        return startOrWarn(daemon, path, rows, null);
+    }
+
+    /** {@link #startOrWarn(String, Path, Supplier)} that also reports {@code budget}. */
+    public static StatusServer startOrWarn(String daemon, Path path, Supplier<List<Row>> rows, MemoryBudget budget) {
+        StatusServer s = new StatusServer(daemon, path, rows, budget);
         try {
             s.start();
             return s;
@@ -182,7 +201,8 @@ public final class StatusServer implements AutoCloseable {
         try (TimedChannel t = new TimedChannel(c)) {
             String what = t.within(timeout).readLine(MAX_REQUEST).trim();
             List<Row> now = rows.get();
-            String report = what.equals("json") ? StatusReport.json(daemon, now) : StatusReport.text(daemon, now);
+            StatusReport.Memory m = budget == null ? null : new StatusReport.Memory(budget.inUse(), budget.limit());
+            String report = what.equals("json") ? StatusReport.json(daemon, now, m) : StatusReport.text(daemon, now, m);
             t.writeAll(ByteBuffer.wrap(report.getBytes(StandardCharsets.UTF_8)), timeout, StatusClient.WITHIN);
         } catch (IOException e) {
             log.debug("{} status request failed: {}", daemon, e.getMessage());

@@ -37,14 +37,21 @@ final class Daemon implements AutoCloseable {
      * JVM's environment, minus {@code JOURNAL_STREAM} unless {@code env} sets it.
      */
     static Daemon start(Class<?> command, Map<String, String> env, String... args) throws IOException {
+        return start(command, env, List.of(), args);
+    }
+
+    /** {@link #start(Class, Map, String...)} with {@code jvmOptions} (such as {@code -Xmx256m}) for the child JVM. */
+    static Daemon start(Class<?> command, Map<String, String> env, List<String> jvmOptions, String... args)
+            throws IOException {
         String java = ProcessHandle.current().info().command()
                 .orElse(Path.of(System.getProperty("java.home"), "bin", "java").toString());
         Path log4j = Path.of("conf", "log4j2.xml").toAbsolutePath();
         if (!Files.isRegularFile(log4j)) {
             throw new IllegalStateException("tests run from the project directory; no " + log4j);
         }
-        List<String> cmd = new ArrayList<>(List.of(java, "-XX:TieredStopAtLevel=1", "-XX:-UsePerfData",
-                "-Dlog4j2.configurationFile=" + log4j, "-cp", System.getProperty("java.class.path"),
+        List<String> cmd = new ArrayList<>(List.of(java, "-XX:TieredStopAtLevel=1", "-XX:-UsePerfData"));
+        cmd.addAll(jvmOptions);
+        cmd.addAll(List.of("-Dlog4j2.configurationFile=" + log4j, "-cp", System.getProperty("java.class.path"),
                 command.getName()));
         cmd.addAll(List.of(args));
         ProcessBuilder pb = new ProcessBuilder(cmd).redirectOutput(ProcessBuilder.Redirect.DISCARD);

@@ -107,4 +107,21 @@ class LauncherTest {
             assertEquals(0, r.status(), r.toString());
         }
     }
+
+    @Test
+    void aMemoryBudgetTooSmallForOneSessionOrNotASizeIsRefusedInOneLine() throws Exception {
+        for (String[] c : new String[][] {
+            {"16K", "sproxy: --memory must be at least 32K (what one session needs), got 16K (try --help)"},
+            {"lots", "sproxy: --memory needs a size such as 1048576, 512K or 1M, got 'lots' (try --help)"}}) {
+            try (Cli.Capturing<?> sproxy = new Cli.Capturing<>("sproxy", new SproxyMain())) {
+                Cli.Result r = Cli.run(sproxy, "-l", "127.0.0.1", "-p", "0", "--memory", c[0]);
+                assertEquals(2, r.status(), r.toString());
+                assertEquals(c[1], r.err().strip());
+            }
+        }
+        try (Cli.Capturing<?> cproxy = new Cli.Capturing<>("cproxy", new CproxyMain())) {
+            Cli.Result r = Cli.run(cproxy, "-l", "127.0.0.1", "-p", "0", "--memory", "32K", "127.0.0.1");
+            assertEquals(0, r.status(), r.toString());
+        }
+    }
 }

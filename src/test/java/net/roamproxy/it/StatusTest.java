@@ -95,7 +95,15 @@ class StatusTest {
             assertTrue(((String) s.get("session")).matches("[0-9a-f]{16}"), "the session id: " + s);
         }
         String text = StatusClient.ask(RuntimeDir.socketsToTry("sproxy", rig.sproxyPort()), false);
-        assertTrue(text.startsWith("sproxy: 2 sessions"), text);
+        assertTrue(text.matches("(?s)sproxy: 2 sessions, buffers \\d+\\.\\d MiB of \\d+\\.\\d MiB\n.*"), text);
+        for (String daemon : new String[] {"sproxy", "cproxy"}) {
+            int port = daemon.equals("sproxy") ? rig.sproxyPort() : rig.cproxy().port("");
+            Map<?, ?> doc = (Map<?, ?>) Json.parse(StatusClient.ask(RuntimeDir.socketsToTry(daemon, port), true));
+            long inUse = (Long) doc.get("memory_in_use");
+            // Both sessions' receive windows and guarantees count from their start.
+            assertTrue(inUse > 0 && inUse <= (Long) doc.get("memory_limit"), daemon + ": " + doc);
+            assertEquals(LINK.memoryBytes(), doc.get("memory_limit"), daemon + ": " + doc);
+        }
         assertTrue(text.contains("service ssh") && text.contains("linked"), text);
 
         Path socket = RuntimeDir.socketToBind("sproxy", rig.sproxyPort());

@@ -65,4 +65,14 @@ class StatusServerTest {
         String detached = StatusReport.json("sproxy", List.of(row("default", false, 1)));
         assertTrue(detached.contains("\"link_age_ms\":null,") && detached.contains("\"last_frame_ms\":null,"), detached);
     }
+
+    @Test
+    void theHeaderAndTheJsonShowTheMemoryBudget() {
+        StatusReport.Memory m = new StatusReport.Memory(1_258_291, 512L << 20);
+        String text = StatusReport.text("sproxy", List.of(row("default", true, 0), row("ssh", false, 1)), m);
+        assertTrue(text.startsWith("sproxy: 2 sessions, buffers 1.2 MiB of 512.0 MiB\n"), text);
+        String json = StatusReport.json("sproxy", List.of(), m);
+        assertTrue(json.contains(",\"memory_in_use\":1258291,\"memory_limit\":536870912,\"sessions\":[]"), json);
+        assertTrue(StatusReport.text("cproxy", List.of()).startsWith("cproxy: 0 sessions\n"), "no budget, no figure");
+    }
 }
