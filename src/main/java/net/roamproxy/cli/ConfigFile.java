@@ -87,7 +87,7 @@ final class ConfigFile {
             if (!keys.contains(key)) {
                 String hint = key.startsWith("-") && keys.contains(key.replaceFirst("^-+", ""))
                         ? "write it without dashes: " + key.replaceFirst("^-+", "")
-                        : Launcher.RETIRED.containsKey(key) ? Launcher.RETIRED.get(key)
+                        : SharedOptions.RETIRED.containsKey(key) ? SharedOptions.RETIRED.get(key)
                         : "known keys: " + String.join(", ", new TreeSet<>(keys));
                 throw new UsageException(path + ":" + n + ": unknown key '" + key + "' (" + hint + ")");
             }

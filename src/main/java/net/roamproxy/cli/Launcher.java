@@ -2,32 +2,22 @@ package net.roamproxy.cli;
 
 import java.io.IOException;
 import java.io.PrintStream;
-import java.io.PrintWriter;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.net.UnknownHostException;
-import java.time.Duration;
-import java.util.HashSet;
 import java.util.List;
-import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.atomic.AtomicReference;
 
 import org.apache.commons.cli.CommandLine;
-import org.apache.commons.cli.DefaultParser;
-import org.apache.commons.cli.HelpFormatter;
-import org.apache.commons.cli.Option;
 import org.apache.commons.cli.Options;
-import org.apache.commons.cli.ParseException;
-import org.apache.commons.cli.UnrecognizedOptionException;
 import org.apache.logging.log4j.LogManager;
 import org.apache.logging.log4j.Logger;
 
 import net.roamproxy.link.LastResort;
 import net.roamproxy.link.LinkSettings;
 import net.roamproxy.link.Threads;
-import net.roamproxy.session.MemoryBudget;
 import net.roamproxy.trust.KeyFileException;
 
 /**
@@ -37,7 +27,7 @@ import net.roamproxy.trust.KeyFileException;
  *
  * <p>A run goes: parse the command line, read the config file, {@link #configure} (every
  * check, no side effect but name resolution), {@link #start}, then, if blocking, wait for a
- * stop signal, close the proxy (bounded by {@link #STOP_LIMIT}) and return {@link #EXIT_OK}.
+ * stop signal, close the proxy (bounded by {@link Stopping#LIMIT}) and return {@link #EXIT_OK}.
  * Instances are used by one thread.
  *
  * @param <C> the proxy's configuration record
@@ -50,37 +40,11 @@ abstract class Launcher<C> {
     /** Bad command line, config file, key or secret file. Restarting does not help. */
     static final int EXIT_USAGE = 2;
 
-    /** The exit statuses, as {@code --help} and the README state them. */
-    static final String EXIT_STATUS_HELP = "Exit status: 0 stopped normally (also on SIGTERM or SIGINT); "
-            + "1 cannot run (port already in use, name not resolvable, no Java 17 or later); "
-            + "2 bad command line, config file, key or secret file, or log level.";
-
-    /** The threat model in brief, for {@code --help}; docs/security.md has the full table. */
-    static final String SECURITY_HELP = "Security: every frame after the opening handshake is encrypted and "
-            + "authenticated (AES-256-GCM; fresh X25519 keys on every link). cproxy trusts sproxy's host key on first "
-            + "use, as ssh does, or only the one given with --server-fingerprint (sproxy --fingerprint prints it). "
-            + "Someone on the path can cut links, and cproxy then resumes; they cannot read, alter or take over a "
-            + "session, nor end one once it is established. With --secret-file on both sides, nobody without the "
-            + "key can open a session. Full threat table: docs/security.md (with the .deb: "
-            + "/usr/share/doc/roamproxy/docs).";
-
-    /** Options of earlier versions that are gone, with what to do instead. */
-    static final Map<String, String> RETIRED = Map.of(
-            "tls", "every link is now always encrypted and authenticated: remove it",
-            "tls-keystore", "sproxy now has a host key instead (--host-key): remove it");
-
-    /** Longest an orderly stop may take before the command exits anyway; systemd's and users' patience is shorter. */
-    static final Duration STOP_LIMIT = Duration.ofMillis(1500);
-
     /**
      * Not a static field: loading the logger sets up log4j, which looks up this host's name and
      * so fixes the JVM's DNS cache policy; cproxy must change that policy first.
      */
     private final Logger log = LogManager.getLogger(Launcher.class);
-    private static final long MAX_BUFFER = 1L << 30;
-    /** Options that make no sense in a config file. */
-    private static final Set<String> COMMAND_LINE_ONLY = Set.of("help", "version", "config", "fingerprint", "status",
-            "json", "new-secret");
 
     private final String command;
     private final String argsSyntax;
@@ -134,46 +98,13 @@ abstract class Launcher<C> {
     final Options options() {
         Options options = new Options();
         addOptions(options);
-        options.addOption(Option.builder().longOpt("heartbeat").hasArg().argName("MS")
-                .desc("heartbeat interval in milliseconds (default " + LinkSettings.DEFAULT_HEARTBEAT_INTERVAL.toMillis() + ")").build());
-        options.addOption(Option.builder().longOpt("missed").hasArg().argName("N")
-                .desc("missed heartbeats that mean the link is lost (default " + LinkSettings.DEFAULT_MISSED_HEARTBEATS + ")").build());
-        options.addOption(Option.builder().longOpt("buffer").hasArg().argName("BYTES")
-                .desc("replay buffer and receive window per session and direction, e.g. 1M or 512K (default 1M)").build());
-        options.addOption(Option.builder().longOpt("memory").hasArg().argName("BYTES")
-                .desc("all sessions' buffers together, e.g. 512M; near it windows shrink and reading from applications "
-                        + "waits (default: half the maximum heap)").build());
-        options.addOption(Option.builder().longOpt("detach-timeout").hasArg().argName("SECONDS")
-                .desc("how long a session without a link is kept (default " + LinkSettings.DEFAULT_DETACH_TIMEOUT.toSeconds() + ")").build());
-        options.addOption(Option.builder().longOpt("secret-file").hasArg().argName("FILE")
-                .desc("pre-shared key: the bytes of FILE, at least " + SecretFile.MIN_SIZE + " random ones (sproxy "
-                        + "--new-secret makes one), the same file on both hosts (default: none, any cproxy may open "
-                        + "a session)").build());
-        options.addOption(Option.builder().longOpt(LogLevel.OPTION).hasArg().argName("LEVEL")
-                .desc("log level: " + String.join(", ", LogLevel.NAMES) + " (default: the environment's "
-                        + LogLevel.ENV + ", else INFO); a reload applies a change").build());
-        options.addOption(MetricsOption.option());
-        options.addOption(Option.builder("c").longOpt("config").hasArg().argName("FILE")
-                .desc("read options from FILE: 'key = value' lines, keys are the long option names, "
-                        + "# starts a comment line; the command line overrides it").build());
-        options.addOption(Option.builder().longOpt("status")
-                .desc("print the live sessions of every " + command + " of this user (of the system, as root), or "
-                        + "only of the one with these --port/--config settings, and exit (1 if none runs)").build());
-        options.addOption(Option.builder().longOpt("json").desc("with --status: print JSON for scripts").build());
-        options.addOption(Option.builder("h").longOpt("help").desc("show this help and exit").build());
-        options.addOption(Option.builder("V").longOpt("version").desc("show the version and exit").build());
+        SharedOptions.add(options, command);
         return options;
     }
 
     /** The keys a config file of this command may set. */
     final Set<String> configKeys(Options options) {
-        Set<String> keys = new HashSet<>(extraConfigKeys());
-        for (Option o : options.getOptions()) {
-            if (o.getLongOpt() != null && !COMMAND_LINE_ONLY.contains(o.getLongOpt())) {
-                keys.add(o.getLongOpt());
-            }
-        }
-        return keys;
+        return SharedOptions.configKeys(options, extraConfigKeys());
     }
 
     /**
@@ -181,27 +112,16 @@ abstract class Launcher<C> {
      * {@link #run} does; for tests and for {@code run}.
      */
     final C configure(String... args) throws UsageException, IOException {
-        return configure(Settings.of(parse(options(), args), configKeys(options())));
+        return configure(Settings.of(SharedOptions.parse(options(), args), configKeys(options())));
     }
 
     private C configure(Settings s) throws UsageException, IOException {
-        LinkSettings link = linkSettings(s);
+        LinkSettings link = SharedOptions.linkSettings(s);
         byte[] key = s.has("secret-file") ? SecretFile.read(s.path("secret-file"), s.origin("secret-file")) : null;
         InetSocketAddress metrics = MetricsOption.parse(s);
         C config = configure(s, link, key);
         metricsAt = MetricsOption.resolve(metrics); // names last, as configure resolves them
         return config;
-    }
-
-    private static CommandLine parse(Options options, String[] args) throws UsageException {
-        try {
-            return new DefaultParser().parse(options, args);
-        } catch (UnrecognizedOptionException e) {
-            String retired = RETIRED.get(e.getOption().replaceFirst("^--", "").replaceFirst("=.*", ""));
-            throw new UsageException(retired == null ? e.getMessage() : e.getOption() + " is gone: " + retired);
-        } catch (ParseException e) {
-            throw new UsageException(e.getMessage());
-        }
     }
 
     /**
@@ -215,9 +135,9 @@ abstract class Launcher<C> {
         C config;
         org.apache.logging.log4j.Level level;
         try {
-            CommandLine cl = parse(options, args);
+            CommandLine cl = SharedOptions.parse(options, args);
             if (cl.hasOption("help")) {
-                help(options, out);
+                SharedOptions.help(out, command + " [OPTIONS] " + argsSyntax, summary, options);
                 return EXIT_OK;
             }
             if (cl.hasOption("version")) {
@@ -279,7 +199,7 @@ abstract class Launcher<C> {
         log.info("{} {} on Java {}; each session's threads are {} threads", command, version(), Runtime.version(),
                 Threads.virtual() ? "virtual" : "platform");
         if (block) {
-            serveUntilStopped(MetricsOption.both(metrics, proxy), stop, signal);
+            new Stopping(command).serveUntilStopped(MetricsOption.both(metrics, proxy), stop, signal);
         }
         return EXIT_OK;
     }
@@ -308,7 +228,7 @@ abstract class Launcher<C> {
         C fresh;
         org.apache.logging.log4j.Level level;
         try {
-            Settings s = Settings.of(parse(options(), args), configKeys(options()));
+            Settings s = Settings.of(SharedOptions.parse(options(), args), configKeys(options()));
             fresh = configure(s);
             level = LogLevel.of(s);
         } catch (UsageException | IOException e) {
@@ -327,48 +247,6 @@ abstract class Launcher<C> {
      */
     String apply(AutoCloseable proxy, C fresh) {
         return "its other settings apply after a restart";
-    }
-
-    /**
-     * Blocks until {@code stop} opens (SIGTERM or SIGINT), then closes the proxy. Other ways
-     * the JVM ends (System.exit elsewhere) still close it through a shutdown hook.
-     */
-    private void serveUntilStopped(AutoCloseable proxy, CountDownLatch stop, AtomicReference<String> signal) {
-        Thread hook = new Thread(() -> closeWithin(proxy, STOP_LIMIT), command + "-shutdown");
-        Runtime.getRuntime().addShutdownHook(hook);
-        try {
-            stop.await();
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-        }
-        log.info("{} received {}, stopping", command, signal.get());
-        try {
-            Runtime.getRuntime().removeShutdownHook(hook);
-        } catch (IllegalStateException e) {
-            return; // the JVM is already shutting down; the hook closes the proxy
-        }
-        closeWithin(proxy, STOP_LIMIT);
-    }
-
-    /** Closes {@code proxy} on a helper thread, waiting at most {@code limit} for it. */
-    private void closeWithin(AutoCloseable proxy, Duration limit) {
-        Thread closer = new Thread(() -> {
-            try {
-                proxy.close();
-            } catch (Exception e) {
-                log.warn("{}: error while stopping: {}", command, e.toString());
-            }
-        }, command + "-stop");
-        closer.setDaemon(true);
-        closer.start();
-        try {
-            closer.join(limit.toMillis());
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-        }
-        if (closer.isAlive()) {
-            log.warn("{}: stopping took longer than {} ms; exiting anyway", command, limit.toMillis());
-        }
     }
 
     /**
@@ -394,35 +272,9 @@ abstract class Launcher<C> {
         System.exit(status);
     }
 
-    private void help(Options options, PrintStream out) {
-        PrintWriter w = new PrintWriter(out);
-        HelpFormatter f = new HelpFormatter();
-        f.printHelp(w, 90, command + " [OPTIONS] " + argsSyntax, summary, options, 2, 2,
-                "\n" + SECURITY_HELP + "\n\n" + EXIT_STATUS_HELP, false);
-        w.flush();
-    }
-
     static String version() {
         String v = Launcher.class.getPackage().getImplementationVersion();
         return v != null ? v : "development build";
-    }
-
-    private static LinkSettings linkSettings(Settings s) throws UsageException {
-        LinkSettings d = LinkSettings.defaults();
-        long heartbeat = s.number("heartbeat", d.heartbeatInterval().toMillis(), 10, 3_600_000);
-        long missed = s.number("missed", d.missedHeartbeats(), 1, 1000);
-        long buffer = s.size("buffer", d.bufferBytes());
-        if (buffer < LinkSettings.MIN_BUFFER_BYTES || buffer > MAX_BUFFER) {
-            throw new UsageException(s.origin("buffer") + " must be from 64K to 1G, got " + s.value("buffer"));
-        }
-        long detach = s.number("detach-timeout", d.detachTimeout().toSeconds(), 1, 31_536_000);
-        long memory = s.size("memory", d.memoryBytes());
-        if (memory < MemoryBudget.MIN_LIMIT) {
-            throw new UsageException(s.origin("memory") + " must be at least " + MemoryBudget.MIN_LIMIT / 1024
-                    + "K (what one session needs), got " + s.value("memory"));
-        }
-        return new LinkSettings(Duration.ofMillis(heartbeat), (int) missed, (int) buffer, d.handshakeTimeout(),
-                Duration.ofSeconds(detach), memory);
     }
 
     /** Resolves a listen or target address, with a one-line error naming what it is. */

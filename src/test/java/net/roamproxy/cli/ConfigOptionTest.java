@@ -302,7 +302,7 @@ class ConfigOptionTest {
             assertTrue(text.contains("--config <FILE>"), r.out());
             assertTrue(text.contains("'key = value' lines, keys are the long option names"), r.out());
             assertTrue(text.contains("the command line overrides it"), r.out());
-            assertTrue(text.contains(Launcher.EXIT_STATUS_HELP), r.out());
+            assertTrue(text.contains(SharedOptions.EXIT_STATUS_HELP), r.out());
         }
     }
 }
