@@ -4,7 +4,6 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import java.io.ByteArrayOutputStream;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -16,7 +15,6 @@ import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.extension.RegisterExtension;
 
 import net.roamproxy.link.LinkSettings;
-import net.roamproxy.protocol.Handshake.Mode;
 import net.roamproxy.protocol.Handshake.Status;
 import net.roamproxy.protocol.Handshake;
 import net.roamproxy.testkit.AppClient;
@@ -25,7 +23,6 @@ import net.roamproxy.testkit.Closer;
 import net.roamproxy.testkit.RawLink;
 import net.roamproxy.testkit.EchoServer;
 import net.roamproxy.testkit.Rig;
-import net.roamproxy.testkit.Streams;
 import net.roamproxy.testkit.LogCapture;
 
 /**
@@ -39,15 +36,6 @@ class SproxyLimitsTest {
     @RegisterExtension final Closer closer = new Closer();
     @RegisterExtension final LogCapture logs = LogCapture.closedBy(closer);
 
-    private static void echoOnce(Rig rig, AppClient app, ByteArrayOutputStream sent, String text) throws Exception {
-        byte[] b = text.getBytes(java.nio.charset.StandardCharsets.US_ASCII);
-        app.write(b);
-        sent.write(b);
-        Await.until(rig.flowDeadline(), () -> app + " echo of " + sent.size() + " bytes",
-                () -> app.receivedCount() >= sent.size());
-        Streams.assertSameStream(app + " echo", sent.toByteArray(), app.received());
-    }
-
     @Test
     void sessionBeyondTheLimitIsRefusedBusyAndItsApplicationConnectionClosed() throws Exception {
         LinkSettings link = Rig.link(Duration.ofMillis(200));
@@ -55,10 +43,8 @@ class SproxyLimitsTest {
         Rig rig = closer.add(Rig.with(link, echo.port()).maxSessions(2).start());
         AppClient first = rig.openApp();
         AppClient second = rig.openApp();
-        ByteArrayOutputStream sentFirst = new ByteArrayOutputStream();
-        ByteArrayOutputStream sentSecond = new ByteArrayOutputStream();
-        echoOnce(rig, first, sentFirst, "one");
-        echoOnce(rig, second, sentSecond, "two");
+        rig.echo(first, "one");
+        rig.echo(second, "two");
         assertEquals(2, rig.sproxy().sessionCount());
 
         AppClient third = rig.openApp();
@@ -75,13 +61,13 @@ class SproxyLimitsTest {
             assertTrue(raw.signedRefusal(answer, rig.sproxyHostKey()), "signed by the host key, so cproxy can trust it");
             assertTrue(raw.closedByPeerWithin(rig.flowDeadline()));
         }
-        echoOnce(rig, first, sentFirst, "-still-one");
-        echoOnce(rig, second, sentSecond, "-still-two");
+        rig.echo(first, "-still-one");
+        rig.echo(second, "-still-two");
 
         first.close();
         Await.until(rig.flowDeadline(), "the first session ends", () -> rig.sproxy().sessionCount() == 1);
         AppClient fourth = rig.openApp();
-        echoOnce(rig, fourth, new ByteArrayOutputStream(), "four");
+        rig.echo(fourth, "four");
         assertEquals(3, echo.connectionsAccepted(), "a freed place takes a new session");
     }
 
@@ -93,8 +79,7 @@ class SproxyLimitsTest {
         EchoServer echo = closer.add(new EchoServer());
         Rig rig = closer.add(Rig.with(link, echo.port()).maxHandshakes(limit).start());
         AppClient live = rig.openApp();
-        ByteArrayOutputStream sent = new ByteArrayOutputStream();
-        echoOnce(rig, live, sent, "live");
+        rig.echo(live, "live");
 
         List<RawLink> silent = new ArrayList<>();
         // From as many hosts, each within its share (a quarter of the places: one here).
@@ -112,11 +97,11 @@ class SproxyLimitsTest {
         for (RawLink s : silent) {
             assertFalse(s.closedByPeerWithin(rig.intervals(2)), "the connections within the limit stay");
         }
-        echoOnce(rig, live, sent, "-unaffected");
+        rig.echo(live, "-unaffected");
 
         silent.forEach(RawLink::close);
         AppClient fresh = rig.openApp();
-        echoOnce(rig, fresh, new ByteArrayOutputStream(), "places freed");
+        rig.echo(fresh, "places freed");
         assertEquals(2, echo.connectionsAccepted());
         System.out.printf("handshake limit %d: the extra connection was closed after %d ms%n", limit, closedMs);
     }

@@ -6,7 +6,6 @@ import static org.junit.jupiter.api.Assumptions.assumeTrue;
 import java.io.IOException;
 import java.net.InetAddress;
 import java.net.ServerSocket;
-import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 
 import org.apache.logging.log4j.Level;
@@ -21,7 +20,6 @@ import net.roamproxy.testkit.Closer;
 import net.roamproxy.testkit.EchoServer;
 import net.roamproxy.testkit.LogCapture;
 import net.roamproxy.testkit.Rig;
-import net.roamproxy.testkit.Streams;
 
 /** Several services through one cproxy/sproxy pair: each local port reaches its own, and only, service. */
 @Timeout(30)
@@ -31,22 +29,15 @@ class ServicesTest {
     @RegisterExtension final Closer closer = new Closer();
     @RegisterExtension final LogCapture logs = LogCapture.closedBy(closer);
 
-    private static void echo(Rig rig, AppClient app, String text) throws Exception {
-        byte[] b = text.getBytes(StandardCharsets.US_ASCII);
-        app.write(b);
-        Await.until(rig.flowDeadline(), "echo of " + text, () -> app.receivedCount() >= b.length);
-        Streams.assertSameStream("echo", b, app.received());
-    }
-
     @Test
     void eachForwardedPortReachesItsOwnServiceAndTheMainPortTheDefault() throws Exception {
         EchoServer telnetLike = closer.add(new EchoServer());
         EchoServer sshLike = closer.add(new EchoServer());
         Rig rig = closer.add(Rig.with(LINK, telnetLike.port()).service("ssh", sshLike.port()).forward("ssh").start());
 
-        echo(rig, rig.openApp(), "to the default service");
-        echo(rig, rig.openApp("ssh"), "to ssh");
-        echo(rig, rig.openApp("ssh"), "to ssh again");
+        rig.echo(rig.openApp(), "to the default service");
+        rig.echo(rig.openApp("ssh"), "to ssh");
+        rig.echo(rig.openApp("ssh"), "to ssh again");
 
         assertEquals(1, telnetLike.connectionsAccepted());
         assertEquals(2, sshLike.connectionsAccepted());
@@ -62,8 +53,8 @@ class ServicesTest {
         EchoServer sshLike = closer.add(new EchoServer());
         Rig rig = closer.add(Rig.with(LINK, telnetLike.port()).service("ssh", sshLike.port()).forward("ssh").start());
 
-        echo(rig, closer.add(AppClient.connect("v6", ipv6Loopback, rig.cproxy().port(), false)), "over ::1");
-        echo(rig, closer.add(AppClient.connect("v6-ssh", ipv6Loopback, rig.cproxy().port("ssh"), false)),
+        rig.echo(closer.add(AppClient.connect("v6", ipv6Loopback, rig.cproxy().port(), false)), "over ::1");
+        rig.echo(closer.add(AppClient.connect("v6-ssh", ipv6Loopback, rig.cproxy().port("ssh"), false)),
                 "ssh over ::1");
 
         assertEquals(1, telnetLike.connectionsAccepted());

@@ -4,8 +4,6 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import java.io.ByteArrayOutputStream;
-import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -25,7 +23,6 @@ import net.roamproxy.testkit.EchoServer;
 import net.roamproxy.testkit.LogCapture;
 import net.roamproxy.testkit.RawLink;
 import net.roamproxy.testkit.Rig;
-import net.roamproxy.testkit.Streams;
 
 /**
  * What one stranger can take from sproxy: a share of the handshake places, not all of them;
@@ -41,16 +38,6 @@ class StrangerLimitsTest {
 
     @RegisterExtension final Closer closer = new Closer();
     @RegisterExtension final LogCapture logs = LogCapture.closedBy(closer);
-
-    private static void echo(Rig rig, AppClient app, String text) throws Exception {
-        byte[] b = text.getBytes(StandardCharsets.US_ASCII);
-        ByteArrayOutputStream sent = new ByteArrayOutputStream();
-        sent.writeBytes(app.received());
-        sent.writeBytes(b);
-        app.write(b);
-        Await.until(rig.flowDeadline(), () -> app + " echo", () -> app.receivedCount() >= sent.size());
-        Streams.assertSameStream(app + " echo", sent.toByteArray(), app.received());
-    }
 
     @Test
     void oneHostGetsAQuarterOfTheHandshakePlacesAndIsToldOnceWhileAnotherHostStillGetsIn() throws Exception {
@@ -73,7 +60,7 @@ class StrangerLimitsTest {
         assertTrue(fourth.closedByPeerWithin(rig.flowDeadline()), "and a fourth");
 
         AppClient app = rig.openApp(); // the other host
-        echo(rig, app, "in");
+        rig.echo(app, "in");
         assertEquals(1, logs.find(Level.WARN, m -> m.contains("already holds")).size(),
                 "the share is reported once; later ones are counted");
         for (RawLink r : held) {
@@ -127,7 +114,7 @@ class StrangerLimitsTest {
         Rig rig = closer.add(Rig.with(LINK, target.port()).maxSessionsPerSource(1).start());
         Duration wait = rig.flowDeadline();
         AppClient mine = rig.openApp(); // 127.0.0.1's one session
-        echo(rig, mine, "mine");
+        rig.echo(mine, "mine");
 
         RawLink stranger = closer.add(RawLink.connectFrom(2, rig.sproxyPort()));
         stranger.openSession(wait);
@@ -137,7 +124,7 @@ class StrangerLimitsTest {
         assertEquals(Handshake.Status.BUSY, answer.status(), "127.0.0.2 has its one session");
         logs.await(wait, "a WARN naming the host and the option", Level.WARN,
                 m -> m.contains("127.0.0.2") && m.contains("--max-sessions-per-source"));
-        echo(rig, mine, " still");
+        rig.echo(mine, " still");
         assertEquals(2, rig.sproxy().sessionCount());
     }
 }

@@ -1,6 +1,9 @@
 package net.roamproxy.testkit;
 
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
 import java.time.Duration;
+import java.util.Arrays;
 
 import net.roamproxy.link.LinkSettings;
 
@@ -21,6 +24,21 @@ public interface RelayedChain {
     /** Upper bound for bytes to cross a healthy chain. */
     default Duration flowDeadline() {
         return intervals(50);
+    }
+
+    /**
+     * Sends {@code text} on {@code app}, whose service echoes, and waits until it is back: what
+     * {@code app} has received is then what it had before, followed by {@code text}, byte-exact.
+     */
+    default void echo(AppClient app, String text) throws InterruptedException, IOException {
+        byte[] before = app.received();
+        byte[] b = text.getBytes(StandardCharsets.US_ASCII);
+        app.write(b);
+        Await.until(flowDeadline(), () -> app + " echo of '" + text + "'",
+                () -> app.receivedCount() >= before.length + b.length);
+        byte[] expected = Arrays.copyOf(before, before.length + b.length);
+        System.arraycopy(b, 0, expected, before.length, b.length);
+        Streams.assertSameStream(app + " echo", expected, app.received());
     }
 
     /** Upper bound for either proxy to notice a silent link: twice the dead time, plus slack. */
