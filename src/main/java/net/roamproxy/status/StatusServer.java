@@ -10,6 +10,7 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.LinkOption;
 import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
 import java.nio.file.attribute.PosixFilePermissions;
 import java.time.Duration;
 import java.util.List;
@@ -130,12 +131,18 @@ public final class StatusServer implements AutoCloseable {
             }
             Files.delete(path); // the link itself, should it be one
         }
+        // Bound under a name of its own, given its mode, then renamed into place: the socket is
+        // never found at its path with the mode bind() gave it (from the umask) before 0660.
+        Path fresh = path.resolveSibling(path.getFileName() + "." + ProcessHandle.current().pid() + ".new");
         ServerSocketChannel ch = ServerSocketChannel.open(StandardProtocolFamily.UNIX);
         try {
-            ch.bind(UnixDomainSocketAddress.of(path));
-            allowGroup(path);
+            Files.deleteIfExists(fresh);
+            ch.bind(UnixDomainSocketAddress.of(fresh));
+            allowGroup(fresh);
+            Files.move(fresh, path, StandardCopyOption.ATOMIC_MOVE);
         } catch (IOException | RuntimeException e) {
             ch.close();
+            Files.deleteIfExists(fresh);
             throw e;
         }
         channel = ch;
