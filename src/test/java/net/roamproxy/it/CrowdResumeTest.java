@@ -116,8 +116,15 @@ class CrowdResumeTest {
         }
         List<LogCapture.Line> limited = logs.find(Level.INFO, m -> m.contains("handshake places"));
         assertTrue(limited.isEmpty(), "sproxy's handshake limits turned links away: " + limited);
-        List<LogCapture.Line> warned = logs.find(Level.WARN, m -> true);
+        // In this one JVM the test relay stands between cproxy and sproxy, one thread pair per
+        // connection: on an overloaded machine it may forward a HELLO that cproxy sent at once
+        // later than sproxy's 2 s first-frame deadline. Such a link is dropped and dialled again
+        // (counted above as a link dialled); that is allowed, nothing else is.
+        List<LogCapture.Line> lateHello = logs.find(Level.WARN, m -> m.contains("no HELLO within"));
+        List<LogCapture.Line> warned = logs.find(Level.WARN, m -> !m.contains("no HELLO within"));
         assertTrue(warned.isEmpty(), warned.size() + " warnings, e.g. " + warned.subList(0, Math.min(5, warned.size())));
+        System.out.printf("CrowdResumeTest: %d links dropped by sproxy's first-frame deadline and dialled again%n",
+                lateHello.size());
         List<LogCapture.Line> refused = logs.find(Level.INFO, m -> m.contains("refused") || m.contains("cannot reach"));
         assertTrue(refused.isEmpty(), refused.size() + " refusals or failed dials, e.g. "
                 + refused.subList(0, Math.min(5, refused.size())));
