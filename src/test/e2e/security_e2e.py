@@ -1,8 +1,8 @@
 #!/usr/bin/env python3
 """End-to-end security tests of roamproxy (link protocol version 3): what an attacker on the
-client's network, or on the path between the proxies, can do. Run the way the user runs it,
-with default settings (every frame after the opening handshake is encrypted and authenticated;
-there is no option for it).
+client's network, on the path between the proxies, or anywhere that reaches sproxy's port
+can do. Run the way the user runs it, with default settings (every frame after the opening
+handshake is encrypted and authenticated; there is no option for it).
 
 Reuses roam_e2e.py (imported as a module): its two namespaces joined by a veth pair, inetd +
 telnetd, the packaged bin/sproxy and bin/cproxy (state directory in the temp dir, so sproxy's
@@ -12,7 +12,7 @@ THIRD host, the attacker, joined to the server by another veth pair:
 
     server namespace    192.0.2.1/24 (eth1)   198.51.100.1/24 (eth2)  sproxy on *:6200
     client namespace    192.0.2.2/24 -> 192.0.2.3/24 (-> .4) (eth1)   cproxy, telnet, tcpdump
-    attacker namespace  198.51.100.2/24 (eth1)                        replays, relays
+    attacker namespace  198.51.100.2/24 (eth1)                        replays, relays, floods
 
 Captures (`tcpdump` in the client namespace) are parsed with the standard library only (pcap
 records, Ethernet, IPv4/IPv6, TCP reassembly by sequence number, roamproxy frames: a 24-byte
@@ -76,10 +76,33 @@ Scenarios (default: all):
            one session on its status socket before the attacker came and after it went, the ping
            output in telnet is well-formed line by line (nothing altered reached telnet), and
            every icmp_seq appears exactly once, in order.
+  flood    strangers hammer sproxy's port from the attacker host (198.51.100.2), as separate
+           processes in the attacker namespace started before the user's session and running
+           throughout: 600 silent connections, 200 slow ones (7 bytes of a HELLO, then one more
+           byte every 0.5 s, never the whole frame) and 64 that each send a whole HELLO NEW
+           (protocol 3, random nonce and key share), read sproxy's answer and reset the
+           connection, never sending a PROOF; every connection is reopened the moment it
+           ends, as fast as the process can. Meanwhile telnet logs in through the proxies,
+           runs ping, the client's address changes (192.0.2.2 removed, 5 s without, 192.0.2.3
+           added), and then a new telnet logs in to the shell prompt, the flood still going.
+           Asserts: ping resumes within 1 s of the new address with every icmp_seq exactly
+           once (as roam); the new login works; sproxy logged the WARN that 198.51.100.2
+           holds its 64 handshake places (a quarter of --max-handshakes; never that all
+           places are taken); no session for the attacker (`new session` twice in sproxy's
+           log, both the user's); the attacker connected at least 600 times, sent at least
+           600 HELLOs and had at least 64 connections held 1 s or more (its counters are
+           printed: connects, failed connects by errno, held, bytes dripped, HELLOs,
+           WELCOMEs back); sproxy sent nothing to a silent or slow connection. The attacker's
+           processes are stopped (SIGTERM, their final counters read) before the checks, and
+           with the other daemons on every exit path. They share the machine's CPUs with the
+           proxies, telnet and ping (an attacker elsewhere would not).
+  flood-psk  as flood, with a pre-shared key on both proxies (`sproxy --new-secret` in the
+           temp dir, mode 0600; `--secret-file` for sproxy and cproxy); sproxy must say that
+           new sessions must prove it.
 
 Usage (as root; needs what roam_e2e.py needs, tcpdump and nft, and tshark for the dissector):
   mvn -q -DskipTests package
-  sudo python3 src/test/e2e/security_e2e.py --dist target/roamproxy [capture|onpath|all]
+  sudo python3 src/test/e2e/security_e2e.py --dist target/roamproxy [capture|onpath|flood|flood-psk|all]
 
 Only 192.0.2.0/24, 198.51.100.0/24 (both reserved for documentation) and loopback are used,
 only inside the namespaces this script creates. Every namespace (with its nftables rules),
@@ -89,12 +112,16 @@ Exit status: 0 all passed, 1 a scenario failed, 2 cannot run, 130 interrupted.
 
 import base64
 import collections
+import errno
 import hashlib
 import json
 import math
 import os
 import re
+import resource
 import secrets
+import selectors
+import shlex
 import shutil
 import signal
 import socket
@@ -127,6 +154,18 @@ STEP_WAIT_S = 3                         # steps: longest wait for sproxy's answe
 RELAY_MIN_DATA = 3                      # onpath: DATA frames to cproxy on a link before a tamper
 RELAY_WAIT_S = 10                       # onpath: bound on each awaited relay event
 RECOVER_WAIT_S = 20                     # onpath: bound on cproxy coming back after a tamper
+# flood: what the attacker keeps open, per kind (kind, connections, new ones per second at most,
+# 0 = as fast as it can), and the floors its counters must reach for the run to prove anything.
+FLOOD_PLAN = [("silent", 600, 0), ("slow", 200, 0), ("hello", 64, 0)]
+FLOOD_SLOW_FIRST = 7                    # flood: bytes of a HELLO a slow connection sends at once
+FLOOD_SLOW_DRIP_S = 0.5                 # flood: then one more byte this often
+FLOOD_RETRY_S = 0.05                    # flood: pause after a failed connect
+FLOOD_REPORT_S = 1.0                    # flood: counters printed this often
+FLOOD_WARMUP_S = 3.0                    # flood: before the user's session starts
+FLOOD_LOGIN_S = 15                      # flood: bound on a new login under the flood
+FLOOD_MIN_CONNECTS = 600
+FLOOD_MIN_HELLOS = 600
+PER_SOURCE_HANDSHAKES = 64              # a quarter of sproxy's default --max-handshakes (256)
 
 # Wire format of protocol version 3 (src/main/java/net/roamproxy/protocol).
 MAGIC = 0x5250
@@ -183,10 +222,12 @@ class SecEnv(rt.Env):
     veth pair to the server namespace. onpath: the attacker can also be put on the path (an
     nftables DNAT in the server namespace, forwarding there, a route back in the attacker's)."""
 
-    def __init__(self, args, index, onpath):
+    def __init__(self, args, index, onpath, psk=False):
         super().__init__(args, index, direct=False)
         self.onpath = onpath
+        self.psk = psk
         self.atk = self.srv[:-len("srv")] + ATK_SUFFIX
+        self.sproxy_opts, self.cproxy_opts = [], []     # more options (soak_e2e.py)
 
     def in_atk(self, *argv):
         return ["ip", "netns", "exec", self.atk, *argv]
@@ -200,6 +241,31 @@ class SecEnv(rt.Env):
             self.prepare_onpath()
         self.start_inetd()
         self.start_proxies()
+
+    def start_proxies(self):
+        """As rt.Env.start_proxies, with self.sproxy_opts and self.cproxy_opts, and with psk a
+        pre-shared key on both: `sproxy --new-secret` writes it (mode 0600, owned by us) into
+        the temp dir and both proxies get `--secret-file` with it."""
+        dist = self.args.dist
+        env = dict(os.environ, ROAMPROXY_LOG_LEVEL=self.args.log_level,
+                   XDG_STATE_HOME=os.path.join(self.tmp, "state"))
+        env.pop("STATE_DIRECTORY", None)
+        s_opts, c_opts = list(self.sproxy_opts), list(self.cproxy_opts)
+        if self.psk:
+            secret = os.path.join(self.tmp, "psk")
+            run([os.path.join(dist, "bin", "sproxy"), "--new-secret", secret], timeout=30)
+            mode = os.stat(secret).st_mode & 0o777
+            if mode != 0o600:
+                raise Fail(f"sproxy --new-secret made {secret} with mode {mode:o}, not 600")
+            s_opts += ["--secret-file", secret]
+            c_opts += ["--secret-file", secret]
+        self.daemon("sproxy", self.in_srv(os.path.join(dist, "bin", "sproxy"), *s_opts), env)
+        self.wait_listening("sproxy", self.srv, LINK_PORT, 30)
+        self.daemon("cproxy", self.in_cli(os.path.join(dist, "bin", "cproxy"), *c_opts,
+                                          self.server), env)
+        self.wait_listening("cproxy", self.cli, LOCAL_PORT, 30)
+        log(f"sproxy {shlex.join(s_opts) + ' ' if s_opts else ''}listening on :{LINK_PORT}, cproxy "
+            f"{shlex.join(c_opts + [self.server])} listening on 127.0.0.1:{LOCAL_PORT}")
 
     def start_attacker_host(self):
         run(["ip", "netns", "add", self.atk])
@@ -1500,10 +1566,371 @@ def scenario_onpath(env):
         f"each time, no session ended, ping output intact, icmp_seq 1..{transmitted} each exactly once")
 
 
+# ---------------------------------------------------------------- the attacker's flood
+
+def flood_hello():
+    """A protocol 3 HELLO NEW frame as a stranger sends it: fresh random nonce and key share
+    (random bytes: sproxy cannot tell them from a real X25519 share), a 1 MiB window, the
+    default service."""
+    payload = (bytes([MODE_NEW]) + bytes(8) + os.urandom(32) + os.urandom(32)
+               + struct.pack("!I", 1 << 20) + b"\0")
+    return HEADER.pack(MAGIC, VERSION, T_HELLO, len(payload), 0, 0) + payload
+
+
+class FloodConn:
+    __slots__ = ("sock", "state", "t_conn", "hello", "sent", "got", "next_drip")
+
+    def __init__(self, sock):
+        self.sock, self.state, self.t_conn = sock, "connecting", None
+        self.hello, self.sent, self.got, self.next_drip = b"", 0, b"", 0.0
+
+
+def flood_main(argv):
+    """Runs in the attacker namespace: keeps COUNT connections of one KIND to HOST PORT, each
+    reopened the moment it ends, until SIGTERM; prints its counters as one JSON line every
+    second (and a last one, `final`). KIND silent: connect and send nothing. slow: send the
+    first FLOOD_SLOW_FIRST bytes of a HELLO, then one more byte every FLOOD_SLOW_DRIP_S (never
+    the whole frame). hello: send a whole HELLO NEW, read sproxy's answer (its first frame, or
+    nothing) and reset the connection: never a PROOF. RATE: at most that many connections
+    opened per second, 0 = as fast as it can."""
+    host, port, kind, count = argv[0], int(argv[1]), argv[2], int(argv[3])
+    rate = float(argv[4]) if len(argv) > 4 else 0.0
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    if soft < count + 100:
+        resource.setrlimit(resource.RLIMIT_NOFILE, (min(hard, count + 100) if hard != resource.RLIM_INFINITY
+                                                     else count + 100, hard))
+    stop = []
+    signal.signal(signal.SIGTERM, lambda *_: stop.append(1))
+    signal.signal(signal.SIGINT, lambda *_: stop.append(1))
+    sel = selectors.DefaultSelector()
+    c = collections.Counter()
+    c["max_held_s"] = 0.0
+    waiting = collections.deque()       # times at which to open one more connection
+    live = {}                           # fd -> FloodConn
+    tokens, token_at = 1.0, time.monotonic()
+
+    def open_one():
+        s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        s.setblocking(False)
+        c["attempts"] += 1
+        err = s.connect_ex((host, port))
+        if err not in (0, errno.EINPROGRESS):
+            c["connect_failed"] += 1
+            c[f"connect_failed_{errno.errorcode.get(err, err)}"] += 1
+            s.close()
+            waiting.append(time.monotonic() + FLOOD_RETRY_S)
+            return
+        fc = FloodConn(s)
+        live[s.fileno()] = fc
+        sel.register(s, selectors.EVENT_WRITE, fc)
+
+    def end(fc, how, reopen_at=None):
+        sel.unregister(fc.sock)
+        del live[fc.sock.fileno()]
+        if how == "ours":
+            try:                        # a reset: no TIME_WAIT left on either side
+                fc.sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+            except OSError:
+                pass
+        fc.sock.close()
+        now = time.monotonic()
+        if fc.t_conn is not None and how != "ours":
+            held = now - fc.t_conn
+            c["closed_by_sproxy"] += 1
+            c["held_1s" if held >= 1.0 else "ended_within_1s"] += 1
+            c["max_held_s"] = max(c["max_held_s"], round(held, 2))
+        waiting.append(reopen_at if reopen_at is not None else now)
+
+    def report(final=False):
+        out = dict(c, kind=kind, t=round(time.monotonic(), 3), open=sum(
+            1 for fc in live.values() if fc.t_conn is not None))
+        if final:
+            out["final"] = True
+        print(json.dumps(out), flush=True)
+
+    for _ in range(count):
+        waiting.append(0.0)
+    next_report = time.monotonic() + FLOOD_REPORT_S
+    while not stop:
+        now = time.monotonic()
+        if rate > 0:
+            tokens = min(max(1.0, rate / 10), tokens + (now - token_at) * rate)
+            token_at = now
+        while waiting and waiting[0] <= now and not stop:
+            if rate > 0:
+                if tokens < 1:
+                    break
+                tokens -= 1
+            waiting.popleft()
+            open_one()
+        if kind == "slow":
+            for fc in list(live.values()):
+                if fc.state == "open" and fc.next_drip <= now and fc.sent < len(fc.hello) - 1:
+                    try:
+                        fc.sent += fc.sock.send(fc.hello[fc.sent:fc.sent + 1])
+                        c["bytes_dripped"] += 1
+                    except OSError:
+                        pass            # the read side sees the end
+                    fc.next_drip = now + FLOOD_SLOW_DRIP_S
+        if now >= next_report:
+            report()
+            next_report = now + FLOOD_REPORT_S
+        for key, _ev in sel.select(timeout=0.02):
+            fc = key.data
+            if fc.state == "connecting":
+                err = fc.sock.getsockopt(socket.SOL_SOCKET, socket.SO_ERROR)
+                if err:
+                    # ECONNRESET: sproxy reset it at accept before this loop saw it connected.
+                    c["connect_failed"] += 1
+                    c[f"connect_failed_{errno.errorcode.get(err, err)}"] += 1
+                    end(fc, "failed", time.monotonic() + FLOOD_RETRY_S)
+                    continue
+                c["connected"] += 1
+                fc.t_conn = time.monotonic()
+                fc.state = "open"
+                sel.modify(fc.sock, selectors.EVENT_READ, fc)
+                if kind in ("slow", "hello"):
+                    fc.hello = flood_hello()
+                    n = len(fc.hello) if kind == "hello" else FLOOD_SLOW_FIRST
+                    try:
+                        fc.sent = fc.sock.send(fc.hello[:n])
+                    except OSError:
+                        continue        # reset at accept already: the read side sees it
+                    if kind == "hello" and fc.sent == len(fc.hello):
+                        c["hellos_sent"] += 1
+                    fc.next_drip = fc.t_conn + FLOOD_SLOW_DRIP_S
+                continue
+            try:
+                data = fc.sock.recv(65536)
+            except OSError:
+                data = None
+            if not data:
+                c["reset_by_sproxy" if data is None else "closed_by_sproxy_fin"] += 1
+                end(fc, "sproxy")
+                continue
+            if kind != "hello":
+                c["unexpected_bytes"] += len(data)
+                continue
+            fc.got += data
+            if len(fc.got) >= HEADER.size:
+                _m, _v, ftype, length, _s, _a = HEADER.unpack_from(fc.got)
+                if len(fc.got) >= HEADER.size + length:
+                    c["welcomes" if ftype == T_WELCOME else f"answers_{TYPE_NAMES.get(ftype, ftype)}"] += 1
+                    end(fc, "ours")     # never a PROOF
+    for fc in list(live.values()):
+        end(fc, "ours")
+    report(final=True)
+    return 0
+
+
+class Flood:
+    """The harness's side of the flood: one process per kind in the attacker namespace, each
+    one of env's daemons (so stopped with them on every exit path), and their counters."""
+
+    def __init__(self, env, plan):
+        self.env = env
+        self.kinds = [k for k, n, _r in plan if n]
+        # Ports freed at once (every connection ends in a reset), but a wide range all the same.
+        run(env.in_atk("sysctl", "-q", "-w", "net.ipv4.ip_local_port_range=1024 65535"))
+        for kind, n, r in plan:
+            if n:
+                env.daemon(f"flood-{kind}", env.in_atk(
+                    sys.executable, "-u", os.path.abspath(__file__), "--flood", ATK_SERVER_ADDR,
+                    str(LINK_PORT), kind, str(n), str(r)))
+        self.plan = plan
+        wait_until(lambda: all(self.last(k).get("connected", 0) > 0 for k in self.kinds),
+                   15, "every flood process to connect to sproxy", interval=0.2)
+        log("attacker: " + ", ".join(
+            f"{n} {kind} connection(s)" + (f" (at most {r:g} new per second)" if r else "")
+            for kind, n, r in plan if n) + f" to {ATK_SERVER_ADDR}:{LINK_PORT}, each reopened "
+            "as soon as it ends")
+
+    def last(self, kind):
+        """The latest counters the flood process of `kind` printed ({} before the first)."""
+        name = f"flood-{kind}"
+        p = self.env.daemons[name][0]
+        text = self.env.daemon_log(name)
+        for line in reversed(text.splitlines()):
+            if line.startswith("{"):
+                try:
+                    return json.loads(line)
+                except ValueError:
+                    continue
+        if p.poll() is not None:
+            raise Fail(f"{name} exited ({p.returncode}): {text[-2000:]}")
+        return {}
+
+    def running(self):
+        return [k for k in self.kinds if self.env.daemons[f"flood-{k}"][0].poll() is None]
+
+    def stop(self):
+        """SIGTERM to each flood process; their final counters {kind: {...}}."""
+        dead = [k for k in self.kinds if k not in self.running()]
+        if dead:
+            raise Fail(f"flood process(es) {dead} died during the run: "
+                       + "; ".join(self.env.daemon_log(f"flood-{k}")[-1000:] for k in dead))
+        for k in self.kinds:
+            os.killpg(self.env.daemons[f"flood-{k}"][0].pid, signal.SIGTERM)
+        for k in self.kinds:
+            try:
+                self.env.daemons[f"flood-{k}"][0].wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                raise Fail(f"flood-{k} did not stop on SIGTERM")
+        out = {k: self.last(k) for k in self.kinds}
+        if not all(v.get("final") for v in out.values()):
+            raise Fail(f"a flood process stopped without its final counters: {out}")
+        return out
+
+
+def describe_flood(stats):
+    parts = []
+    for k, v in stats.items():
+        why = ", ".join(f"{x[len('connect_failed_'):]} {n}" for x, n in sorted(v.items())
+                        if x.startswith("connect_failed_"))
+        s = (f"{k}: {v.get('connected', 0)} connects ({v.get('attempts', 0)} attempts, "
+             f"{v.get('connect_failed', 0)} failed{': ' + why if why else ''}), "
+             f"{v.get('closed_by_sproxy', 0)} ended by sproxy "
+             f"({v.get('held_1s', 0)} after >= 1 s, longest {v.get('max_held_s', 0)} s)")
+        if k == "slow":
+            s += f", {v.get('bytes_dripped', 0)} bytes dripped"
+        if k == "hello":
+            s += f", {v.get('hellos_sent', 0)} HELLOs sent, {v.get('welcomes', 0)} WELCOMEs back"
+        parts.append(s)
+    return "; ".join(parts)
+
+
+# ---------------------------------------------------------------- scenarios flood, flood-psk
+
+def atk_connections(env):
+    """Connections from the attacker that sproxy's kernel holds established now (accepted or
+    still in the accept queue)."""
+    out = run(env.in_srv("ss", "-Htn", "state", "established", "src", ATK_SERVER_ADDR,
+                         "dst", ATTACKER_ADDR), check=False)
+    return len([x for x in out.splitlines() if x.strip()])
+
+
+def log_time(line):
+    """Seconds since midnight of a log line that starts HH:MM:SS.mmm, or None."""
+    m = re.match(r"(\d\d):(\d\d):(\d\d)\.(\d{3}) ", line)
+    return None if not m else (int(m.group(1)) * 3600 + int(m.group(2)) * 60 + int(m.group(3))
+                                + int(m.group(4)) / 1000)
+
+
+def log_resume_steps(env):
+    """Where the resume's time went, from the daemons' own log lines: cproxy saw the new
+    address, sproxy took the resume, cproxy resumed."""
+    cp, sp = env.daemon_log("cproxy"), env.daemon_log("sproxy")
+    seen = log_lines(cp, rf"address {re.escape(rt.CLIENT_NEW_ADDR)} appeared")
+    back = log_lines(sp, r"cproxy is back from ")
+    resumed = log_lines(cp, r"resumed over link ")
+    if not (seen and back and resumed):
+        return
+    t0 = log_time(seen[0])
+    steps = [(x, log_time(y)) for x, y in (("sproxy took the resume", back[0]),
+                                            ("cproxy resumed", resumed[0]))]
+    if t0 is None or any(v is None for _, v in steps):
+        return
+    log("resume steps after cproxy saw " + rt.CLIENT_NEW_ADDR + ": "
+        + ", ".join(f"{x} +{(v - t0) * 1000:.0f} ms" for x, v in steps))
+
+
+def scenario_flood(env):
+    psk = env.psk
+    if psk and not log_lines(env.daemon_log("sproxy"), r"new sessions must prove the pre-shared key"):
+        raise Fail("sproxy does not say that new sessions must prove the pre-shared key")
+    flood = Flood(env, FLOOD_PLAN)
+    problems = []
+    time.sleep(FLOOD_WARMUP_S)
+    log(f"attacker after {FLOOD_WARMUP_S:g} s: {describe_flood({k: flood.last(k) for k in flood.kinds})}; "
+        f"sproxy's kernel holds {atk_connections(env)} established connection(s) from {ATTACKER_ADDR}")
+    t = rt.open_session(env, "telnet")
+    rt.start_ping(t, "e2e00901" if not psk else "e2e00902")
+    time.sleep(rt.PING_BEFORE_S)
+    t_del, t_add, offs = rt.change_address(env, [t])
+    delay, seq = rt.wait_resumed(t, offs[t.name], t_add)
+    held = atk_connections(env)
+    local, peer = rt.resumed_link(env, 0)
+    log(f"{t.name}: ping output resumed {delay:.2f} s after the new address (icmp_seq={seq} first) "
+        f"over {local} -> {peer}, under the flood; sproxy's kernel holds {held} established "
+        f"connection(s) from {ATTACKER_ADDR}")
+    rt.check_quiet_during_outage(t, t_del, t_add)
+    log_resume_steps(env)
+    time.sleep(rt.PING_AFTER_S)
+    transmitted, received, at = rt.stop_ping(t)
+    try:
+        rt.verdict(t, transmitted, received, at, delay)
+    except Fail as e:
+        problems.append(str(e))
+    # A new session while the flood goes on: login to the shell prompt.
+    started = time.monotonic()
+    t2 = rt.open_session(env, "telnet-new", prompt_timeout=FLOOD_LOGIN_S)
+    login_s = time.monotonic() - started
+    start = t2.mark()
+    t2.send("echo FLOOD-$((6*7))-LOGIN\r")
+    t2.expect(r"FLOOD-42-LOGIN", 5, start=start, what="echo in the new session")
+    during = {k: flood.last(k) for k in flood.kinds}
+    stats = flood.stop()
+    log(f"attacker stopped: {describe_flood(stats)}")
+
+    # What sproxy made of it.
+    sp = env.daemon_log("sproxy")
+    cap = log_lines(sp, r"\bWARN\b.*" + re.escape(ATTACKER_ADDR)
+                    + rf" already holds {PER_SOURCE_HANDSHAKES} handshake places")
+    counted = log_lines(sp, r"handshake limit per source turned away \d+ more")
+    if cap:
+        log(f"sproxy: {cap[0].strip()}")
+    else:
+        problems.append(f"sproxy logged no WARN that {ATTACKER_ADDR} reached its "
+                        f"{PER_SOURCE_HANDSHAKES} handshake places")
+    for line in counted:
+        log(f"sproxy: {line.strip()}")
+    everyone = log_lines(sp, r"\bWARN\b.*all \d+ handshake places are taken")
+    if everyone:
+        problems.append(f"sproxy's handshake places were all taken (one source should hold a "
+                        f"quarter at most): {everyone[0].strip()}")
+    drops = len(log_lines(sp, r"\bWARN\b.*dropped connection from " + atk_pattern(r"\d+")
+                          + r" during its handshake"))
+    log(f"sproxy: {drops} WARN line(s) `dropped connection from {ATTACKER_ADDR}:... during its "
+        f"handshake`, {len(sp.splitlines())} log lines in all")
+    sessions = log_lines(sp, NEW_SESSION_RE)
+    theirs = [x for x in sessions if re.search(atk_pattern(r"\d+"), x)]
+    if theirs:
+        problems.append(f"sproxy opened session(s) for the attacker: {theirs[:3]}")
+    if len(sessions) != 2:
+        problems.append(f"expected two `new session` lines in sproxy's log (the user's two), saw "
+                        f"{len(sessions)}: {[x.strip() for x in sessions[:5]]}")
+    connects = sum(v.get("connected", 0) for v in stats.values())
+    held_1s = sum(v.get("held_1s", 0) for v in stats.values())
+    hellos = stats.get("hello", {}).get("hellos_sent", 0)
+    welcomes = stats.get("hello", {}).get("welcomes", 0)
+    if connects < FLOOD_MIN_CONNECTS:
+        problems.append(f"the attacker connected only {connects} times (floor {FLOOD_MIN_CONNECTS})")
+    if hellos < FLOOD_MIN_HELLOS:
+        problems.append(f"the attacker sent only {hellos} HELLOs (floor {FLOOD_MIN_HELLOS})")
+    if held_1s < PER_SOURCE_HANDSHAKES:
+        problems.append(f"only {held_1s} attacker connections were held 1 s or more: the flood "
+                        "never held sproxy's handshake places")
+    unexpected = sum(v.get("unexpected_bytes", 0) for v in stats.values())
+    if unexpected:
+        problems.append(f"sproxy sent {unexpected} bytes to silent or slow connections")
+    if any(k.startswith("answers_") for k in stats.get("hello", {})):
+        log(f"attacker: sproxy also answered HELLOs with "
+            f"{ {k: v for k, v in stats['hello'].items() if k.startswith('answers_')} }")
+    if problems:
+        raise Fail(f"{len(problems)} problem(s) (attacker while the session ran: "
+                   f"{describe_flood(during)}):\n  " + "\n  ".join(problems))
+    log(f"PASS {'flood-psk' if psk else 'flood'}: under {connects} attacker connects "
+        f"({held_1s} held >= 1 s) and {hellos} HELLOs ({welcomes} WELCOMEs back) from "
+        f"{ATTACKER_ADDR}, ping resumed {delay:.2f} s after the new address, icmp_seq "
+        f"1..{transmitted} each exactly once; a new login took {login_s:.2f} s; sproxy capped "
+        f"the attacker at {PER_SOURCE_HANDSHAKES} handshake places and opened it no session")
+
+
 # ---------------------------------------------------------------- main
 
-SCENARIOS = {"capture": (scenario_capture, False), "onpath": (scenario_onpath, True)}
-ALL = ["capture", "onpath"]
+SCENARIOS = {"capture": (scenario_capture, False, False), "onpath": (scenario_onpath, True, False),
+             "flood": (scenario_flood, False, False), "flood-psk": (scenario_flood, False, True)}
+ALL = ["capture", "onpath", "flood", "flood-psk"]
 
 
 def preflight(args):
@@ -1541,10 +1968,10 @@ def remove_stale_attacker_namespaces():
 
 def run_scenario(args, index, name):
     """As roam_e2e.run_scenario, with the three-host environment."""
-    fn, onpath = SCENARIOS[name]
+    fn, onpath, psk = SCENARIOS[name]
     if index == 0:
         remove_stale_attacker_namespaces()
-    return rt.run_env(args, name, SecEnv(args, index, onpath), fn, SCENARIO_BUDGET_S)
+    return rt.run_env(args, name, SecEnv(args, index, onpath, psk), fn, SCENARIO_BUDGET_S)
 
 
 def main():
@@ -1552,6 +1979,8 @@ def main():
         return replay_client(sys.argv[2:])
     if len(sys.argv) > 1 and sys.argv[1] == "--relay":
         return relay_main(sys.argv[2:])
+    if len(sys.argv) > 1 and sys.argv[1] == "--flood":
+        return flood_main(sys.argv[2:])
     ap = rt.argument_parser(__doc__, ALL)
     args = ap.parse_args()
     names = rt.scenario_names(ap, args, ALL)

@@ -7,8 +7,8 @@ import org.junit.jupiter.api.Test;
 
 /**
  * End to end, as an attacker sees roamproxy's link protocol 3 with default settings: one who
- * records the client's network and replays it from a third host, and one on the path between
- * the proxies who tampers with every kind of frame. Real inetd + telnetd, a real telnet on a pty
+ * records the client's network and replays it from a third host, one on the path between
+ * the proxies who tampers with every kind of frame, and one who floods sproxy's port. Real inetd + telnetd, a real telnet on a pty
  * running ping, the packaged {@code bin/cproxy} and {@code bin/sproxy}, three network
  * namespaces, {@code tcpdump} and {@code nft}. Each test runs one scenario of
  * {@code src/test/e2e/security_e2e.py} (see its header), streams its output here and requires
@@ -54,6 +54,24 @@ class SecurityIT {
     void tamperingOnThePathOnlyDropsLinksAndTheSessionSurvivesGaplessWithNothingAlteredReachingTelnet()
             throws Exception {
         runScenario("onpath");
+    }
+
+    /**
+     * Strangers on a third host hammer sproxy's port the whole time: 600 silent connections, 200
+     * that dribble a HELLO byte by byte, and HELLO NEWs that never go on to a PROOF, each reopened
+     * the moment it ends. Meanwhile ping in telnet resumes within 1 s of the client's address
+     * change with every icmp_seq exactly once, and a new login works; sproxy logs that the
+     * attacker holds its quarter of the handshake places and opens it no session.
+     */
+    @Test
+    void floodOfSilentSlowAndUnfinishedHandshakesFromOneHostLeavesRoamingAndNewLoginsWorking() throws Exception {
+        runScenario("flood");
+    }
+
+    /** As the flood, with a pre-shared key on both proxies ({@code --secret-file}). */
+    @Test
+    void floodWithAPresharedKeyLeavesRoamingAndNewLoginsWorking() throws Exception {
+        runScenario("flood-psk");
     }
 
     private static void runScenario(String scenario) throws Exception {
