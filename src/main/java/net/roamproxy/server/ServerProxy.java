@@ -57,6 +57,7 @@ public final class ServerProxy implements AutoCloseable, Measured {
     private final HandshakeAdmission admission;
     private final LimitReport allPlacesTaken = new LimitReport(log, "the handshake limit (--max-handshakes)");
     private final LimitReport sourceShareTaken = new LimitReport(log, "the handshake limit per source");
+    private final DropLog drops = new DropLog(log);
     private final AtomicInteger handshakes = new AtomicInteger();
     /** Connections still in their handshake, so that shutdown can close them too. */
     private final Set<Socket> inHandshake = ConcurrentHashMap.newKeySet();
@@ -181,8 +182,7 @@ public final class ServerProxy implements AutoCloseable, Measured {
             Link.reset(s); // sproxy is shutting down
         } catch (IOException e) {
             String expired = deadline == null ? null : deadline.expired();
-            log.warn("dropped connection from {} during its handshake: {}", peer,
-                    expired != null ? expired : e.getMessage());
+            drops.dropped(source, peer, expired != null ? expired : e.getMessage());
             Link.reset(s);
         } catch (RuntimeException | Error e) {
             // Our bug, or out of memory, not the peer's doing: it costs this connection only, and says so.
