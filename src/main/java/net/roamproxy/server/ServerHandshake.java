@@ -64,8 +64,10 @@ final class ServerHandshake {
     private final FrameWriter writer;
     private final Transcript transcript = new Transcript();
     private final int timeout;
-    /** A new session's receive window while this handshake holds it; 0 once the session owns it. */
-    private int window;
+    /** The receive window a new session's WELCOME promises. */
+    private int offered;
+    /** That window while this handshake holds it in the memory budget; 0 before, and once the session owns it. */
+    private int heldWindow;
 
     ServerHandshake(ServerConfig config, SessionTable sessions, Link link, InetAddress source,
                     HandshakeDeadline deadline, TargetConnector connector, Metrics metrics) {
@@ -122,13 +124,15 @@ final class ServerHandshake {
     }
 
     private void newSession(Hello hello) throws IOException {
-        // What cproxy may send before our target reads it: reserved before the WELCOME promises it.
-        window = sessions.reserveWindow(config.link().bufferBytes());
+        // What cproxy may send before our target reads it. Promised in the WELCOME, but taken from
+        // the memory budget only once cproxy has proven the keys: handshakes that never get that
+        // far hold no memory and cannot shrink the windows of the users who come next.
+        offered = sessions.windowToOffer(config.link().bufferBytes());
         try {
             offerSession(hello);
         } finally {
-            if (window > 0) {
-                sessions.releaseWindow(window); // no session took it
+            if (heldWindow > 0) {
+                sessions.releaseWindow(heldWindow); // no session took it
             }
         }
     }
@@ -146,7 +150,7 @@ final class ServerHandshake {
         byte[] shared = own.agree(hello.keyShare());
         long id = sessions.newId();
         Welcome unsigned = new Welcome(Status.NEW_SESSION, id, Handshake.randomBytes(Handshake.NONCE_SIZE),
-                own.publicKey(), window, keys.hostKey().publicKey(),
+                own.publicKey(), offered, keys.hostKey().publicKey(),
                 new byte[Handshake.SIGNATURE_SIZE]);
         byte[] draft = FrameWriter.encode(FrameType.WELCOME, 0, 0, unsigned.encode());
         byte[] signature = keys.hostKey().sign(KeySchedule.welcomeSigned(
@@ -168,6 +172,8 @@ final class ServerHandshake {
             refuseSigned(Status.BUSY);
             return;
         }
+        sessions.takeWindow(offered);
+        heldWindow = offered;
         boolean created = false;
         try {
             created = attach(hello, service, id, secret);
@@ -197,8 +203,8 @@ final class ServerHandshake {
         try {
             writer.token(KeySchedule.refusalToken(keys.refusalKey(), id));
             s = sessions.create(id, secret, target, new Attachment(link, 0, hello.window()), config.link(),
-                    service.name(), source, window);
-            window = s != null ? 0 : window;
+                    service.name(), source, heldWindow);
+            heldWindow = s != null ? 0 : heldWindow;
         } finally {
             if (s == null) {
                 Sockets.closeQuietly(target);

@@ -67,9 +67,14 @@ final class SessionTable {
         return budget;
     }
 
-    /** A new session's receive window, reserved before the WELCOME promises it; hand it to {@link #create} or {@link #releaseWindow}. */
-    int reserveWindow(int capacity) {
-        return budget.reserveWindow(capacity);
+    /** The receive window a new session's WELCOME may promise now; taken only by {@link #takeWindow}. */
+    int windowToOffer(int capacity) {
+        return budget.windowToOffer(capacity);
+    }
+
+    /** Takes a promised window for a proven new session; hand it to {@link #create} or {@link #releaseWindow}. */
+    void takeWindow(int window) {
+        budget.takeWindow(window);
     }
 
     void releaseWindow(int window) {
@@ -132,7 +137,7 @@ final class SessionTable {
 
     /**
      * Registers a new session relaying {@code target}, whose cproxy has proved its keys on
-     * {@code first}. Uses the place claimed by {@link #reserve}, and {@code window}, from {@link #reserveWindow}.
+     * {@code first}. Uses the place claimed by {@link #reserve}, and {@code window}, from {@link #takeWindow}.
      *
      * @return the session, or {@code null} if the table was closed meanwhile or {@code id} was
      *         taken (nothing created)

@@ -122,7 +122,28 @@ public final class MemoryBudget {
         }
     }
 
-    /** Gives back a window from {@link #reserveWindow}. */
+    /**
+     * The window {@link #reserveWindow} would give now, without taking it: what a handshake may
+     * promise before its peer has proven anything, so that handshakes which never get further
+     * hold no part of the budget. Follow with {@link #takeWindow} once it is to be used.
+     */
+    public int windowToOffer(int capacity) {
+        int base = Math.min(capacity, GUARANTEED);
+        long left = Math.min(limit / WINDOW_SHARE - windows.get() - base, available() - base);
+        return (int) (base + Math.min(capacity - base, Math.max(0, left / WINDOW_STEP)));
+    }
+
+    /**
+     * Takes a window that {@link #windowToOffer} gave and a peer was promised: always, even if
+     * others took the room meanwhile, since a promise is kept; the limit is then passed by at
+     * most what the handshakes finishing at that moment were promised.
+     */
+    public void takeWindow(int window) {
+        guarantee(window);
+        windows.addAndGet(window);
+    }
+
+    /** Gives back a window from {@link #reserveWindow} or {@link #takeWindow}. */
     public void releaseWindow(int window) {
         windows.addAndGet(-window);
         release(window);

@@ -56,6 +56,24 @@ class MemoryBudgetTest {
     }
 
     @Test
+    void aWindowOfferedButNotTakenHoldsNothingAndATakenOneCountsLikeAReservedOne() {
+        MemoryBudget b = new MemoryBudget(64L * MIB);
+        for (int i = 0; i < 200; i++) {
+            assertEquals(MIB, b.windowToOffer(MIB), "handshakes that never go on shrink no one's window");
+        }
+        assertEquals(0, b.inUse());
+
+        int offered = b.windowToOffer(MIB);
+        b.takeWindow(offered);
+        assertEquals(offered, b.inUse());
+        for (int i = 0; i < 100; i++) { // as the budget fills, an offer is what a reservation would give
+            int offer = b.windowToOffer(MIB);
+            assertEquals(offer, b.reserveWindow(MIB));
+        }
+        assertTrue(b.windowToOffer(MIB) < MIB, "and it shrinks too");
+    }
+
+    @Test
     void aReceiveQueueOwnsItsWindowUntilClosed() throws Exception {
         MemoryBudget b = new MemoryBudget(MIB);
         ReceiveQueue q = new ReceiveQueue(MIB, b);
