@@ -5,8 +5,8 @@
 
 _roamproxy_options_cproxy="-l --listen -p --port -s --server-port --forward --server-fingerprint --known-servers --max-sessions --no-address-watch --heartbeat --missed --buffer --memory --detach-timeout --secret-file --log-level --metrics -c --config --status --json -h --help -V --version"
 _roamproxy_values_cproxy="-l --listen -p --port -s --server-port --forward --server-fingerprint --known-servers --max-sessions --heartbeat --missed --buffer --memory --detach-timeout --secret-file --log-level --metrics -c --config"
-_roamproxy_options_sproxy="-l --listen -p --port -t --target --max-sessions --service --host-key --fingerprint --new-secret --max-handshakes --max-sessions-per-source --heartbeat --missed --buffer --memory --detach-timeout --secret-file --log-level --metrics -c --config --status --json -h --help -V --version"
-_roamproxy_values_sproxy="-l --listen -p --port -t --target --max-sessions --service --host-key --new-secret --max-handshakes --max-sessions-per-source --heartbeat --missed --buffer --memory --detach-timeout --secret-file --log-level --metrics -c --config"
+_roamproxy_options_sproxy="-l --listen -p --port -t --target --max-sessions --service --host-key --fingerprint --new-secret --max-handshakes --max-sessions-per-source --instance --heartbeat --missed --buffer --memory --detach-timeout --secret-file --log-level --metrics -c --config --status --json -h --help -V --version"
+_roamproxy_values_sproxy="-l --listen -p --port -t --target --max-sessions --service --host-key --new-secret --max-handshakes --max-sessions-per-source --instance --heartbeat --missed --buffer --memory --detach-timeout --secret-file --log-level --metrics -c --config"
 _roamproxy_files="--known-servers --secret-file -c --config --host-key --new-secret"
 
 _roamproxy() {

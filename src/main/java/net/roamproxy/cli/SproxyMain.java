@@ -12,6 +12,7 @@ import org.apache.commons.cli.Option;
 import org.apache.commons.cli.Options;
 
 import net.roamproxy.link.LinkSettings;
+import net.roamproxy.protocol.Handshake;
 import net.roamproxy.protocol.Hello;
 import net.roamproxy.server.ServerConfig;
 import net.roamproxy.server.ServerProxy;
@@ -67,6 +68,12 @@ public final class SproxyMain extends Launcher<ServerConfig> {
                 .desc("live sessions one client address (IPv6: one /64) may have opened (default: no limit, since "
                         + "a whole office behind NAT is one address; --secret-file is what keeps strangers out)")
                 .build());
+        o.addOption(Option.builder().longOpt("instance").hasArg().argName("N")
+                .desc("this sproxy's number, 1 to " + ServerConfig.MAX_INSTANCE + ", among several behind one "
+                        + "load balancer: every session id it issues carries N in the byte at offset "
+                        + Handshake.INSTANCE_BYTE_OFFSET + " of a HELLO RESUME's TCP stream, by which the balancer "
+                        + "routes each resume to its instance (default: a single sproxy, which puts 0 there); "
+                        + "each instance needs its own state directory").build());
     }
 
     @Override
@@ -102,6 +109,7 @@ public final class SproxyMain extends Launcher<ServerConfig> {
         int maxHandshakes = (int) s.number("max-handshakes", ServerConfig.DEFAULT_MAX_HANDSHAKES, 1,
                 MAX_HANDSHAKES_LIMIT);
         int perSource = (int) s.number("max-sessions-per-source", 0, 1, MAX_SESSIONS_LIMIT);
+        int instance = (int) s.number("instance", 0, 1, ServerConfig.MAX_INSTANCE);
         // Names are resolved last, so that a bad value is reported as such (status 2) even
         // when the network is down.
         InetAddress listen = s.has("listen") ? address("listen address", s.value("listen")) : null;
@@ -113,7 +121,7 @@ public final class SproxyMain extends Launcher<ServerConfig> {
             address("host of service " + svc.name(), svc.host());
         }
         return new ServerConfig(listen, port, targetHost, targetPort, link, maxSessions, maxHandshakes, presharedKey,
-                null, services, perSource);
+                null, services, perSource, instance);
     }
 
     /** {@code HOST:PORT} (HOST may be an IPv6 address in brackets), with one-line errors naming {@code origin}. */

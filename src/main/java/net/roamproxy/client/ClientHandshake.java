@@ -180,6 +180,12 @@ final class ClientHandshake {
                 transcript.hashWith(frame, Handshake.MAC_SIZE)))) {
             return new Refused(reason(r.status()), r.status(), true);
         }
+        if (resume && r.status() == Handshake.Status.WRONG_INSTANCE) {
+            // A load balancer sent our resume to another sproxy instance: our session may live on
+            // its own, so this is a failed dial like any other, never the end.
+            return new WrongInstance("the sproxy instance at " + link.peer() + " does not hold our session "
+                    + "(the load balancer routed our resume to another instance)");
+        }
         return new Unverified("sproxy at " + link.peer() + " refused with " + r.status()
                 + ", but the refusal does not check out: ignored");
     }
@@ -194,7 +200,7 @@ final class ClientHandshake {
                     + "contents differ between the hosts (or only one side has one)";
             case UNKNOWN_SERVICE -> "sproxy offers no service '" + service + "': compare cproxy's --forward with "
                     + "sproxy's --service";
-            case VERSION_MISMATCH, NEW_SESSION, RESUMED -> "sproxy refused the session: " + status;
+            case VERSION_MISMATCH, WRONG_INSTANCE, NEW_SESSION, RESUMED -> "sproxy refused the session: " + status;
         };
     }
 
@@ -214,6 +220,15 @@ final class ClientHandshake {
             super(message);
             this.status = status;
             this.unknownSession = unknownSession;
+        }
+    }
+
+    /** A resume refused by an sproxy instance that is not the session's: worth another try. */
+    static final class WrongInstance extends IOException {
+        private static final long serialVersionUID = 1L;
+
+        WrongInstance(String message) {
+            super(message);
         }
     }
 

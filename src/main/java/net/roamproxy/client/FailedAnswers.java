@@ -49,7 +49,9 @@ final class FailedAnswers {
     }
 
     static String kind(IOException e) {
-        if (e instanceof ClientHandshake.Unverified) {
+        if (e instanceof ClientHandshake.WrongInstance) {
+            return "resumes routed to another sproxy instance";
+        } else if (e instanceof ClientHandshake.Unverified) {
             return "answers that did not check out";
         } else if (e instanceof UnsupportedVersionException) {
             return "answers in another protocol version";

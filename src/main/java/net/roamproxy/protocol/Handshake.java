@@ -79,7 +79,13 @@ public final class Handshake {
         /** cproxy's PROOF of a new session failed: the pre-shared keys differ. */
         AUTH_FAILED(7),
         /** sproxy offers no service of the name the HELLO asked for. */
-        UNKNOWN_SERVICE(10);
+        UNKNOWN_SERVICE(10),
+        /**
+         * A resume reached an sproxy instance other than the one its session id names (a load
+         * balancer that routes wrongly): the session may well live on, so cproxy keeps dialling.
+         * Never authenticated, since only the session's own instance holds its refusal token.
+         */
+        WRONG_INSTANCE(11);
 
         private final int code;
 
@@ -116,6 +122,31 @@ public final class Handshake {
         byte[] b = new byte[n];
         RANDOM.nextBytes(b);
         return b;
+    }
+
+    /**
+     * Where a session id carries the number of the sproxy instance that issued it: its first,
+     * most significant byte on the wire (0 from an sproxy started without {@code --instance}).
+     */
+    public static final int INSTANCE_SHIFT = 56;
+    /**
+     * The offset, in the TCP stream cproxy sends, of the instance byte of a HELLO RESUME: the
+     * header, then the HELLO's mode byte, then the session id. A load balancer that reads it can
+     * route every resume to its instance, whatever address the client has now.
+     */
+    public static final int INSTANCE_BYTE_OFFSET = Wire.HEADER_SIZE + Hello.SESSION_ID_OFFSET;
+
+    /** The instance number that {@code sessionId} carries, 0 to 255. */
+    public static int instanceOf(long sessionId) {
+        return (int) (sessionId >>> INSTANCE_SHIFT);
+    }
+
+    /** {@code random} with its instance byte replaced by {@code instance} (0 to 255). */
+    public static long withInstance(long random, int instance) {
+        if (instance < 0 || instance > 255) {
+            throw new IllegalArgumentException("instance must be 0 to 255, got " + instance);
+        }
+        return random & (-1L >>> 8) | (long) instance << INSTANCE_SHIFT;
     }
 
     /** The id as operators see it in logs. */

@@ -14,7 +14,8 @@ import net.roamproxy.protocol.Handshake.Mode;
  * <pre>
  *  offset size field
  *   0      1   mode: 1 NEW, 2 RESUME
- *   1      8   session id (0 for NEW)
+ *   1      8   session id (0 for NEW); its first byte is the number of the sproxy instance that
+ *              issued it ({@link Handshake#INSTANCE_BYTE_OFFSET} in the stream)
  *   9     32   nonce, fresh for every HELLO
  *  41     32   cproxy's X25519 key share, fresh for every HELLO
  *  73      4   cproxy's receive window in bytes, 1 .. 2^31-1
@@ -25,6 +26,8 @@ import net.roamproxy.protocol.Handshake.Mode;
 public record Hello(Mode mode, long sessionId, byte[] nonce, byte[] keyShare, int window, String service) {
     /** Size without a service name, the smallest HELLO. */
     public static final int MIN_SIZE = 1 + 8 + Handshake.NONCE_SIZE + Handshake.KEY_SIZE + 4 + 1;
+    /** Where the session id starts in the payload. */
+    public static final int SESSION_ID_OFFSET = 1;
     public static final int MAX_SERVICE_LENGTH = 32;
     public static final int MAX_SIZE = MIN_SIZE + MAX_SERVICE_LENGTH;
     private static final Pattern SERVICE = Pattern.compile("[a-z0-9][a-z0-9._-]{0,31}");
@@ -62,7 +65,7 @@ public record Hello(Mode mode, long sessionId, byte[] nonce, byte[] keyShare, in
         byte[] name = service.getBytes(StandardCharsets.US_ASCII);
         byte[] b = new byte[MIN_SIZE + name.length];
         b[0] = (byte) mode.code();
-        Wire.putLong(b, 1, sessionId);
+        Wire.putLong(b, SESSION_ID_OFFSET, sessionId);
         System.arraycopy(nonce, 0, b, 9, Handshake.NONCE_SIZE);
         System.arraycopy(keyShare, 0, b, 41, Handshake.KEY_SIZE);
         Wire.putInt(b, 73, window);
@@ -82,7 +85,7 @@ public record Hello(Mode mode, long sessionId, byte[] nonce, byte[] keyShare, in
                     + " plus the service name's length");
         }
         Mode mode = Mode.of(b[0] & 0xff);
-        long id = Wire.getLong(b, 1);
+        long id = Wire.getLong(b, SESSION_ID_OFFSET);
         if ((mode == Mode.NEW) != (id == 0)) {
             throw new ProtocolException("HELLO " + mode + " with session id " + Handshake.idText(id));
         }

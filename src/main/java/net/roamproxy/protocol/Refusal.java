@@ -11,14 +11,15 @@ import net.roamproxy.protocol.Handshake.Status;
  *
  * <pre>
  *  offset size field
- *   0      1   status (3 UNKNOWN_SESSION, 5 TARGET_UNAVAILABLE, 6 BUSY, 7 AUTH_FAILED, 10 UNKNOWN_SERVICE)
+ *   0      1   status (3 UNKNOWN_SESSION, 5 TARGET_UNAVAILABLE, 6 BUSY, 7 AUTH_FAILED, 10 UNKNOWN_SERVICE,
+ *              11 WRONG_INSTANCE)
  *   1      n   authentication, by its length:
  *                96: sproxy's Ed25519 host key (32) and its signature (64) over the transcript of the
  *                    link, this frame without the signature included ({@link KeySchedule#refusalSigned}):
  *                    refusals of a new session
  *                32: MAC with the session's refusal token over the transcript
  *                    ({@link KeySchedule#refusalMac}): UNKNOWN_SESSION for a resume
- *                 0: none; cproxy never acts on it
+ *                 0: none; cproxy never acts on it (WRONG_INSTANCE is always so: a failed dial)
  * </pre>
  *
  * @param auth the host key and signature, the MAC, or nothing; zeros where not yet made

@@ -3,6 +3,7 @@ package net.roamproxy.server;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Supplier;
 
+import org.apache.logging.log4j.Level;
 import org.apache.logging.log4j.Logger;
 
 /**
@@ -15,6 +16,8 @@ final class LimitReport {
     private static final long EVERY_NANOS = TimeUnit.MINUTES.toNanos(1);
 
     private final Logger log;
+    /** WARN for a limit; ERROR for what only a misconfiguration causes. */
+    private final Level level;
     private final String limit;
     private boolean reachedBefore;
     private long reportedAt;
@@ -22,7 +25,12 @@ final class LimitReport {
 
     /** @param limit what the limit is, for the count lines ("the handshake limit (--max-handshakes)") */
     LimitReport(Logger log, String limit) {
+        this(log, Level.WARN, limit);
+    }
+
+    LimitReport(Logger log, Level level, String limit) {
         this.log = log;
+        this.level = level;
         this.limit = limit;
     }
 
@@ -32,12 +40,12 @@ final class LimitReport {
         if (!reachedBefore) {
             reachedBefore = true;
             reportedAt = now;
-            log.warn("{}; further ones are counted", first.get());
+            log.log(level, "{}; further ones are counted", first.get());
             return;
         }
         since++;
         if (now - reportedAt >= EVERY_NANOS) {
-            log.warn("{} turned away {} more in the last {} s, the latest from {}", limit, since,
+            log.log(level, "{} turned away {} more in the last {} s, the latest from {}", limit, since,
                     TimeUnit.NANOSECONDS.toSeconds(now - reportedAt), latestSource);
             reportedAt = now;
             since = 0;

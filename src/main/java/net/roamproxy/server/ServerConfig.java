@@ -29,10 +29,13 @@ import net.roamproxy.trust.ServerKeys;
  * @param maxSessionsPerSource live sessions one source (an IPv4 address, an IPv6 /64) may have
  *                      opened; 0, the default, means no such limit (an office behind one NAT,
  *                      or one jump host, is one source)
+ * @param instance      this instance's number among several behind one address, 1 to 255, which
+ *                      every session id it issues carries; 0, the default, for a single sproxy
  */
 public record ServerConfig(InetAddress listenAddress, int listenPort, String targetHost, int targetPort,
                            LinkSettings link, int maxSessions, int maxHandshakes, byte[] presharedKey,
-                           ServerKeys keys, Map<String, Service> services, int maxSessionsPerSource) {
+                           ServerKeys keys, Map<String, Service> services, int maxSessionsPerSource,
+                           int instance) {
 
     /** What a session of a named service connects to. */
     public record Service(String name, String host, int port) {
@@ -43,6 +46,8 @@ public record ServerConfig(InetAddress listenAddress, int listenPort, String tar
 
     public static final int DEFAULT_MAX_SESSIONS = 1024;
     public static final int DEFAULT_MAX_HANDSHAKES = 256;
+    /** The highest {@code --instance}: the number fills one byte of the session id. */
+    public static final int MAX_INSTANCE = 255;
 
     public static final int DEFAULT_LISTEN_PORT = 6200;
     public static final String DEFAULT_TARGET_HOST = "127.0.0.1";
@@ -56,6 +61,17 @@ public record ServerConfig(InetAddress listenAddress, int listenPort, String tar
         if (maxSessions < 1 || maxHandshakes < 1 || maxSessionsPerSource < 0) {
             throw new IllegalArgumentException("session and handshake limits must be at least 1");
         }
+        if (instance < 0 || instance > MAX_INSTANCE) {
+            throw new IllegalArgumentException("instance must be 0 (single) or 1 to " + MAX_INSTANCE);
+        }
+    }
+
+    /** A single instance. */
+    public ServerConfig(InetAddress listenAddress, int listenPort, String targetHost, int targetPort,
+                        LinkSettings link, int maxSessions, int maxHandshakes, byte[] presharedKey,
+                        ServerKeys keys, Map<String, Service> services, int maxSessionsPerSource) {
+        this(listenAddress, listenPort, targetHost, targetPort, link, maxSessions, maxHandshakes, presharedKey,
+                keys, services, maxSessionsPerSource, 0);
     }
 
     /** No limit of sessions per source. */
@@ -83,7 +99,7 @@ public record ServerConfig(InetAddress listenAddress, int listenPort, String tar
     /** The same configuration with {@code newKeys}. */
     public ServerConfig withKeys(ServerKeys newKeys) {
         return new ServerConfig(listenAddress, listenPort, targetHost, targetPort, link, maxSessions, maxHandshakes,
-                presharedKey, newKeys, services, maxSessionsPerSource);
+                presharedKey, newKeys, services, maxSessionsPerSource, instance);
     }
 
     /**

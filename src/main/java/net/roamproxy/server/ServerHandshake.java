@@ -230,6 +230,10 @@ final class ServerHandshake {
     }
 
     private void resume(Hello hello, long peerAck) throws IOException {
+        if (sessions.instance().elsewhere(hello.sessionId(), link.peer())) {
+            send(new Refusal(Status.WRONG_INSTANCE, new byte[0])); // only its own instance could authenticate it
+            return;
+        }
         SessionTable.Entry s = sessions.get(hello.sessionId());
         if (s == null || s.session().isClosed()) {
             log.info("refused resume of session {} from {}: no such session (it ended, or sproxy restarted)",

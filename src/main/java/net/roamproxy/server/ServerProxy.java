@@ -80,7 +80,8 @@ public final class ServerProxy implements AutoCloseable, Measured {
     /** With the target connections opened by {@code connector} (tests slow it down). */
     ServerProxy(ServerConfig config, TargetConnector connector) {
         this.config = config;
-        this.sessions = new SessionTable(metrics, new MemoryBudget(config.link().memoryBytes()));
+        this.sessions = new SessionTable(metrics, new MemoryBudget(config.link().memoryBytes()),
+                new Instance(config.instance()));
         this.connector = connector;
         this.admission = new HandshakeAdmission(config.maxHandshakes());
     }
@@ -95,7 +96,8 @@ public final class ServerProxy implements AutoCloseable, Measured {
         new Thread(this::acceptLoop, "sproxy-accept").start();
         status = StatusServer.startOrWarn("sproxy", RuntimeDir.socketToBind("sproxy", ss.getLocalPort()),
                 sessions::status, sessions.budget());
-        log.info("sproxy listening on {}, relaying new sessions to {}:{}; host key {}{}",
+        log.info("sproxy{} listening on {}, relaying new sessions to {}:{}; host key {}{}",
+                config.instance() == Instance.SINGLE ? "" : " instance " + config.instance(),
                 Sockets.describe(ss.getLocalSocketAddress()), config.targetHost(), config.targetPort(),
                 config.keys().hostKey().fingerprint(),
                 config.presharedKey() == null ? "" : "; new sessions must prove the pre-shared key");
@@ -201,8 +203,8 @@ public final class ServerProxy implements AutoCloseable, Measured {
     /**
      * Applies a new configuration while sessions live (SIGHUP): services, the default target,
      * the limits and the pre-shared key hold for every handshake from now on, and link timings
-     * for the sessions opened from now on. The listening address and port, and the keys, stay
-     * until a restart.
+     * for the sessions opened from now on. The listening address and port, the keys and the
+     * instance number stay until a restart.
      *
      * @return what now applies, for the log line
      */
@@ -210,7 +212,7 @@ public final class ServerProxy implements AutoCloseable, Measured {
         ServerConfig old = config;
         config = new ServerConfig(old.listenAddress(), old.listenPort(), fresh.targetHost(), fresh.targetPort(),
                 fresh.link(), fresh.maxSessions(), fresh.maxHandshakes(), fresh.presharedKey(), old.keys(),
-                fresh.services(), fresh.maxSessionsPerSource());
+                fresh.services(), fresh.maxSessionsPerSource(), old.instance());
         admission.resize(fresh.maxHandshakes());
         if (ioThreads != null) {
             ioThreads.resize(fresh.maxSessions());

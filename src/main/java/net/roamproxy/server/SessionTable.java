@@ -44,6 +44,8 @@ final class SessionTable {
     private final Metrics metrics;
     /** Where every session's buffers count: {@code --memory}. */
     private final MemoryBudget budget;
+    /** Stamped on every id issued here, so a load balancer can route resumes. */
+    private final Instance instance;
     /** Guarded by {@code sessions}: new sessions between {@link #reserve} and {@link #create}. */
     private int reserved;
     /** Guarded by {@code sessions}: set by {@link #close}. */
@@ -59,8 +61,18 @@ final class SessionTable {
     }
 
     SessionTable(Metrics metrics, MemoryBudget budget) {
+        this(metrics, budget, new Instance(Instance.SINGLE));
+    }
+
+    SessionTable(Metrics metrics, MemoryBudget budget, Instance instance) {
         this.metrics = metrics;
         this.budget = budget;
+        this.instance = instance;
+    }
+
+    /** This sproxy's instance number, which every id here carries. */
+    Instance instance() {
+        return instance;
     }
 
     MemoryBudget budget() {
@@ -126,11 +138,11 @@ final class SessionTable {
         bySource.computeIfPresent(source, (k, n) -> n == 1 ? null : n - 1);
     }
 
-    /** A fresh session id, not used by any live session; never 0. */
+    /** A fresh session id of this instance, not used by any live session; never 0. */
     long newId() {
         long id;
         do {
-            id = random.nextLong();
+            id = instance.stamp(random.nextLong());
         } while (id == 0 || sessions.containsKey(id));
         return id;
     }

@@ -90,7 +90,7 @@ class HandshakeAnswersTest {
     }
 
     @ParameterizedTest
-    @ValueSource(ints = {0, 8, 9, 11, 255})
+    @ValueSource(ints = {0, 8, 9, 12, 255})
     void aWelcomeWithAnUnknownStatusIsRefusedNamingTheCode(int code) {
         byte[] b = resumed(5).encode();
         b[0] = (byte) code;
@@ -169,7 +169,7 @@ class HandshakeAnswersTest {
     }
 
     @ParameterizedTest
-    @ValueSource(ints = {0, 8, 9, 11, 255})
+    @ValueSource(ints = {0, 8, 9, 12, 255})
     void aRefusedFrameWithAnUnknownStatusIsRefusedNamingTheCode(int code) {
         refusedRefusal(new byte[] {(byte) code}, "status " + code);
     }

@@ -14,6 +14,8 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 
 import net.roamproxy.metrics.Metrics;
+import net.roamproxy.protocol.Handshake;
+import net.roamproxy.session.MemoryBudget;
 
 /** sproxy's session limit, claimed before a new session connects to its target. */
 @Timeout(20)
@@ -28,6 +30,37 @@ class SessionTableTest {
         } catch (java.net.UnknownHostException e) {
             throw new AssertionError(e);
         }
+    }
+
+    @Test
+    void everyIdOfAnInstanceCarriesItsNumberInTheFirstByteAndTheRestIsRandom() {
+        SessionTable t = new SessionTable(Metrics.unshared("sproxy"), MemoryBudget.unlimited(), new Instance(42));
+        long low = 0;
+        for (int i = 0; i < 64; i++) {
+            long id = t.newId();
+            assertEquals(42, Handshake.instanceOf(id));
+            low |= id & 0x00ff_ffff_ffff_ffffL;
+        }
+        assertEquals(0x00ff_ffff_ffff_ffffL, low, "every bit below the instance byte varies");
+    }
+
+    @Test
+    void aSingleSproxysIdsCarryZeroThere() {
+        SessionTable t = new SessionTable(Metrics.unshared("sproxy"));
+        for (int i = 0; i < 64; i++) {
+            long id = t.newId();
+            assertEquals(0, Handshake.instanceOf(id));
+            assertTrue(id != 0);
+        }
+    }
+
+    @Test
+    void onlyAnInstanceCallsAnotherInstancesIdsElsewhere() {
+        long ofFive = Handshake.withInstance(12345, 5);
+        assertFalse(new Instance(Instance.SINGLE).elsewhere(ofFive, "test"), "a single sproxy answers as before");
+        assertFalse(new Instance(5).elsewhere(ofFive, "test"));
+        assertTrue(new Instance(6).elsewhere(ofFive, "test"));
+        assertTrue(new Instance(6).elsewhere(12345, "test"), "an id of a single sproxy is no instance's");
     }
 
     @Test
