@@ -192,6 +192,10 @@ def build(pcap):
     c = Conn(pcap, 40005)
     busy = frame(11, bytes([6]))
     want(c.send("s2c", busy), "s2c", [hdr(busy)], "REFUSED BUSY (unauthenticated)", ["REFUSED without authentication"])
+    c = Conn(pcap, 40011)
+    wrong = frame(11, bytes([11]))
+    want(c.send("s2c", wrong), "s2c", [hdr(wrong)], "REFUSED WRONG_INSTANCE (unauthenticated)",
+         ["REFUSED without authentication"])
 
     # 4. What a peer refuses: an old cproxy and sproxy's answer in its format, an unknown type,
     # a bad length, a HELLO whose fields break the rules. Each one flagged, none a Lua error.

@@ -54,7 +54,7 @@ local mode_names = { [1] = "NEW", [2] = "RESUME" }
 local status_names = {
     [1] = "NEW_SESSION", [2] = "RESUMED", [3] = "UNKNOWN_SESSION",
     [4] = "VERSION_MISMATCH", [5] = "TARGET_UNAVAILABLE", [6] = "BUSY",
-    [7] = "AUTH_FAILED", [10] = "UNKNOWN_SERVICE",
+    [7] = "AUTH_FAILED", [10] = "UNKNOWN_SERVICE", [11] = "WRONG_INSTANCE",
 }
 local ST_NEW_SESSION, ST_RESUMED = 1, 2
 local KEY_SIZE, NONCE_SIZE, MAC_SIZE, HOST_KEY_SIZE, SIGNATURE_SIZE = 32, 32, 32, 32, 64
@@ -280,6 +280,8 @@ local function dissect_hello(tvb, pinfo, tree, ack)
         id_item:add_tvb_expert_info(e_bad_field, tvb(1, 8), "HELLO RESUME with session id 0")
     end
     if mode == 1 then id_item:append_text(" (none yet)") end
+    -- The id's first byte: the sproxy instance (--instance) that holds it, stream offset 25.
+    if mode == 2 then id_item:append_text(" (instance " .. tvb(1, 1):uint() .. ")") end
     tree:add(f.nonce, tvb(9, NONCE_SIZE)):append_text(" (cproxy's, fresh for every HELLO)")
     tree:add(f.key_share, tvb(41, KEY_SIZE)):append_text(" (cproxy's, fresh for every HELLO)")
     local window = tvb(73, 4):uint()
