@@ -182,9 +182,9 @@ class HandshakeTest {
         assertEquals(1, Mode.NEW.code());
         assertEquals(2, Mode.RESUME.code());
         // 8 and 9 were version 2's BAD_PROOF and TLS_REQUIRED: retired, never reused.
-        int[] codes = {1, 2, 3, 4, 5, 6, 7, 10};
+        int[] codes = {1, 2, 3, 4, 5, 6, 7, 10, 11};
         Status[] statuses = {Status.NEW_SESSION, Status.RESUMED, Status.UNKNOWN_SESSION, Status.VERSION_MISMATCH,
-            Status.TARGET_UNAVAILABLE, Status.BUSY, Status.AUTH_FAILED, Status.UNKNOWN_SERVICE};
+            Status.TARGET_UNAVAILABLE, Status.BUSY, Status.AUTH_FAILED, Status.UNKNOWN_SERVICE, Status.WRONG_INSTANCE};
         for (int i = 0; i < codes.length; i++) {
             assertEquals(codes[i], statuses[i].code(), statuses[i].name());
         }
