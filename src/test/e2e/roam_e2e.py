@@ -497,13 +497,22 @@ class Env:
             raise Fail("telnet to telnetd did not end after `exit`")
         log("telnet -> telnetd gives a shell without password: OK")
 
-    def start_proxies(self):
-        """sproxy and cproxy from the packaged tree. Their state directory (sproxy's host key,
-        cproxy's known host keys) is in the temp dir, so nothing is written under ~."""
-        dist = self.args.dist
+    def proxy_env(self):
+        """The proxies' environment. Their state directory (sproxy's host key, cproxy's known
+        host keys) and runtime directory (the --status sockets) are in the temp dir, so nothing
+        is written under ~ and no other roamproxy on this machine is in the way."""
+        run_dir = os.path.join(self.tmp, "run")
+        os.makedirs(run_dir, mode=0o700, exist_ok=True)
         env = dict(os.environ, ROAMPROXY_LOG_LEVEL=self.args.log_level,
-                   XDG_STATE_HOME=os.path.join(self.tmp, "state"))
-        env.pop("STATE_DIRECTORY", None)
+                   XDG_STATE_HOME=os.path.join(self.tmp, "state"), XDG_RUNTIME_DIR=run_dir)
+        for var in ("STATE_DIRECTORY", "RUNTIME_DIRECTORY"):
+            env.pop(var, None)
+        return env
+
+    def start_proxies(self):
+        """sproxy and cproxy from the packaged tree, in proxy_env()."""
+        dist = self.args.dist
+        env = self.proxy_env()
         s_opts, c_opts = [], []
         c_opts += list(getattr(self.args, "cproxy_args", None) or [])
         self.daemon("sproxy", self.in_srv(os.path.join(dist, "bin", "sproxy"), *s_opts), env)

@@ -247,9 +247,7 @@ class SecEnv(rt.Env):
         pre-shared key on both: `sproxy --new-secret` writes it (mode 0600, owned by us) into
         the temp dir and both proxies get `--secret-file` with it."""
         dist = self.args.dist
-        env = dict(os.environ, ROAMPROXY_LOG_LEVEL=self.args.log_level,
-                   XDG_STATE_HOME=os.path.join(self.tmp, "state"))
-        env.pop("STATE_DIRECTORY", None)
+        env = self.proxy_env()
         s_opts, c_opts = list(self.sproxy_opts), list(self.cproxy_opts)
         if self.psk:
             secret = os.path.join(self.tmp, "psk")
