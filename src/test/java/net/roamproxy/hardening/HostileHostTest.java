@@ -89,8 +89,9 @@ class HostileHostTest {
 
         List<Socket> crowd = new ArrayList<>();
         for (int i = 0; i < silent + oneByte; i++) {
-            // Another host than the rig's (127.0.0.1): its share of the handshake places is its own.
-            Socket s = closer.add(RawLink.socketFrom(2, rig.sproxyPort()));
+            // Four hosts other than the rig's (127.0.0.1), each within its share of the handshake
+            // places (a quarter): the crowd is admitted whole, and the rig's share is its own.
+            Socket s = closer.add(RawLink.socketFrom(2 + i % 4, rig.sproxyPort()));
             if (i >= silent) {
                 s.getOutputStream().write(Hostile.hello(), 0, 1); // one byte of a HELLO, then silence
             }
