@@ -85,15 +85,7 @@ public final class PrivateFiles {
      * and no other user may read, write or run it (mode 0600 or 0400).
      */
     static String keyProblem(Path file, String subject) throws IOException {
-        Attributes a = attributes(file);
-        if (a == null) {
-            return null;
-        }
-        String owner = ownerProblem(a, file, subject);
-        if (owner != null) {
-            return owner;
-        }
-        return modeProblem(a.permissions() & 077, file, subject);
+        return problem(file, subject, false);
     }
 
     /**
@@ -104,6 +96,10 @@ public final class PrivateFiles {
      * by it, and no member of any other group, nor any other user, may read it.
      */
     public static String sharedKeyProblem(Path file, String subject) throws IOException {
+        return problem(file, subject, true);
+    }
+
+    private static String problem(Path file, String subject, boolean mayShareWithGroup) throws IOException {
         Attributes a = attributes(file);
         if (a == null) {
             return null;
@@ -113,7 +109,7 @@ public final class PrivateFiles {
             return owner;
         }
         int others = a.permissions() & 077;
-        if (others != 040) {
+        if (!mayShareWithGroup || others != 040) {
             return modeProblem(others, file, subject); // private (null), or more than group-read
         }
         if (a.uid() != ROOT) {
