@@ -77,7 +77,7 @@ class CrowdResumeTest {
         int linksBefore = rig.relay().connectionsAccepted();
 
         long cpuAtCut = cpuNanos();
-        long cutAt = System.nanoTime();
+        long cutAt = System.nanoTime(); System.out.println("PERFCUT " + cutAt);
         assertEquals(n, rig.relay().cut(), "every session's link cut at once");
         for (int i = 0; i < n; i++) {
             byte[] after = Streams.pseudoRandom(n + i, AFTER_BYTES);
@@ -103,7 +103,7 @@ class CrowdResumeTest {
                     }
                     return back[0] == n;
                 });
-        long cpuMillis = (cpuNanos() - cpuAtCut) / 1_000_000;
+        long cpuMillis = (cpuNanos() - cpuAtCut) / 1_000_000; System.out.println("PERFEND " + System.nanoTime());
         long[] millis = Arrays.stream(backAt).map(t -> (t - cutAt) / 1_000_000).sorted().toArray();
         int dials = rig.relay().connectionsAccepted() - linksBefore;
         System.out.printf("CrowdResumeTest: %d sessions cut at once, all back (echoing again) %d ms after the cut; "

@@ -8,10 +8,9 @@ import java.net.Socket;
 import java.util.ArrayList;
 import java.util.LinkedHashSet;
 import java.util.List;
-import java.util.Queue;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.ConcurrentLinkedQueue;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
 
@@ -76,7 +75,8 @@ public final class FaultyRelay implements AutoCloseable {
     private final ServerSocket server;
     private final String name;
     private final Thread acceptThread;
-    private final Queue<Thread> threads = new ConcurrentLinkedQueue<>();
+    /** Live relay threads: each removes itself when it ends, so a crowd of links costs no scan. */
+    private final Set<Thread> threads = ConcurrentHashMap.newKeySet();
 
     private final Object lock = new Object();
     /** Pairs not yet dead. Guarded by {@link #lock}. */
@@ -327,10 +327,17 @@ public final class FaultyRelay implements AutoCloseable {
 
     /** A daemon thread named after this relay, remembered for {@link #close()}. */
     Thread newThread(String suffix, Runnable body) {
-        Thread t = new Thread(body, name + "-" + suffix);
+        Thread[] self = new Thread[1];
+        Thread t = new Thread(() -> {
+            try {
+                body.run();
+            } finally {
+                threads.remove(self[0]);
+            }
+        }, name + "-" + suffix);
+        self[0] = t;
         t.setDaemon(true);
         threads.add(t);
-        threads.removeIf(old -> old.getState() == Thread.State.TERMINATED);
         return t;
     }
 

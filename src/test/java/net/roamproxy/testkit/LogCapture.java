@@ -3,8 +3,9 @@ package net.roamproxy.testkit;
 import static org.junit.jupiter.api.Assertions.fail;
 
 import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Collections;
 import java.util.List;
-import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.Predicate;
 import java.util.stream.Collectors;
@@ -52,7 +53,8 @@ public final class LogCapture implements AutoCloseable, BeforeEachCallback {
         }
     }
 
-    private final List<Line> lines = new CopyOnWriteArrayList<>();
+    /** Appended to by logging threads; read through {@link #lines()}'s copy. Not copy-on-write: a crowd logs thousands of lines. */
+    private final List<Line> lines = Collections.synchronizedList(new ArrayList<>());
     private final Closer closer;
     private LoggerContext context;
     private Appender appender;
@@ -114,12 +116,14 @@ public final class LogCapture implements AutoCloseable, BeforeEachCallback {
     }
 
     public List<Line> lines() {
-        return List.copyOf(lines);
+        synchronized (lines) {
+            return List.copyOf(lines);
+        }
     }
 
     /** Lines at {@code level} or more severe whose message satisfies {@code p}. */
     public List<Line> find(Level level, Predicate<String> p) {
-        return lines.stream().filter(l -> l.level().isMoreSpecificThan(level) && p.test(l.message()))
+        return lines().stream().filter(l -> l.level().isMoreSpecificThan(level) && p.test(l.message()))
                 .collect(Collectors.toList());
     }
 
