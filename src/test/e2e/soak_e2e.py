@@ -32,9 +32,21 @@ Scenario soak:
   growth is reported, not asserted. The table and a summary are printed at the end as
   Markdown, for docs/performance.md.
 
+Scenario crowd:
+  The same generator opens --sessions (default 1000) sessions. Then, --changes times (default
+  5), 5 s apart, the client changes networks all at once: with --outage 0 (its default here) the
+  new address comes up and the old one is removed, so every link breaks at the same moment and
+  every session resumes from the new address; each session sends a byte right away. Measured
+  from the removal: when cproxy logged half and all of the `resumed over link` lines, when every
+  session had echoed again, and the CPU time each daemon used meanwhile (/proc/PID/stat), printed
+  as a Markdown table. --flood adds the soak's stranger. Asserts: every session back within 60 s
+  of every change, none lost, every byte echoed exactly, nothing limited or refused by sproxy.
+  The times are a measurement, not asserted.
+
 Usage (as root; needs what roam_e2e.py needs; Python 3 standard library only):
   mvn -q -DskipTests package
   sudo python3 src/test/e2e/soak_e2e.py --dist target/roamproxy soak --minutes 60
+  sudo python3 src/test/e2e/soak_e2e.py --dist target/roamproxy crowd --sessions 1000
 
 The proxies log at INFO here (--log-level to change it). Only 192.0.2.0/24, 198.51.100.0/24
 (reserved for documentation) and loopback are used, only inside the namespaces this script
@@ -48,6 +60,7 @@ import heapq
 import json
 import os
 import random
+import re
 import resource
 import selectors
 import shutil
@@ -184,8 +197,9 @@ class LoadSession:
 def load_main(argv):
     """Runs in the client namespace: SESSIONS connections to HOST:PORT, each sending its own
     pseudo-random stream at about RATE bytes/s and checking the echo byte for byte. Prints its
-    counters as JSON every second. Commands on stdin: `mark T` (report, as one `all_back` event,
-    when every live session has echoed after monotonic time T), `drain` (stop sending; report
+    counters as JSON every second. Commands on stdin: `mark T [probe]` (report, as one `all_back`
+    event, when every live session has echoed after monotonic time T; with `probe`, every live
+    session sends one byte at once), `drain` (stop sending; report
     `final` with every session's totals once all is echoed, or after the drain bound), `quit`."""
     host, port, n, rate, seed = argv[0], int(argv[1]), int(argv[2]), float(argv[3]), int(argv[4])
     raise_nofile(n + 200)
@@ -281,6 +295,15 @@ def load_main(argv):
             return
         if words[0] == "mark":
             marks.append([float(words[1]), {s.i for s in sessions if alive(s)}])
+            if "probe" in words[2:]:
+                # Every session says something now, so its echo times its own return rather
+                # than when its next chunk happens to be due.
+                for s in sessions:
+                    if alive(s) and len(s.pending) < MAX_PENDING:
+                        chunk = s.rng.randbytes(1)
+                        s.pending += chunk
+                        s.unsent += len(chunk)
+                        flush(s)
         elif words[0] == "drain":
             draining = now
         elif words[0] == "quit":
@@ -617,6 +640,117 @@ def scenario_soak(env):
         f"way accounted for, {len(backs)} address changes, threads and descriptors flat")
 
 
+# ---------------------------------------------------------------- scenario crowd
+
+RESUMED_AT_RE = re.compile(r"^(\d\d):(\d\d):(\d\d)\.(\d{3}) INFO .*: resumed over link ", re.M)
+SETTLE_S = 5                            # crowd: quiet time between two address changes
+
+
+def cpu_s(pid):
+    """CPU seconds (user + system) a live process has used so far."""
+    with open(f"/proc/{pid}/stat") as f:
+        fields = f.read().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def seconds_of_day(t):
+    lt = time.localtime(t)
+    return lt.tm_hour * 3600 + lt.tm_min * 60 + lt.tm_sec + (t % 1)
+
+
+def resumed_times(text):
+    """Times of day (s) of cproxy's `resumed over link` lines, in order."""
+    return [int(h) * 3600 + int(m) * 60 + int(sec_) + int(ms) / 1000
+            for h, m, sec_, ms in RESUMED_AT_RE.findall(text)]
+
+
+def scenario_crowd(env):
+    """Every session loses its link at the same moment, as when the client host changes
+    networks, and all resume: how long until cproxy has resumed the last one, and until the last
+    has echoed again, with the CPU each daemon spent meanwhile."""
+    args = env.args
+    n = args.sessions
+    pids = {d: java_pid(env.daemons[d][0]) for d in ("sproxy", "cproxy")}
+    flood = sec.Flood(env, SOAK_FLOOD_PLAN) if args.flood else None
+    seed = args.seed if args.seed is not None else random.randrange(1 << 30)
+    load = Load(env, n, args.rate, seed)
+    wait_until(lambda: load.last().get("echoing", 0) + load.last().get("lost", 0) >= n,
+               ALL_ECHOING_S, f"all {n} sessions to echo", interval=0.5)
+    if load.last().get("lost"):
+        raise Fail(f"{load.last()['lost']} session(s) lost while opening")
+    log(f"all {n} sessions echoing; {args.changes} address changes follow, {args.outage:g} s "
+        f"without an address each")
+    # Both addresses share one /24: without this, removing the first would take the second too.
+    for conf in ("all", rt.IFACE):
+        run(env.in_cli("sysctl", "-qw", f"net.ipv4.conf.{conf}.promote_secondaries=1"))
+    rows, problems = [], []
+    for k in range(1, args.changes + 1):
+        time.sleep(SETTLE_S)
+        old, new = rt.v4((k - 1) % 2), rt.v4(k % 2)
+        seen = len(resumed_times(env.daemon_log("cproxy")))
+        cpu0 = {d: cpu_s(p) for d, p in pids.items()}
+        if args.outage:
+            env.client_ip("addr", "del", *rt.ip_args(old))
+            time.sleep(args.outage)
+            env.client_ip("addr", "add", *rt.ip_args(new))
+        else:
+            # A handover: the new network's address comes up, the old one goes away.
+            env.client_ip("addr", "add", *rt.ip_args(new))
+            env.client_ip("addr", "del", *rt.ip_args(old))
+        t0, wall0 = time.monotonic(), time.time()
+        load.tell(f"mark {t0} probe")
+        ev = load.wait_event(lambda x: x.get("event") == "all_back" and x["mark"] == t0,
+                             BACK_WITHIN_S, "every session to echo after the change")
+        cpu1 = {d: cpu_s(p) for d, p in pids.items()}
+        wait_until(lambda: len(resumed_times(env.daemon_log("cproxy"))) >= seen + n, 30,
+                   f"cproxy to log {n} resumes")
+        times = [t - seconds_of_day(wall0) for t in resumed_times(env.daemon_log("cproxy"))[seen:]]
+        times.sort()
+        row = dict(change=k, resumed_p50=times[len(times) // 2], resumed_all=times[n - 1],
+                   echoing=ev["at"] - t0, extra=len(times) - n,
+                   sproxy_cpu=cpu1["sproxy"] - cpu0["sproxy"], cproxy_cpu=cpu1["cproxy"] - cpu0["cproxy"])
+        rows.append(row)
+        log(f"change {k}: {old} -> {new}: cproxy resumed half the sessions {row['resumed_p50']:.2f} s and all "
+            f"{row['resumed_all']:.2f} s after the change, every session echoed again after "
+            f"{row['echoing']:.2f} s; CPU meanwhile sproxy {row['sproxy_cpu']:.2f} s, cproxy "
+            f"{row['cproxy_cpu']:.2f} s")
+        st = load.last()
+        if st.get("lost") or st.get("bad"):
+            problems.append(f"change {k}: {st.get('lost')} session(s) lost, {st.get('bad')} with altered bytes")
+    if flood:
+        log(f"attacker stopped: {sec.describe_flood(flood.stop())}")
+    load.tell("drain")
+    final = load.wait_event(lambda x: x.get("final"), DRAIN_S + 15, "the last echoes")
+    load.tell("quit")
+    if not final.get("drained") or final.get("sent") != final.get("echoed") or final.get("lost") \
+            or final.get("bad") or final.get("unequal"):
+        problems.append(f"bytes not all echoed exactly: sent {final.get('sent')}, echoed {final.get('echoed')}, "
+                        f"lost {final.get('ends')}, altered {final.get('mismatches')}, unequal {final.get('unequal')}")
+    refused = sec.log_lines(env.daemon_log("sproxy"), r"handshake places|refused|BUSY")
+    if refused:
+        problems.append(f"sproxy limited or refused the crowd: {refused[:3]}")
+
+    print(flush=True)
+    print(f"Crowd resume: {n} sessions of one cproxy, each address change "
+          f"{'a handover (new address up, then the old one removed)' if not args.outage else f'{args.outage:g} s without an address'}"
+          f"; default limits, 1 s heartbeat; {'flood from another host; ' if flood else ''}"
+          f"proxies at log level {args.log_level}; {os.cpu_count()} CPUs shared by both daemons "
+          f"and the load generator. Times from the change (the old address removed"
+          f"{'' if not args.outage else ', or the new one added'}).")
+    print()
+    print("| change | half resumed (s) | all resumed (s) | all echoing again (s) | sproxy CPU (s) | cproxy CPU (s) |")
+    print("|---|---|---|---|---|---|")
+    for r in rows:
+        print(f"| {r['change']} | {r['resumed_p50']:.2f} | {r['resumed_all']:.2f} | {r['echoing']:.2f} | "
+              f"{r['sproxy_cpu']:.2f} | {r['cproxy_cpu']:.2f} |")
+    print(flush=True)
+    if problems:
+        raise Fail(f"{len(problems)} problem(s):\n  " + "\n  ".join(problems))
+    log(f"PASS crowd: {n} sessions resumed {len(rows)} times, every byte echoed exactly; all resumed after "
+        f"median {statistics.median(r['resumed_all'] for r in rows):.2f} s, worst "
+        f"{max(r['resumed_all'] for r in rows):.2f} s")
+
+
 # ---------------------------------------------------------------- main
 
 def preflight(args):
@@ -642,17 +776,22 @@ def main():
         return echo_main(sys.argv[2:])
     if len(sys.argv) > 1 and sys.argv[1] == "--load":
         return load_main(sys.argv[2:])
-    ap = rt.argument_parser(__doc__, ["soak"])
+    ap = rt.argument_parser(__doc__, ["soak", "crowd"])
     ap.set_defaults(log_level="INFO")
     ap.add_argument("--minutes", type=int, default=60, help="minutes of roaming (default %(default)s)")
     ap.add_argument("--sessions", type=int, default=1000, help="sessions (default %(default)s)")
     ap.add_argument("--rate", type=float, default=64,
                     help="bytes per second each session sends, on average (default %(default)s)")
-    ap.add_argument("--outage", type=float, default=rt.OUTAGE_S,
-                    help="seconds without an address at each change (default %(default)s)")
+    ap.add_argument("--outage", type=float,
+                    help=f"seconds without an address at each change (default: soak {rt.OUTAGE_S:g}, "
+                         "crowd 0, a handover)")
     ap.add_argument("--seed", type=int, help="seed of the byte streams (default: random, printed)")
+    ap.add_argument("--changes", type=int, default=5, help="crowd: address changes (default %(default)s)")
+    ap.add_argument("--flood", action="store_true", help="crowd: a stranger floods sproxy meanwhile")
     args = ap.parse_args()
-    names = rt.scenario_names(ap, args, ["soak"])
+    names = rt.scenario_names(ap, args, ["soak", "crowd"])
+    if args.outage is None:
+        args.outage = 0.0 if names == ["crowd"] else rt.OUTAGE_S
     if args.minutes < 1 or not 1 <= args.sessions <= 10000 or args.rate <= 0 or \
             not 0 <= args.outage <= 50:
         ap.error("--minutes >= 1, --sessions 1..10000, --rate > 0, --outage 0..50")
@@ -661,7 +800,8 @@ def main():
     def one(i, name):
         if i == 0:
             sec.remove_stale_attacker_namespaces()
-        return rt.run_env(args, name, SoakEnv(args, i), scenario_soak, budget)
+        fn = scenario_crowd if name == "crowd" else scenario_soak
+        return rt.run_env(args, name, SoakEnv(args, i), fn, budget)
     return rt.run_all("soak_e2e", preflight(args), names, one)
 
 

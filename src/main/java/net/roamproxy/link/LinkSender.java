@@ -2,6 +2,7 @@ package net.roamproxy.link;
 
 import java.io.IOException;
 import java.util.concurrent.Executor;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 
 import org.apache.logging.log4j.LogManager;
@@ -75,6 +76,29 @@ final class LinkSender {
             s.sendLock.unlock();
         }
         after(o);
+    }
+
+    /**
+     * Both directions are over and the peer has ended the link: sends what is still owed now
+     * (the ack of the peer's END) with our FIN behind it, on the link reader's thread, rather
+     * than leave it to the send job the close would overtake. Otherwise the close resets the
+     * link, the reset can discard that last ack, and the peer, its END unacknowledged, redials a
+     * session that no longer exists. Waits at most {@code millis} for the send lock.
+     */
+    void finishBeforeClose(long millis) {
+        try {
+            if (!s.sendLock.tryLock(millis, TimeUnit.MILLISECONDS)) {
+                return;
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            return;
+        }
+        try {
+            sendOwed(IoPool.FRAME.get());
+        } finally {
+            s.sendLock.unlock();
+        }
     }
 
     private void after(Outcome o) {

@@ -13,7 +13,6 @@ import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
-import java.util.concurrent.atomic.AtomicInteger;
 
 import org.apache.logging.log4j.LogManager;
 import org.apache.logging.log4j.Logger;
@@ -22,9 +21,9 @@ import net.roamproxy.link.AcceptFailures;
 import net.roamproxy.link.ElasticPool;
 import net.roamproxy.link.IoPool;
 import net.roamproxy.link.Link;
+import net.roamproxy.link.ReusedThreads;
 import net.roamproxy.link.Session;
 import net.roamproxy.link.Sockets;
-import net.roamproxy.link.Threads;
 import net.roamproxy.metrics.Measured;
 import net.roamproxy.metrics.Metrics;
 import net.roamproxy.protocol.Handshake;
@@ -35,8 +34,9 @@ import net.roamproxy.status.StatusServer;
 /**
  * sproxy: accepts links from cproxy and tells new sessions from resumed ones.
  *
- * <p>Threads: {@code sproxy-accept} only accepts. Each accepted connection gets a short-lived
- * {@code sproxy-handshake-N} thread running a {@link ServerHandshake}, so a silent or slow
+ * <p>Threads: {@code sproxy-accept} only accepts. Each accepted connection gets a
+ * {@code sproxy-handshake-N} thread of its own (reused: {@link ReusedThreads}) running a
+ * {@link ServerHandshake}, so a silent or slow
  * peer can never stall the accept loop; at most {@code maxHandshakes} run at once, and at most
  * a quarter of them from one source ({@link HandshakeAdmission}); {@code sproxy-handshake-timer}
  * closes any that sends no HELLO within 2 s or outlives the handshake timeout, however slowly
@@ -58,7 +58,8 @@ public final class ServerProxy implements AutoCloseable, Measured {
     private final LimitReport allPlacesTaken = new LimitReport(log, "the handshake limit (--max-handshakes)");
     private final LimitReport sourceShareTaken = new LimitReport(log, "the handshake limit per source");
     private final DropLog drops = new DropLog(log);
-    private final AtomicInteger handshakes = new AtomicInteger();
+    /** At most {@code maxHandshakes} busy at once (the admission); idle ones kept through a crowd of resumes. */
+    private final ReusedThreads handshakeThreads = new ReusedThreads("sproxy-handshake-", 10_000);
     /** Connections still in their handshake, so that shutdown can close them too. */
     private final Set<Socket> inHandshake = ConcurrentHashMap.newKeySet();
     private final ScheduledExecutorService timer = Executors.newSingleThreadScheduledExecutor(r -> {
@@ -131,7 +132,7 @@ public final class ServerProxy implements AutoCloseable, Measured {
                 Socket accepted = s;
                 InetAddress from = source;
                 AtomicBoolean mine = claimed;
-                Threads.start("sproxy-handshake-" + handshakes.incrementAndGet(), () -> {
+                handshakeThreads.execute(() -> {
                     if (mine.compareAndSet(false, true)) {
                         handshake(accepted, from);
                     }
@@ -264,6 +265,7 @@ public final class ServerProxy implements AutoCloseable, Measured {
         closed = true;
         Sockets.closeQuietly(listener);
         timer.shutdownNow();
+        handshakeThreads.close();
         if (status != null) {
             status.close();
         }

@@ -14,6 +14,12 @@ package net.roamproxy.session;
  */
 final class ByteRing {
     static final int INITIAL_SIZE = 4096;
+    /**
+     * Periods in a row without a write before an empty ring gives its small array back. A
+     * session that types or pings now and then would otherwise allocate a new array for nearly
+     * every keystroke, and thousands of them keep the collector busy for nothing.
+     */
+    static final int QUIET_PERIODS_BEFORE_RELEASE = 8;
     private static final byte[] NONE = new byte[0];
 
     private final int capacity;
@@ -22,6 +28,10 @@ final class ByteRing {
     private int size;
     /** The most bytes held at once since the last {@link #shrinkIfIdle()}. */
     private int peak;
+    /** Whether anything was written since the last {@link #shrinkIfIdle()}. */
+    private boolean written;
+    /** {@link #shrinkIfIdle()} calls in a row that found nothing written in their period. */
+    private int quietPeriods;
     /** Where the array is counted, or {@code null} if its owner reserved the whole capacity up front. */
     private MemoryBudget budget;
     /** Array bytes covered by the owner's guarantee. */
@@ -107,6 +117,7 @@ final class ByteRing {
         System.arraycopy(src, off + first, buf, 0, len - first);
         size += len;
         peak = Math.max(peak, size);
+        written = true;
     }
 
     /** Copies {@code len} bytes starting {@code from} bytes after the head, without removing them. */
@@ -187,13 +198,16 @@ final class ByteRing {
 
     /**
      * Called periodically: if the ring never held more than its initial size since the last
-     * call, returns to that size, or to no array at all if it is empty, so a session that is
-     * idle again after a bulk transfer or a few keystrokes keeps no array. A busy ring keeps its
-     * array (no reallocation churn).
+     * call, returns to that size; an empty ring written to in none of the last
+     * {@link #QUIET_PERIODS_BEFORE_RELEASE} periods keeps no array at all. So a session idle
+     * again after a bulk transfer soon holds a small array, and an idle one none, while a busy
+     * ring keeps its array (no reallocation churn).
      */
     void shrinkIfIdle() {
         int small = Math.min(capacity, INITIAL_SIZE);
-        if (size == 0 && peak <= small) {
+        quietPeriods = written ? 0 : quietPeriods + 1;
+        written = false;
+        if (size == 0 && peak <= small && quietPeriods >= QUIET_PERIODS_BEFORE_RELEASE) {
             buf = NONE;
             head = 0;
             recharge(0);

@@ -50,7 +50,8 @@ class SessionTest {
     private static final LinkSettings SETTINGS = new LinkSettings(Duration.ofSeconds(10), 3, 1 << 16,
             Duration.ofSeconds(10), Duration.ofMinutes(15));
     private static final long INTERVAL = SETTINGS.heartbeatInterval().toNanos();
-    private static final Executor INLINE = Runnable::run;
+    /** Runs the session's send and deliver jobs at once, unless told to hold them. */
+    private final HoldingExecutor jobs = new HoldingExecutor();
     private static final long WAIT_MS = 10_000;
     private static final Duration WAIT = Duration.ofMillis(WAIT_MS);
 
@@ -72,6 +73,21 @@ class SessionTest {
         public Attachment next(SessionView s) throws InterruptedException {
             asked.incrementAndGet();
             return links.take();
+        }
+    }
+
+    /** Inline, or, while {@link #hold} is set, queued until the test runs or drops them. */
+    private static final class HoldingExecutor implements Executor {
+        final BlockingQueue<Runnable> held = new LinkedBlockingQueue<>();
+        volatile boolean hold;
+
+        @Override
+        public void execute(Runnable job) {
+            if (hold) {
+                held.add(job);
+            } else {
+                job.run();
+            }
         }
     }
 
@@ -115,7 +131,7 @@ class SessionTest {
 
     private Session start() throws IOException {
         session = new Session("session t", "test-session", app[0], SETTINGS, provider, true, closed::add, now::get,
-                INLINE, Metrics.unshared("test"));
+                jobs, Metrics.unshared("test"));
         session.start();
         return session;
     }
@@ -191,6 +207,36 @@ class SessionTest {
         assertTrue(s != null && s.closeReason().contains("both directions ended"), String.valueOf(s));
         assertFalse(app[0].wasReset(), "a clean end closes the application connection without a reset");
         assertFalse(peer.sessionEnd.wasReset(), "and the link too");
+    }
+
+    @Test
+    void thePeersFinBeforeOurSendJobRanStillGetsOurLastAckAndACleanClose() throws Exception {
+        Peer peer = new Peer();
+        start();
+        app[1].shutdownOutput();
+        assertEquals(FrameType.END, peer.next().type(), "our direction ends first");
+
+        // The peer's END (acking ours) is delivered, but the send job that would ack it has not
+        // run yet when the peer, done on its side, ends the link: the order a loaded machine gives.
+        jobs.hold = true;
+        peer.send(Frame.control(FrameType.END, 0, 1));
+        while (!session.state.inFinished()) {
+            Runnable job = jobs.held.poll(WAIT_MS, TimeUnit.MILLISECONDS);
+            assertTrue(job != null, "the peer's END is delivered by a held job");
+            job.run();
+        }
+        app[1].setSoTimeout((int) WAIT_MS);
+        assertEquals(-1, app[1].getInputStream().read(), "the peer's END reached the application");
+        jobs.held.clear(); // the send job that would ack it never runs
+        peer.socket.shutdownOutput();
+
+        Frame ack = peer.next();
+        assertEquals(FrameType.ACK, ack.type(), "the ack of the peer's END goes out all the same");
+        assertEquals(1, ack.ack());
+        assertThrows(java.io.EOFException.class, peer.reader::next, "behind it our FIN, not a reset");
+        Session s = closed.poll(WAIT_MS, TimeUnit.MILLISECONDS);
+        assertTrue(s != null && s.closeReason().contains("both directions ended"), String.valueOf(s));
+        assertFalse(peer.sessionEnd.wasReset(), "the link closed without a reset");
     }
 
     @Test

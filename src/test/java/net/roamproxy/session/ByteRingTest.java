@@ -190,12 +190,31 @@ class ByteRingTest {
     }
 
     @Test
+    void aRingWrittenToNowAndThenKeepsItsSmallArray() {
+        ByteRing ring = new ByteRing(1 << 20);
+        ring.write(bytes(1), 0, 1);
+        ring.discard(1);
+        for (int period = 0; period < 3 * ByteRing.QUIET_PERIODS_BEFORE_RELEASE; period++) {
+            ring.shrinkIfIdle();
+            if (period % (ByteRing.QUIET_PERIODS_BEFORE_RELEASE - 1) == 0) {
+                ring.write(bytes(period), 0, 1); // a keystroke every few periods
+                ring.discard(1);
+            }
+            assertEquals(ByteRing.INITIAL_SIZE, ring.allocated(), "period " + period);
+        }
+    }
+
+    @Test
     void anEmptyIdleRingGivesItsArrayBackAndWorksAfterwards() {
         ByteRing ring = new ByteRing(1 << 20);
         ring.write(bytes(1, 2, 3), 0, 3);
         ring.shrinkIfIdle();
         assertEquals(ByteRing.INITIAL_SIZE, ring.allocated(), "holding data: keeps a small array");
         ring.discard(3);
+        for (int i = 1; i < ByteRing.QUIET_PERIODS_BEFORE_RELEASE; i++) {
+            ring.shrinkIfIdle();
+            assertEquals(ByteRing.INITIAL_SIZE, ring.allocated(), "empty, but written to " + i + " periods ago");
+        }
         ring.shrinkIfIdle();
         assertEquals(0, ring.allocated(), "empty and idle: no array");
         ring.write(new byte[0], 0, 0);
