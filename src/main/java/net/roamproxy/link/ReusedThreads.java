@@ -24,7 +24,8 @@ public final class ReusedThreads implements Executor {
     private final AtomicInteger made = new AtomicInteger();
     /** Hands a job straight to a thread waiting in {@link #next}; holds nothing. */
     private final SynchronousQueue<Runnable> handOff = new SynchronousQueue<>();
-    private final Set<Thread> alive = ConcurrentHashMap.newKeySet();
+    /** Threads waiting for a job: the ones {@link #close()} ends at once. */
+    private final Set<Thread> idle = ConcurrentHashMap.newKeySet();
     private volatile boolean closed;
 
     /**
@@ -44,12 +45,12 @@ public final class ReusedThreads implements Executor {
     }
 
     /**
-     * Ends the idle threads now and every other one after its job; jobs executed after this
-     * still run, each on a thread of its own. Idempotent.
+     * Ends the idle threads now and every other one after its job, which is left to finish;
+     * jobs executed after this still run, each on a thread of its own. Idempotent.
      */
     public void close() {
         closed = true;
-        alive.forEach(Thread::interrupt);
+        idle.forEach(Thread::interrupt);
     }
 
     /** Threads made so far (tests). */
@@ -58,26 +59,23 @@ public final class ReusedThreads implements Executor {
     }
 
     private void runFrom(Runnable first) {
-        alive.add(Thread.currentThread());
-        try {
-            for (Runnable job = first; job != null; job = next()) {
-                Thread.interrupted(); // a job starts as on a fresh thread
-                job.run(); // the jobs catch what they throw; anything else reaches LastResort and ends this thread
-            }
-        } finally {
-            alive.remove(Thread.currentThread());
+        for (Runnable job = first; job != null; job = next()) {
+            Thread.interrupted(); // a job starts as on a fresh thread
+            job.run(); // the jobs catch what they throw; anything else reaches LastResort and ends this thread
         }
     }
 
     private Runnable next() {
-        if (closed) {
-            return null;
-        }
+        Thread self = Thread.currentThread();
+        idle.add(self);
         try {
-            return handOff.poll(keepMillis, TimeUnit.MILLISECONDS);
+            // Checked after joining the idle set: a close() from now on interrupts the wait.
+            return closed ? null : handOff.poll(keepMillis, TimeUnit.MILLISECONDS);
         } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
+            self.interrupt();
             return null;
+        } finally {
+            idle.remove(self);
         }
     }
 }
