@@ -1,7 +1,8 @@
 #!/usr/bin/env python3
 """Soak test of roamproxy, run by hand (not in CI): many sessions for a long time, the client
 roaming every minute and strangers hammering sproxy's port, every byte accounted for, and the
-daemons' memory, threads and file descriptors sampled every minute.
+daemons' memory, threads and file descriptors sampled every minute. Its crowd scenario (a
+thousand sessions resuming at once) also runs in `mvn verify`, by CrowdIT.
 
 Reuses security_e2e.py (and through it roam_e2e.py): the server, client and attacker
 namespaces, the packaged bin/sproxy and bin/cproxy, and its flood. It adds an echo service:
