@@ -4,15 +4,19 @@ import java.net.InetAddress;
 import java.util.HashMap;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
+import java.util.function.Supplier;
 
+import org.apache.logging.log4j.Level;
 import org.apache.logging.log4j.Logger;
 
 /**
- * The log lines of connections dropped during their handshake (no HELLO in time, not done in
- * time, a protocol error). Each source's first {@value #PER_SOURCE} in a minute are logged one
- * by one, so that a mistake or a probe is seen with its reason; beyond that a flood is counted
- * and told in one line a minute, so that it can neither fill the log nor hide in it. The
- * sources are forgotten every minute, so the table stays small whatever a flood's addresses.
+ * The log lines of connections that failed during their handshake: dropped (no HELLO in time,
+ * not done in time, a protocol error) or refused (another protocol version, an unknown service
+ * or session, a proof that failed). Any stranger can cause these at will. Each source's first
+ * {@value #PER_SOURCE} in a minute are logged one by one, so that a mistake or a probe is seen
+ * with its reason; beyond that they are counted and told in one line a minute, so that a flood
+ * can neither fill the log nor hide in it. The sources are forgotten every minute, so the table
+ * stays small whatever a flood's addresses.
  *
  * <p>Thread-safe: every handshake thread reports here.
  */
@@ -31,14 +35,23 @@ final class DropLog {
         this.log = log;
     }
 
+    /** A connection dropped during its handshake for {@code why}. */
     void dropped(InetAddress source, String peer, String why) {
+        report(source, Level.WARN, () -> "dropped connection from " + peer + " during its handshake: " + why);
+    }
+
+    /**
+     * A handshake from {@code source} that failed: {@code line} is logged at {@code level}
+     * within the source's share, at DEBUG beyond it.
+     */
+    void report(InetAddress source, Level level, Supplier<String> line) {
         boolean logIt;
         synchronized (this) {
             long now = System.nanoTime();
             if (now - minuteStart >= MINUTE_NANOS) {
                 if (unlogged > 0) {
-                    log.warn("dropped {} more connections during their handshake in the last {} s without a line each, "
-                            + "the most from {} ({})", unlogged, TimeUnit.NANOSECONDS.toSeconds(now - minuteStart),
+                    log.warn("{} more connections failed their handshake (dropped or refused) in the last {} s without "
+                            + "a line each, the most from {} ({})", unlogged, TimeUnit.NANOSECONDS.toSeconds(now - minuteStart),
                             Source.describe(mostUnlogged), mostUnloggedCount);
                 }
                 bySource.clear();
@@ -56,14 +69,14 @@ final class DropLog {
                 }
             }
             if (n == PER_SOURCE + 1) {
-                log.warn("{} connections from {} dropped during their handshake within a minute; more are counted",
-                        PER_SOURCE, Source.describe(source));
+                log.warn("{} connections from {} failed their handshake (dropped or refused) within a minute; more are "
+                        + "counted", PER_SOURCE, Source.describe(source));
             }
         }
         if (logIt) {
-            log.warn("dropped connection from {} during its handshake: {}", peer, why);
-        } else {
-            log.debug("dropped connection from {} during its handshake: {}", peer, why);
+            log.log(level, line.get());
+        } else if (log.isDebugEnabled()) {
+            log.debug(line.get());
         }
     }
 }

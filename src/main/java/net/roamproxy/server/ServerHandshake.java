@@ -7,6 +7,7 @@ import java.net.InetSocketAddress;
 import java.net.Socket;
 import java.util.Arrays;
 
+import org.apache.logging.log4j.Level;
 import org.apache.logging.log4j.LogManager;
 import org.apache.logging.log4j.Logger;
 
@@ -61,6 +62,8 @@ final class ServerHandshake {
     private final TargetConnector connector;
     /** sproxy's counters: every refusal is counted by its status. */
     private final Metrics metrics;
+    /** Where refusals a stranger can cause are logged, within each source's share of lines. */
+    private final DropLog drops;
     private final FrameWriter writer;
     private final Transcript transcript = new Transcript();
     private final int timeout;
@@ -70,7 +73,7 @@ final class ServerHandshake {
     private int heldWindow;
 
     ServerHandshake(ServerConfig config, SessionTable sessions, Link link, InetAddress source,
-                    HandshakeDeadline deadline, TargetConnector connector, Metrics metrics) {
+                    HandshakeDeadline deadline, TargetConnector connector, Metrics metrics, DropLog drops) {
         this.config = config;
         this.sessions = sessions;
         this.keys = config.keys();
@@ -79,6 +82,7 @@ final class ServerHandshake {
         this.deadline = deadline;
         this.connector = connector;
         this.metrics = metrics;
+        this.drops = drops;
         this.writer = new FrameWriter(link, link.peer());
         this.timeout = (int) config.link().handshakeTimeout().toMillis();
     }
@@ -103,8 +107,8 @@ final class ServerHandshake {
             }
             throw e;
         } catch (UnsupportedVersionException e) {
-            log.warn("refused link from {}: it speaks protocol version {}, this sproxy speaks {}: upgrade it",
-                    link.peer(), e.version(), Wire.VERSION);
+            drops.report(source, Level.WARN, () -> "refused link from " + link.peer() + ": it speaks protocol version "
+                    + e.version() + ", this sproxy speaks " + Wire.VERSION + ": upgrade it");
             metrics.refusal(Status.VERSION_MISMATCH.name());
             byte[] answer = LegacyRefusal.versionMismatch(e.version());
             if (answer != null) {
@@ -141,8 +145,8 @@ final class ServerHandshake {
         ServerConfig.Service service = config.service(hello.service());
         if (service == null) {
             // Only the services named on the command line or in the config file: never an open proxy.
-            log.warn("refused new session from {}: it asks for service '{}', which this sproxy does not offer "
-                    + "(it offers: {})", link.peer(), hello.service(), offered());
+            drops.report(source, Level.WARN, () -> "refused new session from " + link.peer() + ": it asks for service '"
+                    + hello.service() + "', which this sproxy does not offer (it offers: " + offered() + ")");
             refuseSigned(Status.UNKNOWN_SERVICE);
             return;
         }
@@ -159,9 +163,10 @@ final class ServerHandshake {
         byte[] secret = KeySchedule.sessionSecret(shared, config.presharedKey(), th);
         protect(KeySchedule.linkKeys(secret, shared, th));
         if (!proofChecksOut(secret, th)) {
-            log.warn("refused new session from {}: its proof of the session's keys failed (a cproxy with {}, a "
-                    + "replayed handshake, or a link altered on its way)", link.peer(), config.presharedKey() == null
-                    ? "a --secret-file this sproxy does not have" : "another --secret-file or none");
+            drops.report(source, Level.WARN, () -> "refused new session from " + link.peer() + ": its proof of the "
+                    + "session's keys failed (a cproxy with " + (config.presharedKey() == null
+                    ? "a --secret-file this sproxy does not have" : "another --secret-file or none")
+                    + ", a replayed handshake, or a link altered on its way)");
             refuseSigned(Status.AUTH_FAILED);
             return;
         }
@@ -236,8 +241,8 @@ final class ServerHandshake {
         }
         SessionTable.Entry s = sessions.get(hello.sessionId());
         if (s == null || s.session().isClosed()) {
-            log.info("refused resume of session {} from {}: no such session (it ended, or sproxy restarted)",
-                    Handshake.idText(hello.sessionId()), link.peer());
+            drops.report(source, Level.INFO, () -> "refused resume of session " + Handshake.idText(hello.sessionId())
+                    + " from " + link.peer() + ": no such session (it ended, or sproxy restarted)");
             refuseUnknown(hello.sessionId());
             return;
         }
@@ -251,8 +256,9 @@ final class ServerHandshake {
         byte[] th = transcript.add(writer.welcome(0, delivered, unproven.withAuth(mac))).hash();
         protect(KeySchedule.linkKeys(s.secret(), linkShared, th));
         if (!proofChecksOut(s.secret(), th)) {
-            log.warn("{}: refused resume from {}: its proof of the session secret failed (a replayed or forged "
-                    + "resume); the session and its link are untouched", s.session().name(), link.peer());
+            drops.report(source, Level.WARN, () -> s.session().name() + ": refused resume from " + link.peer()
+                    + ": its proof of the session secret failed (a replayed or forged resume); the session and its "
+                    + "link are untouched");
             link.close();
             return;
         }

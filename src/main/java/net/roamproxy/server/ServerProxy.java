@@ -179,7 +179,7 @@ public final class ServerProxy implements AutoCloseable, Measured {
                 return;
             }
             deadline = new HandshakeDeadline(timer, s, config.link().handshakeTimeout().toMillis());
-            new ServerHandshake(config, sessions, new Link(s), source, deadline, connector, metrics).run();
+            new ServerHandshake(config, sessions, new Link(s), source, deadline, connector, metrics, drops).run();
             deadline.claim();
         } catch (RejectedExecutionException e) {
             Link.reset(s); // sproxy is shutting down
