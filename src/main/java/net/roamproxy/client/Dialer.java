@@ -14,6 +14,7 @@ import java.util.Deque;
 import java.util.List;
 import java.util.concurrent.Semaphore;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
 
 import org.apache.logging.log4j.LogManager;
 import org.apache.logging.log4j.Logger;
@@ -168,11 +169,32 @@ final class Dialer implements LinkProvider {
                 throw new IOException("closing");
             }
         }
+        boolean resume = handshake.established();
+        Runnable release = once(dialing::release);
         try {
-            return dialPaced(relay, failed);
+            Attachment a = dialPaced(relay, failed);
+            if (resume) {
+                // Our PROOF is out, but sproxy still holds a handshake place until it has checked
+                // it: the place counts until sproxy's first frame on the link (or the link's end),
+                // so a crowd of resumes never holds more of sproxy's places than we dial at once.
+                Attachment paced = a.settledBy(release);
+                release = () -> { };
+                return paced;
+            }
+            return a;
         } finally {
-            dialing.release();
+            release.run();
         }
+    }
+
+    /** {@code r}, run at most once however often it is called. */
+    private static Runnable once(Runnable r) {
+        AtomicBoolean done = new AtomicBoolean();
+        return () -> {
+            if (done.compareAndSet(false, true)) {
+                r.run();
+            }
+        };
     }
 
     private Attachment dialPaced(SessionView relay, FailedAnswers failed) throws IOException, InterruptedException {

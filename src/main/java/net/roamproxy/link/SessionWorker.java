@@ -61,11 +61,12 @@ final class SessionWorker implements Runnable {
                 boolean eof = false;
                 try {
                     if (attach(a)) {
-                        eof = runLink(a.link());
+                        eof = runLink(a.link(), a.settled());
                     }
                 } finally {
                     // Also when attach refuses the link: the session owns it from the hand-off on.
                     detach(a.link(), eof);
+                    a.settled().run();
                 }
                 s.perform(eof ? Event.LINK_EOF : Event.LINK_LOST, null);
             }
@@ -81,6 +82,7 @@ final class SessionWorker implements Runnable {
     /** Makes {@code a} the current link; replay starts at the peer's ack. */
     private boolean attach(Attachment a) throws ProtocolException {
         Link l = a.link();
+        boolean resumed;
         s.sendLock.lock();
         try {
             if (s.isClosed()) {
@@ -90,6 +92,7 @@ final class SessionWorker implements Runnable {
             s.writer = new FrameWriter(l, s.name());
             s.link = l;
             s.history.attached(s.clock.getAsLong());
+            resumed = everAttached;
             if (!everAttached) {
                 everAttached = true;
                 log.info("{}: started over link {} -> {}", s.name(), l.local(), l.peer());
@@ -107,12 +110,18 @@ final class SessionWorker implements Runnable {
         if (s.out.endAcked()) {
             s.perform(Event.END_ACKED, null);
         }
-        s.sender.request();
+        if (resumed) {
+            // Said at once, so the peer learns the link is taken up without waiting for data or
+            // the next heartbeat: a cproxy resuming many sessions paces its dials by it.
+            s.sender.heartbeat();
+        } else {
+            s.sender.request();
+        }
         return true;
     }
 
     /** Reads {@code l} until it is lost, replaced or the session closes. @return whether it ended with the peer's FIN */
-    private boolean runLink(Link l) {
+    private boolean runLink(Link l, Runnable settled) {
         Liveness live = new Liveness(s.settings.heartbeatInterval().toNanos(), s.settings.missedHeartbeats(),
                 s.clock.getAsLong());
         long lingerNanos = Math.min(s.settings.deadAfter().toMillis(), Session.MAX_LINGER_MILLIS) * 1_000_000;
@@ -122,6 +131,7 @@ final class SessionWorker implements Runnable {
         // fell behind (a GC pause, a starved CPU) finds the peer's frames waiting in the socket,
         // and its own delay is not the peer's silence.
         boolean lastLook = false;
+        boolean heardOnThisLink = false;
         while (true) {
             long now = s.clock.getAsLong();
             int timeout;
@@ -192,6 +202,10 @@ final class SessionWorker implements Runnable {
             }
             if (lastLook) {
                 LocalStalls.record(s.name(), l.peer(), live.millisSinceLastFrame(s.clock.getAsLong()));
+            }
+            if (!heardOnThisLink) {
+                heardOnThisLink = true;
+                settled.run();
             }
             long at = s.clock.getAsLong();
             live.frameReceived(at);
