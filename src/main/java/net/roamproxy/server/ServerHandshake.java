@@ -113,8 +113,11 @@ final class ServerHandshake {
             byte[] answer = LegacyRefusal.versionMismatch(e.version());
             if (answer != null) {
                 link.send(answer, 0, answer.length);
+                link.finishSending(); // a FIN behind the answer, as for every refusal
+                link.closeGracefully();
+            } else {
+                link.close();
             }
-            link.close();
             return;
         }
         deadline.helloArrived();
@@ -328,8 +331,12 @@ final class ServerHandshake {
         try {
             writer.refused(refusal);
         } catch (IOException ignored) {
-            // it is being refused anyway
+            link.close(); // it is being refused anyway
+            return;
         }
-        link.close();
+        // A FIN behind the refusal, not a reset that could discard it: cproxy acts on the
+        // refusal (an ended session) but would take a reset for a failed dial and try again.
+        link.finishSending();
+        link.closeGracefully();
     }
 }
