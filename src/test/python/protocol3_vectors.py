@@ -245,6 +245,7 @@ def dumps():
              "s2c key": "sproxy-to-cproxy key", "s2c iv": "sproxy-to-cproxy IV"}
     for name, value in k.items():
         v[names[name] + ", new session's link"] = value
+    v["PROOF's plaintext, new session's link"] = client_proof(secret, th)
     c2, c2_pub = x25519(run(32, 0x41))
     s2, s2_pub = x25519(run(32, 0x61))
     h2 = clear(HELLO, hello(RESUME, sid, run(32, 0xC0), c2_pub, window), 0, len(login))
@@ -260,6 +261,7 @@ def dumps():
     v["transcript hash: HELLO RESUME | WELCOME RESUMED"] = th2
     for name, value in k2.items():
         v[names[name] + ", resume's link"] = value
+    v["PROOF's plaintext, resume's link"] = client_proof(secret, th2)
     draft = clear(REFUSED, bytes([UNKNOWN_SESSION]) + bytes(32))
     v["hex-refused"] = draft[:-32] + mac(token, th_of(h2, draft[:-32]))
     v["cproxy's X25519 private scalar, new session"] = run(32, 0x01)

@@ -169,6 +169,7 @@ class WireDumpsTest {
         derived.add(new Value("transcript hash: HELLO NEW | WELCOME", th));
         derived.add(new Value("session secret", secret));
         addKeys(derived, "new session's link", keys);
+        derived.add(new Value("PROOF's plaintext, new session's link", proof));
         derived.add(new Value("refusal token", token));
 
         // The resume: a fresh exchange on a new link, proved by the session secret.
@@ -211,6 +212,7 @@ class WireDumpsTest {
         derived.add(new Value("X25519 shared secret, resume's link", shared2));
         derived.add(new Value("transcript hash: HELLO RESUME | WELCOME RESUMED", th2));
         addKeys(derived, "resume's link", keys2);
+        derived.add(new Value("PROOF's plaintext, resume's link", proof2));
 
         // The same HELLO RESUME reaching an sproxy that restarted: a refusal cproxy can check.
         End[] link3 = End.link();
