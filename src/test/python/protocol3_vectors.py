@@ -7,7 +7,9 @@ hmac and the cryptography package (X25519, Ed25519, HKDF-Expand, AES-GCM); it ne
 Protocol3VectorsTest computes the same values with the product's classes and compares.
 
 Every input is fixed: a byte string named "x" is SHA-256("x"), or its first n bytes. Prints one
-JSON object, name -> lower-case hex (the fingerprint is text), on stdout.
+JSON object, name -> lower-case hex (the fingerprint is text), on stdout. With the argument
+"dumps" it prints instead the frames and values of the design report's hex dumps, from
+WireDumpsTest's inputs, which WireDumpsPythonTest compares with what the product writes.
 """
 import base64
 import hashlib
@@ -208,7 +210,74 @@ def scenario(v, p, psk):
     v[p + "unknown.refused"] = draft[:-32] + mac(token, th_of(h3, draft[:-32]))
 
 
+def run(n, first):
+    return bytes((first + i) & 0xFF for i in range(n))
+
+
+def dumps():
+    """The design report's hex dumps (WireDumpsTest's inputs), frame by frame and value by value."""
+    v = {}
+    sid, window = 0x907D103BD57621E2, 1 << 20
+    login, user = b"login: ", b"user\r\n"
+    host = Ed25519PrivateKey.from_private_bytes(bytes([0x5E]) * 32)
+    host_pub = host.public_key().public_bytes(Encoding.Raw, PublicFormat.Raw)
+    refusal_key = bytes([0x7E]) * 32
+    c, c_pub = x25519(run(32, 0x01))
+    s, s_pub = x25519(run(32, 0x21))
+    h = clear(HELLO, hello(NEW, 0, run(32, 0x80), c_pub, window))
+    draft = clear(WELCOME, welcome_fixed(NEW_SESSION, sid, run(32, 0xA0), s_pub, window) + host_pub + bytes(64))
+    w = draft[:-64] + host.sign(signed("welcome", th_of(h, draft[:-64])))
+    th = th_of(h, w)
+    shared = agree(c, s_pub)
+    secret = session_secret(shared, None, th)
+    k = link_keys(secret, shared, th)
+    token = refusal_token(refusal_key, sid)
+    v["hex-hello"], v["hex-welcome"] = h, w
+    v["hex-proof"] = seal(k["c2s key"], k["c2s iv"], 0, PROOF, client_proof(secret, th))
+    v["hex-token"] = seal(k["s2c key"], k["s2c iv"], 0, TOKEN, token)
+    v["hex-data"] = seal(k["s2c key"], k["s2c iv"], 1, DATA, login, 0, 0)
+    v["hex-heartbeat"] = seal(k["c2s key"], k["c2s iv"], 1, 3, b"", 0, len(login))
+    v["X25519 shared secret, new session's link"] = shared
+    v["transcript hash: HELLO NEW | WELCOME"] = th
+    v["session secret"] = secret
+    v["refusal token"] = token
+    names = {"c2s key": "cproxy-to-sproxy key", "c2s iv": "cproxy-to-sproxy IV",
+             "s2c key": "sproxy-to-cproxy key", "s2c iv": "sproxy-to-cproxy IV"}
+    for name, value in k.items():
+        v[names[name] + ", new session's link"] = value
+    v["PROOF's plaintext, new session's link"] = client_proof(secret, th)
+    c2, c2_pub = x25519(run(32, 0x41))
+    s2, s2_pub = x25519(run(32, 0x61))
+    h2 = clear(HELLO, hello(RESUME, sid, run(32, 0xC0), c2_pub, window), 0, len(login))
+    draft = clear(WELCOME, welcome_fixed(RESUMED, sid, run(32, 0xE0), s2_pub, window) + bytes(32))
+    w2 = draft[:-32] + server_proof(secret, th_of(h2, draft[:-32]))
+    th2 = th_of(h2, w2)
+    shared2 = agree(c2, s2_pub)
+    k2 = link_keys(secret, shared2, th2)
+    v["hex-hello-resume"], v["hex-welcome-resumed"] = h2, w2
+    v["hex-proof-resume"] = seal(k2["c2s key"], k2["c2s iv"], 0, PROOF, client_proof(secret, th2))
+    v["hex-data-resume"] = seal(k2["c2s key"], k2["c2s iv"], 1, DATA, user, 0, len(login))
+    v["X25519 shared secret, resume's link"] = shared2
+    v["transcript hash: HELLO RESUME | WELCOME RESUMED"] = th2
+    for name, value in k2.items():
+        v[names[name] + ", resume's link"] = value
+    v["PROOF's plaintext, resume's link"] = client_proof(secret, th2)
+    draft = clear(REFUSED, bytes([UNKNOWN_SESSION]) + bytes(32))
+    v["hex-refused"] = draft[:-32] + mac(token, th_of(h2, draft[:-32]))
+    v["cproxy's X25519 private scalar, new session"] = run(32, 0x01)
+    v["sproxy's X25519 private scalar, new session"] = run(32, 0x21)
+    v["cproxy's X25519 private scalar, resume"] = run(32, 0x41)
+    v["sproxy's X25519 private scalar, resume"] = run(32, 0x61)
+    v["sproxy's Ed25519 host key seed"] = bytes([0x5E]) * 32
+    v["sproxy's refusal key"] = refusal_key
+    return v
+
+
 def main():
+    if sys.argv[1:] == ["dumps"]:
+        json.dump({k: x.hex() for k, x in dumps().items()}, sys.stdout, indent=1, sort_keys=True)
+        sys.stdout.write("\n")
+        return
     v = {}
     primitives(v)
     scenario(v, "nopsk.", None)

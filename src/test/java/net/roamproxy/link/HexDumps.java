@@ -24,6 +24,8 @@ import net.roamproxy.protocol.Wire;
 final class HexDumps {
     private static final HexFormat SPACED = HexFormat.ofDelimiter(" ");
     private final StringBuilder out = new StringBuilder();
+    /** Every frame dumped, by its id, as it was on the wire, and every value listed, by its name. */
+    private final java.util.Map<String, byte[]> frames = new java.util.LinkedHashMap<>();
 
     /** One field of a frame: its size in bytes and what to print beside it. */
     record Field(int size, String text) {
@@ -64,6 +66,7 @@ final class HexDumps {
     void values(String id, String title, List<Value> values) {
         block(id, title, false);
         for (Value v : values) {
+            frames.put(v.name(), v.bytes().clone());
             for (int i = 0; i < v.bytes().length; i += 16) {
                 String hex = SPACED.formatHex(v.bytes(), i, Math.min(v.bytes().length, i + 16));
                 out.append(String.format("%-47s  %s", hex, i == 0 ? v.name() : "").stripTrailing()).append('\n');
@@ -74,6 +77,11 @@ final class HexDumps {
 
     /** A named value for {@link #values}. */
     record Value(String name, byte[] bytes) {
+    }
+
+    /** The frames dumped so far, by id, each as it was on the wire. */
+    java.util.Map<String, byte[]> frames() {
+        return frames;
     }
 
     String text() {
@@ -101,6 +109,7 @@ final class HexDumps {
 
     private void dump(String id, String title, byte[] frame, List<Field> payload) throws ProtocolException {
         Wire.Header h = Wire.readHeader(frame, 0);
+        frames.put(id, frame.clone());
         assertEquals(h.length(), payload.stream().mapToInt(Field::size).sum(), title + ": fields do not cover it");
         List<Field> fields = new ArrayList<>(List.of(
                 new Field(2, "magic \"RP\""),
