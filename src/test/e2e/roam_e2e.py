@@ -97,7 +97,7 @@ PROMPT_RE = re.escape(PROMPT)
 PING_LINE_RE = re.compile(r"icmp_seq=(\d+) ")
 STATS_RE = re.compile(r"(\d+) packets transmitted, (\d+) received")
 
-RESUME_LIMIT_S = 1.0        # verdict() (the demo's): ping output reappears this soon after the new address
+RESUME_LIMIT_S = 1.0        # verdict(), the demo's only: ping output back this soon after the new address
 OLD_SESSION_GONE_S = 30.0   # abandon: only against a hang (the detach timeout is 15 min)
 SCENARIO_BUDGET_S = 120     # hard cap per scenario, hang => failure
 PING_BEFORE_S = 3.0         # ping output before the address is removed

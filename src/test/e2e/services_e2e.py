@@ -26,9 +26,9 @@ Scenarios (default: all):
             and services on both sides. Then the client's address changes once; both ping
             outputs must resume and show every icmp_seq exactly once, in order, and nothing
             may arrive while the client has no address. While both pings still run, the JSON
-            status must show the two sessions again, each resumed (at least once) and linked over
-            the new address 192.0.2.3, and the plain `--status` output of both daemons must
-            name both services.
+            status must show the two sessions again, each resumed (at least once) and
+            linked over the new address 192.0.2.3, and the plain `--status` output of both
+            daemons must name both services.
   reload    The configuration changes while sessions run, as `systemctl reload` does it:
             sproxy starts from a config file without the ssh service, cproxy from one that
             forwards 5222 to it. While ping runs in telnet, the ssh service is added to
