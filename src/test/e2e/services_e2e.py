@@ -26,9 +26,9 @@ Scenarios (default: all):
             and services on both sides. Then the client's address changes once; both ping
             outputs must resume and show every icmp_seq exactly once, in order, and nothing
             may arrive while the client has no address. While both pings still run, the JSON
-            status must show the two sessions again, each with resumes == 1 and linked over
-            the new address 192.0.2.3, and the plain `--status` output of both daemons must
-            name both services.
+            status must show the two sessions again, each resumed (at least once) and
+            linked over the new address 192.0.2.3, and the plain `--status` output of both
+            daemons must name both services.
   reload    The configuration changes while sessions run, as `systemctl reload` does it:
             sproxy starts from a config file without the ssh service, cproxy from one that
             forwards 5222 to it. While ping runs in telnet, the ssh service is added to
@@ -45,7 +45,7 @@ set to a directory of that host in the temp dir (so the status sockets are
 no other roamproxy on this machine can answer instead); the socket files must exist there,
 admitting nobody beyond their user and group, in a directory of mode 0700 that the daemon
 made, before --status is asked. No resume time is
-asserted (no wall-clock speed threshold); a session that does not resume within 10 s fails.
+asserted (no wall-clock speed threshold); a session that does not resume within 30 s fails.
 
 Usage (as root; needs what roam_e2e.py needs, and sshd, ssh, ssh-keygen: Debian
 openssh-server openssh-client):
@@ -286,8 +286,10 @@ def status_json(env, daemon):
 
 
 def check_sessions(daemon, doc, resumes, link_from=None):
-    """Exactly two sessions, services default and ssh, both linked, `resumes` resumes each;
-    link_from: the client address each link must now come from. {session id: service}."""
+    """Exactly two sessions, services default and ssh, both linked; no resume if `resumes` is
+    0, else at least `resumes` each (not exactly: a link lost again soon after, e.g. on a
+    loaded machine, is resumed once more without anything being wrong); link_from: the client
+    address each link must now come from. {session id: service}."""
     problems = []
     sessions = doc.get("sessions") if isinstance(doc, dict) else None
     if not isinstance(doc, dict) or doc.get("daemon") != daemon:
@@ -301,8 +303,10 @@ def check_sessions(daemon, doc, resumes, link_from=None):
         problems.append(f"services {services}, expected {SERVICES}")
     for s in sessions:
         what = f"session {s.get('session')} (service {s.get('service')})"
-        if s.get("resumes") != resumes:
-            problems.append(f"{what}: resumes {s.get('resumes')!r}, expected {resumes}")
+        got = s.get("resumes")
+        if not isinstance(got, int) or (got != 0 if resumes == 0 else got < resumes):
+            problems.append(f"{what}: resumes {got!r}, expected "
+                            f"{resumes if resumes == 0 else f'at least {resumes}'}")
         if s.get("state") != "linked":
             problems.append(f"{what}: state {s.get('state')!r}, expected 'linked'")
         if link_from is not None:
@@ -325,8 +329,9 @@ def check_status(env, resumes, link_from=None):
     if views["cproxy"] != views["sproxy"]:
         raise Fail(f"cproxy and sproxy disagree on the sessions and their services: cproxy "
                    f"{views['cproxy']}, sproxy {views['sproxy']}")
-    log(f"--status --json on both hosts: sessions {views['cproxy']}, linked, resumes {resumes} "
-        f"each{', links from ' + link_from if link_from else ''}")
+    log(f"--status --json on both hosts: sessions {views['cproxy']}, linked, resumes "
+        f"{resumes if resumes == 0 else f'at least {resumes}'} each"
+        f"{', links from ' + link_from if link_from else ''}")
 
 
 def check_status_text(env):
@@ -383,7 +388,7 @@ def scenario_services(env):
         raise Fail("; ".join(failures))
     log("PASS services: telnet (service default, port 5200) and ssh (service ssh, port 5222) "
         "through one proxy pair, both gapless across the address change; --status on both "
-        "hosts lists both sessions with one resume each")
+        "hosts lists both sessions, resumed")
 
 
 def sighup(env, daemon):

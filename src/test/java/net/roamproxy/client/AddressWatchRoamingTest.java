@@ -113,7 +113,10 @@ class AddressWatchRoamingTest {
         System.arraycopy(during, 0, sent, before.length, during.length);
         Streams.assertSameStream("echo", sent, app.received());
         assertEquals(1, target.connectionsAccepted(), "one session at the target: resumed, not new");
-        assertEquals(2, relay.connectionsAccepted(), "one new link");
+        // At least one new link, not exactly one: cproxy may race a second connect, or dial again.
+        assertTrue(relay.connectionsAccepted() >= 2, "a new link: " + relay.connectionsAccepted() + " connections");
+        logs.await(BACK_WITHIN, "the session resumes over a new link", Level.INFO,
+                m -> m.contains("resumed over link"));
         logs.await(BACK_WITHIN, "the link's loss names the address", Level.INFO,
                 m -> m.contains("lost: local address 127.0.0.1 removed"));
     }

@@ -15,11 +15,13 @@ import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.extension.RegisterExtension;
 
 import net.roamproxy.link.LinkSettings;
+import net.roamproxy.metrics.PrometheusText;
 import net.roamproxy.protocol.Frame;
 import net.roamproxy.protocol.FrameType;
 import net.roamproxy.testkit.AppClient;
 import net.roamproxy.testkit.Await;
 import net.roamproxy.testkit.Closer;
+import net.roamproxy.testkit.PrometheusParser;
 import net.roamproxy.testkit.Rig;
 import net.roamproxy.testkit.Streams;
 import net.roamproxy.testkit.FakeSproxy;
@@ -58,10 +60,12 @@ class OrderlyEndTest {
         // Our (fake sproxy's) stream is empty and ends at once: cproxy has both ends to send.
         link.sendSealed(FrameType.END, 0, 0, new byte[0]);
         Await.done(app.ended(), DEADLINE, "cproxy passes our end to the application");
-        // A peer that reads late: everything cproxy sends waits in its socket meanwhile. An
-        // orderly end must not reset the link now (before the fix the session closed here,
-        // resetting the link and discarding its queued DATA and END).
-        Await.poll(Duration.ofMillis(500), () -> cproxy.sessionCount() == 0);
+        // A peer that reads late: it starts reading only once cproxy has taken in the whole
+        // upload (and with it the application's end), so that what cproxy sends waits in its
+        // socket meanwhile. An orderly end must not reset the link now (before the fix the
+        // session closed here, resetting the link and discarding its queued DATA and END).
+        Await.until(DEADLINE, () -> "cproxy takes in the whole upload: " + fromApplication(cproxy) + " of " + BYTES,
+                () -> fromApplication(cproxy) >= BYTES);
 
         long received = 0;
         Frame end = null;
@@ -86,5 +90,11 @@ class OrderlyEndTest {
         link.shutdownOutput(); // our FIN: both directions are over
         Await.until(DEADLINE, "cproxy ends the session", () -> cproxy.sessionCount() == 0);
         assertTrue(Await.done(app.ended(), DEADLINE, "application connection"), "closed cleanly");
+    }
+
+    /** Bytes cproxy has taken in from its applications, as its metrics count them. */
+    private static long fromApplication(ClientProxy cproxy) {
+        return (long) PrometheusParser.parse(PrometheusText.render(cproxy.metrics()))
+                .value("roamproxy_relayed_bytes_total", "direction", "application_to_link");
     }
 }

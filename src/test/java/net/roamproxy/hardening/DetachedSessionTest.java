@@ -32,7 +32,7 @@ class DetachedSessionTest {
     @RegisterExtension final LogCapture logs = LogCapture.closedBy(closer);
 
     @Test
-    @Timeout(30)
+    @Timeout(60)
     void sessionWithoutALinkIsKeptForTheDetachTimeoutThenClosedWithItsTargetConnection() throws Exception {
         Duration interval = Duration.ofMillis(50);
         LinkSettings link = Rig.link(interval, LinkSettings.DEFAULT_BUFFER_BYTES, 10, 40); // detach after 2 s
@@ -49,7 +49,9 @@ class DetachedSessionTest {
 
         rig.relay().blackhole(); // for good: every redial goes into the hole too
 
-        Duration bound = rig.noticeDeadline().plus(detach).plus(Duration.ofSeconds(2));
+        // Only against a hang: how soon after the detach timeout the session goes is printed,
+        // not asserted, since a loaded machine may take longer without anything being wrong.
+        Duration bound = rig.noticeDeadline().plus(detach).plus(Duration.ofSeconds(20));
         Await.done(echo.connection(0).ended(), bound, "sproxy closes the orphaned session's target connection");
         long closedAfterMs = (System.nanoTime() - holeStart) / 1_000_000;
         assertTrue(closedAfterMs >= detach.toMillis(), "the session was kept for the detach timeout ("

@@ -1,6 +1,7 @@
 package net.roamproxy.hardening;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
@@ -46,6 +47,9 @@ class LostWelcomeTest {
 
         assertEquals(1, echo.connectionsAccepted(), "one target connection, not one per HELLO");
         assertEquals(1, rig.sproxy().sessionCount(), "one session on sproxy");
-        assertEquals(2, rig.relay().connectionsAccepted(), "the lost first link and the one that worked");
+        // cproxy may race a second connect (or redial) for either link, so the relay may have
+        // accepted more than two; what is certain is the lost first link and one more.
+        assertTrue(rig.relay().connectionsAccepted() >= 2, "the lost first link and the one that worked: "
+                + rig.relay().connectionsAccepted());
     }
 }

@@ -96,6 +96,15 @@ final class MitmRelay implements AutoCloseable {
         return conns.size();
     }
 
+    /**
+     * The connections cproxy sent at least one frame on, in order: its dials. Unlike
+     * {@link #connectionsAccepted()} this leaves out a connect cproxy raced to the same
+     * address and dropped when another answered first, which never carries a frame.
+     */
+    List<Conn> dials() {
+        return conns.stream().filter(c -> !c.frames(Direction.UP).isEmpty()).toList();
+    }
+
     /** Connections whose ends are both still open. */
     List<Conn> openConnections() {
         List<Conn> out = new ArrayList<>();

@@ -75,7 +75,10 @@ class PresharedKeyAccessTest {
         assertEquals(0, echo.connectionsAccepted(), "the target never saw a connection");
         assertEquals(0, rig.sproxy().sessionCount(), "sproxy holds no session");
         Await.until(rig.flowDeadline(), "cproxy forgets the session", () -> rig.cproxy().sessionCount() == 0);
-        assertEquals(1, rig.relay().connectionsAccepted(), "a signed AUTH_FAILED ends the attempt: no redial");
+        // Counted where the attempts arrive, not in the relay's connections: cproxy may race a
+        // second connect and drop it, which the relay counts too.
+        assertEquals(1, logs.find(Level.WARN, m -> m.contains("refused new session")).size(),
+                "a signed AUTH_FAILED ends the attempt: no redial");
     }
 
     @Test

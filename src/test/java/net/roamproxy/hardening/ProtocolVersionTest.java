@@ -168,7 +168,9 @@ class ProtocolVersionTest {
                 && report.message().contains("reached sproxy again"), report.toString());
         assertEquals(1, logs.find(Level.WARN, m -> m.contains("handshake(s) with sproxy failed")).size(),
                 "one report for the outage");
-        assertEquals(3, relay.connectionsAccepted(), "two failed dials, then the one that worked");
+        // At least three, not exactly: a loaded machine can cost the new session its first link
+        // (a 100 ms heartbeat), which cproxy then dials again and resumes.
+        assertTrue(relay.dials().size() >= 3, "two failed dials, then the one that worked: " + relay.dials().size());
         for (MitmRelay.Conn c : relay.connections()) {
             for (byte[] f : c.frames(MitmRelay.Direction.UP)) {
                 assertEquals(Wire.VERSION, f[2] & 0xff, "cproxy only ever speaks version " + Wire.VERSION + " (" + c

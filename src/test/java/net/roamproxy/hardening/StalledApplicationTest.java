@@ -31,15 +31,19 @@ import net.roamproxy.testkit.LogCapture;
  * The link must stay healthy: heartbeats keep flowing both ways, nobody declares the link
  * lost, cproxy never dials again; the writer is held back, and everything arrives once the
  * application reads again.
+ *
+ * <p>"Nobody declares the link lost" is the point here, so the heartbeat is one a loaded
+ * machine cannot plausibly starve (the real 1 s: a link is lost after 3 s of silence). With a
+ * 50 ms heartbeat a busy CPU alone can expire a link, which this test would take for the bug.
  */
 class StalledApplicationTest {
     @RegisterExtension final Closer closer = new Closer();
     @RegisterExtension final LogCapture logs = LogCapture.closedBy(closer);
 
     @Test
-    @Timeout(60)
-    void applicationThatStopsReadingForEightyHeartbeatsKeepsItsLinkAndGetsEverything() throws Exception {
-        stall(Duration.ofMillis(50), 80, 16 << 20);
+    @Timeout(120)
+    void applicationThatStopsReadingForTwelveHeartbeatsKeepsItsLinkAndGetsEverything() throws Exception {
+        stall(LinkSettings.DEFAULT_HEARTBEAT_INTERVAL, 12, 16 << 20);
     }
 
     /** The issue's own numbers: 1 s heartbeats, a 30 s stall. */
@@ -61,8 +65,9 @@ class StalledApplicationTest {
 
         app.pauseReading();
         long stallStart = System.nanoTime();
-        int dialled = relay.connectionsAccepted();
-        List<FaultyRelay.Connection> links = relay.forwardingConnections();
+        // The session's link: the one forwarding now. A connect cproxy raced and dropped is
+        // never forwarding by the end, so it is not mistaken for a second link.
+        List<Integer> links = ids(relay.forwardingConnections());
         int linesBefore = logs.lines().size();
 
         long held = Await.stalled(rig.heldBackAfter(), rig.flowDeadline(), "the target is held back by backpressure",
@@ -79,13 +84,13 @@ class StalledApplicationTest {
         long up = relay.bytesForwardedUpstream() - upBefore;
         long down = relay.bytesForwardedDownstream() - downBefore;
 
-        long minimum = measuredIntervals / 2 * Wire.HEADER_SIZE;
-        assertTrue(up >= minimum, "cproxy's heartbeats kept flowing: " + up + " bytes upstream in "
+        // Heartbeats flowed both ways; that they kept flowing, without a gap of three intervals,
+        // is what no link declared lost below says. How many is a rate, printed, not asserted.
+        assertTrue(up >= Wire.HEADER_SIZE, "cproxy's heartbeats flowed: " + up + " bytes upstream in "
                 + measuredIntervals + " intervals");
-        assertTrue(down >= minimum, "sproxy's heartbeats kept flowing: " + down + " bytes downstream in "
+        assertTrue(down >= Wire.HEADER_SIZE, "sproxy's heartbeats flowed: " + down + " bytes downstream in "
                 + measuredIntervals + " intervals");
-        assertEquals(dialled, relay.connectionsAccepted(), "no reconnect churn: cproxy never dialled again");
-        assertEquals(links.get(0).id(), relay.forwardingConnections().get(0).id(), "the same link throughout");
+        assertSameLink(relay, links);
         assertEquals(held, conn.bytesWritten(), "the target stays held back while the application is stalled");
         // A link declared lost logs "link ... lost: why"; a local stall "not counted as lost".
         List<LogCapture.Line> lost = logs.find(Level.INFO, m -> m.contains(" lost: "));
@@ -100,11 +105,29 @@ class StalledApplicationTest {
         Await.until(rig.flowDeadline().plus(rig.flowDeadline()),
                 () -> "all output arrives: " + app.receivedCount() + "/" + bytes, () -> app.receivedCount() >= bytes);
         Streams.assertSameStream("output across the stall", conn.stream(), app.received());
-        assertEquals(dialled, relay.connectionsAccepted(), "still the one link");
+        assertSameLink(relay, links);
         assertEquals(1, target.connectionsAccepted());
         assertFalse(app.ended().isDone());
         System.out.printf("stall: %d ms without reading, target held at %d of %d bytes; %d/%d bytes of heartbeats"
                         + " up/down in %d intervals%n", (System.nanoTime() - stallStart) / 1_000_000, held, bytes, up,
                 down, measuredIntervals);
+    }
+
+    /**
+     * The session has the one link it had before the stall: cproxy never dialled again (sproxy
+     * took nothing back) and that link still forwards. Not a count of the relay's connections,
+     * which a connect cproxy raced and dropped would add to.
+     */
+    private void assertSameLink(FaultyRelay relay, List<Integer> before) {
+        List<Integer> now = ids(relay.forwardingConnections());
+        assertEquals(1, now.size(), "one link forwards: connections " + now);
+        assertTrue(before.contains(now.get(0)), "the same link throughout: connection " + now.get(0)
+                + ", forwarding before the stall " + before);
+        List<LogCapture.Line> back = logs.find(Level.INFO, m -> m.contains("cproxy is back from"));
+        assertTrue(back.isEmpty(), "no resume, so no reconnect churn: " + back);
+    }
+
+    private static List<Integer> ids(List<FaultyRelay.Connection> connections) {
+        return connections.stream().map(FaultyRelay.Connection::id).toList();
     }
 }

@@ -3,6 +3,7 @@ package net.roamproxy.link;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.BlockingQueue;
@@ -20,6 +21,8 @@ import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 
+import net.roamproxy.testkit.Await;
+
 /** A session's send or deliver job on the shared pool: never twice at once, and no request lost. */
 @Timeout(20)
 class SerialJobTest {
@@ -36,7 +39,20 @@ class SerialJobTest {
         CountDownLatch releaseFirstRun = new CountDownLatch(1);
         CountDownLatch secondRunDone = new CountDownLatch(1);
         AtomicInteger runs = new AtomicInteger();
-        SerialJob job = new SerialJob(pool, () -> {
+        // Submissions to the pool not yet returned. A run that owes another either loops or
+        // resubmits before it returns, so at 0 the job is idle: no run is left to come.
+        AtomicInteger inPool = new AtomicInteger();
+        Executor counted = task -> {
+            inPool.incrementAndGet();
+            pool.execute(() -> {
+                try {
+                    task.run();
+                } finally {
+                    inPool.decrementAndGet();
+                }
+            });
+        };
+        SerialJob job = new SerialJob(counted, () -> {
             if (runs.incrementAndGet() == 1) {
                 firstRunStarted.countDown();
                 await(releaseFirstRun);
@@ -53,7 +69,7 @@ class SerialJobTest {
         releaseFirstRun.countDown();
 
         assertTrue(secondRunDone.await(5, TimeUnit.SECONDS), "the requests made during the run were honoured");
-        Thread.sleep(100);
+        Await.until(Duration.ofSeconds(5), "the job goes idle", () -> inPool.get() == 0);
         assertEquals(2, runs.get(), "ten requests during one run need exactly one more run");
     }
 
@@ -84,11 +100,8 @@ class SerialJobTest {
             th.join();
         }
 
-        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(5);
-        while (seenByARun.get() != 80_000 && System.nanoTime() < deadline) {
-            Thread.sleep(1);
-        }
-        assertEquals(80_000, seenByARun.get(), "a run started after the last request");
+        Await.until(Duration.ofSeconds(5), () -> "a run started after the last request: it saw " + seenByARun.get(),
+                () -> seenByARun.get() == 80_000);
         assertEquals(1, mostInside.get(), "the body never ran twice at once");
     }
 
