@@ -183,7 +183,7 @@ final class SessionWorker implements Runnable {
                     log.info("{}: link {} lost: the peer ended it ({} ms since its last frame); keeping the session",
                             s.name(), l.peer(), live.millisSinceLastFrame(s.clock.getAsLong()));
                     lost(LinkLoss.PEER_ENDED, "the peer ended the link");
-                } else if (!l.sendingFinished()) {
+                } else if (s.state.ended() && !l.sendingFinished()) {
                     // The session is over and the peer's FIN came before our send job's last ack
                     // and FIN: send them now, or closing the link would reset them away.
                     s.sender.finishBeforeClose(s.settings.heartbeatInterval().toMillis());

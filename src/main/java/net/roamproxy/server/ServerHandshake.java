@@ -5,7 +5,6 @@ import java.io.IOException;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.net.Socket;
-import java.util.Arrays;
 
 import org.apache.logging.log4j.Level;
 import org.apache.logging.log4j.LogManager;
@@ -25,7 +24,6 @@ import net.roamproxy.protocol.Hello;
 import net.roamproxy.protocol.KeySchedule;
 import net.roamproxy.protocol.KeyShare;
 import net.roamproxy.protocol.ProtocolException;
-import net.roamproxy.protocol.Refusal;
 import net.roamproxy.protocol.Transcript;
 import net.roamproxy.protocol.UnsupportedVersionException;
 import net.roamproxy.protocol.Welcome;
@@ -66,6 +64,7 @@ final class ServerHandshake {
     private final DropLog drops;
     private final FrameWriter writer;
     private final Transcript transcript = new Transcript();
+    private final ServerRefusals refusals;
     private final int timeout;
     /** The receive window a new session's WELCOME promises. */
     private int offered;
@@ -84,6 +83,7 @@ final class ServerHandshake {
         this.metrics = metrics;
         this.drops = drops;
         this.writer = new FrameWriter(link, link.peer());
+        this.refusals = new ServerRefusals(keys, link, writer, transcript, metrics);
         this.timeout = (int) config.link().handshakeTimeout().toMillis();
     }
 
@@ -150,7 +150,7 @@ final class ServerHandshake {
             // Only the services named on the command line or in the config file: never an open proxy.
             drops.report(source, Level.WARN, () -> "refused new session from " + link.peer() + ": it asks for service '"
                     + hello.service() + "', which this sproxy does not offer (it offers: " + offered() + ")");
-            refuseSigned(Status.UNKNOWN_SERVICE);
+            refusals.signed(Status.UNKNOWN_SERVICE);
             return;
         }
         KeyShare own = KeyShare.generate();
@@ -170,14 +170,14 @@ final class ServerHandshake {
                     + "session's keys failed (a cproxy with " + (config.presharedKey() == null
                     ? "a --secret-file this sproxy does not have" : "another --secret-file or none")
                     + ", a replayed handshake, or a link altered on its way)");
-            refuseSigned(Status.AUTH_FAILED);
+            refusals.signed(Status.AUTH_FAILED);
             return;
         }
         claim();
         // A place is claimed only now, for a cproxy that proved the keys: handshakes that never
         // get this far cannot fill the table and turn real users away.
         if (!sessions.reserve(config.maxSessions(), source, config.maxSessionsPerSource())) {
-            refuseSigned(Status.BUSY);
+            refusals.signed(Status.BUSY);
             return;
         }
         sessions.takeWindow(offered);
@@ -204,7 +204,7 @@ final class ServerHandshake {
         } catch (IOException e) {
             log.warn("refused new session from {}: service {} at {}:{} unavailable: {}", link.peer(), service.name(),
                     service.host(), service.port(), e.getMessage());
-            refuseSigned(Status.TARGET_UNAVAILABLE);
+            refusals.signed(Status.TARGET_UNAVAILABLE);
             return false;
         }
         SessionTable.Entry s = null;
@@ -239,14 +239,14 @@ final class ServerHandshake {
 
     private void resume(Hello hello, long peerAck) throws IOException {
         if (sessions.instance().elsewhere(hello.sessionId(), link.peer())) {
-            send(new Refusal(Status.WRONG_INSTANCE, new byte[0])); // only its own instance could authenticate it
+            refusals.wrongInstance();
             return;
         }
         SessionTable.Entry s = sessions.get(hello.sessionId());
         if (s == null || s.session().isClosed()) {
             drops.report(source, Level.INFO, () -> "refused resume of session " + Handshake.idText(hello.sessionId())
                     + " from " + link.peer() + ": no such session (it ended, or sproxy restarted)");
-            refuseUnknown(hello.sessionId());
+            refusals.unknownSession(hello.sessionId());
             return;
         }
         KeyShare own = KeyShare.generate();
@@ -304,39 +304,5 @@ final class ServerHandshake {
         StringBuilder b = new StringBuilder(ServerConfig.DEFAULT_SERVICE);
         config.services().keySet().stream().sorted().forEach(n -> b.append(", ").append(n));
         return b.toString();
-    }
-
-    /** A refusal of a new session, signed over every frame of this link; then the link closes. */
-    private void refuseSigned(Status status) {
-        byte[] hostKey = keys.hostKey().publicKey();
-        byte[] auth = Arrays.copyOf(hostKey, Refusal.SIGNED_AUTH_SIZE);
-        byte[] draft = FrameWriter.encode(FrameType.REFUSED, 0, 0, new Refusal(status, auth).encode());
-        byte[] signature = keys.hostKey().sign(KeySchedule.refusalSigned(
-                transcript.hashWith(draft, Handshake.SIGNATURE_SIZE)));
-        System.arraycopy(signature, 0, auth, Handshake.HOST_KEY_SIZE, Handshake.SIGNATURE_SIZE);
-        send(new Refusal(status, auth));
-    }
-
-    /** UNKNOWN_SESSION with the MAC of the session's refusal token; then the link closes. */
-    private void refuseUnknown(long sessionId) {
-        byte[] draft = FrameWriter.encode(FrameType.REFUSED, 0, 0,
-                new Refusal(Status.UNKNOWN_SESSION, new byte[Handshake.MAC_SIZE]).encode());
-        byte[] mac = KeySchedule.refusalMac(KeySchedule.refusalToken(keys.refusalKey(), sessionId),
-                transcript.hashWith(draft, Handshake.MAC_SIZE));
-        send(new Refusal(Status.UNKNOWN_SESSION, mac));
-    }
-
-    private void send(Refusal refusal) {
-        metrics.refusal(refusal.status().name());
-        try {
-            writer.refused(refusal);
-        } catch (IOException ignored) {
-            link.close(); // it is being refused anyway
-            return;
-        }
-        // A FIN behind the refusal, not a reset that could discard it: cproxy acts on the
-        // refusal (an ended session) but would take a reset for a failed dial and try again.
-        link.finishSending();
-        link.closeGracefully();
     }
 }
