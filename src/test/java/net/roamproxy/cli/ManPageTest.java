@@ -1,6 +1,5 @@
 package net.roamproxy.cli;
 
-import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.io.IOException;
@@ -18,6 +17,8 @@ import org.apache.commons.cli.Option;
 import org.apache.commons.cli.Options;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
+
+import net.roamproxy.testkit.GeneratedDoc;
 
 /**
  * The man pages cproxy(1) and sproxy(1) ({@code src/docs/man}) take their OPTIONS section, and
@@ -37,18 +38,9 @@ class ManPageTest {
     @ParameterizedTest
     @ValueSource(strings = {"cproxy", "sproxy"})
     void theCommittedOptionsFragmentMatchesTheCommandsOptions(String command) throws IOException {
-        String text = render(launcher(command));
-        String name = command + "-options.adoc";
-        Path generated = Path.of("target", "generated-docs", name);
-        Files.createDirectories(generated.getParent());
-        Files.writeString(generated, text, StandardCharsets.UTF_8);
-        Path committed = Path.of("src", "docs", "generated", name);
-        if (Boolean.getBoolean("roamproxy.updateDocs")) {
-            Files.writeString(committed, text, StandardCharsets.UTF_8);
-        }
-        String old = Files.exists(committed) ? Files.readString(committed, StandardCharsets.UTF_8) : "";
-        assertEquals(old, text, committed + " is out of date with " + command + "'s options (its --help); "
-                + "refresh it with `" + REFRESH + "` and commit it with the option's change");
+        GeneratedDoc.assertCommitted(command + "-options.adoc", render(launcher(command)),
+                "with " + command + "'s options (its --help)",
+                "refresh it with `" + REFRESH + "` and commit it with the option's change");
     }
 
     @ParameterizedTest

@@ -7,8 +7,6 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import java.io.IOException;
 import java.io.InputStream;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
-import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 
@@ -19,9 +17,9 @@ import net.roamproxy.link.HexDumps.Value;
 import net.roamproxy.protocol.Frame;
 import net.roamproxy.protocol.FrameProtection;
 import net.roamproxy.protocol.FrameType;
-import net.roamproxy.protocol.Handshake;
 import net.roamproxy.protocol.Handshake.Mode;
 import net.roamproxy.protocol.Handshake.Status;
+import net.roamproxy.protocol.Handshake;
 import net.roamproxy.protocol.Hello;
 import net.roamproxy.protocol.HostKey;
 import net.roamproxy.protocol.KeySchedule;
@@ -30,6 +28,7 @@ import net.roamproxy.protocol.Refusal;
 import net.roamproxy.protocol.Transcript;
 import net.roamproxy.protocol.Welcome;
 import net.roamproxy.protocol.Wire;
+import net.roamproxy.testkit.GeneratedDoc;
 import net.roamproxy.testkit.MemorySocket;
 
 /**
@@ -51,7 +50,6 @@ import net.roamproxy.testkit.MemorySocket;
  */
 class WireDumpsTest {
     static final String COMMITTED = "src/docs/generated/hexdumps.adoc";
-    private static final String GENERATED = "target/generated-docs/hexdumps.adoc";
 
     /** Illustrative values, chosen to be recognisable in the dumps. */
     private static final long SESSION_ID = 0x907d103bd57621e2L;
@@ -71,18 +69,8 @@ class WireDumpsTest {
 
     @Test
     void theCommittedHexDumpsMatchWhatTheCodeWrites() throws IOException {
-        String text = render();
-        Path generated = Path.of(GENERATED);
-        Files.createDirectories(generated.getParent());
-        Files.writeString(generated, text, StandardCharsets.UTF_8);
-        Path committed = Path.of(COMMITTED);
-        if (Boolean.getBoolean("roamproxy.updateDocs")) {
-            Files.createDirectories(committed.getParent());
-            Files.writeString(committed, text, StandardCharsets.UTF_8);
-        }
-        String old = Files.exists(committed) ? Files.readString(committed, StandardCharsets.UTF_8) : "";
-        assertEquals(old, text, COMMITTED + " is out of date with the wire format; run this test with "
-                + "-Droamproxy.updateDocs=true and re-render the report");
+        GeneratedDoc.assertCommitted("hexdumps.adoc", render(), "with the wire format",
+                "run this test with -Droamproxy.updateDocs=true and re-render the report");
     }
 
     @Test

@@ -8,20 +8,17 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import java.io.ByteArrayInputStream;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
-import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.HexFormat;
 import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
 import java.util.TreeSet;
-import java.util.concurrent.TimeUnit;
 
-import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.Test;
 
 import net.roamproxy.testkit.Json;
+import net.roamproxy.testkit.PythonCheck;
 
 /**
  * Known-answer vectors of every protocol-3 construction: HKDF-Extract and HKDF-Expand-Label,
@@ -38,9 +35,6 @@ import net.roamproxy.testkit.Json;
  * those two comparisons are skipped only where python3 or its cryptography module is missing.
  */
 class Protocol3VectorsTest {
-    private static final Path SCRIPT = Path.of("src/test/python/protocol3_vectors.py");
-    /** The script's exit status when its cryptography module is missing. */
-    private static final int MISSING_MODULE = 77;
     private static final HexFormat HEX = HexFormat.of();
 
     /** What the Python implementation printed when these vectors were frozen. */
@@ -241,22 +235,7 @@ class Protocol3VectorsTest {
         if (python != null) {
             return python;
         }
-        assertTrue(Files.isRegularFile(SCRIPT), SCRIPT.toAbsolutePath() + " is missing");
-        Process p;
-        try {
-            p = new ProcessBuilder("python3", SCRIPT.toString()).start();
-        } catch (IOException e) {
-            Assumptions.abort("python3 is not installed, so the independent implementation cannot run: "
-                    + e.getMessage());
-            throw e;
-        }
-        p.getOutputStream().close();
-        String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
-        String err = new String(p.getErrorStream().readAllBytes(), StandardCharsets.UTF_8).strip();
-        assertTrue(p.waitFor(60, TimeUnit.SECONDS), "python3 " + SCRIPT + " did not finish");
-        Assumptions.assumeFalse(p.exitValue() == MISSING_MODULE, () -> "skipped: " + err);
-        assertEquals(0, p.exitValue(), () -> "python3 " + SCRIPT + " failed: " + err);
-        python = strings(Json.parse(out));
+        python = strings(Json.parse(PythonCheck.run()));
         return python;
     }
 

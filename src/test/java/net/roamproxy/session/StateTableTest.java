@@ -22,6 +22,7 @@ import net.roamproxy.session.SessionState.Action;
 import net.roamproxy.session.SessionState.Event;
 import net.roamproxy.session.SessionState.Link;
 import net.roamproxy.session.SessionState.Stream;
+import net.roamproxy.testkit.GeneratedDoc;
 
 /**
  * The design report's state × event table, made from {@link SessionState} itself so that it
@@ -34,7 +35,6 @@ import net.roamproxy.session.SessionState.Stream;
  */
 class StateTableTest {
     static final String COMMITTED = "src/docs/generated/session-states.adoc";
-    private static final String GENERATED = "target/generated-docs/session-states.adoc";
     private static final String CHAPTER = "src/docs/chapters/04-session.adoc";
 
     /** A state of the machine as the table shows it: both directions and the link. */
@@ -50,17 +50,8 @@ class StateTableTest {
 
     @Test
     void theCommittedStateTableMatchesSessionState() throws IOException {
-        String text = render();
-        Path generated = Path.of(GENERATED);
-        Files.createDirectories(generated.getParent());
-        Files.writeString(generated, text, StandardCharsets.UTF_8);
-        Path committed = Path.of(COMMITTED);
-        if (Boolean.getBoolean("roamproxy.updateDocs")) {
-            Files.writeString(committed, text, StandardCharsets.UTF_8);
-        }
-        String old = Files.exists(committed) ? Files.readString(committed, StandardCharsets.UTF_8) : "";
-        assertEquals(old, text, COMMITTED + " is out of date with SessionState; run this test with "
-                + "-Droamproxy.updateDocs=true and re-render the report");
+        GeneratedDoc.assertCommitted("session-states.adoc", render(), "with SessionState",
+                "run this test with -Droamproxy.updateDocs=true and re-render the report");
     }
 
     @Test
