@@ -29,6 +29,9 @@ import net.roamproxy.metrics.LinkLoss;
 final class ResumeQueue implements LinkProvider {
     private static final Logger log = LogManager.getLogger(ResumeQueue.class);
 
+    /** Queued by {@link #close} behind any link: wakes a {@link #next} waiting for one. */
+    private static final Attachment CLOSING = new Attachment(null, 0, 0);
+
     private final BlockingQueue<Attachment> queue = new LinkedBlockingQueue<>();
     /** The link last handed to the session: a newer one closes it to wake the session's reader. */
     private volatile Link current;
@@ -79,8 +82,10 @@ final class ResumeQueue implements LinkProvider {
             }
         }
         a = latest(a);
-        if (closed) {
-            a.link().close();
+        if (closed || a == CLOSING) {
+            if (a != CLOSING) {
+                a.link().close();
+            }
             throw new LinkUnavailableException("the session is closing");
         }
         current = a.link();
@@ -91,27 +96,34 @@ final class ResumeQueue implements LinkProvider {
     private Attachment latest(Attachment a) {
         Attachment newer;
         while ((newer = queue.poll()) != null) {
-            a.link().close();
-            a = newer;
+            if (a != CLOSING) {
+                a.link().close();
+            }
+            a = newer == CLOSING || a == CLOSING ? CLOSING : newer;
         }
         return a;
     }
 
     @Override
     public boolean hasWaiting() {
-        return !queue.isEmpty();
+        return !closed && !queue.isEmpty();
     }
 
+    /** Closes the queued links and wakes a {@link #next} waiting for one, which then throws: any thread. */
     @Override
     public void close() {
         closed = true;
         drain();
     }
 
+    /** Closes every queued link; then only CLOSING is left, for a {@link #next} to find. */
     private void drain() {
         Attachment a;
         while ((a = queue.poll()) != null) {
-            a.link().close();
+            if (a != CLOSING) {
+                a.link().close();
+            }
         }
+        queue.add(CLOSING);
     }
 }
