@@ -70,7 +70,7 @@ public final class CproxyMain extends Launcher<ClientConfig> {
                 .desc("where the host key first seen for each server is recorded (default " + KNOWN_SERVERS
                         + " in $STATE_DIRECTORY, else ~/.local/state/roamproxy)").build());
         o.addOption(Option.builder().longOpt("max-sessions").hasArg().argName("N")
-                .desc("live sessions at most; a new local connection beyond is closed at once (default "
+                .desc("live sessions at most; a new local connection beyond is reset at once (default "
                         + ClientConfig.DEFAULT_MAX_SESSIONS + ")").build());
         o.addOption(Option.builder().longOpt("no-address-watch")
                 .desc("do not watch this host's addresses; notice a roam only through missed heartbeats "

@@ -22,7 +22,7 @@ import net.roamproxy.link.LinkSettings;
  *                      remembered by this process only
  * @param forwards      more local ports, each for one of sproxy's named services (the main
  *                      port is for its default service)
- * @param maxSessions   live sessions allowed at once; a local connection beyond it is closed at once
+ * @param maxSessions   live sessions allowed at once; a local connection beyond it is reset at once
  */
 public record ClientConfig(InetAddress listenAddress, int listenPort, String serverHost, int serverPort,
                            LinkSettings link, byte[] presharedKey, boolean addressWatch, Trust trust,
