@@ -177,17 +177,17 @@ public final class Session implements SessionView {
     /** Carries out what the state machine asked for; {@code why} explains a close. */
     void perform(Set<Action> actions, String why) {
         for (Action a : actions) {
-            switch (a) {
-                case SEND_END, SEND_ABORT, SEND_ACK, FINISH_LINK -> sender.request();
-                case DELIVER -> appWriter.request();
-                case CLOSE_CLEAN -> closeWith("both directions ended, everything delivered and acknowledged", true);
-                case RESET_APP_AND_CLOSE -> closeWith(why, false);
-                case DRAIN_THEN_CLOSE -> appWriter.closeWhenDrained(why);
-                case FLUSH_THEN_STOPPING -> {
-                    // closeAll drives this: it needs every session's flush to share one budget
-                }
-                default -> throw new IllegalStateException("unknown action " + a);
-            }
+            // A switch expression, so that the compiler insists on a case for every action.
+            Runnable step = switch (a) {
+                case SEND_END, SEND_ABORT, SEND_ACK, FINISH_LINK -> sender::request;
+                case DELIVER -> appWriter::request;
+                case CLOSE_CLEAN -> () -> closeWith("both directions ended, everything delivered and acknowledged", true);
+                case RESET_APP_AND_CLOSE -> () -> closeWith(why, false);
+                case DRAIN_THEN_CLOSE -> () -> appWriter.closeWhenDrained(why);
+                // closeAll drives this: it needs every session's flush to share one budget
+                case FLUSH_THEN_STOPPING -> () -> { };
+            };
+            step.run();
         }
     }
 

@@ -126,65 +126,63 @@ public final class SessionState {
             return Collections.emptySet();
         }
         Set<Action> a = EnumSet.noneOf(Action.class);
-        switch (e) {
-            case APP_EOF -> {
+        // A switch expression, not a statement: the compiler then insists on a case for every event.
+        Runnable step = switch (e) {
+            case APP_EOF -> () -> {
                 if (out == Stream.OPEN) {
                     out = Stream.FINISHING;
                     a.add(Action.SEND_END);
                 }
-            }
-            case END_ACKED -> {
+            };
+            case END_ACKED -> () -> {
                 if (out == Stream.FINISHING) {
                     out = Stream.FINISHED;
                     ifEnded(a);
                 }
-            }
-            case PEER_END -> {
+            };
+            case PEER_END -> () -> {
                 if (in == Stream.OPEN) {
                     in = Stream.FINISHING;
                     a.add(Action.DELIVER);
                 }
-            }
-            case PEER_END_DELIVERED -> {
+            };
+            case PEER_END_DELIVERED -> () -> {
                 if (in == Stream.FINISHING) {
                     in = Stream.FINISHED;
                     a.add(Action.SEND_ACK);
                     ifEnded(a);
                 }
-            }
-            case APP_RESET -> {
-                if (!ended() && !aborted()) {
-                    out = Stream.ABORTED;
-                    in = Stream.ABORTED;
-                    a.add(Action.SEND_ABORT);
-                }
-            }
-            case PEER_ABORT -> {
-                if (!ended() && !aborted()) {
-                    out = Stream.ABORTED;
-                    in = Stream.ABORTED;
-                    a.add(Action.RESET_APP_AND_CLOSE);
-                }
-            }
-            case PEER_STOPPING -> a.add(Action.DRAIN_THEN_CLOSE);
-            case LINK_UP -> {
+            };
+            case APP_RESET -> () -> abort(a, Action.SEND_ABORT);
+            case PEER_ABORT -> () -> abort(a, Action.RESET_APP_AND_CLOSE);
+            case PEER_STOPPING -> () -> a.add(Action.DRAIN_THEN_CLOSE);
+            case LINK_UP -> () -> {
                 link = Link.UP;
                 ifEnded(a);
-            }
-            case LINK_EOF, LINK_LOST -> {
+            };
+            case LINK_EOF, LINK_LOST -> () -> {
                 link = Link.DETACHED;
                 if (ended() && (e == Event.LINK_EOF || !resumesAfterEnd)) {
                     a.add(Action.CLOSE_CLEAN);
                 }
-            }
-            case STOP -> {
+            };
+            case STOP -> () -> {
                 if (!ended()) {
                     a.add(Action.FLUSH_THEN_STOPPING);
                 }
-            }
-            default -> throw new IllegalArgumentException("unknown event " + e);
-        }
+            };
+        };
+        step.run();
         return a;
+    }
+
+    /** Both directions abort, unless the session already ended or aborted; then {@code action}. */
+    private void abort(Set<Action> a, Action action) {
+        if (!ended() && !aborted()) {
+            out = Stream.ABORTED;
+            in = Stream.ABORTED;
+            a.add(action);
+        }
     }
 
     private void ifEnded(Set<Action> a) {
