@@ -22,7 +22,6 @@ its shell and ping, mosh-client) is removed on every exit path, as in the harnes
 import argparse
 import os
 import re
-import shlex
 import shutil
 import sys
 import time
