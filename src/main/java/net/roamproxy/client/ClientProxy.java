@@ -22,6 +22,7 @@ import net.roamproxy.link.IoPool;
 import net.roamproxy.link.Link;
 import net.roamproxy.link.LiveSessions;
 import net.roamproxy.link.Session;
+import net.roamproxy.link.SessionStop;
 import net.roamproxy.link.Sockets;
 import net.roamproxy.link.Throttle;
 import net.roamproxy.metrics.Measured;
@@ -321,7 +322,7 @@ public final class ClientProxy implements AutoCloseable, Measured {
             status.close();
         }
         watchWhileSessions(); // closed: stops it
-        Session.closeAll(List.copyOf(sessions.keySet()), "cproxy is shutting down", 1000);
+        SessionStop.closeAll(List.copyOf(sessions.keySet()), "cproxy is shutting down", 1000);
         poolRoom.forEach(ElasticPool.Reservation::close); // after closeAll: the last flush needs its threads
         log.info("cproxy stopped");
     }

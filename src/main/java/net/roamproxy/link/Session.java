@@ -2,7 +2,6 @@ package net.roamproxy.link;
 
 import java.io.IOException;
 import java.net.Socket;
-import java.util.Collection;
 import java.util.Set;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.Executor;
@@ -43,7 +42,7 @@ import net.roamproxy.session.SessionState.Event;
  *       our last ack; a resume that sproxy no longer knows is then the expected end.</li>
  *   <li>Our application resets its connection: ABORT to the peer, then close. The peer's
  *       ABORT: reset our application connection, then close.</li>
- *   <li>This proxy stops ({@link #closeAll}): flush what the peer will take within the stop
+ *   <li>This proxy stops ({@link SessionStop#closeAll}): flush what the peer will take within the stop
  *       budget, then STOPPING, then close. The peer's STOPPING: deliver what arrived, then
  *       reset our application connection, so a cut stream never looks like a clean end.</li>
  *   <li>Any final failure (a rejected resume, the detach timeout, a protocol error):
@@ -184,8 +183,11 @@ public final class Session implements SessionView {
                 case CLOSE_CLEAN -> () -> closeWith("both directions ended, everything delivered and acknowledged", true);
                 case RESET_APP_AND_CLOSE -> () -> closeWith(why, false);
                 case DRAIN_THEN_CLOSE -> () -> appWriter.closeWhenDrained(why);
-                // closeAll drives this: it needs every session's flush to share one budget
-                case FLUSH_THEN_STOPPING -> () -> { };
+                // Only SessionStop.closeAll raises STOP, and carries this out itself: every session's flush
+                // shares one time budget there.
+                case FLUSH_THEN_STOPPING -> () -> {
+                    throw new IllegalStateException("FLUSH_THEN_STOPPING outside closeAll");
+                };
             };
             step.run();
         }
@@ -258,7 +260,7 @@ public final class Session implements SessionView {
      * The last step of a stop: STOPPING on the link if it is up and free within
      * {@code lockMillis}, then close.
      */
-    private void sendStoppingAndClose(String reason, long lockMillis) {
+    void sendStoppingAndClose(String reason, long lockMillis) {
         boolean told = false;
         try {
             if (sendLock.tryLock(lockMillis, TimeUnit.MILLISECONDS)) {
@@ -273,38 +275,6 @@ public final class Session implements SessionView {
         }
         closeWith(reason + (told ? "; told the peer after " + out.acked() + " of " + out.end()
                 + " bytes were acknowledged" : "; the peer could not be told (no usable link)"), false);
-    }
-
-    /**
-     * Stops every session in {@code sessions} (SIGTERM), within {@code millis} in all: each
-     * flushes what its peer acknowledges in the first half of the budget, then sends STOPPING
-     * (waiting for its send lock within the third quarter), then closes; then waits for them.
-     */
-    public static void closeAll(Collection<Session> sessions, String reason, long millis) {
-        long start = System.nanoTime();
-        long deadline = start + TimeUnit.MILLISECONDS.toNanos(millis);
-        for (Session s : sessions) {
-            s.perform(Event.STOP, reason);
-        }
-        try {
-            long flushDeadline = start + TimeUnit.MILLISECONDS.toNanos(millis / 2);
-            for (Session s : sessions) {
-                if (!s.state.ended()) {
-                    s.out.awaitAllAcked(Math.max(0, TimeUnit.NANOSECONDS.toMillis(flushDeadline - System.nanoTime())));
-                }
-            }
-            long lockDeadline = start + TimeUnit.MILLISECONDS.toNanos(millis * 3 / 4);
-            for (Session s : sessions) {
-                long left = TimeUnit.NANOSECONDS.toMillis(lockDeadline - System.nanoTime());
-                s.sendStoppingAndClose(reason, Math.max(0, Math.min(100, left)));
-            }
-            for (Session s : sessions) {
-                s.awaitClosed(Math.max(0, deadline - System.nanoTime()), TimeUnit.NANOSECONDS);
-            }
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            sessions.forEach(s -> s.close(reason));
-        }
     }
 
     public boolean isClosed() {

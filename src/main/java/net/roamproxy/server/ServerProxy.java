@@ -23,6 +23,7 @@ import net.roamproxy.link.IoPool;
 import net.roamproxy.link.Link;
 import net.roamproxy.link.ReusedThreads;
 import net.roamproxy.link.Session;
+import net.roamproxy.link.SessionStop;
 import net.roamproxy.link.Sockets;
 import net.roamproxy.metrics.Measured;
 import net.roamproxy.metrics.Metrics;
@@ -271,7 +272,7 @@ public final class ServerProxy implements AutoCloseable, Measured {
         }
         inHandshake.forEach(Link::reset);
         // Handshakes still running create no session after this snapshot (the table is closed).
-        Session.closeAll(sessions.close(), "sproxy is shutting down", 1000);
+        SessionStop.closeAll(sessions.close(), "sproxy is shutting down", 1000);
         if (ioThreads != null) {
             ioThreads.close(); // after closeAll: the sessions' last flush still needs its threads
         }
