@@ -10,8 +10,9 @@ namespace prints `MOSH CONNECT <port> <key>` and detaches; `MOSH_KEY=<key> mosh-
 The address changes are those of roam_e2e.py (same addresses, outages and pauses); the resume
 is measured from the same point, just before `ip addr add`, to the first ping line with a
 higher icmp_seq than any seen before the change. mosh-client draws the screen with escape
-sequences and may redraw old lines, so icmp_seq=N is taken from its raw output by a regex and
-only new numbers count. Mosh sends screen states, not the byte stream: numbers it never drew
+sequences and redraws only the cells that change, so its output is replayed through a small
+terminal model (Screen) and icmp_seq=N is read off that screen; only new numbers count. Mosh
+sends screen states, not the byte stream: numbers it never drew
 are counted as lines skipped, not as a failure. No ping line within RESUME_WAIT_S of the new
 address counts as not resumed (for dualstack, whenever the client has only IPv6: mosh-client
 has one socket of the server address's family). Every namespace and process (mosh-server,
