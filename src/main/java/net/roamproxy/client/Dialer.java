@@ -113,7 +113,10 @@ final class Dialer implements LinkProvider {
         long cap = Math.min(MAX_RETRY_MS, s.heartbeatInterval().toMillis());
         FailedAnswers failed = new FailedAnswers();
         for (int attempt = 1; !closed; attempt++) {
-            if (!handshake.established() && relay.applicationFinished()) {
+            // Never before the first try: an application may end its stream at once and still
+            // wait for the answer (a command piped into telnet). Only when sproxy could not be
+            // reached is an application that ended its stream not worth dialling on for.
+            if (attempt > 1 && !handshake.established() && relay.applicationFinished()) {
                 failed.report(relay.name(), "the application closed meanwhile");
                 throw new LinkUnavailableException("application closed before the session was established");
             }
