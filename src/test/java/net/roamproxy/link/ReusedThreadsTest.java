@@ -8,12 +8,15 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicReference;
 
+import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 
@@ -22,16 +25,35 @@ import net.roamproxy.testkit.Await;
 @Timeout(30)
 class ReusedThreadsTest {
     private static final Duration WAIT = Duration.ofSeconds(10);
+    /** Pools whose idle threads would otherwise outlive the test by their keep time. */
+    private final List<ReusedThreads> pools = new ArrayList<>();
+
+    @AfterEach
+    void closePools() {
+        pools.forEach(ReusedThreads::close);
+    }
+
+    private ReusedThreads pool(String prefix, long keepMillis) {
+        ReusedThreads p = new ReusedThreads(prefix, keepMillis);
+        pools.add(p);
+        return p;
+    }
+
+    /** Runs one job on {@code pool} and returns its thread once it is back waiting for the next. */
+    private static Thread idleAfterOneJob(ReusedThreads pool) throws InterruptedException {
+        BlockingQueue<Thread> ran = new LinkedBlockingQueue<>();
+        pool.execute(() -> ran.add(Thread.currentThread()));
+        Thread t = ran.poll(10, TimeUnit.SECONDS);
+        // Back waiting once it is parked in its hand-off poll.
+        Await.until(WAIT, "the thread to wait for another job", () -> t.getState() == Thread.State.TIMED_WAITING);
+        return t;
+    }
 
     @Test
     void aThreadThatFinishedItsJobRunsTheNextInsteadOfANewThread() throws Exception {
-        ReusedThreads pool = new ReusedThreads("test-reused-", 60_000);
+        ReusedThreads pool = pool("test-reused-", 60_000);
+        Thread first = idleAfterOneJob(pool);
         BlockingQueue<Thread> ran = new LinkedBlockingQueue<>();
-        pool.execute(() -> ran.add(Thread.currentThread()));
-        Thread first = ran.poll(10, TimeUnit.SECONDS);
-        // The first thread is back waiting once it is parked in its hand-off poll.
-        Await.until(WAIT, "the first thread to wait for another job",
-                () -> first.getState() == Thread.State.TIMED_WAITING);
         pool.execute(() -> ran.add(Thread.currentThread()));
         assertSame(first, ran.poll(10, TimeUnit.SECONDS));
         assertEquals(1, pool.made());
@@ -39,7 +61,7 @@ class ReusedThreadsTest {
 
     @Test
     void jobsThatOverlapGetThreadsOfTheirOwn() throws Exception {
-        ReusedThreads pool = new ReusedThreads("test-reused-", 60_000);
+        ReusedThreads pool = pool("test-reused-", 60_000);
         CountDownLatch both = new CountDownLatch(2);
         CountDownLatch release = new CountDownLatch(1);
         AtomicReference<Thread> a = new AtomicReference<>();
@@ -78,10 +100,7 @@ class ReusedThreadsTest {
     @Test
     void closingEndsTheIdleThreads() throws Exception {
         ReusedThreads pool = new ReusedThreads("test-reused-", 60_000);
-        BlockingQueue<Thread> ran = new LinkedBlockingQueue<>();
-        pool.execute(() -> ran.add(Thread.currentThread()));
-        Thread t = ran.poll(10, TimeUnit.SECONDS);
-        Await.until(WAIT, "the thread to wait for another job", () -> t.getState() == Thread.State.TIMED_WAITING);
+        Thread t = idleAfterOneJob(pool);
         pool.close();
         t.join(10_000);
         assertFalse(t.isAlive(), "the idle thread ended at once, not after its minute");
