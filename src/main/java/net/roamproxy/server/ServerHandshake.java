@@ -70,9 +70,17 @@ final class ServerHandshake {
     private int offered;
     /** That window while this handshake holds it in the memory budget; 0 before, and once the session owns it. */
     private int heldWindow;
+    /**
+     * Gives back this connection's handshake place (idempotent). It runs before the frame that
+     * lets cproxy count the handshake as done (the TOKEN of a new session, the session's first
+     * frame on a resumed link), so a cproxy pacing its dials by those frames never finds its
+     * places still taken here, however late this thread runs again on a busy CPU.
+     */
+    private final Runnable releasePlace;
 
     ServerHandshake(ServerConfig config, SessionTable sessions, Link link, InetAddress source,
-                    HandshakeDeadline deadline, TargetConnector connector, Metrics metrics, DropLog drops) {
+                    HandshakeDeadline deadline, TargetConnector connector, Metrics metrics, DropLog drops,
+                    Runnable releasePlace) {
         this.config = config;
         this.sessions = sessions;
         this.keys = config.keys();
@@ -82,6 +90,7 @@ final class ServerHandshake {
         this.connector = connector;
         this.metrics = metrics;
         this.drops = drops;
+        this.releasePlace = releasePlace;
         this.writer = new FrameWriter(link, link.peer());
         this.refusals = new ServerRefusals(keys, link, writer, transcript, metrics);
         this.timeout = (int) config.link().handshakeTimeout().toMillis();
@@ -209,6 +218,7 @@ final class ServerHandshake {
         }
         SessionTable.Entry s = null;
         try {
+            releasePlace.run();
             writer.token(KeySchedule.refusalToken(keys.refusalKey(), id));
             s = sessions.create(id, secret, target, new Attachment(link, 0, hello.window()), config.link(),
                     service.name(), source, heldWindow);
@@ -267,6 +277,7 @@ final class ServerHandshake {
         }
         claim();
         log.info("{}: cproxy is back from {}", s.session().name(), link.peer());
+        releasePlace.run();
         s.links().offer(new Attachment(link, peerAck, hello.window()));
     }
 

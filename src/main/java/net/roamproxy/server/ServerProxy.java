@@ -173,6 +173,12 @@ public final class ServerProxy implements AutoCloseable, Measured {
     private void handshake(Socket s, InetAddress source) {
         String peer = Sockets.describe(s.getRemoteSocketAddress());
         HandshakeDeadline deadline = null;
+        AtomicBoolean placeHeld = new AtomicBoolean(true);
+        Runnable releasePlace = () -> {
+            if (placeHeld.compareAndSet(true, false)) {
+                admission.release(source);
+            }
+        };
         inHandshake.add(s);
         try {
             if (closed) {
@@ -180,7 +186,8 @@ public final class ServerProxy implements AutoCloseable, Measured {
                 return;
             }
             deadline = new HandshakeDeadline(timer, s, config.link().handshakeTimeout().toMillis());
-            new ServerHandshake(config, sessions, new Link(s), source, deadline, connector, metrics, drops).run();
+            new ServerHandshake(config, sessions, new Link(s), source, deadline, connector, metrics, drops,
+                    releasePlace).run();
             deadline.claim();
         } catch (RejectedExecutionException e) {
             Link.reset(s); // sproxy is shutting down
@@ -198,7 +205,7 @@ public final class ServerProxy implements AutoCloseable, Measured {
             if (deadline != null) {
                 deadline.cancel();
             }
-            admission.release(source);
+            releasePlace.run();
         }
     }
 
