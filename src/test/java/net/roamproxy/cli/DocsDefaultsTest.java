@@ -136,6 +136,24 @@ class DocsDefaultsTest {
     }
 
     /**
+     * The shipped config files (installed in /etc/roamproxy) show every key commented out "with
+     * the built-in default": where the default is a value, the line shows it (for a file, its name).
+     */
+    @ParameterizedTest
+    @ValueSource(strings = {"cproxy", "sproxy"})
+    void theShippedConfigFilesShowTheDefaults(String command) throws Exception {
+        String file = "conf/" + command + ".conf";
+        String text = Docs.read(file);
+        for (Map.Entry<String, String> d : defaults(command).entrySet()) {
+            Matcher m = Pattern.compile("(?m)^#" + d.getKey() + " = (.*)$").matcher(text);
+            assertTrue(m.find(), file + " has no line '#" + d.getKey() + " = ...'");
+            String shown = m.group(1).strip().replaceFirst(".*/", "");
+            assertEquals(d.getValue(), shown, file + ": the default of " + d.getKey()
+                    + " (left: the command's, right: the file's)");
+        }
+    }
+
+    /**
      * The design report's table of limits and timers: each row's default against the code. A
      * row this test does not know fails, so a new limit gets checked when it is documented.
      */

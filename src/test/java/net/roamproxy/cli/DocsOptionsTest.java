@@ -53,6 +53,15 @@ class DocsOptionsTest {
             Map.entry("rate", "soak_e2e.py"), Map.entry("outage", "soak_e2e.py"), Map.entry("seed", "soak_e2e.py"),
             Map.entry("seconds", "route_load.py"), Map.entry("concurrency", "route_load.py"));
 
+    /**
+     * Where a table spells out an argument that --help names shortly (and explains in the
+     * description): the option, --help's argument name, the table's.
+     */
+    private static final Map<String, List<String>> SPELT_OUT = Map.of(
+            "forward", List.of("PORT=NAME", "[ADDR:]PORT=NAME"),
+            "service", List.of("NAME=DEST", "NAME=HOST:PORT"),
+            "metrics", List.of("ADDR:PORT", "[ADDR:]PORT"));
+
     /** Every {@code --name} in README.md, docs/*.md, the report's chapters and the man pages. */
     @Test
     void everyLongOptionTheDocsNameExists() throws IOException {
@@ -101,7 +110,7 @@ class DocsOptionsTest {
 
     /**
      * README.md's and docs/operations.md's option tables: a row's option belongs to exactly the
-     * commands whose column is not "—", with the short name the row gives.
+     * commands whose column is not "—", with the short name and the argument the row gives.
      */
     @ParameterizedTest
     @ValueSource(strings = {"README.md|## Configuration", "docs/operations.md|## All options"})
@@ -125,6 +134,16 @@ class DocsOptionsTest {
                         assertEquals(o.getOpt(), shortName.find(0) ? shortName.group(1) : null,
                                 t.where() + ": the short name of " + command + " --" + name);
                     }
+                    Matcher arg = Pattern.compile("--" + name + "(?: (?!\\[--)([^`]+))?[` \\]]").matcher(row.get(0));
+                    assertTrue(arg.find(), t.where() + ": --" + name + " is not in a code span of its own");
+                    String help = o.hasArg() ? o.getArgName() : null;
+                    List<String> spelt = SPELT_OUT.get(name);
+                    if (spelt != null) {
+                        assertEquals(spelt.get(0), help, "--help's argument of --" + name + " (update SPELT_OUT)");
+                        help = spelt.get(1);
+                    }
+                    assertEquals(help, arg.group(1), t.where() + ": the argument of " + command + " --" + name
+                            + " (left: --help's, right: the table's)");
                 }
             }
         }
