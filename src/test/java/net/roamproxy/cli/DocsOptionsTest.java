@@ -20,8 +20,8 @@ import java.util.stream.Stream;
 
 import org.apache.commons.cli.Option;
 import org.apache.commons.cli.Options;
-import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.MethodSource;
 import org.junit.jupiter.params.provider.ValueSource;
 
 import net.roamproxy.testkit.Docs;
@@ -62,24 +62,28 @@ class DocsOptionsTest {
             "service", List.of("NAME=DEST", "NAME=HOST:PORT"),
             "metrics", List.of("ADDR:PORT", "[ADDR:]PORT"));
 
-    /** Every {@code --name} in README.md, docs/*.md, the report's chapters and the man pages. */
-    @Test
-    void everyLongOptionTheDocsNameExists() throws IOException {
-        Set<String> known = new TreeSet<>(names("cproxy"));
-        known.addAll(names("sproxy"));
-        List<Path> files = new ArrayList<>(List.of(Path.of("README.md")));
+    /** README.md, docs/*.md, the report's chapters and the man pages: the docs that name options. */
+    static List<String> docs() throws IOException {
+        List<String> files = new ArrayList<>(List.of("README.md"));
         for (String dir : List.of("docs", Docs.CHAPTERS.toString(), "src/docs/man")) {
             try (Stream<Path> s = Files.list(Path.of(dir))) {
-                s.filter(p -> p.toString().endsWith(".md") || p.toString().endsWith(".adoc")).sorted().forEach(files::add);
+                s.map(Path::toString).filter(p -> p.endsWith(".md") || p.endsWith(".adoc")).sorted().forEach(files::add);
             }
         }
-        for (Path file : files) {
-            Matcher m = LONG.matcher(Docs.read(file.toString()));
-            while (m.find()) {
-                String name = m.group(1);
-                assertTrue(known.contains(name) || OTHER_TOOLS.containsKey(name), file + " names --" + name
-                        + ", which neither cproxy nor sproxy has (nor a tool of DocsOptionsTest.OTHER_TOOLS)");
-            }
+        return files;
+    }
+
+    /** Every {@code --name} the docs mention. */
+    @ParameterizedTest
+    @MethodSource("docs")
+    void everyLongOptionTheDocsNameExists(String file) {
+        Set<String> known = new TreeSet<>(names("cproxy"));
+        known.addAll(names("sproxy"));
+        Matcher m = LONG.matcher(Docs.read(file));
+        while (m.find()) {
+            String name = m.group(1);
+            assertTrue(known.contains(name) || OTHER_TOOLS.containsKey(name), file + " names --" + name
+                    + ", which neither cproxy nor sproxy has (nor a tool of DocsOptionsTest.OTHER_TOOLS)");
         }
     }
 
@@ -89,8 +93,7 @@ class DocsOptionsTest {
      * command's.
      */
     @ParameterizedTest
-    @ValueSource(strings = {"README.md", "docs/design.md", "docs/metrics.md", "docs/operations.md",
-        "docs/performance.md", "docs/scale-out.md", "docs/security.md", "docs/troubleshooting.md"})
+    @MethodSource("docs")
     void anOptionGivenToACommandIsThatCommands(String file) {
         Map<String, Set<String>> options = Map.of("cproxy", names("cproxy"), "sproxy", names("sproxy"));
         Matcher line = Pattern.compile("(?<![\\w/@.-])(cproxy|sproxy)((?: +(?!#)[^\\s`|]+)+)").matcher(Docs.read(file));

@@ -61,7 +61,11 @@ class DocsProseFactsTest {
         String format = REPORT + "02-packet-format.adoc";
         assertStates(format, "the dropped handshakes logged a minute", "first (\\d+) such lines\\s+a minute",
                 constant("server.DropLog", "PER_SOURCE"));
+        // sproxy connects the service within the handshake timeout.
+        assertStates(format, "the service connect's timeout", "not accept within (\\d+ \\w+)", human(handshakeMs()));
+        assertStates(REPORT + "09-evidence.adoc", "the address watch", "knows within (\\d+ ms)", human(poll()));
         String handshake = REPORT + "03-handshake.adoc";
+        assertStates(handshake, "the service connect's timeout", "connect the service within (\\d+ \\w+)", human(handshakeMs()));
         assertStates(handshake, "the first frame's deadline", "has (\\d+ \\w+) for its first frame", human(firstFrame()));
         assertStates(handshake, "the handshake timeout", "and (\\d+ \\w+) for the whole handshake", human(handshakeMs()));
         assertStates(handshake, "the handshake timeout", "the handshake timeout \\((\\d+ \\w+)\\)", human(handshakeMs()));
@@ -74,6 +78,14 @@ class DocsProseFactsTest {
         assertStates(handshake, "the pre-shared key's smallest size", "\\(at least (\\d+), at most", SecretFile.MIN_SIZE);
         assertStates(handshake, "the pre-shared key's largest size", "at most (\\d+ KiB)\\)", SecretFile.MAX_SIZE / 1024 + " KiB");
         assertStates(handshake, "the size --new-secret writes", "key must be (\\d+)\\s+random bytes", SecretFile.MIN_SIZE);
+        String diagrams = "src/docs/diagrams/";
+        assertStates(diagrams + "seq-new.puml", "cproxy's port", "T -> C : connect 127\\.0\\.0\\.1:(\\d+)", cproxy.listenPort());
+        assertStates(diagrams + "seq-new.puml", "the default target", "S -> D : connect (\\S+)",
+                sproxy.targetHost() + ":" + sproxy.targetPort());
+        assertStates(diagrams + "overview.ditaa", "cproxy's port", "loopback  \\|  port (\\d+)", cproxy.listenPort());
+        assertStates(diagrams + "overview.ditaa", "sproxy's port", "\\|  port (\\d+)  \\| loopback", sproxy.listenPort());
+        assertStates(diagrams + "overview.ditaa", "the default target's port", "loopback  \\| port (\\d+) \\|",
+                sproxy.targetPort());
         String security = REPORT + "08-security.adoc";
         assertStates(security, "the detach timeout", "the detach timeout \\((\\d+ \\w+)\\)", human(detachMs()));
         assertStates(security, "the handshake timeout", "and (\\d+ \\w+) each", human(handshakeMs()));
