@@ -1,6 +1,9 @@
 package net.roamproxy.cli;
 
+import static net.roamproxy.testkit.Docs.human;
 import static net.roamproxy.testkit.Docs.plain;
+import static net.roamproxy.testkit.Docs.seconds;
+import static net.roamproxy.testkit.Docs.size;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -170,7 +173,7 @@ class DocsDefaultsTest {
         assertEquals(c.maxSessions(), s.maxSessions(), "the two commands' default --max-sessions");
         expected.put("Live sessions", s.maxSessions() + " (sproxy, cproxy)");
         expected.put("Sessions per source", s.maxSessionsPerSource() == 0 ? "none" : "?");
-        expected.put("Handshakes", s.maxHandshakes() + ", a quarter per source");
+        expected.put("Handshakes", s.maxHandshakes() + ", " + share(s.maxHandshakes()) + " per source");
         expected.put("First frame", human((Long) constant("server.HandshakeDeadline", "FIRST_FRAME_MILLIS")));
         expected.put("Handshake", human(link.handshakeTimeout().toMillis()));
         expected.put("Heartbeat", "H = " + human(link.heartbeatInterval().toMillis()) + " (minimum "
@@ -217,7 +220,7 @@ class DocsDefaultsTest {
         expected.put("live sessions;", String.valueOf(s.maxSessions()));
         expected.put("live sessions opened from one client address", s.maxSessionsPerSource() == 0 ? "none" : "?");
         expected.put("connections still in their handshake", String.valueOf(s.maxHandshakes()));
-        expected.put("connections in their handshake from one address", "a quarter of `--max-handshakes`");
+        expected.put("connections in their handshake from one address", share(s.maxHandshakes()) + " of `--max-handshakes`");
         expected.put("time for a connection's first frame",
                 human((Long) constant("server.HandshakeDeadline", "FIRST_FRAME_MILLIS")));
         expected.put("time to complete the handshake", human(s.link().handshakeTimeout().toMillis()));
@@ -231,6 +234,14 @@ class DocsDefaultsTest {
         }
     }
 
+    /** How the docs name the share of {@code max} handshake places one source may hold: "a quarter". */
+    private static String share(int max) throws ReflectiveOperationException {
+        var perSource = Class.forName("net.roamproxy.server.HandshakeAdmission").getDeclaredMethod("perSource", int.class);
+        perSource.setAccessible(true);
+        int n = (Integer) perSource.invoke(null, max);
+        return n * 4 == max ? "a quarter" : n * 2 == max ? "half" : n + " places";
+    }
+
     /** The smallest value {@code option} takes, from the error for one below: 10 ms for --heartbeat. */
     private static long minimum(String option) {
         UsageException e = assertThrows(UsageException.class, () -> new CproxyMain().configure(option, "0", "h"));
@@ -241,33 +252,6 @@ class DocsDefaultsTest {
 
     static Object constant(String className, String field) {
         return Docs.constant("net.roamproxy." + className, field);
-    }
-
-    /** A duration in milliseconds as the docs write it: "100 ms", "2 s", "1.5 s", "15 min". */
-    static String human(long ms) {
-        if (ms < 1000) {
-            return ms + " ms";
-        }
-        if (ms % 60_000 == 0) {
-            return ms / 60_000 + " min";
-        }
-        return seconds(ms);
-    }
-
-    /** A duration in seconds, as the docs write the steps of a stop: "0.5 s", "0.75 s", "1 s". */
-    static String seconds(long ms) {
-        return (ms % 1000 == 0 ? String.valueOf(ms / 1000) : String.valueOf(ms / 1000.0)) + " s";
-    }
-
-    /** A byte count as the options take it: "64K", "1M", "1G". */
-    static String size(long bytes) {
-        for (String unit : new String[] {"G", "M", "K"}) {
-            long u = 1L << (10 * ("KMG".indexOf(unit) + 1));
-            if (bytes % u == 0) {
-                return bytes / u + unit;
-            }
-        }
-        return String.valueOf(bytes);
     }
 
     /** The long options a table's first cell names, in order: {@code `--heartbeat MS`, `--missed N`}. */

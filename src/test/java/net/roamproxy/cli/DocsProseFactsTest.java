@@ -1,9 +1,10 @@
 package net.roamproxy.cli;
 
 import static net.roamproxy.cli.DocsDefaultsTest.constant;
-import static net.roamproxy.cli.DocsDefaultsTest.human;
-import static net.roamproxy.cli.DocsDefaultsTest.seconds;
 import static net.roamproxy.testkit.Docs.assertStates;
+import static net.roamproxy.testkit.Docs.human;
+import static net.roamproxy.testkit.Docs.seconds;
+import static net.roamproxy.testkit.Docs.size;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -149,8 +150,8 @@ class DocsProseFactsTest {
         assertStates(ops, "the guaranteed buffer", "keeps (\\d+ KiB) per direction", MemoryBudget.GUARANTEED / 1024 + " KiB");
         assertStates(ops, "the smallest --memory", "A value below (\\d+K)", MemoryBudget.MIN_LIMIT / 1024 + "K");
         assertStates(ops, "the smallest --memory", "at least `(\\d+K)`", MemoryBudget.MIN_LIMIT / 1024 + "K");
-        assertStates(ops, "the --buffer range", "from `(\\w+)` to `\\w+`, default", DocsDefaultsTest.size(LinkSettings.MIN_BUFFER_BYTES));
-        assertStates(ops, "the --buffer range", "from `\\w+` to `(\\w+)`, default", DocsDefaultsTest.size(SharedOptions.MAX_BUFFER));
+        assertStates(ops, "the --buffer range", "from `(\\w+)` to `\\w+`, default", size(LinkSettings.MIN_BUFFER_BYTES));
+        assertStates(ops, "the --buffer range", "from `\\w+` to `(\\w+)`, default", size(SharedOptions.MAX_BUFFER));
         assertStates(ops, "the time --status waits", "A daemon has (\\d+ s) to answer", human(StatusClient.WITHIN.toMillis()));
         assertStates(ops, "the time --status waits", "did not answer\\s+within (\\d+ s)", human(StatusClient.WITHIN.toMillis()));
         assertStates(ops, "the time a status client has", "gives a client (\\d+ s) to send",

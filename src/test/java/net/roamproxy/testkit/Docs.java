@@ -20,7 +20,8 @@ import java.util.regex.Pattern;
  * so that tests can hold them against the code: AsciiDoc and Markdown tables by their anchor or
  * heading, and facts stated in prose by a pattern. The fragments the code writes itself are
  * {@link GeneratedDoc}'s business; these are the parts a person types, and so the parts that drift.
- * Every failure names the file, the fact, what the doc says and what the code says.
+ * It also writes the code's values as the docs write them ("15 min", "1M"), so that a test compares
+ * text with text. Every failure names the file, the fact, what the doc says and what the code says.
  */
 public final class Docs {
     /** The design report's chapters, where its tables live. */
@@ -132,6 +133,33 @@ public final class Docs {
     /** A number as a doc writes it, "65,536" or "65536", as a long. */
     public static long number(String text) {
         return Long.parseLong(text.replace(",", "").strip());
+    }
+
+    /** A duration in milliseconds as the docs write it: "100 ms", "2 s", "1.5 s", "15 min". */
+    public static String human(long ms) {
+        if (ms < 1000) {
+            return ms + " ms";
+        }
+        if (ms % 60_000 == 0) {
+            return ms / 60_000 + " min";
+        }
+        return seconds(ms);
+    }
+
+    /** A duration in seconds, as the docs write the steps of a stop: "0.5 s", "0.75 s", "1 s". */
+    public static String seconds(long ms) {
+        return (ms % 1000 == 0 ? String.valueOf(ms / 1000) : String.valueOf(ms / 1000.0)) + " s";
+    }
+
+    /** A byte count as the options take it: "64K", "1M", "1G". */
+    public static String size(long bytes) {
+        for (String unit : new String[] {"G", "M", "K"}) {
+            long u = 1L << (10 * ("KMG".indexOf(unit) + 1));
+            if (bytes % u == 0) {
+                return bytes / u + unit;
+            }
+        }
+        return String.valueOf(bytes);
     }
 
     /**
