@@ -19,6 +19,8 @@ final class LogLevel {
     static final String OPTION = "log-level";
     static final List<String> NAMES = List.of("OFF", "FATAL", "ERROR", "WARN", "INFO", "DEBUG", "TRACE", "ALL");
     static final String ENV = "ROAMPROXY_LOG_LEVEL";
+    /** The level when neither --log-level nor the environment gives one. */
+    static final Level DEFAULT = Level.INFO;
 
     private LogLevel() {
     }
@@ -64,7 +66,7 @@ final class LogLevel {
     private static Level fromEnvironment() {
         String v = System.getenv(ENV);
         Level level = v == null ? null : parse(v);
-        return level != null ? level : Level.INFO;
+        return level != null ? level : DEFAULT;
     }
 
     private static Level parse(String v) {

@@ -45,7 +45,8 @@ final class SharedOptions {
     /** Options that make no sense in a config file. */
     private static final Set<String> COMMAND_LINE_ONLY = Set.of("help", "version", "config", "fingerprint", "status",
             "json", "new-secret");
-    private static final long MAX_BUFFER = 1L << 30;
+    /** The largest --buffer. */
+    static final long MAX_BUFFER = 1L << 30;
 
     private SharedOptions() {
     }

@@ -322,7 +322,7 @@ public final class ClientProxy implements AutoCloseable, Measured {
             status.close();
         }
         watchWhileSessions(); // closed: stops it
-        SessionStop.closeAll(List.copyOf(sessions.keySet()), "cproxy is shutting down", 1000);
+        SessionStop.closeAll(List.copyOf(sessions.keySet()), "cproxy is shutting down", SessionStop.BUDGET_MILLIS);
         poolRoom.forEach(ElasticPool.Reservation::close); // after closeAll: the last flush needs its threads
         log.info("cproxy stopped");
     }

@@ -14,6 +14,9 @@ import net.roamproxy.session.SessionState.Event;
  * stopping rather than just going silent.
  */
 public final class SessionStop {
+    /** The time a proxy's sessions have to stop in, within the process's {@code Stopping.LIMIT}. */
+    public static final long BUDGET_MILLIS = 1000;
+
     private SessionStop() {
     }
 

@@ -279,7 +279,7 @@ public final class ServerProxy implements AutoCloseable, Measured {
         }
         inHandshake.forEach(Link::reset);
         // Handshakes still running create no session after this snapshot (the table is closed).
-        SessionStop.closeAll(sessions.close(), "sproxy is shutting down", 1000);
+        SessionStop.closeAll(sessions.close(), "sproxy is shutting down", SessionStop.BUDGET_MILLIS);
         if (ioThreads != null) {
             ioThreads.close(); // after closeAll: the sessions' last flush still needs its threads
         }
