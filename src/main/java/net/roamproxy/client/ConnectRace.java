@@ -11,6 +11,7 @@ import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.Executor;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.RejectedExecutionException;
+import java.util.concurrent.Semaphore;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Supplier;
 
@@ -112,6 +113,12 @@ final class ConnectRace {
         }
     }
 
+    /** {@link #race(List, int, long, long, Semaphore)} with as many repeat connects as the black holes call for. */
+    Socket race(List<InetSocketAddress> targets, int attemptMillis, long intervalCapMillis, long limitMillis)
+            throws IOException, InterruptedException {
+        return race(targets, attemptMillis, intervalCapMillis, limitMillis, new Semaphore(MAX_PENDING));
+    }
+
     /**
      * Races connects to {@code targets}, tried in this order.
      *
@@ -119,12 +126,18 @@ final class ConnectRace {
      * @param intervalCapMillis the longest interval between attempt starts once every target
      *                          has had a try
      * @param limitMillis how long the whole race may take
+     * @param spare       the caller's dial places: the race holds one already, and takes one more
+     *                    (without waiting, until it ends) for each repeat connect beyond it. Every
+     *                    connect that reaches sproxy holds one of this host's handshake places
+     *                    there until sproxy has read it closed, which a busy CPU delays; so when
+     *                    every dial place is taken (a crowd of resumes) a dial keeps to one
+     *                    connect at a time, and the crowd to the places cproxy paces it by
      * @return the first connected socket; every other attempt is abandoned
      * @throws Woken if {@link #wake()} was called during the race
      * @throws IOException if every target failed, or nothing connected within the limit
      */
-    Socket race(List<InetSocketAddress> targets, int attemptMillis, long intervalCapMillis, long limitMillis)
-            throws IOException, InterruptedException {
+    Socket race(List<InetSocketAddress> targets, int attemptMillis, long intervalCapMillis, long limitMillis,
+                Semaphore spare) throws IOException, InterruptedException {
         // What was queued before this race is about earlier links and races.
         for (Object e; (e = events.poll()) != null; ) {
             discard(e);
@@ -136,6 +149,9 @@ final class ConnectRace {
         long interval = TimeUnit.MILLISECONDS.toNanos(staggerMillis);
         long nextStart = start;
         int started = 0;
+        // Connects this race may keep in flight once every target has had its try: the
+        // caller's place, and those taken from spare.
+        int places = 1;
         IOException firstFailure = null;
         try {
             while (true) {
@@ -148,6 +164,12 @@ final class ConnectRace {
                     if (pending.size() == MAX_PENDING) {
                         pending.removeFirst().abandon();
                     }
+                    boolean placeNeeded = started >= targets.size() && pending.size() >= places;
+                    if (placeNeeded && !spare.tryAcquire()) {
+                        nextStart = now + interval; // none to spare: the pending connect runs on alone
+                        continue;
+                    }
+                    places += placeNeeded ? 1 : 0;
                     Attempt a = new Attempt(round, targets.get(started % targets.size()), attemptMillis);
                     try {
                         executor.execute(a);
@@ -191,6 +213,7 @@ final class ConnectRace {
             for (Attempt a : pending) {
                 a.abandon();
             }
+            spare.release(places - 1);
         }
     }
 

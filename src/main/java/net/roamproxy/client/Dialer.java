@@ -203,7 +203,7 @@ final class Dialer implements LinkProvider {
     private Attachment dialPaced(SessionView relay, FailedAnswers failed) throws IOException, InterruptedException {
         LinkSettings s = config.link();
         int attemptMillis = (int) s.deadAfter().toMillis();
-        Socket socket = race.race(targets(), attemptMillis, s.heartbeatInterval().toMillis(), attemptMillis);
+        Socket socket = race.race(targets(), attemptMillis, s.heartbeatInterval().toMillis(), attemptMillis, dialing);
         handshaking = socket;
         boolean handedOver = false;
         try {

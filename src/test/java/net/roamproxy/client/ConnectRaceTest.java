@@ -21,6 +21,7 @@ import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
+import java.util.concurrent.Semaphore;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 
@@ -146,6 +147,29 @@ class ConnectRaceTest {
                 && socketsTo(V4).get(1).closedLatch.await(5, TimeUnit.SECONDS), "both hanging attempts abandoned");
         assertEquals(ConnectRace.MAX_PENDING, maxHanging.get(), "at most " + ConnectRace.MAX_PENDING
                 + " connects in flight: the oldest is abandoned to make room");
+    }
+
+    @Test
+    void withNoDialPlaceToSpareABlackHoledAddressGetsNoSecondConnect() {
+        script(V4, Behaviour.HANG, Behaviour.CONNECT);
+        Semaphore none = new Semaphore(0);
+
+        // Within the limit, a race with places to spare starts its second connect after two
+        // staggers: here it never may, so the race ends at its limit.
+        assertThrows(SocketTimeoutException.class, () -> race.race(List.of(V4), ATTEMPT_MS, CAP_MS, 300, none));
+
+        assertEquals(1, sockets.size(), "one connect at a time when every dial place is taken");
+    }
+
+    @Test
+    void aRepeatConnectTakesADialPlaceUntilTheRaceEnds() throws Exception {
+        script(V4, Behaviour.HANG, Behaviour.HANG, Behaviour.CONNECT);
+        Semaphore one = new Semaphore(1);
+
+        Socket s = race.race(List.of(V4), ATTEMPT_MS, CAP_MS, LIMIT_MS, one);
+
+        assertSame(socketsTo(V4).get(2), s, "the third attempt won, in the place of the first it abandoned");
+        assertEquals(1, one.availablePermits(), "the place taken for the second connect is given back");
     }
 
     @Test
