@@ -51,7 +51,8 @@ class DocsOptionsTest {
             Map.entry("changes", "bench/roaming"), Map.entry("sessions", "bench, soak_e2e.py"),
             Map.entry("hold", "bench"), Map.entry("dist", "soak_e2e.py"), Map.entry("minutes", "soak_e2e.py"),
             Map.entry("rate", "soak_e2e.py"), Map.entry("outage", "soak_e2e.py"), Map.entry("seed", "soak_e2e.py"),
-            Map.entry("seconds", "route_load.py"), Map.entry("concurrency", "route_load.py"));
+            Map.entry("seconds", "route_load.py"), Map.entry("concurrency", "route_load.py"),
+            Map.entry("cpu", "stress-ng"));
 
     /**
      * Where a table spells out an argument that --help names shortly (and explains in the
