@@ -49,7 +49,6 @@ SIGTERM. Exit status: 0 passed, 1 failed, 2 cannot run, 130 interrupted.
 import json
 import os
 import re
-import shutil
 import signal
 import subprocess
 import sys
@@ -321,21 +320,7 @@ ALL = ["haproxy"]
 
 
 def preflight(args):
-    problems = []
-    if os.geteuid() != 0:
-        problems.append("must run as root (network namespaces, inetd on port 23)")
-    tools = ["ip", "ss", "inetd", "telnet", "ping", "setsid", "unshare", "mount", "sh", "haproxy"]
-    missing = [x for x in tools if not shutil.which(x)]
-    if not (shutil.which("telnetd") or shutil.which("in.telnetd")):
-        missing.append("telnetd")
-    if missing:
-        problems.append(f"missing tools: {' '.join(missing)} (Debian: apt-get install -y telnetd "
-                        "openbsd-inetd telnet iputils-ping iproute2 util-linux haproxy)")
-    for b in ("cproxy", "sproxy"):
-        if not os.access(os.path.join(args.dist, "bin", b), os.X_OK):
-            problems.append(f"{args.dist}/bin/{b} not found or not executable "
-                            "(build with: mvn -q -DskipTests package)")
-    return problems
+    return rt.common_preflight(args, "network namespaces, inetd on port 23", ["haproxy"], "haproxy")
 
 
 def main():

@@ -1141,27 +1141,40 @@ ALL = ["roam", "abandon", "concurrent", "baseline", "loss", "inplace", "gateway"
 
 # ---------------------------------------------------------------- main
 
-def preflight(args):
+BASE_TOOLS = ["ip", "ss", "inetd", "telnet", "ping", "setsid", "unshare", "mount", "sh"]
+BASE_PACKAGES = "telnetd openbsd-inetd telnet iputils-ping iproute2 util-linux"
+
+
+def common_preflight(args, why_root, tools=(), packages="", dist=True):
+    """What every harness on this namespace set-up checks before it starts: root (`why_root`
+    says what for), BASE_TOOLS and `tools` with the Debian packages that bring them
+    (BASE_PACKAGES and `packages`), telnetd, and, if `dist`, the packaged bin/ scripts.
+    Returns the problems found, each a line for the user."""
     problems = []
     if os.geteuid() != 0:
-        problems.append("must run as root (network namespaces, inetd on port 23)")
-    tools = ["ip", "ss", "inetd", "telnet", "ping", "setsid", "unshare", "mount", "sh"]
-    if {"loss", "gateway"} & set(args.scenarios):
-        tools.append("nft")
-    if "dualstack" in args.scenarios:
-        tools.append("getent")
-    missing = [x for x in tools if not shutil.which(x)]
+        problems.append(f"must run as root ({why_root})")
+    missing = [x for x in BASE_TOOLS + list(tools) if not shutil.which(x)]
     if not (shutil.which("telnetd") or shutil.which("in.telnetd")):
         missing.append("telnetd")
     if missing:
         problems.append(f"missing tools: {' '.join(missing)} (Debian: apt-get install -y "
-                        "telnetd openbsd-inetd telnet iputils-ping iproute2 util-linux nftables)")
-    if any(not SCENARIOS[s].direct for s in args.scenarios):
+                        f"{' '.join([BASE_PACKAGES] + ([packages] if packages else []))})")
+    if dist:
         for b in ("cproxy", "sproxy"):
             if not os.access(os.path.join(args.dist, "bin", b), os.X_OK):
                 problems.append(f"{args.dist}/bin/{b} not found or not executable "
                                 "(build with: mvn -q -DskipTests package)")
     return problems
+
+
+def preflight(args):
+    tools = []
+    if {"loss", "gateway"} & set(args.scenarios):
+        tools.append("nft")
+    if "dualstack" in args.scenarios:
+        tools.append("getent")
+    return common_preflight(args, "network namespaces, inetd on port 23", tools, "nftables",
+                            dist=any(not SCENARIOS[s].direct for s in args.scenarios))
 
 
 def run_env(args, name, env, fn, budget_s=SCENARIO_BUDGET_S):

@@ -1938,22 +1938,8 @@ ALL = ["capture", "onpath", "flood", "flood-psk"]
 
 
 def preflight(args):
-    problems = []
-    if os.geteuid() != 0:
-        problems.append("must run as root (network namespaces, inetd on port 23, tcpdump, nft)")
-    tools = ["ip", "ss", "inetd", "telnet", "ping", "setsid", "unshare", "mount", "sh", "tcpdump",
-             "nft", "sysctl"]
-    missing = [x for x in tools if not shutil.which(x)]
-    if not (shutil.which("telnetd") or shutil.which("in.telnetd")):
-        missing.append("telnetd")
-    if missing:
-        problems.append(f"missing tools: {' '.join(missing)} (Debian: apt-get install -y telnetd "
-                        "openbsd-inetd telnet iputils-ping iproute2 util-linux tcpdump nftables procps)")
-    for b in ("cproxy", "sproxy"):
-        if not os.access(os.path.join(args.dist, "bin", b), os.X_OK):
-            problems.append(f"{args.dist}/bin/{b} not found or not executable "
-                            "(build with: mvn -q -DskipTests package)")
-    return problems
+    return rt.common_preflight(args, "network namespaces, inetd on port 23, tcpdump, nft",
+                               ["tcpdump", "nft", "sysctl"], "tcpdump nftables procps")
 
 
 def remove_stale_attacker_namespaces():

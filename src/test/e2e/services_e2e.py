@@ -464,24 +464,10 @@ ALL = ["services", "reload"]
 # ---------------------------------------------------------------- main
 
 def preflight(args):
-    problems = []
-    if os.geteuid() != 0:
-        problems.append("must run as root (network namespaces, inetd on port 23, sshd on port 22)")
-    tools = ["ip", "ss", "inetd", "telnet", "ping", "setsid", "unshare", "mount", "sh",
-             "ssh", "ssh-keygen"]
-    missing = [x for x in tools if not shutil.which(x)]
-    if not (shutil.which("telnetd") or shutil.which("in.telnetd")):
-        missing.append("telnetd")
+    problems = rt.common_preflight(args, "network namespaces, inetd on port 23, sshd on port 22",
+                                   ["ssh", "ssh-keygen"], "openssh-server openssh-client")
     if not sshd_path():
-        missing.append("sshd")
-    if missing:
-        problems.append(f"missing tools: {' '.join(missing)} (Debian: apt-get install -y telnetd "
-                        "openbsd-inetd telnet iputils-ping iproute2 util-linux openssh-server "
-                        "openssh-client)")
-    for b in ("cproxy", "sproxy"):
-        if not os.access(os.path.join(args.dist, "bin", b), os.X_OK):
-            problems.append(f"{args.dist}/bin/{b} not found or not executable "
-                            "(build with: mvn -q -DskipTests package)")
+        problems.append("missing sshd (Debian: apt-get install -y openssh-server)")
     return problems
 
 

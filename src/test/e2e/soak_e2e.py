@@ -64,7 +64,6 @@ import random
 import re
 import resource
 import selectors
-import shutil
 import signal
 import socket
 import statistics
@@ -755,21 +754,7 @@ def scenario_crowd(env):
 # ---------------------------------------------------------------- main
 
 def preflight(args):
-    problems = []
-    if os.geteuid() != 0:
-        problems.append("must run as root (network namespaces, inetd on port 23)")
-    tools = ["ip", "ss", "inetd", "telnet", "ping", "setsid", "unshare", "mount", "sh", "sysctl"]
-    missing = [x for x in tools if not shutil.which(x)]
-    if not (shutil.which("telnetd") or shutil.which("in.telnetd")):
-        missing.append("telnetd")
-    if missing:
-        problems.append(f"missing tools: {' '.join(missing)} (Debian: apt-get install -y telnetd "
-                        "openbsd-inetd telnet iputils-ping iproute2 util-linux procps)")
-    for b in ("cproxy", "sproxy"):
-        if not os.access(os.path.join(args.dist, "bin", b), os.X_OK):
-            problems.append(f"{args.dist}/bin/{b} not found or not executable "
-                            "(build with: mvn -q -DskipTests package)")
-    return problems
+    return rt.common_preflight(args, "network namespaces, inetd on port 23", ["sysctl"], "procps")
 
 
 def main():

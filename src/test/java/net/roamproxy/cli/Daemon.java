@@ -1,9 +1,6 @@
 package net.roamproxy.cli;
 
-import java.io.BufferedReader;
 import java.io.IOException;
-import java.io.InputStreamReader;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -12,6 +9,8 @@ import java.util.Map;
 import java.util.concurrent.TimeUnit;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
+
+import net.roamproxy.testkit.OutputLines;
 
 /**
  * A command's {@code main} in its own JVM, as the {@code bin/} scripts start it: the test
@@ -22,14 +21,11 @@ final class Daemon implements AutoCloseable {
     private static final Pattern LISTENING = Pattern.compile("listening on [^ ]*:(\\d+)");
 
     private final Process process;
-    private final List<String> lines = new ArrayList<>();
-    private final Thread reader;
+    private final OutputLines stderr;
 
     private Daemon(Process process) {
         this.process = process;
-        this.reader = new Thread(this::readStderr, "test-daemon-stderr-" + process.pid());
-        reader.setDaemon(true);
-        reader.start();
+        this.stderr = new OutputLines(process.getErrorStream(), "stderr");
     }
 
     /**
@@ -63,42 +59,9 @@ final class Daemon implements AutoCloseable {
         return new Daemon(p);
     }
 
-    private void readStderr() {
-        try (BufferedReader in = new BufferedReader(new InputStreamReader(process.getErrorStream(),
-                StandardCharsets.UTF_8))) {
-            String line;
-            while ((line = in.readLine()) != null) {
-                synchronized (lines) {
-                    lines.add(line);
-                    lines.notifyAll();
-                }
-            }
-        } catch (IOException e) {
-            // process gone
-        }
-    }
-
     /** Waits for a stderr line matching {@code regex}; returns its match. */
     Matcher awaitLine(String regex, long millis) throws InterruptedException {
-        Pattern p = Pattern.compile(regex);
-        long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(millis);
-        synchronized (lines) {
-            int seen = 0;
-            while (true) {
-                for (; seen < lines.size(); seen++) {
-                    Matcher m = p.matcher(lines.get(seen));
-                    if (m.find()) {
-                        return m;
-                    }
-                }
-                long left = TimeUnit.NANOSECONDS.toMillis(deadline - System.nanoTime());
-                if (left <= 0 || !process.isAlive() && !reader.isAlive()) {
-                    throw new AssertionError("no stderr line matching /" + regex + "/ within " + millis
-                            + " ms; stderr so far:\n" + String.join("\n", lines));
-                }
-                lines.wait(Math.min(left, 100));
-            }
-        }
+        return stderr.await(Pattern.compile(regex), millis);
     }
 
     /** Waits until the command says it is listening; returns its port. */
@@ -132,11 +95,9 @@ final class Daemon implements AutoCloseable {
     /** Everything the process printed to stderr so far (after it exited: all of it). */
     String stderr() throws InterruptedException {
         if (!process.isAlive()) {
-            reader.join(5_000);
+            stderr.awaitEnd(5_000);
         }
-        synchronized (lines) {
-            return String.join("\n", lines);
-        }
+        return stderr.text();
     }
 
     @Override

@@ -4,10 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import java.io.BufferedReader;
 import java.io.IOException;
-import java.io.InputStream;
-import java.io.InputStreamReader;
 import java.net.InetAddress;
 import java.net.Socket;
 import java.nio.charset.StandardCharsets;
@@ -26,6 +23,7 @@ import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
 
 import net.roamproxy.testkit.EchoServer;
+import net.roamproxy.testkit.OutputLines;
 
 /**
  * The packaged {@code bin/cproxy} and {@code bin/sproxy} on an aarch64 JVM: Debian's
@@ -83,10 +81,8 @@ class Aarch64LauncherIT {
     /** A packaged command on the aarch64 JVM, its stderr collected line by line. */
     private static final class Command implements AutoCloseable {
         final Process process;
-        final List<String> lines = new ArrayList<>();
-        final StringBuilder out = new StringBuilder();
-        private final Thread errReader;
-        private final Thread outReader;
+        private final OutputLines err;
+        private final OutputLines out;
 
         Command(Path state, Map<String, String> env, String command, String... args) throws IOException {
             List<String> cmd = new ArrayList<>(List.of(dist.resolve("bin").resolve(command).toString()));
@@ -102,73 +98,27 @@ class Aarch64LauncherIT {
             pb.environment().putAll(env);
             process = pb.start();
             process.getOutputStream().close();
-            errReader = pump(process.getErrorStream(), line -> {
-                synchronized (lines) {
-                    lines.add(line);
-                    lines.notifyAll();
-                }
-            });
-            outReader = pump(process.getInputStream(), line -> {
-                synchronized (out) {
-                    out.append(line).append('\n');
-                }
-            });
-        }
-
-        private static Thread pump(InputStream stream, java.util.function.Consumer<String> sink) {
-            Thread t = new Thread(() -> {
-                try (BufferedReader in = new BufferedReader(new InputStreamReader(stream, StandardCharsets.UTF_8))) {
-                    String line;
-                    while ((line = in.readLine()) != null) {
-                        sink.accept(line);
-                    }
-                } catch (IOException e) {
-                    // process gone
-                }
-            }, "aarch64-it-output");
-            t.setDaemon(true);
-            t.start();
-            return t;
+            err = new OutputLines(process.getErrorStream(), "stderr");
+            out = new OutputLines(process.getInputStream(), "stdout");
         }
 
         Matcher awaitLine(Pattern p) throws InterruptedException {
-            long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(WAIT_MS);
-            synchronized (lines) {
-                int seen = 0;
-                while (true) {
-                    for (; seen < lines.size(); seen++) {
-                        Matcher m = p.matcher(lines.get(seen));
-                        if (m.find()) {
-                            return m;
-                        }
-                    }
-                    long left = TimeUnit.NANOSECONDS.toMillis(deadline - System.nanoTime());
-                    if (left <= 0 || !process.isAlive() && !errReader.isAlive()) {
-                        throw new AssertionError("no stderr line matching /" + p + "/; stderr so far:\n"
-                                + String.join("\n", lines));
-                    }
-                    lines.wait(Math.min(left, 200));
-                }
-            }
+            return err.await(p, WAIT_MS);
         }
 
         int finish() throws InterruptedException {
             assertTrue(process.waitFor(WAIT_MS, TimeUnit.MILLISECONDS), "still running; stderr:\n" + stderr());
-            errReader.join(10_000);
-            outReader.join(10_000);
+            err.awaitEnd(10_000);
+            out.awaitEnd(10_000);
             return process.exitValue();
         }
 
         String stdout() {
-            synchronized (out) {
-                return out.toString();
-            }
+            return out.text();
         }
 
         String stderr() {
-            synchronized (lines) {
-                return String.join("\n", lines);
-            }
+            return err.text();
         }
 
         @Override
