@@ -161,15 +161,16 @@ final class ConnectRace {
                             + " ms");
                 }
                 if (now - nextStart >= 0) {
-                    if (pending.size() == MAX_PENDING) {
-                        pending.removeFirst().abandon();
-                    }
-                    boolean placeNeeded = started >= targets.size() && pending.size() >= places;
+                    boolean full = pending.size() == MAX_PENDING;
+                    boolean placeNeeded = started >= targets.size() && pending.size() - (full ? 1 : 0) >= places;
                     if (placeNeeded && !spare.tryAcquire()) {
-                        nextStart = now + interval; // none to spare: the pending connect runs on alone
+                        nextStart = now + interval; // none to spare: the pending connects run on
                         continue;
                     }
                     places += placeNeeded ? 1 : 0;
+                    if (full) {
+                        pending.removeFirst().abandon();
+                    }
                     Attempt a = new Attempt(round, targets.get(started % targets.size()), attemptMillis);
                     try {
                         executor.execute(a);
