@@ -14,7 +14,6 @@ import java.util.Deque;
 import java.util.List;
 import java.util.concurrent.Semaphore;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.atomic.AtomicBoolean;
 
 import org.apache.logging.log4j.LogManager;
 import org.apache.logging.log4j.Logger;
@@ -24,6 +23,7 @@ import net.roamproxy.link.Link;
 import net.roamproxy.link.LinkProvider;
 import net.roamproxy.link.LinkSettings;
 import net.roamproxy.link.LinkUnavailableException;
+import net.roamproxy.link.Once;
 import net.roamproxy.link.SessionView;
 import net.roamproxy.link.Sockets;
 import net.roamproxy.metrics.LinkLoss;
@@ -173,7 +173,7 @@ final class Dialer implements LinkProvider {
             }
         }
         boolean resume = handshake.established();
-        Runnable release = once(dialing::release);
+        Runnable release = Once.of(dialing::release);
         try {
             Attachment a = dialPaced(relay, failed);
             if (resume) {
@@ -188,16 +188,6 @@ final class Dialer implements LinkProvider {
         } finally {
             release.run();
         }
-    }
-
-    /** {@code r}, run at most once however often it is called. */
-    private static Runnable once(Runnable r) {
-        AtomicBoolean done = new AtomicBoolean();
-        return () -> {
-            if (done.compareAndSet(false, true)) {
-                r.run();
-            }
-        };
     }
 
     private Attachment dialPaced(SessionView relay, FailedAnswers failed) throws IOException, InterruptedException {

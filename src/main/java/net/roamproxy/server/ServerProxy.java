@@ -21,6 +21,7 @@ import net.roamproxy.link.AcceptFailures;
 import net.roamproxy.link.ElasticPool;
 import net.roamproxy.link.IoPool;
 import net.roamproxy.link.Link;
+import net.roamproxy.link.Once;
 import net.roamproxy.link.ReusedThreads;
 import net.roamproxy.link.Session;
 import net.roamproxy.link.SessionStop;
@@ -173,12 +174,7 @@ public final class ServerProxy implements AutoCloseable, Measured {
     private void handshake(Socket s, InetAddress source) {
         String peer = Sockets.describe(s.getRemoteSocketAddress());
         HandshakeDeadline deadline = null;
-        AtomicBoolean placeHeld = new AtomicBoolean(true);
-        Runnable releasePlace = () -> {
-            if (placeHeld.compareAndSet(true, false)) {
-                admission.release(source);
-            }
-        };
+        Runnable releasePlace = Once.of(() -> admission.release(source));
         inHandshake.add(s);
         try {
             if (closed) {
