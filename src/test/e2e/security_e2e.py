@@ -211,8 +211,10 @@ PING_OUTPUT_RES = [re.compile(x) for x in (
     r"(?:rp-e2e\$ )?ping -i 0\.2 -p [0-9a-f]+ 127\.0\.0\.1",
     r"PATTERN: 0x[0-9a-f]+",
     r"PING 127\.0\.0\.1 \(127\.0\.0\.1\) 56\(84\) bytes of data\.",
-    r"64 bytes from 127\.0\.0\.1: icmp_seq=\d+ ttl=\d+ time=\d+(?:\.\d+)? ms",
-    r"\xf2?(?:\^C)?",              # Ctrl-C; telnetd's urgent Data Mark (IAC DM) may show as 0xf2
+    # The terminal's echo of Ctrl-C (with telnetd's urgent Data Mark, IAC DM, which may show as
+    # 0xf2) can come just before ping's last reply line, which then starts on the same line.
+    r"(?:\xf2?\^C)?64 bytes from 127\.0\.0\.1: icmp_seq=\d+ ttl=\d+ time=\d+(?:\.\d+)? ms",
+    r"\xf2?(?:\^C)?",
     r"--- 127\.0\.0\.1 ping statistics ---")]
 
 
