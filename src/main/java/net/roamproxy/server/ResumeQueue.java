@@ -83,9 +83,7 @@ final class ResumeQueue implements LinkProvider {
         }
         a = latest(a);
         if (closed || a == CLOSING) {
-            if (a != CLOSING) {
-                a.link().close();
-            }
+            discard(a);
             throw new LinkUnavailableException("the session is closing");
         }
         current = a.link();
@@ -96,12 +94,24 @@ final class ResumeQueue implements LinkProvider {
     private Attachment latest(Attachment a) {
         Attachment newer;
         while ((newer = queue.poll()) != null) {
-            if (a != CLOSING) {
-                a.link().close();
+            // CLOSING wins over any link, even one queued behind it by a racing offer.
+            Attachment keep = newer == CLOSING || a == CLOSING ? CLOSING : newer;
+            if (a != keep) {
+                discard(a);
             }
-            a = newer == CLOSING || a == CLOSING ? CLOSING : newer;
+            if (newer != keep) {
+                discard(newer);
+            }
+            a = keep;
         }
         return a;
+    }
+
+    /** Closes the link of {@code a}, one nobody will use; CLOSING has none. */
+    private static void discard(Attachment a) {
+        if (a != CLOSING) {
+            a.link().close();
+        }
     }
 
     @Override
@@ -120,9 +130,7 @@ final class ResumeQueue implements LinkProvider {
     private void drain() {
         Attachment a;
         while ((a = queue.poll()) != null) {
-            if (a != CLOSING) {
-                a.link().close();
-            }
+            discard(a);
         }
         queue.add(CLOSING);
     }
