@@ -16,6 +16,7 @@ import net.roamproxy.protocol.Handshake;
 import net.roamproxy.protocol.HostKey;
 import net.roamproxy.protocol.KeySchedule;
 import net.roamproxy.protocol.KeyShare;
+import net.roamproxy.protocol.KeyShareStock;
 import net.roamproxy.protocol.ProtocolException;
 import net.roamproxy.protocol.Refusal;
 import net.roamproxy.protocol.Transcript;
@@ -47,12 +48,14 @@ final class ClientHandshake {
     private final ServerTrust trust;
     /** The service a new session asks sproxy for; "" for its default. */
     private final String service;
+    private final KeyShareStock keyShares;
     private long sessionId;
     private byte[] secret;
     private byte[] token;
 
-    ClientHandshake(ClientConfig config, ServerTrust trust, String service) {
+    ClientHandshake(ClientConfig config, ServerTrust trust, String service, KeyShareStock keyShares) {
         this.config = config;
+        this.keyShares = keyShares;
         this.trust = trust;
         this.service = service;
     }
@@ -69,7 +72,7 @@ final class ClientHandshake {
      * @throws IOException if the link failed or the answer did not check out (worth another try)
      */
     Attachment run(Link link, SessionView relay) throws IOException {
-        KeyShare share = KeyShare.generate();
+        KeyShare share = keyShares.take();
         boolean resume = established();
         Hello hello = resume ? Hello.forResume(sessionId, share.publicKey(), relay.window())
                 : Hello.forNew(share.publicKey(), relay.window(), service);

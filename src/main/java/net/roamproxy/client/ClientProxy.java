@@ -28,6 +28,7 @@ import net.roamproxy.link.Throttle;
 import net.roamproxy.metrics.Measured;
 import net.roamproxy.metrics.Metrics;
 import net.roamproxy.protocol.Handshake;
+import net.roamproxy.protocol.KeyShareStock;
 import net.roamproxy.session.MemoryBudget;
 import net.roamproxy.status.Row;
 import net.roamproxy.status.RuntimeDir;
@@ -69,6 +70,8 @@ public final class ClientProxy implements AutoCloseable, Measured {
             () -> LiveSessions.of(this.sessions.keySet()));
     private final AtomicInteger counter = new AtomicInteger();
     private final Semaphore dialing = new Semaphore(MAX_DIALS);
+    /** Key shares made in quiet moments, one for each live session, so a crowd of resumes need not wait for them. */
+    private final KeyShareStock keyShares = new KeyShareStock(sessions::size);
     /** Places for live sessions: taken at accept, given back when the session closes. */
     private final Semaphore places;
     private final Throttle fullReports = new Throttle();
@@ -119,6 +122,7 @@ public final class ClientProxy implements AutoCloseable, Measured {
         }
         poolRoom.add(IoPool.reserve(config.maxSessions()));
         poolRoom.add(ConnectRace.reserveThreads(config.maxSessions()));
+        keyShares.start("cproxy-key-shares");
         status = StatusServer.startOrWarn("cproxy", RuntimeDir.socketToBind("cproxy", listener.getLocalPort()),
                 this::statusRows, budget);
         if (!config.addressWatch()) {
@@ -265,7 +269,7 @@ public final class ClientProxy implements AutoCloseable, Measured {
         Session relay;
         Dialer dialer;
         try {
-            dialer = new Dialer(config, trust, service, metrics, dialing);
+            dialer = new Dialer(config, trust, service, metrics, dialing, keyShares);
             // cproxy resumes a link lost after both directions ended: sproxy may still wait
             // for our last ack (see Session).
             relay = new Session("session #" + n, "cproxy-session-" + n, app, config.link(), dialer, true, s -> {
@@ -322,6 +326,7 @@ public final class ClientProxy implements AutoCloseable, Measured {
             status.close();
         }
         watchWhileSessions(); // closed: stops it
+        keyShares.close();
         SessionStop.closeAll(List.copyOf(sessions.keySet()), "cproxy is shutting down", SessionStop.BUDGET_MILLIS);
         poolRoom.forEach(ElasticPool.Reservation::close); // after closeAll: the last flush needs its threads
         log.info("cproxy stopped");

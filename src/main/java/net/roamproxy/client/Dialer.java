@@ -28,6 +28,7 @@ import net.roamproxy.link.SessionView;
 import net.roamproxy.link.Sockets;
 import net.roamproxy.metrics.LinkLoss;
 import net.roamproxy.metrics.Metrics;
+import net.roamproxy.protocol.KeyShareStock;
 import net.roamproxy.trust.ServerTrust;
 
 /**
@@ -83,17 +84,18 @@ final class Dialer implements LinkProvider {
      * @param trust   which host key sproxy must have
      * @param service the service the session is for, as sproxy names it; "" for its default
      */
-    Dialer(ClientConfig config, ServerTrust trust, String service, Metrics metrics, Semaphore dialing) {
-        this(config, trust, service, metrics, InetAddress::getAllByName, new ConnectRace(), dialing);
+    Dialer(ClientConfig config, ServerTrust trust, String service, Metrics metrics, Semaphore dialing,
+           KeyShareStock keyShares) {
+        this(config, trust, service, metrics, InetAddress::getAllByName, new ConnectRace(), dialing, keyShares);
     }
 
     Dialer(ClientConfig config, ServerTrust trust, String service, Metrics metrics, Resolver resolver,
-           ConnectRace race, Semaphore dialing) {
+           ConnectRace race, Semaphore dialing, KeyShareStock keyShares) {
         this.config = config;
         this.dialing = dialing;
         this.service = service;
         this.metrics = metrics;
-        this.handshake = new ClientHandshake(config, trust, service);
+        this.handshake = new ClientHandshake(config, trust, service, keyShares);
         this.resolver = resolver;
         this.race = race;
     }

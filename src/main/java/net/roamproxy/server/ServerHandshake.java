@@ -23,6 +23,7 @@ import net.roamproxy.protocol.Handshake.Status;
 import net.roamproxy.protocol.Hello;
 import net.roamproxy.protocol.KeySchedule;
 import net.roamproxy.protocol.KeyShare;
+import net.roamproxy.protocol.KeyShareStock;
 import net.roamproxy.protocol.ProtocolException;
 import net.roamproxy.protocol.Transcript;
 import net.roamproxy.protocol.UnsupportedVersionException;
@@ -77,10 +78,11 @@ final class ServerHandshake {
      * places still taken here, however late this thread runs again on a busy CPU.
      */
     private final Runnable releasePlace;
+    private final KeyShareStock keyShares;
 
     ServerHandshake(ServerConfig config, SessionTable sessions, Link link, InetAddress source,
                     HandshakeDeadline deadline, TargetConnector connector, Metrics metrics, DropLog drops,
-                    Runnable releasePlace) {
+                    Runnable releasePlace, KeyShareStock keyShares) {
         this.config = config;
         this.sessions = sessions;
         this.keys = config.keys();
@@ -91,6 +93,7 @@ final class ServerHandshake {
         this.metrics = metrics;
         this.drops = drops;
         this.releasePlace = releasePlace;
+        this.keyShares = keyShares;
         this.writer = new FrameWriter(link, link.peer());
         this.refusals = new ServerRefusals(keys, link, writer, transcript, metrics);
         this.timeout = (int) config.link().handshakeTimeout().toMillis();
@@ -162,7 +165,7 @@ final class ServerHandshake {
             refusals.signed(Status.UNKNOWN_SERVICE);
             return;
         }
-        KeyShare own = KeyShare.generate();
+        KeyShare own = keyShares.take();
         byte[] shared = own.agree(hello.keyShare());
         long id = sessions.newId();
         Welcome unsigned = new Welcome(Status.NEW_SESSION, id, Handshake.randomBytes(Handshake.NONCE_SIZE),
@@ -259,7 +262,7 @@ final class ServerHandshake {
             refusals.unknownSession(hello.sessionId());
             return;
         }
-        KeyShare own = KeyShare.generate();
+        KeyShare own = keyShares.take();
         byte[] linkShared = own.agree(hello.keyShare());
         long delivered = s.session().delivered();
         Welcome unproven = new Welcome(Status.RESUMED, hello.sessionId(), Handshake.randomBytes(Handshake.NONCE_SIZE),

@@ -29,6 +29,7 @@ import net.roamproxy.link.Sockets;
 import net.roamproxy.metrics.Measured;
 import net.roamproxy.metrics.Metrics;
 import net.roamproxy.protocol.Handshake;
+import net.roamproxy.protocol.KeyShareStock;
 import net.roamproxy.session.MemoryBudget;
 import net.roamproxy.status.RuntimeDir;
 import net.roamproxy.status.StatusServer;
@@ -62,6 +63,8 @@ public final class ServerProxy implements AutoCloseable, Measured {
     private final DropLog drops = new DropLog(log);
     /** At most {@code maxHandshakes} busy at once (the admission); idle ones kept through a crowd of resumes. */
     private final ReusedThreads handshakeThreads = new ReusedThreads("sproxy-handshake-", 10_000);
+    /** Key shares made in quiet moments, one for each live session, so a crowd of resumes need not wait for them. */
+    private final KeyShareStock keyShares;
     /** Connections still in their handshake, so that shutdown can close them too. */
     private final Set<Socket> inHandshake = ConcurrentHashMap.newKeySet();
     private final ScheduledExecutorService timer = Executors.newSingleThreadScheduledExecutor(r -> {
@@ -87,6 +90,7 @@ public final class ServerProxy implements AutoCloseable, Measured {
                 new Instance(config.instance()));
         this.connector = connector;
         this.admission = new HandshakeAdmission(config.maxHandshakes());
+        this.keyShares = new KeyShareStock(sessions::size);
     }
 
     /** Binds the listening port and starts accepting. */
@@ -96,6 +100,7 @@ public final class ServerProxy implements AutoCloseable, Measured {
         ServerSocket ss = Sockets.listen(config.listenAddress(), config.listenPort(), 4096);
         listener = ss;
         ioThreads = IoPool.reserve(config.maxSessions());
+        keyShares.start("sproxy-key-shares");
         new Thread(this::acceptLoop, "sproxy-accept").start();
         status = StatusServer.startOrWarn("sproxy", RuntimeDir.socketToBind("sproxy", ss.getLocalPort()),
                 sessions::status, sessions.budget());
@@ -183,7 +188,7 @@ public final class ServerProxy implements AutoCloseable, Measured {
             }
             deadline = new HandshakeDeadline(timer, s, config.link().handshakeTimeout().toMillis());
             new ServerHandshake(config, sessions, new Link(s), source, deadline, connector, metrics, drops,
-                    releasePlace).run();
+                    releasePlace, keyShares).run();
             deadline.claim();
         } catch (RejectedExecutionException e) {
             Link.reset(s); // sproxy is shutting down
@@ -270,6 +275,7 @@ public final class ServerProxy implements AutoCloseable, Measured {
         Sockets.closeQuietly(listener);
         timer.shutdownNow();
         handshakeThreads.close();
+        keyShares.close();
         if (status != null) {
             status.close();
         }
