@@ -23,6 +23,14 @@ public interface LinkProvider {
         return false;
     }
 
+    /**
+     * Whether the peer waits for our first frame on a resumed link (cproxy paces its dials by
+     * sproxy's): the session then sends one at once rather than with its next data or heartbeat.
+     */
+    default boolean peerAwaitsFirstFrame() {
+        return false;
+    }
+
     /** The session is closing: release anything {@link #next} may be blocked on. */
     default void close() {
     }

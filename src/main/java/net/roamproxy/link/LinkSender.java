@@ -30,6 +30,8 @@ final class LinkSender {
     private final Session s;
     private final SerialJob job;
     private final AtomicBoolean heartbeatRequested = new AtomicBoolean();
+    /** A frame buffer with no room for data, for sends that carry control frames only. */
+    private static final byte[] NO_DATA = new byte[Wire.HEADER_SIZE + Wire.TAG_SIZE];
 
     LinkSender(Session s, Executor executor) {
         this.s = s;
@@ -44,6 +46,30 @@ final class LinkSender {
     void heartbeat() {
         heartbeatRequested.set(true);
         job.request();
+    }
+
+    /**
+     * The link reader's heartbeat, written on its own thread when nobody else is writing and the
+     * peer has acknowledged every byte we sent: the socket's send buffer then holds at most a
+     * few control frames, so this small write cannot block, and the reader, which must never
+     * block on a write (it is what notices a dead link), saves waking a pool thread for it.
+     * Otherwise the send job writes it.
+     */
+    void heartbeatFromReader() {
+        heartbeatRequested.set(true);
+        if (!s.out.allAcked() || !s.sendLock.tryLock()) {
+            job.request();
+            return;
+        }
+        Outcome o;
+        try {
+            // No room for data in this frame: bytes the application gave meanwhile go with the
+            // send job, which the application reader requests when it finds the lock taken.
+            o = sendOwed(NO_DATA);
+        } finally {
+            s.sendLock.unlock();
+        }
+        after(o);
     }
 
     private void sendAll() {

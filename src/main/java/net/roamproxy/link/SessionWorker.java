@@ -18,9 +18,9 @@ import net.roamproxy.session.SessionState.Event;
 /**
  * A session's link reader, on the session's own {@code -link} thread: the select-like loop.
  * Obtains each link from the provider, reads its frames with a socket timeout no longer than
- * the next heartbeat or liveness deadline, requests heartbeats, detects a lost link, and
- * closes each link it is done with. It never writes to a socket, so a stuck write can never
- * stop failure detection.
+ * the next heartbeat or liveness deadline, sends heartbeats, detects a lost link, and closes
+ * each link it is done with. It writes only a heartbeat, and only when that write cannot block
+ * ({@link LinkSender#heartbeatFromReader}), so a stuck write can never stop failure detection.
  *
  * <p>After the session ended a link in order (our FIN is out), it keeps reading that link
  * until the peer's FIN, at most {@link Session#MAX_LINGER_MILLIS}, and only then closes the
@@ -31,11 +31,13 @@ final class SessionWorker implements Runnable {
     private static final Logger log = LogManager.getLogger(SessionWorker.class);
 
     private final Session s;
+    private final LinkEnds ends;
     private boolean everAttached;
     private long detachedAt;
 
     SessionWorker(Session s) {
         this.s = s;
+        this.ends = new LinkEnds(s);
         this.detachedAt = s.clock.getAsLong();
     }
 
@@ -110,9 +112,10 @@ final class SessionWorker implements Runnable {
         if (s.out.endAcked()) {
             s.perform(Event.END_ACKED, null);
         }
-        if (resumed) {
+        if (resumed && s.provider.peerAwaitsFirstFrame()) {
             // Said at once, so the peer learns the link is taken up without waiting for data or
-            // the next heartbeat: a cproxy resuming many sessions paces its dials by it.
+            // the next heartbeat: a cproxy resuming many sessions paces its dials by it. (sproxy
+            // needs no such word: cproxy's PROOF already told it.)
             s.sender.heartbeat();
         } else {
             s.sender.request();
@@ -150,13 +153,10 @@ final class SessionWorker implements Runnable {
             } else {
                 lastLook = live.peerLost(now);
                 if (live.heartbeatDue(now)) {
-                    live.heartbeatSent(now);
-                    s.sender.heartbeat();
-                    s.out.shrinkIfIdle();
-                    s.in.shrinkIfIdle();
+                    heartbeat(live, now);
                 }
                 if (s.provider.hasWaiting()) {
-                    replaced(l, live);
+                    ends.replaced(l, sinceFrame(live));
                     return false;
                 }
                 timeout = lastLook ? 1 : live.millisUntilNextEvent(now);
@@ -166,23 +166,18 @@ final class SessionWorker implements Runnable {
                 f = l.readInPlace(timeout);
             } catch (SocketTimeoutException e) {
                 if (lastLook) {
-                    log.info("{}: link {} lost: no frame for {} ms ({} heartbeats missed); keeping the session",
-                            s.name(), l.peer(), live.millisSinceLastFrame(s.clock.getAsLong()),
-                            s.settings.missedHeartbeats());
-                    lost(LinkLoss.HEARTBEATS_MISSED, s.settings.missedHeartbeats() + " heartbeats missed");
+                    ends.silent(l, sinceFrame(live));
                     return false;
                 }
                 continue;
             } catch (EOFException e) {
                 if (l.abortReason() != null) {
                     // Not the peer's FIN: someone woke us because the link is dead or replaced.
-                    lostOrReplaced(l, live, l.abortKind(), l.abortReason());
+                    ends.lostOrReplaced(l, sinceFrame(live), l.abortKind(), l.abortReason());
                     return false;
                 }
                 if (!s.isClosed() && !s.state.ended()) {
-                    log.info("{}: link {} lost: the peer ended it ({} ms since its last frame); keeping the session",
-                            s.name(), l.peer(), live.millisSinceLastFrame(s.clock.getAsLong()));
-                    lost(LinkLoss.PEER_ENDED, "the peer ended the link");
+                    ends.peerEnded(l, sinceFrame(live));
                 } else if (s.state.ended() && !l.sendingFinished()) {
                     // The session is over and the peer's FIN came before our send job's last ack
                     // and FIN: send them now, or closing the link would reset them away.
@@ -190,18 +185,18 @@ final class SessionWorker implements Runnable {
                 }
                 return true;
             } catch (ProtocolException e) {
-                droppedForProtocolError(l, e);
+                ends.protocolError(l, e);
                 return false;
             } catch (IOException e) {
                 if (l.abortReason() != null) {
-                    lostOrReplaced(l, live, l.abortKind(), l.abortReason());
+                    ends.lostOrReplaced(l, sinceFrame(live), l.abortKind(), l.abortReason());
                 } else {
-                    lostOrReplaced(l, live, LinkLoss.RESET, e.getMessage());
+                    ends.lostOrReplaced(l, sinceFrame(live), LinkLoss.RESET, e.getMessage());
                 }
                 return false;
             }
             if (lastLook) {
-                LocalStalls.record(s.name(), l.peer(), live.millisSinceLastFrame(s.clock.getAsLong()));
+                LocalStalls.record(s.name(), l.peer(), sinceFrame(live));
             }
             if (!heardOnThisLink) {
                 heardOnThisLink = true;
@@ -209,6 +204,9 @@ final class SessionWorker implements Runnable {
             }
             long at = s.clock.getAsLong();
             live.frameReceived(at);
+            if (!lingering && live.heartbeatDueSoon(at)) {
+                heartbeat(live, at);
+            }
             s.history.frame(at);
             s.heardFromPeer = true;
             if (lingering) {
@@ -217,7 +215,7 @@ final class SessionWorker implements Runnable {
             try {
                 FrameHandler.handle(s, f, l);
             } catch (ProtocolException e) {
-                droppedForProtocolError(l, e);
+                ends.protocolError(l, e);
                 return false;
             }
             if (f.type() == FrameType.STOPPING) {
@@ -228,6 +226,18 @@ final class SessionWorker implements Runnable {
                 return false;
             }
         }
+    }
+
+    private long sinceFrame(Liveness live) {
+        return live.millisSinceLastFrame(s.clock.getAsLong());
+    }
+
+    /** Sends our heartbeat, and lets the buffers of a session that has gone quiet shrink. */
+    private void heartbeat(Liveness live, long now) {
+        live.heartbeatSent(now);
+        s.sender.heartbeatFromReader();
+        s.out.shrinkIfIdle();
+        s.in.shrinkIfIdle();
     }
 
     /**
@@ -244,38 +254,6 @@ final class SessionWorker implements Runnable {
         } catch (InterruptedException e) {
             s.close("shutting down");
         }
-    }
-
-    /** The link's read failed for {@code why}: lost, or replaced by a newer link the peer proved. */
-    private void lostOrReplaced(Link l, Liveness live, LinkLoss kind, String why) {
-        if (s.provider.hasWaiting()) {
-            replaced(l, live);
-        } else if (!s.isClosed()) {
-            log.info("{}: link {} lost: {} ({} ms since its last frame); keeping the session",
-                    s.name(), l.peer(), why, live.millisSinceLastFrame(s.clock.getAsLong()));
-            lost(kind, why);
-        }
-    }
-
-    /** The peer broke the protocol on {@code l}: the link goes, and the session tries another. */
-    private void droppedForProtocolError(Link l, ProtocolException e) {
-        log.warn("{}: dropping link {}: {}", s.name(), l.peer(), e.getMessage());
-        if (!s.isClosed()) {
-            s.metrics.linkLost(LinkLoss.PROTOCOL_ERROR);
-        }
-    }
-
-    /** A link lost while the session lives on: {@code --status} shows {@code why}, the metrics count {@code kind}. */
-    private void lost(LinkLoss kind, String why) {
-        s.history.lost(why);
-        s.metrics.linkLost(kind);
-    }
-
-    /** The peer proved itself on a new link while this one still looked up: the usual case after a roam. */
-    private void replaced(Link l, Liveness live) {
-        log.info("{}: link {} replaced by a newer one from the peer ({} ms since its last frame)", s.name(), l.peer(),
-                live.millisSinceLastFrame(s.clock.getAsLong()));
-        lost(LinkLoss.REPLACED, "replaced by a newer link from the peer");
     }
 
     /**

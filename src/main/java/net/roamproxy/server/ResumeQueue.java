@@ -57,6 +57,12 @@ final class ResumeQueue implements LinkProvider {
         }
     }
 
+    /** cproxy counts a resume as done, and dials the next, once our first frame arrives. */
+    @Override
+    public boolean peerAwaitsFirstFrame() {
+        return true;
+    }
+
     @Override
     public Attachment next(SessionView session) throws InterruptedException, LinkUnavailableException {
         current = null;

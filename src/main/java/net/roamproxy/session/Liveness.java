@@ -35,6 +35,17 @@ public final class Liveness {
         return now - lastSent >= intervalNanos;
     }
 
+    /**
+     * Whether our heartbeat is due within half an interval: on a frame from the peer, sending it
+     * early costs nothing, while waiting costs the reader another wake-up. On an idle link,
+     * whichever side's heartbeat falls due first then times the other's, so only one side's
+     * reader ever wakes by its timer (half an interval: whatever the two sides' phases, one of
+     * them is within it of the other).
+     */
+    public boolean heartbeatDueSoon(long now) {
+        return now - lastSent >= intervalNanos / 2;
+    }
+
     public boolean peerLost(long now) {
         return now - lastReceived >= intervalNanos * missLimit;
     }

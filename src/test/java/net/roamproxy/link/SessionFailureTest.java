@@ -25,6 +25,7 @@ import org.junit.jupiter.api.extension.RegisterExtension;
 import net.roamproxy.metrics.Metrics;
 import net.roamproxy.protocol.Frame;
 import net.roamproxy.protocol.FrameProtection;
+import net.roamproxy.protocol.FrameReader;
 import net.roamproxy.protocol.FrameType;
 import net.roamproxy.testkit.Await;
 import net.roamproxy.testkit.Closer;
@@ -75,7 +76,21 @@ class SessionFailureTest {
         }
     }
 
-    /** One heartbeat interval passes: the link reader asks the send job for a heartbeat. */
+    /**
+     * The application sends a byte, which the peer receives and does not acknowledge: with data
+     * in flight, the link reader leaves its heartbeats to the send job.
+     */
+    private void unacknowledgedData() throws IOException, InterruptedException {
+        app[1].getOutputStream().write('x');
+        FrameReader peer = new FrameReader(link[1].getInputStream());
+        peer.protect(TestKeys.serverOpener());
+        link[1].setSoTimeout((int) WAIT.toMillis());
+        assertEquals(FrameType.DATA, peer.next().type());
+        // Its reader may still be writing more behind the data; only once it reads again is it done.
+        Await.until(WAIT, "the application reader waits for more", () -> app[0].readerWaiting());
+    }
+
+    /** One heartbeat interval passes: a heartbeat is due. */
     private void heartbeatDue() {
         now.addAndGet(INTERVAL);
         link[0].wakeReader();
@@ -100,6 +115,7 @@ class SessionFailureTest {
     @Test
     void aSendJobThatThrowsClosesTheSessionWithTheReasonAndOneErrorLine() throws Exception {
         start(Runnable::run);
+        unacknowledgedData();
         link[0].failWritesWith(new IllegalArgumentException("frame length -1 (test)"));
 
         heartbeatDue();
@@ -111,6 +127,20 @@ class SessionFailureTest {
         assertEquals(1, errors.size(), "one ERROR line: " + errors);
         assertTrue(errors.get(0).message().contains("its send job")
                 && errors.get(0).message().contains("frame length -1 (test)"), errors.get(0).toString());
+    }
+
+    @Test
+    void aHeartbeatTheLinkReaderWritesItselfThatThrowsClosesTheSessionWithTheReason() throws Exception {
+        start(Runnable::run);
+        link[0].failWritesWith(new IllegalArgumentException("frame length -1 (test)"));
+
+        heartbeatDue(); // nothing in flight: the reader writes the heartbeat itself
+
+        Session s = awaitClosed();
+        assertEquals("internal error: java.lang.IllegalArgumentException: frame length -1 (test)", s.closeReason());
+        List<LogCapture.Line> errors = awaitErrors();
+        assertEquals(1, errors.size(), "one ERROR line: " + errors);
+        assertTrue(errors.get(0).message().contains("its link reader"), errors.get(0).toString());
     }
 
     @Test
@@ -136,6 +166,7 @@ class SessionFailureTest {
             }
             job.run();
         });
+        unacknowledgedData();
         full.set(true);
 
         heartbeatDue();

@@ -172,6 +172,20 @@ class SessionTest {
     }
 
     @Test
+    void aPeerHeartbeatArrivingWhenOursIsDueSoonIsAnsweredAtOnce() throws Exception {
+        Peer peer = new Peer();
+        start();
+        Await.until(WAIT, "the link's reader waits for frames",
+                () -> provider.asked.get() == 1 && peer.sessionEnd.readerWaiting());
+
+        // Short of our heartbeat's due time, so only the peer's frame can make the session send one.
+        now.addAndGet(INTERVAL / 2);
+        peer.send(Frame.control(FrameType.HEARTBEAT, 0, 0));
+
+        assertEquals(FrameType.HEARTBEAT, peer.reader.next().type(), "our heartbeat goes out with the peer's");
+    }
+
+    @Test
     void theApplicationsEofBecomesAnEndAfterItsLastByteAndBothEndsCloseTheSessionCleanly() throws Exception {
         Peer peer = new Peer();
         start();

@@ -36,6 +36,15 @@ class LivenessTest {
     }
 
     @Test
+    void aHeartbeatIsDueSoonFromHalfTheInterval() {
+        long soon = INTERVAL / 2;
+        assertFalse(live.heartbeatDueSoon(T0 + soon - 1));
+        assertTrue(live.heartbeatDueSoon(T0 + soon));
+        live.heartbeatSent(T0 + soon);
+        assertFalse(live.heartbeatDueSoon(T0 + 2 * soon - 1), "sent early, the next interval starts then");
+    }
+
+    @Test
     void receivingFramesDoesNotPostponeOurOwnHeartbeat() {
         live.frameReceived(T0 + INTERVAL / 2);
 
