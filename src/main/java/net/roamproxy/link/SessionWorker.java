@@ -204,7 +204,8 @@ final class SessionWorker implements Runnable {
             }
             long at = s.clock.getAsLong();
             live.frameReceived(at);
-            if (!lingering && live.heartbeatDueSoon(at)) {
+            // Only a heartbeat, not data: a busy link would otherwise send ours twice as often.
+            if (!lingering && f.type() == FrameType.HEARTBEAT && live.heartbeatDueSoon(at)) {
                 heartbeat(live, at);
             }
             s.history.frame(at);

@@ -36,7 +36,7 @@ public final class Liveness {
     }
 
     /**
-     * Whether our heartbeat is due within half an interval: on a frame from the peer, sending it
+     * Whether our heartbeat is due within half an interval: on the peer's heartbeat, sending it
      * early costs nothing, while waiting costs the reader another wake-up. On an idle link,
      * whichever side's heartbeat falls due first then times the other's, so only one side's
      * reader ever wakes by its timer (half an interval: whatever the two sides' phases, one of
