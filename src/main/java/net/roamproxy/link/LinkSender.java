@@ -57,19 +57,27 @@ final class LinkSender {
      */
     void heartbeatFromReader() {
         heartbeatRequested.set(true);
-        if (!s.out.allAcked() || !s.sendLock.tryLock()) {
+        if (!s.sendLock.tryLock()) {
             job.request();
             return;
         }
-        Outcome o;
+        Outcome o = null;
         try {
-            // No room for data in this frame: bytes the application gave meanwhile go with the
-            // send job, which the application reader requests when it finds the lock taken.
-            o = sendOwed(NO_DATA);
+            // Checked under the lock, which every write of data takes: nothing unacknowledged
+            // can be written behind this check. No room for data in this frame either: bytes
+            // the application gives meanwhile go with the send job, which the application
+            // reader requests when it finds the lock taken.
+            if (s.out.allAcked()) {
+                o = sendOwed(NO_DATA);
+            }
         } finally {
             s.sendLock.unlock();
         }
-        after(o);
+        if (o == null) {
+            job.request();
+        } else {
+            after(o);
+        }
     }
 
     private void sendAll() {
