@@ -204,6 +204,10 @@ final class SessionWorker implements Runnable {
             }
             long at = s.clock.getAsLong();
             live.frameReceived(at);
+            // Only a heartbeat, not data: a busy link would otherwise send ours twice as often.
+            if (!lingering && f.type() == FrameType.HEARTBEAT && live.heartbeatDueSoon(at)) {
+                heartbeat(live, at);
+            }
             s.history.frame(at);
             s.heardFromPeer = true;
             if (lingering) {
@@ -214,11 +218,6 @@ final class SessionWorker implements Runnable {
             } catch (ProtocolException e) {
                 ends.protocolError(l, e);
                 return false;
-            }
-            // After its ack is taken in, so that ours may go out at once. Only on a heartbeat, not
-            // on data: a busy link would otherwise send ours twice as often.
-            if (f.type() == FrameType.HEARTBEAT && live.heartbeatDueSoon(at)) {
-                heartbeat(live, at);
             }
             if (f.type() == FrameType.STOPPING) {
                 awaitDrained();
