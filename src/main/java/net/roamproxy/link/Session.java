@@ -50,9 +50,9 @@ import net.roamproxy.session.SessionState.Event;
  * </ul>
  *
  * <p><b>Threads.</b> Two of its own and two jobs on a shared executor, so that no blocking
- * call can stop another duty: the link reader ({@link SessionWorker}, never writes), the
- * application reader ({@link ApplicationReader}), the send job ({@link LinkSender}) and the
- * deliver job ({@link ApplicationWriter}). Every link write happens under {@link #sendLock},
+ * call can stop another duty: the link reader ({@link SessionWorker}, writes no more than a
+ * heartbeat that cannot block), the application reader ({@link ApplicationReader}), the send
+ * job ({@link LinkSender}) and the deliver job ({@link ApplicationWriter}). Every link write happens under {@link #sendLock},
  * taken and released within one method. Stream bookkeeping that changes what may be sent or
  * acknowledged (our END queued, the peer's END received or delivered) happens together with its
  * transition under the {@link SessionState}'s monitor, which is never held while calling out.

@@ -13,7 +13,7 @@ import java.util.function.Supplier;
  * Key shares made ahead of need. Making an X25519 key pair costs the JDK about as much CPU as
  * the key agreement itself (a quarter of a millisecond), and every handshake makes one on each
  * side: when a thousand sessions resume at once after an address change, those key pairs alone
- * are a second of CPU that the resumes queue behind. So one background thread keeps up to
+ * are half a second of CPU that the resumes queue behind. So one background thread keeps up to
  * {@code target} shares ready (one for each live session, say), and works only while no
  * handshake has taken a share for {@link #QUIET_MILLIS} ms, so it never competes with a crowd.
  * A handshake takes a ready share, or makes its own when none is left.
