@@ -2,8 +2,8 @@ package net.roamproxy.protocol;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
-import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HexFormat;
 import java.util.List;
@@ -12,10 +12,11 @@ import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
-import java.util.function.BooleanSupplier;
 
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
+
+import net.roamproxy.testkit.Await;
 
 /**
  * Key shares made ahead: each handed out once, made only up to the target, only while no
@@ -23,6 +24,7 @@ import org.junit.jupiter.api.Timeout;
  */
 @Timeout(30)
 class KeyShareStockTest {
+    private static final Duration WAIT = Duration.ofSeconds(20);
     private final AtomicInteger made = new AtomicInteger();
 
     private KeyShare make() {
@@ -57,7 +59,7 @@ class KeyShareStockTest {
             assertFalse(repeated.get(), "a key share was handed out twice");
             assertEquals(400, seen.size());
             // Once full again the filler makes no more: every share made was taken or is ready.
-            awaitTrue(() -> stock.ready() == target);
+            Await.until(WAIT, "the stock is full again", () -> stock.ready() == target);
             assertEquals(taken.get() + target, made.get());
         } finally {
             stock.close();
@@ -77,10 +79,10 @@ class KeyShareStockTest {
         holder[0] = stock;
         stock.start("test-shares");
         try {
-            awaitTrue(() -> stock.ready() == 5);
+            Await.until(WAIT, "5 shares ready", () -> stock.ready() == 5);
             stock.take();
             stock.take();
-            awaitTrue(() -> stock.ready() == 5);
+            Await.until(WAIT, "5 shares ready", () -> stock.ready() == 5);
             assertEquals(7, made.get());
             assertFalse(beyond.get(), "a share was made while the stock was full");
         } finally {
@@ -94,14 +96,14 @@ class KeyShareStockTest {
         long quiet = 1_000;
         KeyShareStock stock = new KeyShareStock(this::make, () -> 3, now::get, quiet).start("test-shares");
         try {
-            awaitTrue(() -> stock.ready() == 3);
+            Await.until(WAIT, "3 shares ready", () -> stock.ready() == 3);
             stock.take(); // at the same moment by the clock: a crowd of handshakes is under way
             long looks = stock.looks();
-            awaitTrue(() -> stock.looks() > looks + 100);
+            Await.until(WAIT, "the filler looked 100 times more", () -> stock.looks() > looks + 100);
             assertEquals(2, stock.ready());
             assertEquals(3, made.get());
             now.addAndGet(quiet);
-            awaitTrue(() -> stock.ready() == 3);
+            Await.until(WAIT, "3 shares ready", () -> stock.ready() == 3);
             assertEquals(4, made.get());
         } finally {
             stock.close();
@@ -114,12 +116,12 @@ class KeyShareStockTest {
         KeyShareStock stock = new KeyShareStock(this::make, sessions::get, System::nanoTime, 0).start("test-shares");
         try {
             long looks = stock.looks();
-            awaitTrue(() -> stock.looks() > looks); // it looked, found the target (no sessions) met, and waits
+            Await.until(WAIT, "the filler looked", () -> stock.looks() > looks); // it looked, found the target (no sessions) met, and waits
             for (int i = 0; i < 3; i++) {
                 stock.take(); // a new session's handshake, with nothing ready yet
                 sessions.incrementAndGet();
             }
-            awaitTrue(() -> stock.ready() == 3);
+            Await.until(WAIT, "3 shares ready", () -> stock.ready() == 3);
             assertEquals(6, made.get());
         } finally {
             stock.close();
@@ -139,17 +141,9 @@ class KeyShareStockTest {
     @Test
     void closeEndsTheFillerAndDropsWhatItMade() throws Exception {
         KeyShareStock stock = new KeyShareStock(this::make, () -> 4, System::nanoTime, 0).start("test-shares");
-        awaitTrue(() -> stock.ready() == 4);
+        Await.until(WAIT, "4 shares ready", () -> stock.ready() == 4);
         stock.close();
         stock.join();
         assertEquals(0, stock.ready());
-    }
-
-    /** Waits for {@code condition}; the class's timeout bounds the wait. */
-    private static void awaitTrue(BooleanSupplier condition) throws InterruptedException {
-        while (!condition.getAsBoolean()) {
-            Thread.sleep(1);
-        }
-        assertTrue(condition.getAsBoolean());
     }
 }
