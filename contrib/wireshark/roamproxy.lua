@@ -5,7 +5,7 @@
 --
 -- or copy this file to ~/.local/lib/wireshark/plugins/ (see README.md next to it).
 --
--- The wire format is defined in src/main/java/net/roamproxy/protocol (Wire, FrameType,
+-- The wire format is defined in src/main/java/net/roamproxy/wire (Wire, FrameType,
 -- Handshake, Hello, Welcome, Refusal) and described in the design report's "Packet format"
 -- chapter. Every frame is a 24-byte header in clear, big-endian:
 --

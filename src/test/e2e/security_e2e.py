@@ -168,7 +168,7 @@ FLOOD_MIN_CONNECTS = 600
 FLOOD_MIN_HELLOS = 600
 PER_SOURCE_HANDSHAKES = 64              # a quarter of sproxy's default --max-handshakes (256)
 
-# Wire format of protocol version 3 (src/main/java/net/roamproxy/protocol).
+# Wire format of protocol version 3 (src/main/java/net/roamproxy/wire).
 MAGIC = 0x5250
 VERSION = 3
 HEADER = struct.Struct("!HBBIQQ")       # magic, version, type, length, seq, ack: 24 bytes

@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Known-answer vectors of roamproxy's protocol 3, computed independently of the Java code.
 
-Written from the specification in the javadoc of net.roamproxy.protocol (KeySchedule, KeyShare,
+Written from the specification in the javadoc of net.roamproxy.wire (KeySchedule, KeyShare,
 HostKey, FrameProtection, Transcript, Wire, Hello, Welcome, Refusal), with Python's hashlib and
 hmac and the cryptography package (X25519, Ed25519, HKDF-Expand, AES-GCM); it never runs Java.
 Protocol3VectorsTest computes the same values with the product's classes and compares.

@@ -4,8 +4,8 @@ import java.io.IOException;
 import java.net.InetAddress;
 import java.net.UnknownHostException;
 import java.nio.file.Path;
-import java.util.ArrayList;
 import java.security.Security;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Set;
 
@@ -15,10 +15,10 @@ import org.apache.logging.log4j.LogManager;
 
 import net.roamproxy.client.ClientConfig;
 import net.roamproxy.client.ClientProxy;
-import net.roamproxy.link.LinkSettings;
-import net.roamproxy.protocol.Hello;
-import net.roamproxy.protocol.HostKey;
+import net.roamproxy.session.LinkSettings;
 import net.roamproxy.trust.StateDir;
+import net.roamproxy.wire.Hello;
+import net.roamproxy.wire.HostKey;
 
 /**
  * {@code cproxy SERVER}: the client-side daemon. Listens on localhost:5200, relays to

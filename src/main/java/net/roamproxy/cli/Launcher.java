@@ -15,9 +15,9 @@ import org.apache.commons.cli.Options;
 import org.apache.logging.log4j.LogManager;
 import org.apache.logging.log4j.Logger;
 
-import net.roamproxy.link.LastResort;
-import net.roamproxy.link.LinkSettings;
-import net.roamproxy.link.Threads;
+import net.roamproxy.net.LastResort;
+import net.roamproxy.net.Threads;
+import net.roamproxy.session.LinkSettings;
 import net.roamproxy.trust.KeyFileException;
 
 /**

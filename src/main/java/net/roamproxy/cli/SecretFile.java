@@ -6,8 +6,8 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermissions;
 
-import net.roamproxy.protocol.Handshake;
 import net.roamproxy.trust.PrivateFiles;
+import net.roamproxy.wire.Handshake;
 
 /**
  * The pre-shared key of {@code --secret-file}: the file's bytes, all of them, so both hosts

@@ -15,8 +15,8 @@ import org.apache.commons.cli.Options;
 import org.apache.commons.cli.ParseException;
 import org.apache.commons.cli.UnrecognizedOptionException;
 
-import net.roamproxy.link.LinkSettings;
-import net.roamproxy.session.MemoryBudget;
+import net.roamproxy.session.LinkSettings;
+import net.roamproxy.stream.MemoryBudget;
 
 /**
  * The options both commands have, how a command line is parsed, which options a config file

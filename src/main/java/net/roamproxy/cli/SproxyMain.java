@@ -11,13 +11,13 @@ import java.util.Map;
 import org.apache.commons.cli.Option;
 import org.apache.commons.cli.Options;
 
-import net.roamproxy.link.LinkSettings;
-import net.roamproxy.protocol.Handshake;
-import net.roamproxy.protocol.Hello;
 import net.roamproxy.server.ServerConfig;
 import net.roamproxy.server.ServerProxy;
+import net.roamproxy.session.LinkSettings;
 import net.roamproxy.trust.ServerKeys;
 import net.roamproxy.trust.StateDir;
+import net.roamproxy.wire.Handshake;
+import net.roamproxy.wire.Hello;
 
 /** {@code sproxy}: the server-side daemon. No argument needed: listens on 6200, relays to 127.0.0.1:23. */
 public final class SproxyMain extends Launcher<ServerConfig> {

@@ -1,8 +1,8 @@
 package net.roamproxy.cli;
 
 import java.io.IOException;
-import java.nio.file.AccessDeniedException;
 import java.io.PrintStream;
+import java.nio.file.AccessDeniedException;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;

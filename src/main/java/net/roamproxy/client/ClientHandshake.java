@@ -5,25 +5,25 @@ import java.io.IOException;
 import org.apache.logging.log4j.LogManager;
 import org.apache.logging.log4j.Logger;
 
-import net.roamproxy.link.Attachment;
-import net.roamproxy.link.FrameWriter;
-import net.roamproxy.link.Link;
-import net.roamproxy.link.SessionView;
-import net.roamproxy.protocol.Frame;
-import net.roamproxy.protocol.FrameProtection;
-import net.roamproxy.protocol.FrameType;
-import net.roamproxy.protocol.Handshake;
-import net.roamproxy.protocol.HostKey;
-import net.roamproxy.protocol.KeySchedule;
-import net.roamproxy.protocol.KeyShare;
-import net.roamproxy.protocol.KeyShareStock;
-import net.roamproxy.protocol.ProtocolException;
-import net.roamproxy.protocol.Refusal;
-import net.roamproxy.protocol.Transcript;
-import net.roamproxy.protocol.Hello;
-import net.roamproxy.protocol.Welcome;
-import net.roamproxy.protocol.Wire;
+import net.roamproxy.session.Attachment;
+import net.roamproxy.session.Link;
+import net.roamproxy.session.SessionView;
 import net.roamproxy.trust.ServerTrust;
+import net.roamproxy.wire.Frame;
+import net.roamproxy.wire.FrameProtection;
+import net.roamproxy.wire.FrameType;
+import net.roamproxy.wire.FrameWriter;
+import net.roamproxy.wire.Handshake;
+import net.roamproxy.wire.Hello;
+import net.roamproxy.wire.HostKey;
+import net.roamproxy.wire.KeySchedule;
+import net.roamproxy.wire.KeyShare;
+import net.roamproxy.wire.KeyShareStock;
+import net.roamproxy.wire.ProtocolException;
+import net.roamproxy.wire.Refusal;
+import net.roamproxy.wire.Transcript;
+import net.roamproxy.wire.Welcome;
+import net.roamproxy.wire.Wire;
 
 /**
  * cproxy's half of a link's opening handshake ({@link Handshake} draws it). A new session:
@@ -76,7 +76,7 @@ final class ClientHandshake {
         boolean resume = established();
         Hello hello = resume ? Hello.forResume(sessionId, share.publicKey(), relay.window())
                 : Hello.forNew(share.publicKey(), relay.window(), service);
-        FrameWriter writer = new FrameWriter(link, relay.name());
+        FrameWriter<Link> writer = new FrameWriter<>(link, relay.name());
         Transcript transcript = new Transcript().add(writer.hello(resume ? relay.delivered() : 0, hello));
         Frame f = read(link);
         if (f.type() == FrameType.REFUSED) {
@@ -94,7 +94,7 @@ final class ClientHandshake {
                 : created(link, writer, transcript, share, w, welcome, relay);
     }
 
-    private Attachment resumed(Link link, FrameWriter writer, Transcript transcript, KeyShare share, Welcome w,
+    private Attachment resumed(Link link, FrameWriter<Link> writer, Transcript transcript, KeyShare share, Welcome w,
                                byte[] welcome, long peerAck) throws IOException {
         if (w.sessionId() != sessionId || !KeySchedule.same(w.auth(),
                 KeySchedule.serverProof(secret, transcript.hashWith(welcome, Handshake.MAC_SIZE)))) {
@@ -112,7 +112,7 @@ final class ClientHandshake {
      * sproxy offers a new session: check its signature and host key, derive the keys, prove
      * them, and wait for sproxy's TOKEN (or its signed refusal).
      */
-    private Attachment created(Link link, FrameWriter writer, Transcript transcript, KeyShare share, Welcome w,
+    private Attachment created(Link link, FrameWriter<Link> writer, Transcript transcript, KeyShare share, Welcome w,
                                byte[] welcome, SessionView relay) throws IOException {
         byte[] hostKey = w.hostKey();
         byte[] signed = KeySchedule.welcomeSigned(transcript.hashWith(welcome, Handshake.SIGNATURE_SIZE));

@@ -16,24 +16,24 @@ import java.util.concurrent.atomic.AtomicInteger;
 import org.apache.logging.log4j.LogManager;
 import org.apache.logging.log4j.Logger;
 
-import net.roamproxy.link.AcceptFailures;
-import net.roamproxy.link.ElasticPool;
-import net.roamproxy.link.IoPool;
-import net.roamproxy.link.Link;
-import net.roamproxy.link.LiveSessions;
-import net.roamproxy.link.Session;
-import net.roamproxy.link.SessionStop;
-import net.roamproxy.link.Sockets;
-import net.roamproxy.link.Throttle;
 import net.roamproxy.metrics.Measured;
 import net.roamproxy.metrics.Metrics;
-import net.roamproxy.protocol.Handshake;
-import net.roamproxy.protocol.KeyShareStock;
-import net.roamproxy.session.MemoryBudget;
+import net.roamproxy.net.AcceptFailures;
+import net.roamproxy.net.ElasticPool;
+import net.roamproxy.net.Sockets;
+import net.roamproxy.net.Throttle;
+import net.roamproxy.session.IoPool;
+import net.roamproxy.session.Link;
+import net.roamproxy.session.LiveSessions;
+import net.roamproxy.session.Session;
+import net.roamproxy.session.SessionStop;
 import net.roamproxy.status.Row;
 import net.roamproxy.status.RuntimeDir;
 import net.roamproxy.status.StatusServer;
+import net.roamproxy.stream.MemoryBudget;
 import net.roamproxy.trust.ServerTrust;
+import net.roamproxy.wire.Handshake;
+import net.roamproxy.wire.KeyShareStock;
 
 /**
  * cproxy: accepts local application connections and relays each as its own session to sproxy.

@@ -15,8 +15,8 @@ import java.util.concurrent.Semaphore;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Supplier;
 
-import net.roamproxy.link.ElasticPool;
-import net.roamproxy.link.Sockets;
+import net.roamproxy.net.ElasticPool;
+import net.roamproxy.net.Sockets;
 
 /**
  * Connects one session to the first of sproxy's addresses that answers, in the spirit of

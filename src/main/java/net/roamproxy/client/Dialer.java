@@ -18,18 +18,18 @@ import java.util.concurrent.TimeUnit;
 import org.apache.logging.log4j.LogManager;
 import org.apache.logging.log4j.Logger;
 
-import net.roamproxy.link.Attachment;
-import net.roamproxy.link.Link;
-import net.roamproxy.link.LinkProvider;
-import net.roamproxy.link.LinkSettings;
-import net.roamproxy.link.LinkUnavailableException;
-import net.roamproxy.link.Once;
-import net.roamproxy.link.SessionView;
-import net.roamproxy.link.Sockets;
 import net.roamproxy.metrics.LinkLoss;
 import net.roamproxy.metrics.Metrics;
-import net.roamproxy.protocol.KeyShareStock;
+import net.roamproxy.net.Once;
+import net.roamproxy.net.Sockets;
+import net.roamproxy.session.Attachment;
+import net.roamproxy.session.Link;
+import net.roamproxy.session.LinkProvider;
+import net.roamproxy.session.LinkSettings;
+import net.roamproxy.session.LinkUnavailableException;
+import net.roamproxy.session.SessionView;
 import net.roamproxy.trust.ServerTrust;
+import net.roamproxy.wire.KeyShareStock;
 
 /**
  * cproxy's side of a session's links: dials sproxy from whatever address the host has now,

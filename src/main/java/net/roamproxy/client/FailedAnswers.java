@@ -10,8 +10,8 @@ import java.util.TreeMap;
 import org.apache.logging.log4j.LogManager;
 import org.apache.logging.log4j.Logger;
 
-import net.roamproxy.protocol.ProtocolException;
-import net.roamproxy.protocol.UnsupportedVersionException;
+import net.roamproxy.wire.ProtocolException;
+import net.roamproxy.wire.UnsupportedVersionException;
 
 /**
  * The handshakes of one outage that failed after TCP connected: what an attacker on the path

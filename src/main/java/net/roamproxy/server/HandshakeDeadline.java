@@ -6,7 +6,7 @@ import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 
-import net.roamproxy.link.Link;
+import net.roamproxy.session.Link;
 
 /**
  * The time one connection has for its handshake: {@value #FIRST_FRAME_MILLIS} ms for its

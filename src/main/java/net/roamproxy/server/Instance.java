@@ -4,7 +4,7 @@ import org.apache.logging.log4j.Level;
 import org.apache.logging.log4j.LogManager;
 import org.apache.logging.log4j.Logger;
 
-import net.roamproxy.protocol.Handshake;
+import net.roamproxy.wire.Handshake;
 
 /**
  * This sproxy's instance number ({@code --instance}), which every session id it issues

@@ -1,6 +1,6 @@
 package net.roamproxy.server;
 
-import net.roamproxy.protocol.Wire;
+import net.roamproxy.wire.Wire;
 
 /**
  * "Another protocol version" in the formats of versions 1 and 2, so that an old cproxy says

@@ -8,13 +8,13 @@ import java.util.concurrent.TimeUnit;
 import org.apache.logging.log4j.LogManager;
 import org.apache.logging.log4j.Logger;
 
-import net.roamproxy.link.Attachment;
-import net.roamproxy.link.Link;
-import net.roamproxy.link.LinkProvider;
-import net.roamproxy.link.LinkSettings;
-import net.roamproxy.link.LinkUnavailableException;
-import net.roamproxy.link.SessionView;
 import net.roamproxy.metrics.LinkLoss;
+import net.roamproxy.session.Attachment;
+import net.roamproxy.session.Link;
+import net.roamproxy.session.LinkProvider;
+import net.roamproxy.session.LinkSettings;
+import net.roamproxy.session.LinkUnavailableException;
+import net.roamproxy.session.SessionView;
 
 /**
  * sproxy's side of a session's links: the first arrives with the new session; every later one

@@ -4,10 +4,10 @@ import java.net.InetAddress;
 import java.util.Map;
 import java.util.Objects;
 
-import net.roamproxy.link.LinkSettings;
-import net.roamproxy.protocol.Handshake;
-import net.roamproxy.protocol.HostKey;
+import net.roamproxy.session.LinkSettings;
 import net.roamproxy.trust.ServerKeys;
+import net.roamproxy.wire.Handshake;
+import net.roamproxy.wire.HostKey;
 
 /**
  * What sproxy needs to run. Immutable.

@@ -10,26 +10,26 @@ import org.apache.logging.log4j.Level;
 import org.apache.logging.log4j.LogManager;
 import org.apache.logging.log4j.Logger;
 
-import net.roamproxy.link.Attachment;
-import net.roamproxy.link.FrameWriter;
-import net.roamproxy.link.Link;
-import net.roamproxy.link.Sockets;
 import net.roamproxy.metrics.Metrics;
-import net.roamproxy.protocol.Frame;
-import net.roamproxy.protocol.FrameProtection;
-import net.roamproxy.protocol.FrameType;
-import net.roamproxy.protocol.Handshake;
-import net.roamproxy.protocol.Handshake.Status;
-import net.roamproxy.protocol.Hello;
-import net.roamproxy.protocol.KeySchedule;
-import net.roamproxy.protocol.KeyShare;
-import net.roamproxy.protocol.KeyShareStock;
-import net.roamproxy.protocol.ProtocolException;
-import net.roamproxy.protocol.Transcript;
-import net.roamproxy.protocol.UnsupportedVersionException;
-import net.roamproxy.protocol.Welcome;
-import net.roamproxy.protocol.Wire;
+import net.roamproxy.net.Sockets;
+import net.roamproxy.session.Attachment;
+import net.roamproxy.session.Link;
 import net.roamproxy.trust.ServerKeys;
+import net.roamproxy.wire.Frame;
+import net.roamproxy.wire.FrameProtection;
+import net.roamproxy.wire.FrameType;
+import net.roamproxy.wire.FrameWriter;
+import net.roamproxy.wire.Handshake.Status;
+import net.roamproxy.wire.Handshake;
+import net.roamproxy.wire.Hello;
+import net.roamproxy.wire.KeySchedule;
+import net.roamproxy.wire.KeyShare;
+import net.roamproxy.wire.KeyShareStock;
+import net.roamproxy.wire.ProtocolException;
+import net.roamproxy.wire.Transcript;
+import net.roamproxy.wire.UnsupportedVersionException;
+import net.roamproxy.wire.Welcome;
+import net.roamproxy.wire.Wire;
 
 /**
  * sproxy's side of one connection's handshake, run on its own short-lived thread
@@ -63,7 +63,7 @@ final class ServerHandshake {
     private final Metrics metrics;
     /** Where refusals a stranger can cause are logged, within each source's share of lines. */
     private final DropLog drops;
-    private final FrameWriter writer;
+    private final FrameWriter<Link> writer;
     private final Transcript transcript = new Transcript();
     private final ServerRefusals refusals;
     private final int timeout;
@@ -94,7 +94,7 @@ final class ServerHandshake {
         this.drops = drops;
         this.releasePlace = releasePlace;
         this.keyShares = keyShares;
-        this.writer = new FrameWriter(link, link.peer());
+        this.writer = new FrameWriter<>(link, link.peer());
         this.refusals = new ServerRefusals(keys, link, writer, transcript, metrics);
         this.timeout = (int) config.link().handshakeTimeout().toMillis();
     }

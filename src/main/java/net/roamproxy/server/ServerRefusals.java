@@ -3,16 +3,16 @@ package net.roamproxy.server;
 import java.io.IOException;
 import java.util.Arrays;
 
-import net.roamproxy.link.FrameWriter;
-import net.roamproxy.link.Link;
 import net.roamproxy.metrics.Metrics;
-import net.roamproxy.protocol.FrameType;
-import net.roamproxy.protocol.Handshake;
-import net.roamproxy.protocol.Handshake.Status;
-import net.roamproxy.protocol.KeySchedule;
-import net.roamproxy.protocol.Refusal;
-import net.roamproxy.protocol.Transcript;
+import net.roamproxy.session.Link;
 import net.roamproxy.trust.ServerKeys;
+import net.roamproxy.wire.FrameType;
+import net.roamproxy.wire.FrameWriter;
+import net.roamproxy.wire.Handshake.Status;
+import net.roamproxy.wire.Handshake;
+import net.roamproxy.wire.KeySchedule;
+import net.roamproxy.wire.Refusal;
+import net.roamproxy.wire.Transcript;
 
 /**
  * The REFUSED frames of one handshake ({@link ServerHandshake}), each authenticated as cproxy
@@ -26,11 +26,11 @@ import net.roamproxy.trust.ServerKeys;
 final class ServerRefusals {
     private final ServerKeys keys;
     private final Link link;
-    private final FrameWriter writer;
+    private final FrameWriter<Link> writer;
     private final Transcript transcript;
     private final Metrics metrics;
 
-    ServerRefusals(ServerKeys keys, Link link, FrameWriter writer, Transcript transcript, Metrics metrics) {
+    ServerRefusals(ServerKeys keys, Link link, FrameWriter<Link> writer, Transcript transcript, Metrics metrics) {
         this.keys = keys;
         this.link = link;
         this.writer = writer;

@@ -13,14 +13,14 @@ import java.util.concurrent.ConcurrentHashMap;
 import org.apache.logging.log4j.LogManager;
 import org.apache.logging.log4j.Logger;
 
-import net.roamproxy.link.Attachment;
-import net.roamproxy.link.LinkSettings;
-import net.roamproxy.link.LiveSessions;
-import net.roamproxy.link.Session;
 import net.roamproxy.metrics.Metrics;
-import net.roamproxy.protocol.Handshake;
-import net.roamproxy.session.MemoryBudget;
+import net.roamproxy.session.Attachment;
+import net.roamproxy.session.LinkSettings;
+import net.roamproxy.session.LiveSessions;
+import net.roamproxy.session.Session;
 import net.roamproxy.status.Row;
+import net.roamproxy.stream.MemoryBudget;
+import net.roamproxy.wire.Handshake;
 
 /**
  * sproxy's live sessions by id. Thread-safe. Once {@linkplain #close closed} it creates no

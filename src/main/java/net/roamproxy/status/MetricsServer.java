@@ -14,9 +14,9 @@ import org.apache.logging.log4j.Logger;
 import com.sun.net.httpserver.HttpExchange;
 import com.sun.net.httpserver.HttpServer;
 
-import net.roamproxy.link.Sockets;
 import net.roamproxy.metrics.Metrics;
 import net.roamproxy.metrics.PrometheusText;
+import net.roamproxy.net.Sockets;
 
 /**
  * Serves {@code --metrics}: {@code GET /metrics} answers the daemon's {@link Metrics} in the

@@ -3,7 +3,7 @@ package net.roamproxy.status;
 import java.util.List;
 import java.util.Locale;
 
-import net.roamproxy.link.SessionStatus;
+import net.roamproxy.session.SessionStatus;
 
 /** Renders {@code --status}: a table for people, JSON for scripts (flat values only, so no library). */
 final class StatusReport {

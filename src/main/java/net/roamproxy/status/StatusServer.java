@@ -23,7 +23,7 @@ import java.util.function.Supplier;
 import org.apache.logging.log4j.LogManager;
 import org.apache.logging.log4j.Logger;
 
-import net.roamproxy.session.MemoryBudget;
+import net.roamproxy.stream.MemoryBudget;
 import net.roamproxy.trust.PrivateFiles;
 
 /**

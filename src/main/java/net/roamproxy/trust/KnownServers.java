@@ -17,7 +17,7 @@ import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.locks.ReentrantLock;
 
-import net.roamproxy.protocol.HostKey;
+import net.roamproxy.wire.HostKey;
 
 /**
  * cproxy's record of the sproxy host keys it has trusted on first use, like ssh's known_hosts:

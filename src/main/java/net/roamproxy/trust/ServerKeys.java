@@ -9,8 +9,8 @@ import java.security.GeneralSecurityException;
 import org.apache.logging.log4j.LogManager;
 import org.apache.logging.log4j.Logger;
 
-import net.roamproxy.protocol.Handshake;
-import net.roamproxy.protocol.HostKey;
+import net.roamproxy.wire.Handshake;
+import net.roamproxy.wire.HostKey;
 
 /**
  * sproxy's two long-term keys, each in its own file of mode 0600, made on first start (as

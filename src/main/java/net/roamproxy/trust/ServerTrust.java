@@ -6,7 +6,7 @@ import java.nio.file.Path;
 import org.apache.logging.log4j.LogManager;
 import org.apache.logging.log4j.Logger;
 
-import net.roamproxy.protocol.HostKey;
+import net.roamproxy.wire.HostKey;
 
 /**
  * Which sproxy host key cproxy trusts for one server: the one pinned with

@@ -9,7 +9,7 @@ import java.util.Set;
 
 import org.apache.commons.cli.Options;
 
-import net.roamproxy.link.LinkSettings;
+import net.roamproxy.session.LinkSettings;
 
 /** Runs a command the way {@code main} does, without blocking or exiting, and captures what it printed. */
 final class Cli {

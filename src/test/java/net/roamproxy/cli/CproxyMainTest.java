@@ -5,20 +5,20 @@ import static org.junit.jupiter.api.Assertions.assertInstanceOf;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.net.InetAddress;
-import java.time.Duration;
 import java.net.InetSocketAddress;
 import java.net.ServerSocket;
 import java.net.Socket;
+import java.time.Duration;
 
-import org.junit.jupiter.api.Test;
-import net.roamproxy.testkit.LogCapture;
-import net.roamproxy.testkit.Closer;
-import org.junit.jupiter.api.extension.RegisterExtension;
 import org.apache.logging.log4j.Level;
+import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 import net.roamproxy.client.ClientProxy;
-import net.roamproxy.link.LastResort;
+import net.roamproxy.net.LastResort;
+import net.roamproxy.testkit.Closer;
+import net.roamproxy.testkit.LogCapture;
 
 /** {@code cproxy}: exit statuses and messages for help, bad input, and start-up failures; one real start. */
 @Timeout(30)

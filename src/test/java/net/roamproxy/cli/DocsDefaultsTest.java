@@ -23,12 +23,12 @@ import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
 
 import net.roamproxy.client.ClientConfig;
-import net.roamproxy.link.LinkSettings;
-import net.roamproxy.link.SessionStop;
 import net.roamproxy.server.ServerConfig;
-import net.roamproxy.session.MemoryBudget;
-import net.roamproxy.testkit.Docs;
+import net.roamproxy.session.LinkSettings;
+import net.roamproxy.session.SessionStop;
+import net.roamproxy.stream.MemoryBudget;
 import net.roamproxy.testkit.Docs.Table;
+import net.roamproxy.testkit.Docs;
 
 /**
  * The defaults that --help, README.md's and docs/operations.md's option tables, and the limit

@@ -24,8 +24,8 @@ import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.MethodSource;
 import org.junit.jupiter.params.provider.ValueSource;
 
-import net.roamproxy.testkit.Docs;
 import net.roamproxy.testkit.Docs.Table;
+import net.roamproxy.testkit.Docs;
 
 /**
  * The option names the docs use, against the commands' {@link Options} (what --help prints;

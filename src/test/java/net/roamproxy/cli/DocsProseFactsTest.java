@@ -18,14 +18,14 @@ import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
 import net.roamproxy.client.ClientConfig;
-import net.roamproxy.link.LinkSettings;
-import net.roamproxy.link.SessionStop;
-import net.roamproxy.link.Throttle;
-import net.roamproxy.protocol.Wire;
+import net.roamproxy.net.Throttle;
 import net.roamproxy.server.ServerConfig;
-import net.roamproxy.session.MemoryBudget;
+import net.roamproxy.session.LinkSettings;
+import net.roamproxy.session.SessionStop;
 import net.roamproxy.status.StatusClient;
+import net.roamproxy.stream.MemoryBudget;
 import net.roamproxy.testkit.Docs;
+import net.roamproxy.wire.Wire;
 
 /**
  * Defaults and timings that the docs state in sentences rather than tables: "a heartbeat every

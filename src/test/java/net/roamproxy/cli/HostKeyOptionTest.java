@@ -14,8 +14,8 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
 
-import net.roamproxy.protocol.HostKey;
 import net.roamproxy.server.ServerProxy;
+import net.roamproxy.wire.HostKey;
 
 /**
  * sproxy's host key: made with mode 0600 on first start and kept across restarts;

@@ -8,15 +8,15 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Arrays;
 
+import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
-import org.junit.jupiter.api.Test;
 
-import net.roamproxy.protocol.Frame;
-import net.roamproxy.protocol.FrameType;
-import net.roamproxy.protocol.Handshake;
-import net.roamproxy.protocol.Hello;
-import net.roamproxy.protocol.Wire;
+import net.roamproxy.wire.Frame;
+import net.roamproxy.wire.FrameType;
+import net.roamproxy.wire.Handshake;
+import net.roamproxy.wire.Hello;
+import net.roamproxy.wire.Wire;
 
 /**
  * {@code sproxy --instance N}: its range, and the byte offset that --help, sproxy.conf,

@@ -21,7 +21,7 @@ import org.junit.jupiter.api.io.TempDir;
 
 import net.roamproxy.client.ClientConfig;
 import net.roamproxy.client.ClientProxy;
-import net.roamproxy.link.LinkSettings;
+import net.roamproxy.session.LinkSettings;
 
 /**
  * SIGHUP makes sproxy read its config file again: a service added there is offered at once,

@@ -13,14 +13,14 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.extension.RegisterExtension;
 
-import net.roamproxy.link.LinkSettings;
+import net.roamproxy.session.LinkSettings;
 import net.roamproxy.testkit.AppClient;
 import net.roamproxy.testkit.Await;
 import net.roamproxy.testkit.Closer;
+import net.roamproxy.testkit.FakeSproxy;
 import net.roamproxy.testkit.LogCapture;
 import net.roamproxy.testkit.Rig;
-import net.roamproxy.testkit.FakeSproxy;
-import net.roamproxy.protocol.HostKey;
+import net.roamproxy.wire.HostKey;
 
 /**
  * What cproxy does with a link that its session cannot use, and with a session that never

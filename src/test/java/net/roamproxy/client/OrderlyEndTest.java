@@ -14,18 +14,18 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.extension.RegisterExtension;
 
-import net.roamproxy.link.LinkSettings;
 import net.roamproxy.metrics.PrometheusText;
-import net.roamproxy.protocol.Frame;
-import net.roamproxy.protocol.FrameType;
+import net.roamproxy.session.LinkSettings;
 import net.roamproxy.testkit.AppClient;
 import net.roamproxy.testkit.Await;
 import net.roamproxy.testkit.Closer;
+import net.roamproxy.testkit.FakeSproxy;
 import net.roamproxy.testkit.PrometheusParser;
 import net.roamproxy.testkit.Rig;
 import net.roamproxy.testkit.Streams;
-import net.roamproxy.testkit.FakeSproxy;
-import net.roamproxy.protocol.HostKey;
+import net.roamproxy.wire.Frame;
+import net.roamproxy.wire.FrameType;
+import net.roamproxy.wire.HostKey;
 
 /**
  * An orderly end never resets the link while our last frames are still queued in it: a peer

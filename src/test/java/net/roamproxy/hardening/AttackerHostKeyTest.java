@@ -20,12 +20,9 @@ import org.junit.jupiter.api.io.TempDir;
 
 import net.roamproxy.client.ClientConfig;
 import net.roamproxy.client.ClientProxy;
-import net.roamproxy.link.LinkSettings;
-import net.roamproxy.protocol.Handshake;
-import net.roamproxy.protocol.HostKey;
-import net.roamproxy.protocol.Wire;
 import net.roamproxy.server.ServerConfig;
 import net.roamproxy.server.ServerProxy;
+import net.roamproxy.session.LinkSettings;
 import net.roamproxy.testkit.AppClient;
 import net.roamproxy.testkit.Await;
 import net.roamproxy.testkit.Closer;
@@ -33,6 +30,9 @@ import net.roamproxy.testkit.EchoServer;
 import net.roamproxy.testkit.LogCapture;
 import net.roamproxy.testkit.Rig;
 import net.roamproxy.trust.ServerKeys;
+import net.roamproxy.wire.Handshake;
+import net.roamproxy.wire.HostKey;
+import net.roamproxy.wire.Wire;
 
 /**
  * An attacker who answers a new session in sproxy's place must sign with its own host key,

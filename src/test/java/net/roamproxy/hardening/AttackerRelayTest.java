@@ -21,10 +21,7 @@ import org.junit.jupiter.api.extension.RegisterExtension;
 
 import net.roamproxy.hardening.MitmRelay.Direction;
 import net.roamproxy.hardening.MitmRelay.Seen;
-import net.roamproxy.link.LinkSettings;
-import net.roamproxy.protocol.Handshake.Status;
-import net.roamproxy.protocol.HostKey;
-import net.roamproxy.protocol.Wire;
+import net.roamproxy.session.LinkSettings;
 import net.roamproxy.testkit.AppClient;
 import net.roamproxy.testkit.Await;
 import net.roamproxy.testkit.Closer;
@@ -34,6 +31,9 @@ import net.roamproxy.testkit.Pacer;
 import net.roamproxy.testkit.Rig;
 import net.roamproxy.testkit.StreamServer;
 import net.roamproxy.testkit.Streams;
+import net.roamproxy.wire.Handshake.Status;
+import net.roamproxy.wire.HostKey;
+import net.roamproxy.wire.Wire;
 
 /**
  * An attacker on the link between cproxy and sproxy, while both applications stream: every

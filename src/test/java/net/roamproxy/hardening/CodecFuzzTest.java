@@ -26,11 +26,11 @@ import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.Arguments;
 import org.junit.jupiter.params.provider.MethodSource;
 
-import net.roamproxy.protocol.Frame;
-import net.roamproxy.protocol.FrameReader;
-import net.roamproxy.protocol.FrameType;
-import net.roamproxy.protocol.ProtocolException;
-import net.roamproxy.protocol.Wire;
+import net.roamproxy.wire.Frame;
+import net.roamproxy.wire.FrameReader;
+import net.roamproxy.wire.FrameType;
+import net.roamproxy.wire.ProtocolException;
+import net.roamproxy.wire.Wire;
 
 /**
  * Fuzzes the product's {@link FrameReader} two ways, with input fed whole, in random chunks, a

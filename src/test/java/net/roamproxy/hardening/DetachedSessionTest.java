@@ -13,14 +13,14 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.extension.RegisterExtension;
 
-import net.roamproxy.link.LinkSettings;
-import net.roamproxy.protocol.Handshake;
+import net.roamproxy.session.LinkSettings;
 import net.roamproxy.testkit.AppClient;
 import net.roamproxy.testkit.Await;
 import net.roamproxy.testkit.Closer;
 import net.roamproxy.testkit.EchoServer;
-import net.roamproxy.testkit.Rig;
 import net.roamproxy.testkit.LogCapture;
+import net.roamproxy.testkit.Rig;
+import net.roamproxy.wire.Handshake;
 
 /**
  * A session whose cproxy never comes back (the laptop stays shut) is kept for the detach

@@ -2,17 +2,17 @@ package net.roamproxy.hardening;
 
 import java.util.SplittableRandom;
 
-import net.roamproxy.protocol.Frame;
-import net.roamproxy.protocol.FrameType;
-import net.roamproxy.protocol.Handshake;
-import net.roamproxy.protocol.Handshake.Status;
-import net.roamproxy.protocol.HostKey;
-import net.roamproxy.protocol.KeySchedule;
-import net.roamproxy.protocol.KeyShare;
-import net.roamproxy.protocol.Refusal;
-import net.roamproxy.protocol.Transcript;
-import net.roamproxy.protocol.Welcome;
-import net.roamproxy.protocol.Wire;
+import net.roamproxy.wire.Frame;
+import net.roamproxy.wire.FrameType;
+import net.roamproxy.wire.Handshake.Status;
+import net.roamproxy.wire.Handshake;
+import net.roamproxy.wire.HostKey;
+import net.roamproxy.wire.KeySchedule;
+import net.roamproxy.wire.KeyShare;
+import net.roamproxy.wire.Refusal;
+import net.roamproxy.wire.Transcript;
+import net.roamproxy.wire.Welcome;
+import net.roamproxy.wire.Wire;
 
 /**
  * Frames an attacker on the link makes up, whole and on the wire, with the product's own

@@ -8,15 +8,15 @@ import java.io.ByteArrayOutputStream;
 import java.util.Arrays;
 import java.util.SplittableRandom;
 
-import net.roamproxy.protocol.Frame;
-import net.roamproxy.protocol.FrameProtection;
-import net.roamproxy.protocol.FrameType;
-import net.roamproxy.protocol.Handshake;
-import net.roamproxy.protocol.Hello;
-import net.roamproxy.protocol.KeySchedule;
-import net.roamproxy.protocol.Refusal;
-import net.roamproxy.protocol.Welcome;
-import net.roamproxy.protocol.Wire;
+import net.roamproxy.wire.Frame;
+import net.roamproxy.wire.FrameProtection;
+import net.roamproxy.wire.FrameType;
+import net.roamproxy.wire.Handshake;
+import net.roamproxy.wire.Hello;
+import net.roamproxy.wire.KeySchedule;
+import net.roamproxy.wire.Refusal;
+import net.roamproxy.wire.Welcome;
+import net.roamproxy.wire.Wire;
 
 /**
  * Inputs for a reader without keys, as sproxy's and cproxy's are during the handshake: random

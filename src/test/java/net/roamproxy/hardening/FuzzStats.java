@@ -14,8 +14,8 @@ import java.util.TreeMap;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
-import net.roamproxy.protocol.FrameType;
-import net.roamproxy.protocol.UnsupportedVersionException;
+import net.roamproxy.wire.FrameType;
+import net.roamproxy.wire.UnsupportedVersionException;
 
 /** What a fuzz run went through, so that a test can prove it reached every outcome it claims to check. */
 final class FuzzStats {

@@ -3,12 +3,12 @@ package net.roamproxy.hardening;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import net.roamproxy.protocol.Frame;
-import net.roamproxy.protocol.Handshake;
-import net.roamproxy.protocol.Hello;
-import net.roamproxy.protocol.ProtocolException;
-import net.roamproxy.protocol.Refusal;
-import net.roamproxy.protocol.Welcome;
+import net.roamproxy.wire.Frame;
+import net.roamproxy.wire.Handshake;
+import net.roamproxy.wire.Hello;
+import net.roamproxy.wire.ProtocolException;
+import net.roamproxy.wire.Refusal;
+import net.roamproxy.wire.Welcome;
 
 /**
  * What the handshake may rely on in a clear frame the reader let through: its size is within

@@ -4,13 +4,13 @@ import java.nio.charset.StandardCharsets;
 import java.util.Arrays;
 import java.util.SplittableRandom;
 
-import net.roamproxy.protocol.Frame;
-import net.roamproxy.protocol.FrameType;
-import net.roamproxy.protocol.Handshake;
-import net.roamproxy.protocol.Hello;
-import net.roamproxy.protocol.KeyShare;
-import net.roamproxy.protocol.Wire;
 import net.roamproxy.testkit.RawLink;
+import net.roamproxy.wire.Frame;
+import net.roamproxy.wire.FrameType;
+import net.roamproxy.wire.Handshake;
+import net.roamproxy.wire.Hello;
+import net.roamproxy.wire.KeyShare;
+import net.roamproxy.wire.Wire;
 
 /**
  * Byte strings a stranger sends to sproxy's port, each with the word the WARN line must use

@@ -26,24 +26,22 @@ import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.EnumSource;
 
-import net.roamproxy.link.LinkSettings;
-import net.roamproxy.protocol.Frame;
-import net.roamproxy.protocol.FrameType;
-import net.roamproxy.protocol.Handshake.Mode;
-import net.roamproxy.protocol.Handshake.Status;
-import net.roamproxy.protocol.Handshake;
-import net.roamproxy.protocol.Wire;
+import net.roamproxy.session.LinkSettings;
 import net.roamproxy.testkit.AppClient;
 import net.roamproxy.testkit.Await;
 import net.roamproxy.testkit.Closer;
-import net.roamproxy.testkit.RawLink;
 import net.roamproxy.testkit.EchoServer;
+import net.roamproxy.testkit.LogCapture;
 import net.roamproxy.testkit.Pacer;
+import net.roamproxy.testkit.RawLink;
 import net.roamproxy.testkit.Rig;
 import net.roamproxy.testkit.StreamServer;
 import net.roamproxy.testkit.Streams;
 import net.roamproxy.testkit.Threads;
-import net.roamproxy.testkit.LogCapture;
+import net.roamproxy.wire.Frame;
+import net.roamproxy.wire.FrameType;
+import net.roamproxy.wire.Handshake.Status;
+import net.roamproxy.wire.Wire;
 
 /**
  * sproxy listens on a network port, so it meets garbage, scanners, truncated and oversized

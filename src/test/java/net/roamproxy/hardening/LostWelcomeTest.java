@@ -11,15 +11,15 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.extension.RegisterExtension;
 
-import net.roamproxy.link.LinkSettings;
-import net.roamproxy.protocol.Hello;
-import net.roamproxy.protocol.Wire;
+import net.roamproxy.session.LinkSettings;
 import net.roamproxy.testkit.AppClient;
 import net.roamproxy.testkit.Await;
 import net.roamproxy.testkit.Closer;
 import net.roamproxy.testkit.EchoServer;
-import net.roamproxy.testkit.Rig;
 import net.roamproxy.testkit.LogCapture;
+import net.roamproxy.testkit.Rig;
+import net.roamproxy.wire.Hello;
+import net.roamproxy.wire.Wire;
 
 /**
  * The link dies after cproxy's HELLO NEW and before sproxy's WELCOME gets back. cproxy cannot

@@ -6,9 +6,9 @@ import java.time.Duration;
 
 import net.roamproxy.client.ClientConfig;
 import net.roamproxy.client.ClientProxy;
-import net.roamproxy.link.LinkSettings;
 import net.roamproxy.server.ServerConfig;
 import net.roamproxy.server.ServerProxy;
+import net.roamproxy.session.LinkSettings;
 import net.roamproxy.testkit.AppClient;
 import net.roamproxy.testkit.Closer;
 import net.roamproxy.trust.ServerKeys;

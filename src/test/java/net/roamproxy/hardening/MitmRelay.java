@@ -16,8 +16,8 @@ import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.function.Predicate;
 
-import net.roamproxy.protocol.Wire;
 import net.roamproxy.testkit.Threads;
+import net.roamproxy.wire.Wire;
 
 /**
  * An attacker on the path between cproxy and sproxy: a loopback relay that reads each

@@ -22,12 +22,12 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.extension.RegisterExtension;
 
-import net.roamproxy.link.LinkSettings;
+import net.roamproxy.session.LinkSettings;
 import net.roamproxy.testkit.AppClient;
 import net.roamproxy.testkit.Await;
 import net.roamproxy.testkit.Closer;
-import net.roamproxy.testkit.RawLink;
 import net.roamproxy.testkit.Pacer;
+import net.roamproxy.testkit.RawLink;
 import net.roamproxy.testkit.Rig;
 import net.roamproxy.testkit.StreamServer;
 import net.roamproxy.testkit.Streams;

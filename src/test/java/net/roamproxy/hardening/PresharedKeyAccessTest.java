@@ -18,13 +18,9 @@ import org.junit.jupiter.api.extension.RegisterExtension;
 
 import net.roamproxy.client.ClientConfig;
 import net.roamproxy.client.ClientProxy;
-import net.roamproxy.link.LinkSettings;
-import net.roamproxy.protocol.FrameType;
-import net.roamproxy.protocol.Handshake;
-import net.roamproxy.protocol.Handshake.Status;
-import net.roamproxy.protocol.HostKey;
 import net.roamproxy.server.ServerConfig;
 import net.roamproxy.server.ServerProxy;
+import net.roamproxy.session.LinkSettings;
 import net.roamproxy.testkit.AppClient;
 import net.roamproxy.testkit.Await;
 import net.roamproxy.testkit.Closer;
@@ -34,6 +30,10 @@ import net.roamproxy.testkit.RawLink;
 import net.roamproxy.testkit.Rig;
 import net.roamproxy.testkit.Streams;
 import net.roamproxy.trust.ServerKeys;
+import net.roamproxy.wire.FrameType;
+import net.roamproxy.wire.Handshake.Status;
+import net.roamproxy.wire.Handshake;
+import net.roamproxy.wire.HostKey;
 
 /**
  * With a pre-shared key (--secret-file) on sproxy, nobody without the key opens a session:

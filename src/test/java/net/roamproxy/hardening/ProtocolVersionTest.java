@@ -18,16 +18,16 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.extension.RegisterExtension;
 
-import net.roamproxy.link.LinkSettings;
-import net.roamproxy.protocol.Wire;
 import net.roamproxy.server.ServerConfig;
 import net.roamproxy.server.ServerProxy;
+import net.roamproxy.session.LinkSettings;
 import net.roamproxy.testkit.AppClient;
 import net.roamproxy.testkit.Await;
 import net.roamproxy.testkit.Closer;
 import net.roamproxy.testkit.EchoServer;
 import net.roamproxy.testkit.LogCapture;
 import net.roamproxy.testkit.Rig;
+import net.roamproxy.wire.Wire;
 
 /**
  * Peers of protocol versions 1 and 2 get sproxy's refusal in their own version's format, so

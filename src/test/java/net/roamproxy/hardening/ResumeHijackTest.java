@@ -18,17 +18,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.extension.RegisterExtension;
 
-import net.roamproxy.link.LinkSettings;
-import net.roamproxy.protocol.Frame;
-import net.roamproxy.protocol.FrameReader;
-import net.roamproxy.protocol.FrameType;
-import net.roamproxy.protocol.Handshake;
-import net.roamproxy.protocol.Handshake.Status;
-import net.roamproxy.protocol.Hello;
-import net.roamproxy.protocol.KeyShare;
-import net.roamproxy.protocol.Refusal;
-import net.roamproxy.protocol.Welcome;
-import net.roamproxy.protocol.Wire;
+import net.roamproxy.session.LinkSettings;
 import net.roamproxy.testkit.AppClient;
 import net.roamproxy.testkit.Await;
 import net.roamproxy.testkit.Closer;
@@ -37,6 +27,16 @@ import net.roamproxy.testkit.LogCapture;
 import net.roamproxy.testkit.RawLink;
 import net.roamproxy.testkit.Rig;
 import net.roamproxy.testkit.Streams;
+import net.roamproxy.wire.Frame;
+import net.roamproxy.wire.FrameReader;
+import net.roamproxy.wire.FrameType;
+import net.roamproxy.wire.Handshake.Status;
+import net.roamproxy.wire.Handshake;
+import net.roamproxy.wire.Hello;
+import net.roamproxy.wire.KeyShare;
+import net.roamproxy.wire.Refusal;
+import net.roamproxy.wire.Welcome;
+import net.roamproxy.wire.Wire;
 
 /**
  * Someone who recorded a real cproxy's links, or knows a live session's id, tries to take the

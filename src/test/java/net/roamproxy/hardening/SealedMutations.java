@@ -9,10 +9,10 @@ import java.util.Arrays;
 import java.util.List;
 import java.util.SplittableRandom;
 
-import net.roamproxy.protocol.Frame;
-import net.roamproxy.protocol.FrameProtection;
-import net.roamproxy.protocol.FrameType;
-import net.roamproxy.protocol.Wire;
+import net.roamproxy.wire.Frame;
+import net.roamproxy.wire.FrameProtection;
+import net.roamproxy.wire.FrameType;
+import net.roamproxy.wire.Wire;
 
 /**
  * Inputs for a reader with the link's keys: one to four valid sealed frames made by the

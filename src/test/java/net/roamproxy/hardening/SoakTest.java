@@ -18,16 +18,16 @@ import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.condition.EnabledIfSystemProperty;
 import org.junit.jupiter.api.extension.RegisterExtension;
 
-import net.roamproxy.link.LinkSettings;
+import net.roamproxy.session.LinkSettings;
 import net.roamproxy.testkit.AppClient;
 import net.roamproxy.testkit.Await;
 import net.roamproxy.testkit.Chaos;
 import net.roamproxy.testkit.Closer;
+import net.roamproxy.testkit.LogCapture;
 import net.roamproxy.testkit.Pacer;
 import net.roamproxy.testkit.Rig;
 import net.roamproxy.testkit.StreamServer;
 import net.roamproxy.testkit.Streams;
-import net.roamproxy.testkit.LogCapture;
 
 /**
  * Bulk transfer both ways through one session while the link is reset (mid-frame, mid-

@@ -14,16 +14,15 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.extension.RegisterExtension;
 
-import net.roamproxy.link.LinkSettings;
-import net.roamproxy.protocol.Handshake.Status;
-import net.roamproxy.protocol.Handshake;
+import net.roamproxy.session.LinkSettings;
 import net.roamproxy.testkit.AppClient;
 import net.roamproxy.testkit.Await;
 import net.roamproxy.testkit.Closer;
-import net.roamproxy.testkit.RawLink;
 import net.roamproxy.testkit.EchoServer;
-import net.roamproxy.testkit.Rig;
 import net.roamproxy.testkit.LogCapture;
+import net.roamproxy.testkit.RawLink;
+import net.roamproxy.testkit.Rig;
+import net.roamproxy.wire.Handshake.Status;
 
 /**
  * sproxy's two limits: live sessions (a new one beyond it is answered BUSY and cproxy closes

@@ -14,17 +14,17 @@ import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.condition.EnabledIfSystemProperty;
 import org.junit.jupiter.api.extension.RegisterExtension;
 
-import net.roamproxy.link.LinkSettings;
-import net.roamproxy.protocol.Wire;
+import net.roamproxy.session.LinkSettings;
 import net.roamproxy.testkit.AppClient;
 import net.roamproxy.testkit.Await;
 import net.roamproxy.testkit.Closer;
 import net.roamproxy.testkit.FaultyRelay;
+import net.roamproxy.testkit.LogCapture;
 import net.roamproxy.testkit.Pacer;
 import net.roamproxy.testkit.Rig;
 import net.roamproxy.testkit.StreamServer;
 import net.roamproxy.testkit.Streams;
-import net.roamproxy.testkit.LogCapture;
+import net.roamproxy.wire.Wire;
 
 /**
  * The local application stops reading (a frozen terminal) while its server keeps writing.

@@ -17,14 +17,14 @@ import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.EnumSource;
 
-import net.roamproxy.link.LinkSettings;
+import net.roamproxy.session.LinkSettings;
 import net.roamproxy.testkit.AppClient;
 import net.roamproxy.testkit.Await;
 import net.roamproxy.testkit.Closer;
 import net.roamproxy.testkit.EchoServer;
 import net.roamproxy.testkit.FaultyRelay;
-import net.roamproxy.testkit.HalfCloseServer;
 import net.roamproxy.testkit.HalfCloseServer.Script;
+import net.roamproxy.testkit.HalfCloseServer;
 import net.roamproxy.testkit.Pacer;
 import net.roamproxy.testkit.Rig;
 import net.roamproxy.testkit.Streams;

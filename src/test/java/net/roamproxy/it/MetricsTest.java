@@ -15,15 +15,15 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.extension.RegisterExtension;
 
-import net.roamproxy.link.LinkSettings;
 import net.roamproxy.metrics.LinkLoss;
+import net.roamproxy.session.LinkSettings;
 import net.roamproxy.status.MetricsServer;
 import net.roamproxy.testkit.AppClient;
 import net.roamproxy.testkit.Await;
 import net.roamproxy.testkit.Closer;
 import net.roamproxy.testkit.EchoServer;
-import net.roamproxy.testkit.PrometheusParser;
 import net.roamproxy.testkit.PrometheusParser.Scrape;
+import net.roamproxy.testkit.PrometheusParser;
 import net.roamproxy.testkit.Rig;
 import net.roamproxy.testkit.Streams;
 

@@ -24,11 +24,9 @@ import org.junit.jupiter.api.extension.RegisterExtension;
 
 import net.roamproxy.client.ClientConfig;
 import net.roamproxy.client.ClientProxy;
-import net.roamproxy.link.LinkSettings;
-import net.roamproxy.protocol.Handshake;
-import net.roamproxy.protocol.HostKey;
 import net.roamproxy.server.ServerConfig;
 import net.roamproxy.server.ServerProxy;
+import net.roamproxy.session.LinkSettings;
 import net.roamproxy.testkit.AppClient;
 import net.roamproxy.testkit.Await;
 import net.roamproxy.testkit.Closer;
@@ -36,6 +34,8 @@ import net.roamproxy.testkit.EchoServer;
 import net.roamproxy.testkit.LogCapture;
 import net.roamproxy.testkit.Rig;
 import net.roamproxy.trust.ServerKeys;
+import net.roamproxy.wire.Handshake;
+import net.roamproxy.wire.HostKey;
 
 /**
  * Two sproxy instances behind one address (one host key, their own refusal keys), and a

@@ -16,12 +16,12 @@ import java.util.stream.Collectors;
 
 import org.junit.jupiter.api.Test;
 
-import net.roamproxy.protocol.Handshake.Status;
-import net.roamproxy.testkit.Docs;
 import net.roamproxy.testkit.Docs.Table;
-import net.roamproxy.testkit.PrometheusParser;
+import net.roamproxy.testkit.Docs;
 import net.roamproxy.testkit.PrometheusParser.Family;
 import net.roamproxy.testkit.PrometheusParser.Sample;
+import net.roamproxy.testkit.PrometheusParser;
+import net.roamproxy.wire.Handshake.Status;
 
 /**
  * docs/metrics.md against what a scrape serves: every metric family by name, type and label

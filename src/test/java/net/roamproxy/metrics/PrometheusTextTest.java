@@ -12,9 +12,9 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
 
-import net.roamproxy.testkit.PrometheusParser;
 import net.roamproxy.testkit.PrometheusParser.Family;
 import net.roamproxy.testkit.PrometheusParser.Scrape;
+import net.roamproxy.testkit.PrometheusParser;
 
 /** What a scrape says for given counters and live state, in the exposition format, read back strictly. */
 class PrometheusTextTest {

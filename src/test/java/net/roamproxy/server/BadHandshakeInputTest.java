@@ -15,18 +15,18 @@ import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.EnumSource;
 
-import net.roamproxy.link.LinkSettings;
-import net.roamproxy.protocol.Frame;
-import net.roamproxy.protocol.FrameType;
-import net.roamproxy.protocol.Hello;
-import net.roamproxy.protocol.KeyShare;
-import net.roamproxy.protocol.Wire;
+import net.roamproxy.session.LinkSettings;
 import net.roamproxy.testkit.Await;
 import net.roamproxy.testkit.Closer;
 import net.roamproxy.testkit.EchoServer;
 import net.roamproxy.testkit.LogCapture;
 import net.roamproxy.testkit.RawLink;
 import net.roamproxy.testkit.Rig;
+import net.roamproxy.wire.Frame;
+import net.roamproxy.wire.FrameType;
+import net.roamproxy.wire.Hello;
+import net.roamproxy.wire.KeyShare;
+import net.roamproxy.wire.Wire;
 
 /**
  * What a peer can get wrong in sproxy's handshake, each refused well inside the handshake

@@ -15,27 +15,26 @@ import java.time.Duration;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.ExecutionException;
-import java.util.concurrent.TimeoutException;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
 
 import org.apache.logging.log4j.Level;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.extension.RegisterExtension;
 
-import net.roamproxy.link.LinkSettings;
-import net.roamproxy.protocol.Frame;
-import net.roamproxy.protocol.FrameType;
-import net.roamproxy.protocol.Handshake;
-import net.roamproxy.protocol.Wire;
-import net.roamproxy.protocol.KeyShare;
-import net.roamproxy.protocol.Hello;
+import net.roamproxy.session.LinkSettings;
 import net.roamproxy.testkit.Await;
 import net.roamproxy.testkit.Closer;
 import net.roamproxy.testkit.EchoServer;
 import net.roamproxy.testkit.LogCapture;
 import net.roamproxy.testkit.RawLink;
 import net.roamproxy.testkit.Rig;
+import net.roamproxy.wire.Frame;
+import net.roamproxy.wire.FrameType;
+import net.roamproxy.wire.Hello;
+import net.roamproxy.wire.KeyShare;
+import net.roamproxy.wire.Wire;
 
 /**
  * Exactly one party may close a link in its handshake: the deadline timer, or the handshake

@@ -9,13 +9,13 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.extension.RegisterExtension;
 
-import net.roamproxy.link.LinkSettings;
-import net.roamproxy.protocol.FrameType;
-import net.roamproxy.protocol.Handshake;
+import net.roamproxy.session.LinkSettings;
 import net.roamproxy.testkit.Await;
 import net.roamproxy.testkit.Closer;
 import net.roamproxy.testkit.EchoServer;
 import net.roamproxy.testkit.RawLink;
+import net.roamproxy.wire.FrameType;
+import net.roamproxy.wire.Handshake;
 
 /**
  * cproxy paces a crowd of dials by what it hears: a new session's dial counts until sproxy's

@@ -11,8 +11,8 @@ import java.util.regex.Pattern;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
 
-import net.roamproxy.testkit.Docs;
 import net.roamproxy.testkit.Docs.Table;
+import net.roamproxy.testkit.Docs;
 
 /**
  * The design report's table of the version-1 and version-2 refusals, byte by byte, against what

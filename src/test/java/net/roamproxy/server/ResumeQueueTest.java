@@ -14,11 +14,11 @@ import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 
-import net.roamproxy.link.Attachment;
-import net.roamproxy.link.Link;
-import net.roamproxy.link.LinkSettings;
-import net.roamproxy.link.LinkUnavailableException;
-import net.roamproxy.link.SessionView;
+import net.roamproxy.session.Attachment;
+import net.roamproxy.session.Link;
+import net.roamproxy.session.LinkSettings;
+import net.roamproxy.session.LinkUnavailableException;
+import net.roamproxy.session.SessionView;
 import net.roamproxy.testkit.MemorySocket;
 
 @Timeout(30)

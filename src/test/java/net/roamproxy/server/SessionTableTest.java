@@ -14,8 +14,8 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 
 import net.roamproxy.metrics.Metrics;
-import net.roamproxy.protocol.Handshake;
-import net.roamproxy.session.MemoryBudget;
+import net.roamproxy.stream.MemoryBudget;
+import net.roamproxy.wire.Handshake;
 
 /** sproxy's session limit, claimed before a new session connects to its target. */
 @Timeout(20)

@@ -13,9 +13,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.extension.RegisterExtension;
 
-import net.roamproxy.link.LinkSettings;
-import net.roamproxy.protocol.FrameType;
-import net.roamproxy.protocol.Handshake;
+import net.roamproxy.session.LinkSettings;
 import net.roamproxy.testkit.AppClient;
 import net.roamproxy.testkit.Await;
 import net.roamproxy.testkit.Closer;
@@ -23,6 +21,8 @@ import net.roamproxy.testkit.EchoServer;
 import net.roamproxy.testkit.LogCapture;
 import net.roamproxy.testkit.RawLink;
 import net.roamproxy.testkit.Rig;
+import net.roamproxy.wire.FrameType;
+import net.roamproxy.wire.Handshake;
 
 /**
  * What one stranger can take from sproxy: a share of the handshake places, not all of them;

@@ -12,7 +12,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.api.io.TempDir;
 
-import net.roamproxy.link.SessionStatus;
+import net.roamproxy.session.SessionStatus;
 import net.roamproxy.testkit.Closer;
 import net.roamproxy.testkit.LogCapture;
 

@@ -4,15 +4,15 @@ import java.io.IOException;
 import java.net.ServerSocket;
 import java.time.Duration;
 
-import net.roamproxy.protocol.Frame;
-import net.roamproxy.protocol.FrameType;
-import net.roamproxy.protocol.Handshake;
-import net.roamproxy.protocol.Hello;
-import net.roamproxy.protocol.HostKey;
-import net.roamproxy.protocol.KeySchedule;
-import net.roamproxy.protocol.KeyShare;
-import net.roamproxy.protocol.Welcome;
-import net.roamproxy.protocol.Wire;
+import net.roamproxy.wire.Frame;
+import net.roamproxy.wire.FrameType;
+import net.roamproxy.wire.Handshake;
+import net.roamproxy.wire.Hello;
+import net.roamproxy.wire.HostKey;
+import net.roamproxy.wire.KeySchedule;
+import net.roamproxy.wire.KeyShare;
+import net.roamproxy.wire.Welcome;
+import net.roamproxy.wire.Wire;
 
 /**
  * sproxy's end of one link, driven by hand to put cproxy in situations a real sproxy never

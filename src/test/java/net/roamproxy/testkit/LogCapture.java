@@ -22,7 +22,6 @@ import org.apache.logging.log4j.core.config.Property;
 import org.junit.jupiter.api.extension.BeforeEachCallback;
 import org.junit.jupiter.api.extension.ExtensionContext;
 
-
 /**
  * Records what the proxies log (logger {@code net.roamproxy} and below) at INFO and above, so
  * a test can assert the lines an operator relies on: a WARN naming the peer and the reason,
@@ -103,7 +102,7 @@ public final class LogCapture implements AutoCloseable, BeforeEachCallback {
     private void selfCheck(Configuration config, LoggerConfig mine, Level captured) {
         LoggerConfig effective = config.getLoggerConfig(LOGGER + ".link.Session");
         if (effective != mine) {
-            throw new IllegalStateException("log capture not installed: net.roamproxy.link.Session logs through "
+            throw new IllegalStateException("log capture not installed: net.roamproxy.session.Session logs through "
                     + effective.getName() + " (" + effective + "), configuration " + config.getName());
         }
         org.apache.logging.log4j.Logger probe = LogManager.getLogger(LOGGER + ".hardening.LogCapture");

@@ -5,18 +5,18 @@ import java.net.InetAddress;
 import java.net.Socket;
 import java.time.Duration;
 
-import net.roamproxy.protocol.Frame;
-import net.roamproxy.protocol.FrameProtection;
-import net.roamproxy.protocol.FrameType;
-import net.roamproxy.protocol.Handshake;
-import net.roamproxy.protocol.Hello;
-import net.roamproxy.protocol.HostKey;
-import net.roamproxy.protocol.KeySchedule;
-import net.roamproxy.protocol.KeyShare;
-import net.roamproxy.protocol.ProtocolException;
-import net.roamproxy.protocol.Refusal;
-import net.roamproxy.protocol.Welcome;
-import net.roamproxy.protocol.Wire;
+import net.roamproxy.wire.Frame;
+import net.roamproxy.wire.FrameProtection;
+import net.roamproxy.wire.FrameType;
+import net.roamproxy.wire.Handshake;
+import net.roamproxy.wire.Hello;
+import net.roamproxy.wire.HostKey;
+import net.roamproxy.wire.KeySchedule;
+import net.roamproxy.wire.KeyShare;
+import net.roamproxy.wire.ProtocolException;
+import net.roamproxy.wire.Refusal;
+import net.roamproxy.wire.Welcome;
+import net.roamproxy.wire.Wire;
 
 /**
  * A hand-driven connection to sproxy: what a stranger, a scanner or a hijacker can send, or a

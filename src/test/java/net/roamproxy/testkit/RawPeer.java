@@ -10,13 +10,13 @@ import java.net.SocketTimeoutException;
 import java.time.Duration;
 import java.util.Arrays;
 
-import net.roamproxy.protocol.Frame;
-import net.roamproxy.protocol.FrameProtection;
-import net.roamproxy.protocol.FrameReader;
-import net.roamproxy.protocol.FrameType;
-import net.roamproxy.protocol.KeySchedule;
-import net.roamproxy.protocol.Transcript;
-import net.roamproxy.protocol.Wire;
+import net.roamproxy.wire.Frame;
+import net.roamproxy.wire.FrameProtection;
+import net.roamproxy.wire.FrameReader;
+import net.roamproxy.wire.FrameType;
+import net.roamproxy.wire.KeySchedule;
+import net.roamproxy.wire.Transcript;
+import net.roamproxy.wire.Wire;
 
 /**
  * One end of a link driven by hand, byte by byte: clear frames, sealed frames under keys it

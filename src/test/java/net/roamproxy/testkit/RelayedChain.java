@@ -5,7 +5,7 @@ import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.Arrays;
 
-import net.roamproxy.link.LinkSettings;
+import net.roamproxy.session.LinkSettings;
 
 /**
  * The product on loopback with a {@link FaultyRelay} in the link, as {@link Chaos} sees it:

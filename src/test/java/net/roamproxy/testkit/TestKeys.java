@@ -2,11 +2,11 @@ package net.roamproxy.testkit;
 
 import java.util.Arrays;
 
-import net.roamproxy.link.Link;
-import net.roamproxy.protocol.Frame;
-import net.roamproxy.protocol.FrameProtection;
-import net.roamproxy.protocol.KeySchedule;
-import net.roamproxy.protocol.Wire;
+import net.roamproxy.session.Link;
+import net.roamproxy.wire.Frame;
+import net.roamproxy.wire.FrameProtection;
+import net.roamproxy.wire.KeySchedule;
+import net.roamproxy.wire.Wire;
 
 /**
  * Fixed link keys for tests that run a session or a link without a handshake: one end takes

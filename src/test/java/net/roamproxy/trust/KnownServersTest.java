@@ -20,7 +20,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
 
-import net.roamproxy.protocol.HostKey;
+import net.roamproxy.wire.HostKey;
 
 /**
  * The known-servers file: read, changed and renamed over under a lock, so that cproxy threads

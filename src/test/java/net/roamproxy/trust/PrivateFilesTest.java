@@ -19,7 +19,7 @@ import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
 
-import net.roamproxy.protocol.HostKey;
+import net.roamproxy.wire.HostKey;
 
 /**
  * Private key files as ssh takes them: this user's (or root's), mode 0600 or 0400; and the one

@@ -1,0 +1,335 @@
+package net.roamproxy.session;
+
+import java.io.IOException;
+import java.net.Socket;
+import java.util.Set;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.Executor;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.locks.ReentrantLock;
+import java.util.function.Consumer;
+import java.util.function.LongSupplier;
+
+import org.apache.logging.log4j.LogManager;
+import org.apache.logging.log4j.Logger;
+
+import net.roamproxy.metrics.Metrics;
+import net.roamproxy.net.Sockets;
+import net.roamproxy.net.Threads;
+import net.roamproxy.session.IoPool;
+import net.roamproxy.session.SessionState.Action;
+import net.roamproxy.session.SessionState.Event;
+import net.roamproxy.stream.MemoryBudget;
+import net.roamproxy.stream.ReceiveQueue;
+import net.roamproxy.stream.ReplayBuffer;
+import net.roamproxy.wire.FrameWriter;
+
+/**
+ * One session: carries an application connection over a succession of links, each direction
+ * of the stream ending on its own. Used by both proxies; only the {@link LinkProvider} differs.
+ *
+ * <p><b>States.</b> The session's state lives in one {@link SessionState}: each direction goes
+ * OPEN → FINISHING → FINISHED (or ABORTED), and the link CONNECTING → UP → DETACHED → UP ...
+ * The events and what they trigger:
+ * <ul>
+ *   <li>Our application shuts down its writing side: an END follows its last byte (out
+ *       FINISHING). The peer acknowledges it like a byte once its application's writing side
+ *       is shut (out FINISHED); until then every new link replays it.</li>
+ *   <li>The peer's END: everything before it is written to our application, then only the
+ *       application's writing side is shut, and the ack is sent at once (in FINISHED). The
+ *       other direction keeps flowing, across resumes too.</li>
+ *   <li>Both directions FINISHED: we send what is owed and end our side of the link (FIN);
+ *       when the peer's FIN arrives the session closes cleanly. If the link is lost instead,
+ *       sproxy closes (nothing is left to learn) and cproxy resumes, so that sproxy still gets
+ *       our last ack; a resume that sproxy no longer knows is then the expected end.</li>
+ *   <li>Our application resets its connection: ABORT to the peer, then close. The peer's
+ *       ABORT: reset our application connection, then close.</li>
+ *   <li>This proxy stops ({@link SessionStop#closeAll}): flush what the peer will take within the stop
+ *       budget, then STOPPING, then close. The peer's STOPPING: deliver what arrived, then
+ *       reset our application connection, so a cut stream never looks like a clean end.</li>
+ *   <li>Any final failure (a rejected resume, the detach timeout, a protocol error):
+ *       {@link #close(String)}, which resets the application connection.</li>
+ * </ul>
+ *
+ * <p><b>Threads.</b> Two of its own and two jobs on a shared executor, so that no blocking
+ * call can stop another duty: the link reader ({@link SessionWorker}, writes no more than a
+ * heartbeat that cannot block), the application reader ({@link ApplicationReader}), the send
+ * job ({@link LinkSender}) and the deliver job ({@link ApplicationWriter}). Every link write happens under {@link #sendLock},
+ * taken and released within one method. Stream bookkeeping that changes what may be sent or
+ * acknowledged (our END queued, the peer's END received or delivered) happens together with its
+ * transition under the {@link SessionState}'s monitor, which is never held while calling out.
+ * Each socket has one owner: the application socket and every attached link belong to this
+ * session, which alone closes them.
+ *
+ * <p>The clock and executor are injectable; everything public is thread-safe.
+ */
+public final class Session implements SessionView {
+    private static final Logger log = LogManager.getLogger(Session.class);
+    /** At most this long a closing session reads a link it ended in order, waiting for the peer's FIN. */
+    static final long MAX_LINGER_MILLIS = 1000;
+
+    final Socket app;
+    final LinkSettings settings;
+    final LinkProvider provider;
+    final LongSupplier clock;
+    final ReplayBuffer out;
+    final ReceiveQueue in;
+    /** Where the buffers count, or {@code null}; also the application reader's bulk frame. */
+    final MemoryBudget budget;
+    final SessionState state;
+    /** Held by whoever writes the link; taken by the link reader to swap links safely. */
+    final ReentrantLock sendLock = new ReentrantLock();
+    final LinkSender sender;
+    final ApplicationWriter appWriter;
+    final LinkHistory history;
+    /** The daemon's counters, shared by all its sessions. */
+    final Metrics metrics;
+    private final String threadPrefix;
+    private final Consumer<Session> onClosed;
+    private final AtomicBoolean closed = new AtomicBoolean();
+    private final CountDownLatch finished = new CountDownLatch(1);
+    private volatile String name;
+    private volatile String closeReason;
+    /** Whether any frame ever came from the peer after its first handshake. */
+    volatile boolean heardFromPeer;
+    /** Guarded by sendLock: the current link's writer, {@code null} while detached. */
+    FrameWriter<Link> writer;
+    /** The link in use, for readers outside the lock. */
+    volatile Link link;
+    private Thread worker;
+
+    /**
+     * @param resumesAfterEnd whether a link lost after both directions ended is resumed (cproxy)
+     *                        or taken as the end (sproxy); see {@link SessionState}
+     */
+    public Session(String name, String threadPrefix, Socket app, LinkSettings settings, LinkProvider provider,
+                   boolean resumesAfterEnd, Consumer<Session> onClosed, Metrics metrics) {
+        this(name, threadPrefix, app, settings, provider, resumesAfterEnd, onClosed, metrics, null, 0);
+    }
+
+    /**
+     * @param budget the daemon's memory budget, which this session's buffers count in
+     *               ({@code null}: none)
+     * @param window our receive window if it is reserved in {@code budget} already (sproxy
+     *               promised it in its WELCOME), or 0 to reserve one now
+     */
+    public Session(String name, String threadPrefix, Socket app, LinkSettings settings, LinkProvider provider,
+                   boolean resumesAfterEnd, Consumer<Session> onClosed, Metrics metrics, MemoryBudget budget,
+                   int window) {
+        this(name, threadPrefix, app, settings, provider, resumesAfterEnd, onClosed, System::nanoTime, IoPool.POOL,
+                metrics, budget, window);
+    }
+
+    Session(String name, String threadPrefix, Socket app, LinkSettings settings, LinkProvider provider,
+            boolean resumesAfterEnd, Consumer<Session> onClosed, LongSupplier clock, Executor executor,
+            Metrics metrics) {
+        this(name, threadPrefix, app, settings, provider, resumesAfterEnd, onClosed, clock, executor, metrics, null, 0);
+    }
+
+    Session(String name, String threadPrefix, Socket app, LinkSettings settings, LinkProvider provider,
+            boolean resumesAfterEnd, Consumer<Session> onClosed, LongSupplier clock, Executor executor,
+            Metrics metrics, MemoryBudget budget, int window) {
+        this.name = name;
+        this.metrics = metrics;
+        this.threadPrefix = threadPrefix;
+        this.app = app;
+        this.settings = settings;
+        this.provider = provider;
+        this.onClosed = onClosed;
+        this.clock = clock;
+        this.budget = budget;
+        this.out = new ReplayBuffer(settings.bufferBytes(), budget);
+        this.in = window > 0 ? ReceiveQueue.reserved(window, budget) : new ReceiveQueue(settings.bufferBytes(), budget);
+        this.state = new SessionState(resumesAfterEnd);
+        this.sender = new LinkSender(this, executor);
+        this.appWriter = new ApplicationWriter(this, executor);
+        this.history = new LinkHistory(clock.getAsLong());
+    }
+
+    /**
+     * The session as {@code --status} shows it.
+     *
+     * @param detachedWord what a session without a link is doing: "reconnecting" or "detached"
+     */
+    public SessionStatus status(String detachedWord) {
+        return SessionStatus.of(this, detachedWord);
+    }
+
+    /** Starts the session's threads. */
+    public void start() throws IOException {
+        Sockets.tune(app);
+        appWriter.open(app.getOutputStream());
+        ApplicationReader reader = new ApplicationReader(this, app.getInputStream());
+        try {
+            worker = thread("link", new SessionWorker(this));
+            thread("app-in", reader);
+        } catch (RuntimeException | Error e) {
+            // No thread could be made (out of memory, a process limit): half a session cannot
+            // work, and nothing else would close it. The caller still hears of the failure.
+            close("cannot start its threads: " + e);
+            throw e;
+        }
+    }
+
+    private Thread thread(String role, Runnable body) {
+        return Threads.start(threadPrefix + "-" + role, body);
+    }
+
+    /** Carries out what the state machine asked for; {@code why} explains a close. */
+    void perform(Set<Action> actions, String why) {
+        for (Action a : actions) {
+            // A switch expression, so that the compiler insists on a case for every action.
+            Runnable step = switch (a) {
+                case SEND_END, SEND_ABORT, SEND_ACK, FINISH_LINK -> sender::request;
+                case DELIVER -> appWriter::request;
+                case CLOSE_CLEAN -> () -> closeWith("both directions ended, everything delivered and acknowledged", true);
+                case RESET_APP_AND_CLOSE -> () -> closeWith(why, false);
+                case DRAIN_THEN_CLOSE -> () -> appWriter.closeWhenDrained(why);
+                // Only SessionStop.closeAll raises STOP, and carries this out itself: every session's flush
+                // shares one time budget there.
+                case FLUSH_THEN_STOPPING -> () -> {
+                    throw new IllegalStateException("FLUSH_THEN_STOPPING outside closeAll");
+                };
+            };
+            step.run();
+        }
+    }
+
+    void perform(Event e, String why) {
+        perform(state.on(e), why);
+    }
+
+    /**
+     * Applies the stream bookkeeping that goes with {@code e} and the transition as one step,
+     * under the state's monitor, then carries out the actions. Without this, another thread
+     * could act on the bookkeeping before the transition: send an END, and see its ack, while
+     * the state still says OPEN, and so lose the END_ACKED.
+     */
+    void perform(Event e, String why, Runnable bookkeeping) {
+        Set<Action> actions;
+        synchronized (state) {
+            bookkeeping.run();
+            actions = state.on(e);
+        }
+        perform(actions, why);
+    }
+
+    /** Ends the session for good, resetting the application connection: idempotent, any thread. */
+    public void close(String reason) {
+        closeWith(reason, false);
+    }
+
+    /**
+     * Ends the session once. {@code clean}: both directions ended, so the application socket
+     * is closed normally; otherwise it is reset, so that a stream cut short never looks like
+     * a clean end. A link whose sending side we ended keeps its socket for the link reader,
+     * which closes it after the peer's FIN (closing now could reset away our last frames).
+     *
+     * @return whether this call closed it (false: it was closed already)
+     */
+    boolean closeWith(String reason, boolean clean) {
+        if (!closed.compareAndSet(false, true)) {
+            return false;
+        }
+        state.close();
+        closeReason = reason;
+        log.info("{}: closed: {}", name, reason);
+        out.close();
+        in.close();
+        Link l = link;
+        if (l != null && !l.sendingFinished()) {
+            l.close();
+        }
+        if (clean) {
+            Sockets.closeQuietly(app);
+        } else {
+            Link.reset(app);
+        }
+        provider.close();
+        if (worker != null && worker != Thread.currentThread() && (l == null || !l.sendingFinished())) {
+            worker.interrupt();
+        }
+        onClosed.accept(this);
+        finished.countDown();
+        return true;
+    }
+
+    public boolean awaitClosed(long timeout, TimeUnit unit) throws InterruptedException {
+        return finished.await(timeout, unit);
+    }
+
+    /**
+     * The last step of a stop: STOPPING on the link if it is up and free within
+     * {@code lockMillis}, then close.
+     */
+    void sendStoppingAndClose(String reason, long lockMillis) {
+        boolean told = false;
+        try {
+            if (sendLock.tryLock(lockMillis, TimeUnit.MILLISECONDS)) {
+                try {
+                    told = sender.sendStopping();
+                } finally {
+                    sendLock.unlock();
+                }
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+        closeWith(reason + (told ? "; told the peer after " + out.acked() + " of " + out.end()
+                + " bytes were acknowledged" : "; the peer could not be told (no usable link)"), false);
+    }
+
+    public boolean isClosed() {
+        return closed.get();
+    }
+
+    public String closeReason() {
+        return closeReason;
+    }
+
+    @Override
+    public String name() {
+        return name;
+    }
+
+    /** Renames the session for logs, once the peer has named it. */
+    void rename(String newName) {
+        this.name = newName;
+    }
+
+    /** The link in use, or {@code null} while detached. */
+    public Link currentLink() {
+        return link;
+    }
+
+    @Override
+    public long delivered() {
+        return in.delivered();
+    }
+
+    @Override
+    public boolean heardFromPeer() {
+        return heardFromPeer;
+    }
+
+    @Override
+    public int window() {
+        return in.window();
+    }
+
+    @Override
+    public boolean applicationFinished() {
+        return out.finished() || state.aborted();
+    }
+
+    @Override
+    public LinkSettings settings() {
+        return settings;
+    }
+
+    /** The state of both directions and the link, for logs and tests. */
+    public String stateText() {
+        return state.toString();
+    }
+}

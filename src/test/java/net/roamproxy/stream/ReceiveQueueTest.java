@@ -1,0 +1,291 @@
+package net.roamproxy.stream;
+
+import static java.nio.charset.StandardCharsets.US_ASCII;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertInstanceOf;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.io.ByteArrayOutputStream;
+
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+
+import net.roamproxy.wire.ProtocolException;
+
+/** The receive queue: in-order delivery, replay trimming, protocol checks, non-blocking poll, acks, memory. */
+/* A separate thread, so a test stuck entering a monitor still times out. */
+@Timeout(value = 20, threadMode = Timeout.ThreadMode.SEPARATE_THREAD)
+class ReceiveQueueTest {
+
+    private static byte[] ascii(String s) {
+        return s.getBytes(US_ASCII);
+    }
+
+    /** Takes everything queued right now (the caller knows it is non-empty or finished). */
+    private static String takeQueued(ReceiveQueue in) throws Exception {
+        ByteArrayOutputStream out = new ByteArrayOutputStream();
+        byte[] buf = new byte[3];
+        while (in.queued() > 0) {
+            int n = in.poll(buf);
+            out.write(buf, 0, n);
+            in.delivered(n);
+        }
+        return out.toString(US_ASCII);
+    }
+
+    @Test
+    void framesAcceptedInOrderAreTakenInOrder() throws Exception {
+        ReceiveQueue in = new ReceiveQueue(64);
+
+        assertEquals(5, in.accept(0, ascii("hello")));
+        assertEquals(6, in.accept(5, ascii(" world")));
+
+        assertEquals(11, in.received());
+        assertEquals("hello world", takeQueued(in));
+        assertEquals(11, in.delivered());
+    }
+
+    @Test
+    void replayedFrameThatWasAlreadyReceivedIsDroppedWhole() throws Exception {
+        ReceiveQueue in = new ReceiveQueue(64);
+        in.accept(0, ascii("abc"));
+
+        assertEquals(0, in.accept(0, ascii("abc")));
+
+        assertEquals(3, in.received());
+        assertEquals("abc", takeQueued(in));
+    }
+
+    @Test
+    void replayedFrameAlreadyTakenByTheApplicationIsNotDeliveredAgain() throws Exception {
+        ReceiveQueue in = new ReceiveQueue(64);
+        in.accept(0, ascii("abcdef"));
+        assertEquals("abcdef", takeQueued(in));
+
+        assertEquals(0, in.accept(2, ascii("cd")));
+
+        assertEquals(0, in.queued());
+    }
+
+    @Test
+    void replayedFrameOverlappingNewBytesQueuesOnlyTheNewPart() throws Exception {
+        ReceiveQueue in = new ReceiveQueue(64);
+        in.accept(0, ascii("abcd"));
+
+        assertEquals(3, in.accept(2, ascii("cdefg")));
+
+        assertEquals(7, in.received());
+        assertEquals("abcdefg", takeQueued(in));
+    }
+
+    @Test
+    void frameLeavingAGapIsAProtocolErrorNamingTheOffsets() {
+        ReceiveQueue in = new ReceiveQueue(64);
+
+        ProtocolException e = assertThrows(ProtocolException.class, () -> in.accept(5, ascii("x")));
+
+        assertTrue(e.getMessage().contains("5"), e.getMessage());
+        assertEquals(0, in.received());
+        assertEquals(0, in.queued());
+    }
+
+    @Test
+    void frameOverflowingTheWindowIsAProtocolErrorAndQueuesNothing() throws Exception {
+        ReceiveQueue in = new ReceiveQueue(8);
+        in.accept(0, ascii("12345678"));
+
+        assertThrows(ProtocolException.class, () -> in.accept(8, ascii("9")));
+
+        assertEquals(8, in.received());
+        assertEquals("12345678", takeQueued(in));
+    }
+
+    @Test
+    void singleFrameLargerThanTheWindowIsAProtocolError() {
+        ReceiveQueue in = new ReceiveQueue(8);
+
+        ProtocolException e = assertThrows(ProtocolException.class, () -> in.accept(0, new byte[9]));
+
+        assertTrue(e.getMessage().contains("window"), e.getMessage());
+    }
+
+    @Test
+    void polledBytesFreeWindowSpaceForMore() throws Exception {
+        ReceiveQueue in = new ReceiveQueue(8);
+        in.accept(0, ascii("12345678"));
+        byte[] buf = new byte[5];
+        assertEquals(5, in.poll(buf));
+
+        assertEquals(5, in.accept(8, ascii("9abcd")));
+
+        assertEquals(8, in.queued());
+    }
+
+    @Test
+    void peerFinishedAtAnOffsetOtherThanWhatWasReceivedIsAProtocolError() throws Exception {
+        ReceiveQueue in = new ReceiveQueue(64);
+        in.accept(0, ascii("abc"));
+
+        assertThrows(ProtocolException.class, () -> in.peerFinished(2));
+        ProtocolException e = assertThrows(ProtocolException.class, () -> in.peerFinished(4));
+
+        assertTrue(e.getMessage().contains("4"), e.getMessage());
+        assertFalse(in.peerHasFinished());
+    }
+
+    @Test
+    void pollReturnsMinusOneOnceThePeerFinishedAndEverythingWasTaken() throws Exception {
+        ReceiveQueue in = new ReceiveQueue(64);
+        in.accept(0, ascii("ab"));
+        in.peerFinished(2);
+
+        byte[] buf = new byte[10];
+        assertEquals(2, in.poll(buf));
+        assertEquals(-1, in.poll(buf));
+        assertEquals(-1, in.poll(buf), "the end stays the end");
+    }
+
+    @Test
+    void newDataAfterThePeersCloseIsAProtocolErrorButAReplayOfOldDataIsNot() throws Exception {
+        ReceiveQueue in = new ReceiveQueue(64);
+        in.accept(0, ascii("ab"));
+        in.peerFinished(2);
+
+        assertEquals(0, in.accept(0, ascii("ab")));
+        assertThrows(ProtocolException.class, () -> in.accept(2, ascii("c")));
+    }
+
+    @Test
+    void pollOnAnEmptyQueueReturnsZeroAtOnceUntilThePeerFinishes() throws Exception {
+        ReceiveQueue in = new ReceiveQueue(64);
+        byte[] buf = new byte[16];
+
+        assertEquals(0, in.poll(buf));
+        in.accept(0, ascii("late"));
+        assertEquals(4, in.poll(buf));
+        assertEquals("late", new String(buf, 0, 4, US_ASCII));
+        assertEquals(0, in.poll(buf));
+
+        in.peerFinished(4);
+        assertEquals(-1, in.poll(buf));
+    }
+
+    @Test
+    void pollAfterCloseFailsWithSessionClosed() throws Exception {
+        ReceiveQueue in = new ReceiveQueue(64);
+        in.close();
+
+        assertThrows(SessionClosedException.class, () -> in.poll(new byte[4]));
+    }
+
+    @Test
+    void pollOnAClosedStreamFailsEvenWithBytesQueued() throws Exception {
+        ReceiveQueue in = new ReceiveQueue(64);
+        in.accept(0, ascii("x"));
+        in.close();
+
+        assertThrows(SessionClosedException.class, () -> in.poll(new byte[4]));
+    }
+
+    @Test
+    void pollMovesNoMoreThanTheDestinationHolds() throws Exception {
+        ReceiveQueue in = new ReceiveQueue(64);
+        in.accept(0, ascii("abcdef"));
+
+        byte[] buf = new byte[4];
+        assertEquals(4, in.poll(buf));
+
+        assertEquals(2, in.queued());
+    }
+
+    @Test
+    void ackBecomesDueWhenHalfTheWindowWasDeliveredSinceTheLastAck() {
+        ReceiveQueue in = new ReceiveQueue(100);
+
+        in.delivered(49);
+        assertFalse(in.ackDue());
+        in.delivered(1);
+        assertTrue(in.ackDue());
+    }
+
+    @Test
+    void ackToSendReportsDeliveredBytesAndResetsTheDueCount() {
+        ReceiveQueue in = new ReceiveQueue(100);
+        in.delivered(60);
+
+        assertEquals(60, in.ackToSend());
+
+        assertFalse(in.ackDue());
+        in.delivered(49);
+        assertFalse(in.ackDue());
+        in.delivered(1);
+        assertTrue(in.ackDue());
+        assertEquals(110, in.ackToSend());
+    }
+
+    @Test
+    void ackCountsDeliveredBytesNotMerelyReceivedOnes() throws Exception {
+        ReceiveQueue in = new ReceiveQueue(100);
+        in.accept(0, new byte[80]);
+
+        assertFalse(in.ackDue(), "nothing reached the application yet");
+        assertEquals(0, in.ackToSend());
+    }
+
+    @Test
+    void aQueueGrownByBulkDataShrinksOnceIdleButNotWhileBusy() throws Exception {
+        ReceiveQueue in = new ReceiveQueue(1 << 20);
+        assertEquals(0, in.allocated(), "no array before the first byte");
+        int small = ByteRing.INITIAL_SIZE;
+        byte[] bulk = new byte[256 * 1024];
+        in.accept(0, bulk, 0, bulk.length);
+        byte[] buf = new byte[bulk.length];
+        assertEquals(bulk.length, in.poll(buf));
+        assertTrue(in.allocated() >= bulk.length, "grew to hold the burst");
+
+        in.shrinkIfIdle();
+        assertTrue(in.allocated() >= bulk.length, "busy in the last period: keeps its array");
+
+        in.accept(bulk.length, ascii("keystroke"), 0, 9);
+        in.shrinkIfIdle();
+        assertEquals(small, in.allocated(), "only small amounts in the last period: back to the initial size");
+        assertEquals(9, in.poll(buf), "and nothing queued was lost");
+        assertEquals("keystroke", new String(buf, 0, 9, US_ASCII));
+    }
+
+    // ------------------------------------------------------------------ END
+
+    @Test
+    void thePeersEndCountsAsOneDeliveredByteOnceTheApplicationWasToldAndIsAckedAtOnce() throws Exception {
+        ReceiveQueue in = new ReceiveQueue(64);
+        in.accept(0, "abc".getBytes(US_ASCII));
+        assertTrue(in.peerFinished(3));
+        byte[] buf = new byte[16];
+        assertEquals(3, in.poll(buf));
+        in.delivered(3);
+        in.ackToSend();
+        assertEquals(-1, in.poll(buf), "everything taken: the caller now tells the application");
+
+        in.endDelivered();
+
+        assertEquals(4, in.delivered());
+        assertTrue(in.endWasDelivered());
+        assertTrue(in.ackDue(), "the peer waits for this ack to end its direction");
+        assertEquals(4, in.ackToSend());
+        assertFalse(in.ackDue());
+        assertEquals(0, in.poll(buf), "the end is delivered once");
+    }
+
+    @Test
+    void aReplayedEndIsRecognisedAndNotAnError() throws Exception {
+        ReceiveQueue in = new ReceiveQueue(64);
+        in.accept(0, "ab".getBytes(US_ASCII));
+
+        assertTrue(in.peerFinished(2));
+        assertFalse(in.peerFinished(2), "the same END again, after a resume");
+        assertEquals(0, in.accept(0, "ab".getBytes(US_ASCII)), "replayed bytes before it are dropped");
+        assertThrows(ProtocolException.class, () -> in.accept(2, "c".getBytes(US_ASCII)), "no data after the end");
+    }
+}
