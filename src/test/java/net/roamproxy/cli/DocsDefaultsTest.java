@@ -185,7 +185,7 @@ class DocsDefaultsTest {
                 + human((Long) constant("client.Dialer", "MAX_RETRY_MS")) + ", H)");
         expected.put("Dials at once", String.valueOf(constant("client.ClientProxy", "MAX_DIALS")));
         expected.put("Detach timeout", human(link.detachTimeout().toMillis()));
-        expected.put("Linger", "min(M·H, " + human((Long) constant("link.Session", "MAX_LINGER_MILLIS")) + ")");
+        expected.put("Linger", "min(M·H, " + human((Long) constant("session.Session", "MAX_LINGER_MILLIS")) + ")");
         expected.put("Stop", human(Stopping.LIMIT.toMillis()));
         // Checked by ProtocolDocsTest, or no constant: a Java long's range, the window's bound.
         for (String elsewhere : List.of("Frame payload", "Offsets", "Replay buffer", "Key usage", "Service name")) {

@@ -158,7 +158,7 @@ class DocsProseFactsTest {
                 human(((Duration) constant("status.StatusServer", "TIMEOUT")).toMillis()));
         assertStates(ops, "the summary's period", "summary every (\\d+) minutes", constant("status.StatusServer", "SUMMARY_MINUTES"));
         assertStates(ops, "the pause after a failed accept", "pauses (\\d+ ms) and keeps accepting",
-                human((Long) constant("link.AcceptFailures", "PAUSE_MILLIS")));
+                human((Long) constant("net.AcceptFailures", "PAUSE_MILLIS")));
         assertStates(ops, "the --new-secret size", "write a new pre-shared key \\((\\d+) random bytes", SecretFile.MIN_SIZE);
         assertStates("docs/security.md", "the detach timeout", "within the detach timeout \\((\\d+ \\w+) by\\s+default",
                 human(detachMs()));
@@ -179,9 +179,9 @@ class DocsProseFactsTest {
                     "the default level", "else (\\w+)\\)", LogLevel.DEFAULT.name());
         }
         assertStates(ops, "the frame reader's first buffer", "the frame reader starts at (\\d+ KiB)",
-                (Integer) constant("protocol.FrameReader", "INITIAL_SIZE") / 1024 + " KiB");
+                (Integer) constant("wire.FrameReader", "INITIAL_SIZE") / 1024 + " KiB");
         assertStates(ops, "the application reader's first frame", "application reader at one\\s+(\\d+ KiB) frame",
-                (Integer) constant("link.ApplicationReader", "SMALL_BUFFER") / 1024 + " KiB");
+                (Integer) constant("session.ApplicationReader", "SMALL_BUFFER") / 1024 + " KiB");
         assertStates(ops, "the largest frame", "growing in steps to (\\d+ KiB)", Wire.MAX_DATA / 1024 + " KiB");
         String source = "the source of a limit, in IPv6";
         int prefix = (Integer) constant("server.Source", "IPV6_PREFIX_BYTES") * 8;

@@ -29,7 +29,7 @@ import net.roamproxy.wire.Handshake.Status;
  * the specification. The hex dumps and the state table are generated and checked elsewhere
  * (WireDumpsTest, StateTableTest); this test covers the tables and sentences a person wrote, and
  * {@link ProtocolUserDocsTest} the same facts in the users' docs.
- * Lives in {@code net.roamproxy.protocol} for {@link FrameType#allowedLengths()}.
+ * Lives in {@code net.roamproxy.wire} for {@link FrameType#allowedLengths()}.
  */
 class ProtocolDocsTest {
     private static final String FORMAT = "src/docs/chapters/02-packet-format.adoc";

@@ -33,9 +33,6 @@ import net.roamproxy.wire.HexDumps.Value;
  * report uses, {@value #COMMITTED}, differs: a change of the wire format or the key schedule
  * then fails {@code mvn verify} until the report is regenerated. To regenerate, run this test
  * with {@code -Droamproxy.updateDocs=true}, which overwrites the committed include.
- *
- * <p>Lives in {@code net.roamproxy.link} because the session's frame methods of
- * {@link FrameWriter} are package-private.
  */
 class WireDumpsTest {
     static final String COMMITTED = "src/docs/generated/hexdumps.adoc";
