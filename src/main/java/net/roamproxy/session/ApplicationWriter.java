@@ -8,8 +8,8 @@ import org.apache.logging.log4j.LogManager;
 import org.apache.logging.log4j.Logger;
 
 import net.roamproxy.net.SerialJob;
-import net.roamproxy.session.IoPool;
 import net.roamproxy.session.SessionState.Event;
+import net.roamproxy.stream.ReceiveQueue;
 import net.roamproxy.stream.SessionClosedException;
 
 /**
@@ -26,6 +26,8 @@ final class ApplicationWriter {
     private final Session s;
     private final SerialJob job;
     private OutputStream appOut;
+    /** Where the queued bytes are: written to the application from there, with no copy on the way. */
+    private final ReceiveQueue.Segment queued = new ReceiveQueue.Segment();
     /** Set when the peer stops: close the session (resetting the application) once the queue is empty. */
     private volatile String closeWhenDrained;
 
@@ -50,12 +52,11 @@ final class ApplicationWriter {
     }
 
     private void deliver() {
-        byte[] buf = IoPool.FRAME.get();
         try {
             int n;
-            while ((n = s.in.poll(buf)) > 0) {
+            while ((n = s.in.peek(queued)) > 0) {
                 try {
-                    appOut.write(buf, 0, n);
+                    appOut.write(queued.array(), queued.offset(), n);
                 } catch (IOException e) {
                     if (!s.isClosed()) {
                         log.info("{}: writing to the application failed: {}; aborting the session", s.name(),

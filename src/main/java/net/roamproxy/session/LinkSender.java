@@ -9,7 +9,6 @@ import org.apache.logging.log4j.LogManager;
 import org.apache.logging.log4j.Logger;
 
 import net.roamproxy.net.SerialJob;
-import net.roamproxy.session.IoPool;
 import net.roamproxy.wire.FrameProtection;
 import net.roamproxy.wire.FrameWriter;
 import net.roamproxy.wire.Wire;

@@ -17,7 +17,6 @@ import org.apache.logging.log4j.Logger;
 import net.roamproxy.metrics.Metrics;
 import net.roamproxy.net.Sockets;
 import net.roamproxy.net.Threads;
-import net.roamproxy.session.IoPool;
 import net.roamproxy.session.SessionState.Action;
 import net.roamproxy.session.SessionState.Event;
 import net.roamproxy.stream.MemoryBudget;

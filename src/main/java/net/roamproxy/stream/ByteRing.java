@@ -134,6 +134,24 @@ final class ByteRing {
         System.arraycopy(buf, 0, dst, dstOff + first, len - first);
     }
 
+    /**
+     * The array the oldest bytes are in, from {@link #headIndex()} on, for {@link #contiguous()}
+     * bytes. Those bytes stay as they are until {@link #discard}ed: writes go to free space only,
+     * and a growth or shrink copies into a new array, leaving this one alone.
+     */
+    byte[] array() {
+        return buf;
+    }
+
+    int headIndex() {
+        return head;
+    }
+
+    /** How many of the oldest bytes lie in one piece from {@link #headIndex()}. */
+    int contiguous() {
+        return Math.min(size, buf.length - head);
+    }
+
     /** Grows towards {@code needed} (by doubling); {@code force}: past the budget if it must. */
     private void grow(int needed, boolean force) {
         int n = Math.max(buf.length, Math.min(capacity, INITIAL_SIZE));

@@ -5,7 +5,8 @@ import net.roamproxy.wire.ProtocolException;
 /**
  * Bytes received from the peer and not yet written to the application. The link reader
  * {@linkplain #accept accepts} frames without ever blocking, so a stalled application cannot
- * stop heartbeats; the session's deliver job {@linkplain #poll polls} them.
+ * stop heartbeats; the session's deliver job writes them to the application from where they
+ * are ({@link #peek}).
  *
  * <ul>
  *   <li>{@code received}: the next stream offset expected from the peer. Frames repeating
@@ -108,30 +109,49 @@ public final class ReceiveQueue {
     }
 
     /**
-     * Moves up to {@code dst.length} queued bytes into {@code dst} without waiting. Call
-     * {@link #delivered(int)} once they are written to the application.
+     * Where the oldest queued bytes are, so that the deliver job writes them to the application
+     * straight from the queue, without a copy: {@code segment} is set to them. They stay queued,
+     * and unchanged, until {@link #delivered(int)} takes them out.
      *
-     * @return bytes moved; 0 if none are queued (or the end was delivered already); -1 once
-     *         the peer's stream has ended and everything was taken: the caller tells the
-     *         application, then calls {@link #endDelivered()}
+     * @return how many bytes {@code segment} shows, all in one piece (there may be more after
+     *         them); 0 if none are queued (or the end was delivered already); -1 once the peer's
+     *         stream has ended and everything was delivered: the caller tells the application,
+     *         then calls {@link #endDelivered()}
      * @throws SessionClosedException if the session closed
      */
-    public synchronized int poll(byte[] dst) throws SessionClosedException {
+    public synchronized int peek(Segment segment) throws SessionClosedException {
         if (closed) {
             throw new SessionClosedException();
         }
         if (ring.size() == 0) {
             return peerFinished && !endDelivered ? -1 : 0;
         }
-        int n = Math.min(dst.length, ring.size());
-        ring.copy(0, dst, 0, n);
-        ring.discard(n);
-        return n;
+        segment.array = ring.array();
+        segment.offset = ring.headIndex();
+        return ring.contiguous();
     }
 
-    /** Records that {@code n} taken bytes reached the application. */
+    /**
+     * Records that the first {@code n} queued bytes reached the application: they leave the
+     * queue, their room is free for the peer again, and the ack grows by {@code n}.
+     */
     public synchronized void delivered(int n) {
+        ring.discard(n);
         delivered += n;
+    }
+
+    /** A view of queued bytes ({@link #peek}); one per reader, reused. */
+    public static final class Segment {
+        private byte[] array;
+        private int offset;
+
+        public byte[] array() {
+            return array;
+        }
+
+        public int offset() {
+            return offset;
+        }
     }
 
     /**

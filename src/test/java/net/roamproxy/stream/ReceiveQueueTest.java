@@ -1,6 +1,7 @@
 package net.roamproxy.stream;
 
 import static java.nio.charset.StandardCharsets.US_ASCII;
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertInstanceOf;
@@ -8,6 +9,7 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.io.ByteArrayOutputStream;
+import java.util.Arrays;
 
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
@@ -28,11 +30,31 @@ class ReceiveQueueTest {
         ByteArrayOutputStream out = new ByteArrayOutputStream();
         byte[] buf = new byte[3];
         while (in.queued() > 0) {
-            int n = in.poll(buf);
-            out.write(buf, 0, n);
-            in.delivered(n);
+            out.write(buf, 0, poll(in, buf));
         }
         return out.toString(US_ASCII);
+    }
+
+    /**
+     * What the deliver job does, into {@code dst}: copies up to {@code dst.length} of the oldest
+     * queued bytes from where {@link ReceiveQueue#peek} shows them, and takes them out as delivered.
+     *
+     * @return bytes taken, or what {@code peek} returned if none
+     */
+    private static int poll(ReceiveQueue in, byte[] dst) throws SessionClosedException {
+        ReceiveQueue.Segment seg = new ReceiveQueue.Segment();
+        int taken = 0;
+        while (taken < dst.length) {
+            int n = in.peek(seg);
+            if (n <= 0) {
+                return taken > 0 ? taken : n;
+            }
+            n = Math.min(n, dst.length - taken);
+            System.arraycopy(seg.array(), seg.offset(), dst, taken, n);
+            in.delivered(n);
+            taken += n;
+        }
+        return taken;
     }
 
     @Test
@@ -116,11 +138,74 @@ class ReceiveQueueTest {
         ReceiveQueue in = new ReceiveQueue(8);
         in.accept(0, ascii("12345678"));
         byte[] buf = new byte[5];
-        assertEquals(5, in.poll(buf));
+        assertEquals(5, poll(in, buf));
 
         assertEquals(5, in.accept(8, ascii("9abcd")));
 
         assertEquals(8, in.queued());
+    }
+
+    @Test
+    void peekedBytesStayQueuedAndKeepTheirRoomUntilDelivered() throws Exception {
+        ReceiveQueue in = new ReceiveQueue(8);
+        in.accept(0, ascii("12345678"));
+        ReceiveQueue.Segment seg = new ReceiveQueue.Segment();
+
+        assertEquals(8, in.peek(seg));
+        assertEquals(8, in.peek(seg), "peeking again shows the same bytes");
+        assertThrows(ProtocolException.class, () -> in.accept(8, ascii("9")), "the window is still full");
+        assertEquals(0, in.delivered());
+
+        in.delivered(5);
+
+        assertEquals(5, in.delivered());
+        assertEquals(5, in.accept(8, ascii("9abcd")));
+        assertEquals("6789abcd", takeQueued(in));
+    }
+
+    @Test
+    void peekShowsTheOldestBytesInOnePieceUpToTheEndOfTheArray() throws Exception {
+        ReceiveQueue in = new ReceiveQueue(ByteRing.INITIAL_SIZE);
+        byte[] data = new byte[ByteRing.INITIAL_SIZE + 2000];
+        for (int i = 0; i < data.length; i++) {
+            data[i] = (byte) (i * 7);
+        }
+        in.accept(0, data, 0, 4000);
+        in.delivered(3000);
+        in.accept(4000, data, 4000, 2000); // wraps around the array's end
+        ReceiveQueue.Segment seg = new ReceiveQueue.Segment();
+
+        int first = in.peek(seg);
+
+        assertEquals(ByteRing.INITIAL_SIZE - 3000, first);
+        assertArrayEquals(Arrays.copyOfRange(data, 3000, 3000 + first),
+                Arrays.copyOfRange(seg.array(), seg.offset(), seg.offset() + first));
+        in.delivered(first);
+        int second = in.peek(seg);
+        assertEquals(3000 - first, second, "the rest, from the array's start");
+        assertArrayEquals(Arrays.copyOfRange(data, 3000 + first, 6000),
+                Arrays.copyOfRange(seg.array(), seg.offset(), seg.offset() + second));
+    }
+
+    @Test
+    void bytesBeingWrittenFromThePeekedArrayStayIntactWhenTheQueueGrows() throws Exception {
+        ReceiveQueue in = new ReceiveQueue(1 << 16);
+        byte[] first = new byte[ByteRing.INITIAL_SIZE];
+        Arrays.fill(first, (byte) 'a');
+        in.accept(0, first);
+        ReceiveQueue.Segment seg = new ReceiveQueue.Segment();
+        assertEquals(first.length, in.peek(seg));
+        byte[] shown = seg.array();
+        int at = seg.offset();
+
+        byte[] more = new byte[3 * ByteRing.INITIAL_SIZE];
+        Arrays.fill(more, (byte) 'b');
+        in.accept(first.length, more); // the queue moves to a bigger array meanwhile
+
+        assertArrayEquals(first, Arrays.copyOfRange(shown, at, at + first.length));
+        in.delivered(first.length);
+        assertEquals(more.length, in.peek(seg));
+        assertEquals('b', seg.array()[seg.offset()]);
     }
 
     @Test
@@ -142,9 +227,9 @@ class ReceiveQueueTest {
         in.peerFinished(2);
 
         byte[] buf = new byte[10];
-        assertEquals(2, in.poll(buf));
-        assertEquals(-1, in.poll(buf));
-        assertEquals(-1, in.poll(buf), "the end stays the end");
+        assertEquals(2, poll(in, buf));
+        assertEquals(-1, poll(in, buf));
+        assertEquals(-1, poll(in, buf), "the end stays the end");
     }
 
     @Test
@@ -162,14 +247,14 @@ class ReceiveQueueTest {
         ReceiveQueue in = new ReceiveQueue(64);
         byte[] buf = new byte[16];
 
-        assertEquals(0, in.poll(buf));
+        assertEquals(0, poll(in, buf));
         in.accept(0, ascii("late"));
-        assertEquals(4, in.poll(buf));
+        assertEquals(4, poll(in, buf));
         assertEquals("late", new String(buf, 0, 4, US_ASCII));
-        assertEquals(0, in.poll(buf));
+        assertEquals(0, poll(in, buf));
 
         in.peerFinished(4);
-        assertEquals(-1, in.poll(buf));
+        assertEquals(-1, poll(in, buf));
     }
 
     @Test
@@ -177,7 +262,7 @@ class ReceiveQueueTest {
         ReceiveQueue in = new ReceiveQueue(64);
         in.close();
 
-        assertThrows(SessionClosedException.class, () -> in.poll(new byte[4]));
+        assertThrows(SessionClosedException.class, () -> poll(in, new byte[4]));
     }
 
     @Test
@@ -186,7 +271,7 @@ class ReceiveQueueTest {
         in.accept(0, ascii("x"));
         in.close();
 
-        assertThrows(SessionClosedException.class, () -> in.poll(new byte[4]));
+        assertThrows(SessionClosedException.class, () -> poll(in, new byte[4]));
     }
 
     @Test
@@ -195,14 +280,15 @@ class ReceiveQueueTest {
         in.accept(0, ascii("abcdef"));
 
         byte[] buf = new byte[4];
-        assertEquals(4, in.poll(buf));
+        assertEquals(4, poll(in, buf));
 
         assertEquals(2, in.queued());
     }
 
     @Test
-    void ackBecomesDueWhenHalfTheWindowWasDeliveredSinceTheLastAck() {
+    void ackBecomesDueWhenHalfTheWindowWasDeliveredSinceTheLastAck() throws Exception {
         ReceiveQueue in = new ReceiveQueue(100);
+        in.accept(0, new byte[50]);
 
         in.delivered(49);
         assertFalse(in.ackDue());
@@ -211,13 +297,15 @@ class ReceiveQueueTest {
     }
 
     @Test
-    void ackToSendReportsDeliveredBytesAndResetsTheDueCount() {
+    void ackToSendReportsDeliveredBytesAndResetsTheDueCount() throws Exception {
         ReceiveQueue in = new ReceiveQueue(100);
+        in.accept(0, new byte[60]);
         in.delivered(60);
 
         assertEquals(60, in.ackToSend());
 
         assertFalse(in.ackDue());
+        in.accept(60, new byte[50]);
         in.delivered(49);
         assertFalse(in.ackDue());
         in.delivered(1);
@@ -242,7 +330,7 @@ class ReceiveQueueTest {
         byte[] bulk = new byte[256 * 1024];
         in.accept(0, bulk, 0, bulk.length);
         byte[] buf = new byte[bulk.length];
-        assertEquals(bulk.length, in.poll(buf));
+        assertEquals(bulk.length, poll(in, buf));
         assertTrue(in.allocated() >= bulk.length, "grew to hold the burst");
 
         in.shrinkIfIdle();
@@ -251,7 +339,7 @@ class ReceiveQueueTest {
         in.accept(bulk.length, ascii("keystroke"), 0, 9);
         in.shrinkIfIdle();
         assertEquals(small, in.allocated(), "only small amounts in the last period: back to the initial size");
-        assertEquals(9, in.poll(buf), "and nothing queued was lost");
+        assertEquals(9, poll(in, buf), "and nothing queued was lost");
         assertEquals("keystroke", new String(buf, 0, 9, US_ASCII));
     }
 
@@ -263,10 +351,9 @@ class ReceiveQueueTest {
         in.accept(0, "abc".getBytes(US_ASCII));
         assertTrue(in.peerFinished(3));
         byte[] buf = new byte[16];
-        assertEquals(3, in.poll(buf));
-        in.delivered(3);
+        assertEquals(3, poll(in, buf));
         in.ackToSend();
-        assertEquals(-1, in.poll(buf), "everything taken: the caller now tells the application");
+        assertEquals(-1, poll(in, buf), "everything taken: the caller now tells the application");
 
         in.endDelivered();
 
@@ -275,7 +362,7 @@ class ReceiveQueueTest {
         assertTrue(in.ackDue(), "the peer waits for this ack to end its direction");
         assertEquals(4, in.ackToSend());
         assertFalse(in.ackDue());
-        assertEquals(0, in.poll(buf), "the end is delivered once");
+        assertEquals(0, poll(in, buf), "the end is delivered once");
     }
 
     @Test
