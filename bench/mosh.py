@@ -1,22 +1,22 @@
 #!/usr/bin/env python3
 """bench/mosh.py: Mosh through the same address changes as the e2e harness, for bench/roaming.
 
-In the harness's namespaces (roam_e2e.Env.start_network, with the gateway or the IPv6 address
+In netlab's namespaces (netlab.Env.start_network, with the gateway or the IPv6 address
 as the kind needs) and without ssh: `mosh-server new -p 60001 -- sh -i` in the server
 namespace prints `MOSH CONNECT <port> <key>` and detaches; `MOSH_KEY=<key> mosh-client
-192.0.2.1 60001` runs on a pty in the client namespace (roam_e2e.Term) with LANG=C.UTF-8, and
+192.0.2.1 60001` runs on a pty in the client namespace (netlab.Term) with LANG=C.UTF-8, and
 `ping -i 0.2 127.0.0.1` is typed into its shell. Mosh's timers are as shipped.
 
-The address changes are those of roam_e2e.py (same addresses, outages and pauses); the resume
-is measured from the same point, just before `ip addr add`, to the first ping line with a
-higher icmp_seq than any seen before the change. mosh-client draws the screen with escape
+The address changes are those of roam_e2e.py (netlab.address_changes: same addresses,
+outages and pauses); the resume is measured from the same point, just before `ip addr add`,
+to the first ping line with a higher icmp_seq than any seen before the change. mosh-client draws the screen with escape
 sequences and redraws only the cells that change, so its output is replayed through a small
 terminal model (Screen) and icmp_seq=N is read off that screen; only new numbers count. Mosh
 sends screen states, not the byte stream: numbers it never drew
 are counted as lines skipped, not as a failure. No ping line within RESUME_WAIT_S of the new
 address counts as not resumed (for dualstack, whenever the client has only IPv6: mosh-client
 has one socket of the server address's family). Every namespace and process (mosh-server,
-its shell and ping, mosh-client) is removed on every exit path, as in the harness.
+its shell and ping, mosh-client) is removed on every exit path, as netlab's Env does.
 
   sudo bench/mosh.py [--repeat N] [--csv FILE] roam|inplace|gateway|dualstack ...
 --csv appends `kind,change,resume_s,lines_skipped` per change (resume_s empty: not resumed)."""
@@ -29,9 +29,9 @@ import time
 
 sys.dont_write_bytecode = True
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))),
-                                "src", "test", "e2e"))
-import roam_e2e as rt                       # noqa: E402  namespaces, pty, address changes
-from roam_e2e import log                    # noqa: E402
+                                "tools"))
+import netlab                               # noqa: E402  namespaces, pty, address changes
+from netlab import log                      # noqa: E402
 
 PORT = 60001
 RESUME_WAIT_S = 10.0        # > 3 × Mosh's 3 s idle acknowledgement interval
@@ -40,37 +40,25 @@ KINDS = {"roam": (False, False), "inplace": (False, False), "gateway": (True, Fa
 LOCALE = "LANG=C.UTF-8"
 
 
-def changes(kind, n):
-    """The address changes roam_e2e.py makes for `kind` (its scenario_<kind>), n of them."""
-    if kind == "roam":
-        return [rt.Change(rt.v4(i), rt.v4(i + 1), rt.OUTAGE_S) for i in range(n)]
-    if kind == "inplace":
-        return [rt.Change(rt.v4(i), rt.v4(i + 1), 0) for i in range(n)]
-    if kind == "gateway":
-        g = rt.GATEWAY_OUTAGES_S
-        return [rt.Change(rt.v4(i), rt.v4(i + 1), g[i % len(g)]) for i in range(n)]
-    return [rt.Change(rt.dual_addr(i), rt.dual_addr(i + 1), rt.DUALSTACK_OUTAGE_S) for i in range(n)]
-
-
-class MoshEnv(rt.Env):
-    """The harness's namespaces with mosh-server instead of inetd and the proxies."""
+class MoshEnv(netlab.Env):
+    """netlab's namespaces with mosh-server instead of inetd and the proxies."""
 
     def start(self):
         self.start_network()
-        out = rt.run(self.in_srv("env", LOCALE, f"PS1={rt.PROMPT}", "ENV=", "mosh-server", "new",
+        out = netlab.run(self.in_srv("env", LOCALE, f"PS1={netlab.PROMPT}", "ENV=", "mosh-server", "new",
                                  "-p", str(PORT), "--", shutil.which("sh"), "-i"), timeout=15)
         m = re.search(r"MOSH CONNECT (\d+) (\S+)", out)
         pid = re.search(r"detached, pid = (\d+)", out)
         if not m:
-            raise rt.Fail(f"mosh-server printed no MOSH CONNECT line:\n{out}")
+            raise netlab.Fail(f"mosh-server printed no MOSH CONNECT line:\n{out}")
         self.mosh = m.groups()
-        log(f"mosh-server (pid {pid.group(1) if pid else '?'}) on udp {rt.SERVER_ADDR}:{m.group(1)} "
+        log(f"mosh-server (pid {pid.group(1) if pid else '?'}) on udp {netlab.SERVER_ADDR}:{m.group(1)} "
             f"in the server namespace")
 
     def client(self):
         argv = self.in_cli("env", LOCALE, f"MOSH_KEY={self.mosh[1]}", "mosh-client",
-                           rt.SERVER_ADDR, self.mosh[0])
-        t = rt.Term("mosh-client", argv, self.tmp)
+                           netlab.SERVER_ADDR, self.mosh[0])
+        t = netlab.Term("mosh-client", argv, self.tmp)
         self.terms.append(t)
         return t
 
@@ -151,15 +139,15 @@ class Screen:
             self.scroll(n)
 
     def seqs(self):
-        return {int(v) for r in self.grid for v in rt.PING_LINE_RE.findall("".join(r))}
+        return {int(v) for r in self.grid for v in netlab.PING_LINE_RE.findall("".join(r))}
 
 
 class Shown:
     """When each icmp_seq first appeared on mosh-client's screen (monotonic time): every
-    chunk read from the pty (roam_e2e.Term records each with its arrival time) is applied in
+    chunk read from the pty (netlab.Term records each with its arrival time) is applied in
     turn, and the ping lines on the screen are read after each."""
 
-    def __init__(self, t, rows=50, cols=200):      # roam_e2e.Term's window size
+    def __init__(self, t, rows=50, cols=200):      # netlab.Term's window size
         self.t, self.screen, self.chunks, self.first = t, Screen(rows, cols), 0, {}
 
     def update(self):
@@ -188,41 +176,41 @@ def record(args, kind, index, delay, skipped):
 
 def scenario(args, kind, env):
     t = env.client()
-    t.expect(rt.PROMPT_RE, 15, what="shell prompt through mosh")
+    t.expect(netlab.PROMPT_RE, 15, what="shell prompt through mosh")
     shown = Shown(t)
     t.send("ping -i 0.2 127.0.0.1\r")
-    rt.wait_until(lambda: 1 in shown.update(), 10, "the first ping line on mosh-client's screen")
+    netlab.wait_until(lambda: 1 in shown.update(), 10, "the first ping line on mosh-client's screen")
     log("mosh-client: `ping -i 0.2 127.0.0.1` running")
-    time.sleep(rt.PING_BEFORE_S)
-    todo, done = changes(kind, args.repeat), []     # done: (index, delay, last seq before)
+    time.sleep(netlab.PING_BEFORE_S)
+    todo, done = netlab.address_changes(kind, args.repeat), []     # done: (index, delay, last seq before)
     for i, ch in enumerate(todo, 1):
         if i > 1:
-            time.sleep(rt.PING_BETWEEN_S)
+            time.sleep(netlab.PING_BETWEEN_S)
         t_del, before = time.monotonic(), shown.highest()
-        env.client_ip("addr", "del", *rt.ip_args(ch.old))
+        env.client_ip("addr", "del", *netlab.ip_args(ch.old))
         if ch.outage:
             time.sleep(ch.outage)
         t_add = time.monotonic()
-        env.client_ip("addr", "add", *rt.ip_args(ch.new))
+        env.client_ip("addr", "add", *netlab.ip_args(ch.new))
         last = shown.highest(t_add)                 # higher than this: new output
 
         def first_new():
             return min((at for s, at in shown.update().items() if s > last and at >= t_add),
                        default=None)
         try:
-            delay = rt.wait_until(first_new, RESUME_WAIT_S, "ping output", interval=0.01) - t_add
-        except rt.Fail:
+            delay = netlab.wait_until(first_new, RESUME_WAIT_S, "ping output", interval=0.01) - t_add
+        except netlab.Fail:
             delay = None
         late = [s for s, at in shown.update().items() if s > before and t_del + 0.5 <= at < t_add]
         if ch.outage and late:
-            raise rt.Fail(f"new ping lines {sorted(late)[:5]} were shown while the client had no "
+            raise netlab.Fail(f"new ping lines {sorted(late)[:5]} were shown while the client had no "
                           "address; the address removal did not cut Mosh off, so this proves nothing")
         how = f"after {ch.outage:g} s without" if ch.outage else "in one step"
         log(f"mosh {kind} {i}/{len(todo)}: {ch.old} -> {ch.new} {how}: " +
             (f"ping output resumed {delay:.2f} s after the new address" if delay is not None
              else f"no new ping line within {RESUME_WAIT_S:g} s: not resumed"))
         done.append((i, delay, before))
-    time.sleep(rt.PING_AFTER_S)
+    time.sleep(netlab.PING_AFTER_S)
     seen = shown.update()
     top = max(seen)
     skipped_all = [s for s in range(1, top + 1) if s not in seen]
@@ -232,7 +220,7 @@ def scenario(args, kind, env):
     t.send("\x03")
     resumed = [d for _, d, _ in done if d is not None]
     log(f"PASS mosh {kind}: icmp_seq 1..{top} shown: {len(skipped_all)} lines skipped"
-        f"{' (' + rt.fmt_seqs(skipped_all) + ')' if skipped_all else ''}; resumed after "
+        f"{' (' + netlab.fmt_seqs(skipped_all) + ')' if skipped_all else ''}; resumed after "
         f"{len(resumed)} of {len(done)} changes" + (f", {', '.join(f'{d:.2f}' for d in resumed)} s "
                                                      "after the new address" if resumed else ""))
 
@@ -254,9 +242,9 @@ def main():
 
     def run(index, kind):
         env = MoshEnv(args, index, True, gateway=KINDS[kind][0], dualstack=KINDS[kind][1])
-        budget = rt.SCENARIO_BUDGET_S + int(args.repeat * (8 + RESUME_WAIT_S))
-        return rt.run_env(args, f"mosh {kind}", env, lambda e: scenario(args, kind, e), budget)
-    return rt.run_all("bench/mosh.py", problems, args.kinds, run)
+        budget = netlab.SCENARIO_BUDGET_S + int(args.repeat * (8 + RESUME_WAIT_S))
+        return netlab.run_env(args, f"mosh {kind}", env, lambda e: scenario(args, kind, e), budget)
+    return netlab.run_all("bench/mosh.py", problems, args.kinds, run)
 
 
 if __name__ == "__main__":

@@ -17,8 +17,8 @@ The scenario runs `ping -i 0.2 127.0.0.1` inside telnet, removes the client's ad
 notices at once that its address is gone (it watches the host's addresses) and sproxy after
 three missed heartbeats; with --no-address-watch cproxy too waits for three missed heartbeats.
 
-The namespaces, daemons and telnet come from the end-to-end test harness
-(src/test/e2e/roam_e2e.py), loaded as a module, so the demo and the tests do the same thing.
+The namespaces, daemons and telnet come from the netlab library (tools/netlab), which the
+end-to-end tests are built on too, so the demo and the tests do the same thing.
 Only 192.0.2.0/24 (reserved for documentation) and loopback are used, inside namespaces this
 script creates; everything is removed on exit, on Ctrl-C and on SIGTERM.
 
@@ -27,7 +27,6 @@ not, 2 cannot run, 130 interrupted.
 """
 
 import argparse
-import importlib.util
 import os
 import re
 import signal
@@ -39,7 +38,11 @@ import types
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 REPO = os.path.dirname(HERE)
-HARNESS = os.path.join(REPO, "src", "test", "e2e", "roam_e2e.py")
+sys.dont_write_bytecode = True          # no __pycache__ left in the source tree
+sys.path.insert(0, os.path.join(REPO, "tools"))
+import netlab                           # noqa: E402  (after the path is set)
+
+# Own namespace names, so the demo never touches a test run's namespaces and vice versa.
 NS_PREFIX = "rpdemo"
 PING_MARKER = "d3e0d3e0"
 # Telnet control bytes in the session's output, and the time the proxies' own log lines start
@@ -48,21 +51,8 @@ UNPRINTABLE = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\xff]")
 LOG_TIME = re.compile(r"^\d\d:\d\d:\d\d\.\d{3} ")
 
 
-def load_harness():
-    sys.dont_write_bytecode = True     # no __pycache__ left in the source tree
-    spec = importlib.util.spec_from_file_location("roam_e2e", HARNESS)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    # Own namespace names, so the demo never touches a test run's namespaces and vice versa.
-    module.NS_PREFIX = NS_PREFIX
-    return module
-
-
-e2e = load_harness()
-
-
 def say(msg):
-    e2e.log(msg)
+    netlab.log(msg)
 
 
 class Narrator:
@@ -120,7 +110,7 @@ class Narrator:
         for line in lines[:-1]:
             line = LOG_TIME.sub("", UNPRINTABLE.sub("", line))
             if line.strip():
-                e2e.log(f"  {source:6} | {line}")
+                netlab.log(f"  {source:6} | {line}")
 
 
 def parse_args():
@@ -143,40 +133,39 @@ def parse_args():
 
 
 def harness_args(args):
-    """The attributes roam_e2e's Env and preflight read."""
-    return types.SimpleNamespace(dist=args.dist, log_level=args.log_level, keep=args.keep,
-                                 keep_on_failure=False, scenarios=["roam"],
+    """The attributes netlab's Env and common_preflight read."""
+    return types.SimpleNamespace(dist=args.dist, log_level=args.log_level,
                                  cproxy_args=["--no-address-watch"] if args.no_address_watch else [])
 
 
 def play(env):
-    """The scenario of the README, narrated. Returns the one-line verdict; raises e2e.Fail."""
+    """The scenario of the README, narrated. Returns the one-line verdict; raises netlab.Fail."""
     narrator = Narrator(env)
     narrator.start()
     try:
-        say(f"client$ telnet localhost 5200   (through cproxy -> {e2e.SERVER_ADDR}:6200 -> sproxy "
+        say(f"client$ telnet localhost 5200   (through cproxy -> {netlab.SERVER_ADDR}:6200 -> sproxy "
             "-> telnetd)")
-        t = e2e.open_session(env, "telnet")
+        t = netlab.open_session(env, "telnet")
         narrator.follow(t)
         say("telnet$ ping -i 0.2 127.0.0.1   (five lines a second, numbered by icmp_seq)")
-        e2e.start_ping(t, PING_MARKER)
-        time.sleep(e2e.PING_BEFORE_S)
+        netlab.start_ping(t, PING_MARKER)
+        time.sleep(netlab.PING_BEFORE_S)
         who = ("both proxies notice after three missed heartbeats" if env.args.cproxy_args else
                "cproxy notices at once, sproxy after three missed heartbeats")
-        say(f"removing the client's address {e2e.CLIENT_ADDR}: the link breaks ({who}), ping "
-            f"output stops; in {e2e.OUTAGE_S:.0f} s the client gets {e2e.CLIENT_NEW_ADDR}")
-        t_del, t_add, offs = e2e.change_address(env, [t])
-        delay, seq = e2e.wait_resumed(t, offs[t.name], t_add)
+        say(f"removing the client's address {netlab.CLIENT_ADDR}: the link breaks ({who}), ping "
+            f"output stops; in {netlab.OUTAGE_S:.0f} s the client gets {netlab.CLIENT_NEW_ADDR}")
+        t_del, t_add, offs = netlab.change_address(env, [t])
+        delay, seq = netlab.wait_resumed(t, offs[t.name], t_add)
         say(f"ping output is back {delay:.2f} s after the new address (first line: icmp_seq={seq}); "
-            f"the link now comes from {e2e.link_sources(env)}")
-        e2e.check_quiet_during_outage(t, t_del, t_add)
-        time.sleep(e2e.PING_AFTER_S)
+            f"the link now comes from {netlab.link_sources(env)}")
+        netlab.check_quiet_during_outage(t, t_del, t_add)
+        time.sleep(netlab.PING_AFTER_S)
         say("telnet$ ^C   (ping prints its statistics)")
-        transmitted, received, at = e2e.stop_ping(t)
+        transmitted, received, at = netlab.stop_ping(t)
         time.sleep(0.2)
     finally:
         narrator.close()
-    e2e.verdict(t, transmitted, received, at, delay)   # raises Fail on a gap, repeat or slow resume
+    netlab.verdict(t, transmitted, received, at, delay)   # raises Fail on a gap, repeat or slow resume
     return (f"icmp_seq 1..{transmitted}: none missing, none repeated; "
             f"resumed {delay:.2f} s after the new address")
 
@@ -184,8 +173,8 @@ def play(env):
 def interact(env):
     """Runs telnet on this terminal until the user leaves it. Returns its exit status."""
     cli = env.cli
-    move = (f"ip -n {cli} addr del {e2e.CLIENT_ADDR}/{e2e.PREFIX} dev {e2e.IFACE}; sleep 5; "
-            f"ip -n {cli} addr add {e2e.CLIENT_NEW_ADDR}/{e2e.PREFIX} dev {e2e.IFACE}")
+    move = (f"ip -n {cli} addr del {netlab.CLIENT_ADDR}/{netlab.PREFIX} dev {netlab.IFACE}; sleep 5; "
+            f"ip -n {cli} addr add {netlab.CLIENT_NEW_ADDR}/{netlab.PREFIX} dev {netlab.IFACE}")
     logs = " ".join(env.daemons[n][1] for n in ("cproxy", "sproxy"))
     print(f"""
   You are about to log in to the "server" with telnet, through cproxy and sproxy.
@@ -222,19 +211,19 @@ def interact(env):
 def main():
     args = parse_args()
     hargs = harness_args(args)
-    problems = e2e.preflight(hargs)
+    problems = netlab.common_preflight(hargs, "network namespaces, inetd on port 23", (),
+                                       "nftables")
     if problems:
         for p in problems:
             print(f"demo: cannot run: {p}", file=sys.stderr, flush=True)
         return 2
-    for s in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):
-        signal.signal(s, e2e._on_signal)
-    e2e.become_subreaper()
+    netlab.catch_signals()
+    netlab.become_subreaper()
     env = None
     ok = failed = False
     try:
-        e2e.remove_stale_namespaces()
-        env = e2e.Env(hargs, 0, False)
+        netlab.remove_stale_namespaces(NS_PREFIX)
+        env = netlab.Env(hargs, 0, False, prefix=NS_PREFIX)
         say("setting up: two network namespaces, a veth pair, telnetd, sproxy and cproxy")
         env.start()
         if args.interactive:
@@ -244,24 +233,19 @@ def main():
             line = play(env)
             ok = True
             print(f"\ndemo: PASS: {line}", flush=True)
-    except e2e.Interrupted as e:
+    except netlab.Interrupted as e:
         say(f"interrupted by {e}; cleaning up")
         return 130
-    except e2e.Fail as e:
+    except netlab.Fail as e:
         failed = True
         print(f"\ndemo: FAIL: {e}", flush=True)
     finally:
         if env is not None:
-            saved = {s: signal.signal(s, signal.SIG_IGN)
-                     for s in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)}
-            try:
+            with netlab.signals_ignored():
                 if failed:
                     env.dump()
                 env.close(args.keep)
                 say("removed the namespaces, daemons and temp files")
-            finally:
-                for s, h in saved.items():
-                    signal.signal(s, h)
     return 0 if ok else 1
 
 

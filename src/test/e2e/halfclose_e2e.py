@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """End-to-end test of TCP half-close through roamproxy, with an address change in the middle.
 
-Uses the namespaces of roam_e2e.py (imported as a module: its Env, address change, logging
+Uses the namespaces of the netlab library (tools/netlab: its Env, address change, logging
 and cleanup), with a small Python target on :23 of the server namespace instead of telnetd:
 
     server namespace  192.0.2.1/24   target on 127.0.0.1:23, bin/sproxy on :6200
@@ -14,7 +14,7 @@ Scenarios (default: all):
   upload  the server sends 200 KB and shuts down its sending side; the client reads it to
           EOF, then sends 1 MB (the address changes after the first 500 KB) and shuts down;
           the server must receive exactly that 1 MB.
-  logout  telnet through the proxies to the real telnetd of roam_e2e.py, an address change,
+  logout  telnet through the proxies to the real telnetd of netlab's Env, an address change,
           then `exit`: telnet must end at once (the shell's logout ends both directions)
           and the shell must be gone on the server.
 All: both proxies must then log that the session ended with both directions delivered.
@@ -39,8 +39,10 @@ import sys
 import threading
 import time
 
-sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-import roam_e2e as rp  # noqa: E402  (the harness this one builds on)
+sys.dont_write_bytecode = True          # no __pycache__ in the source tree
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "../../../tools"))
+import netlab  # noqa: E402  (the lab this one builds on)
+from netlab import Fail, log, wait_until  # noqa: E402
 
 THIS = os.path.abspath(__file__)
 TARGET_PORT = 23
@@ -138,8 +140,8 @@ def client(mode):
 
 # ---------------------------------------------------------------- the driver
 
-class HalfCloseEnv(rp.Env):
-    """roam_e2e's namespaces and proxies, with the half-close target instead of inetd."""
+class HalfCloseEnv(netlab.Env):
+    """netlab's namespaces and proxies, with the half-close target instead of inetd."""
 
     def __init__(self, args, index, mode):
         super().__init__(args, index, direct=False)
@@ -149,7 +151,7 @@ class HalfCloseEnv(rp.Env):
     def start_inetd(self):
         self.daemon("target", self.in_srv("python3", "-u", THIS, "serve", self.mode, self.result))
         self.wait_listening("target", self.srv, TARGET_PORT, 10)
-        rp.log(f"half-close target ({self.mode}) listening on :{TARGET_PORT} in the server namespace")
+        log(f"half-close target ({self.mode}) listening on :{TARGET_PORT} in the server namespace")
 
 
 def run_client(env, mode):
@@ -169,10 +171,10 @@ def next_line(lines, timeout, what):
     try:
         line = lines.get(timeout=timeout)
     except queue.Empty:
-        raise rp.Fail(f"no output from the client within {timeout} s waiting for {what}")
+        raise Fail(f"no output from the client within {timeout} s waiting for {what}")
     if line is None:
-        raise rp.Fail(f"the client ended while waiting for {what}")
-    rp.log(f"client: {line}")
+        raise Fail(f"the client ended while waiting for {what}")
+    log(f"client: {line}")
     return line
 
 
@@ -181,10 +183,10 @@ def scenario(env):
     while next_line(lines, CLIENT_LIMIT_S, "PAUSE") != "PAUSE":
         pass
     cproxy_log = env.daemons["cproxy"][1]
-    rp.wait_until(lambda: "started over link" in open(cproxy_log, errors="replace").read(), 20,
+    wait_until(lambda: "started over link" in open(cproxy_log, errors="replace").read(), 20,
                   "cproxy's session to have its first link (the change must cut a live link)")
-    rp.log("client paused mid-transfer, its session linked: changing its address")
-    rp.change_address(env, [])
+    log("client paused mid-transfer, its session linked: changing its address")
+    netlab.change_address(env, [])
     p.stdin.write(b"GO\n")
     p.stdin.flush()
     verdict = None
@@ -192,38 +194,38 @@ def scenario(env):
         line = lines.get(timeout=CLIENT_LIMIT_S)
         if line is None:
             break
-        rp.log(f"client: {line}")
+        log(f"client: {line}")
         verdict = line
     try:
         rc = p.wait(timeout=10)
     except subprocess.TimeoutExpired:
         p.kill()
-        raise rp.Fail("the client did not exit")
+        raise Fail("the client did not exit")
     if rc != 0 or not (verdict or "").startswith("OK"):
-        raise rp.Fail(f"client failed (exit {rc}): {verdict}")
-    rp.wait_until(lambda: os.path.exists(env.result) and open(env.result).read().endswith("\n"), 20,
+        raise Fail(f"client failed (exit {rc}): {verdict}")
+    wait_until(lambda: os.path.exists(env.result) and open(env.result).read().endswith("\n"), 20,
                   "the target's verdict")
     target = open(env.result).read().strip()
-    rp.log(f"target: {target}")
+    log(f"target: {target}")
     if not target.startswith("OK"):
-        raise rp.Fail(f"target: {target}")
+        raise Fail(f"target: {target}")
     cproxy_log = open(env.daemons["cproxy"][1], errors="replace").read()
     if "resumed over link" not in cproxy_log:
-        raise rp.Fail("cproxy never resumed the session: the address change did not happen mid-transfer")
+        raise Fail("cproxy never resumed the session: the address change did not happen mid-transfer")
     await_both_ended(env)
 
 
 def await_both_ended(env):
     for name in ("cproxy", "sproxy"):
         path = env.daemons[name][1]
-        rp.wait_until(lambda: ENDED_LINE in open(path, errors="replace").read(), 10,
+        wait_until(lambda: ENDED_LINE in open(path, errors="replace").read(), 10,
                       f"{name} to log that the session ended with {ENDED_LINE}")
-    rp.log(f"both proxies logged the session closed: {ENDED_LINE}")
+    log(f"both proxies logged the session closed: {ENDED_LINE}")
 
 
 def scenario_logout(env):
-    t = rp.open_session(env, "telnet")
-    rp.change_address(env, [t])
+    t = netlab.open_session(env, "telnet")
+    netlab.change_address(env, [t])
     start = t.mark()
     t.send("echo BACK-$((6*7))\r")
     t.expect(r"BACK-42", 15, start=start, what="the shell answering after the address change")
@@ -231,16 +233,17 @@ def scenario_logout(env):
     try:
         t.proc.wait(timeout=5)
     except subprocess.TimeoutExpired:
-        raise rp.Fail("telnet did not end within 5 s of `exit`")
-    rp.wait_until(lambda: not rp.proc_alive(t.shell_pid, t.shell_id), 5, "the server-side shell to be gone")
-    rp.log("telnet ended on `exit` and the shell is gone")
+        raise Fail("telnet did not end within 5 s of `exit`")
+    wait_until(lambda: not netlab.proc_alive(t.shell_pid, t.shell_id), 5,
+               "the server-side shell to be gone")
+    log("telnet ended on `exit` and the shell is gone")
     await_both_ended(env)
 
 
 def run_one(args, index, mode):
     if mode == "logout":
-        return rp.run_env(args, mode, rp.Env(args, index, direct=False), scenario_logout)
-    return rp.run_env(args, mode, HalfCloseEnv(args, index, mode), scenario)
+        return netlab.run_env(args, mode, netlab.Env(args, index, direct=False), scenario_logout)
+    return netlab.run_env(args, mode, HalfCloseEnv(args, index, mode), scenario)
 
 def preflight(args, names):
     problems = []
@@ -265,11 +268,12 @@ def main():
     if len(sys.argv) > 1 and sys.argv[1] == "client":
         return client(sys.argv[2])
     all_names = ["reply", "upload", "logout"]
-    ap = rp.argument_parser(__doc__, all_names)
+    ap = netlab.argument_parser(__doc__, all_names)
     ap.set_defaults(log_level="INFO")
     args = ap.parse_args()
-    names = rp.scenario_names(ap, args, all_names)
-    return rp.run_all("halfclose_e2e", preflight(args, names), names, lambda i, name: run_one(args, i, name))
+    names = netlab.scenario_names(ap, args, all_names)
+    return netlab.run_all("halfclose_e2e", preflight(args, names), names,
+                          lambda i, name: run_one(args, i, name))
 
 
 if __name__ == "__main__":

@@ -2,7 +2,7 @@
 """End-to-end test of two sproxy instances behind HAProxy: new sessions go to either,
 every resume reaches the instance that holds its session, whatever the client's address.
 
-Reuses roam_e2e.py (imported as a module, unchanged): its two namespaces joined by a veth
+Built on the netlab library (tools/netlab): its two namespaces joined by a veth
 pair, inetd + telnetd, telnet on a pty, ping and the gapless icmp_seq verdict. The server
 namespace runs HAProxy with contrib/haproxy/roamproxy.cfg in front of two instances:
 
@@ -56,16 +56,16 @@ import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.dont_write_bytecode = True          # no __pycache__ in the source tree
-sys.path.insert(0, HERE)
-import roam_e2e as rt                   # noqa: E402  (after the path is set)
-from roam_e2e import Fail, log, run, wait_until   # noqa: E402
+sys.path.insert(0, os.path.join(HERE, "../../../tools"))
+import netlab                           # noqa: E402  (after the path is set)
+from netlab import Fail, log, run, wait_until     # noqa: E402
 
 REPO = os.path.dirname(os.path.dirname(os.path.dirname(HERE)))
 HAPROXY_CFG = os.path.join(REPO, "contrib", "haproxy", "roamproxy.cfg")
 LINK_PORT = 6200
 INSTANCES = {1: 6201, 2: 6202}
 SESSIONS = 8
-ADDRESSES = [rt.CLIENT_ADDR, "192.0.2.3", "192.0.2.4"]
+ADDRESSES = [netlab.CLIENT_ADDR, "192.0.2.3", "192.0.2.4"]
 SCENARIO_BUDGET_S = 300                 # hard cap, hang => failure
 STATUS_TIMEOUT_S = 30                   # one --status command (a JVM start)
 RESUME_WITHIN_S = 10                    # ping output after the new address
@@ -75,8 +75,8 @@ UNKNOWN = "no such session"             # sproxy's INFO for a resume it does not
 ID_RE = re.compile(r"session ([0-9a-f]{16})")
 
 
-class HaEnv(rt.Env):
-    """roam_e2e's two hosts, with HAProxy and two sproxy instances in the server namespace."""
+class HaEnv(netlab.Env):
+    """netlab's two hosts, with HAProxy and two sproxy instances in the server namespace."""
 
     def __init__(self, args, index):
         super().__init__(args, index, direct=False)
@@ -103,7 +103,7 @@ class HaEnv(rt.Env):
         self.wait_listening(name, self.srv, INSTANCES[n], 30)
 
     def start_proxies(self):
-        """Called by rt.Env.start() after inetd: the instances, HAProxy, then cproxy."""
+        """Called by netlab.Env.start() after inetd: the instances, HAProxy, then cproxy."""
         for n in INSTANCES:
             self.start_sproxy(n, f"sproxy{n}")
         self.check_keys()
@@ -236,15 +236,15 @@ def check_routing(env, held):
 
 def change(env, terms, old, new):
     t_del = time.monotonic()
-    env.client_ip("addr", "del", f"{old}/{rt.PREFIX}", "dev", rt.IFACE)
-    time.sleep(rt.OUTAGE_S)
+    env.client_ip("addr", "del", f"{old}/{netlab.PREFIX}", "dev", netlab.IFACE)
+    time.sleep(netlab.OUTAGE_S)
     offs = {t.name: t.mark() for t in terms}
     t_add = time.monotonic()
-    env.client_ip("addr", "add", f"{new}/{rt.PREFIX}", "dev", rt.IFACE)
+    env.client_ip("addr", "add", f"{new}/{netlab.PREFIX}", "dev", netlab.IFACE)
     for t in terms:
-        delay, seq = rt.wait_resumed(t, offs[t.name], t_add, RESUME_WITHIN_S)
+        delay, seq = netlab.wait_resumed(t, offs[t.name], t_add, RESUME_WITHIN_S)
         t.delays.append(delay)
-        rt.check_quiet_during_outage(t, t_del, t_add)
+        netlab.check_quiet_during_outage(t, t_del, t_add)
     log(f"{old} -> {new}: all {len(terms)} sessions resumed, "
         f"{max(t.delays[-1] for t in terms):.2f} s after the new address at most")
 
@@ -253,8 +253,8 @@ def stop_all(terms):
     failures = []
     for t in terms:
         try:
-            transmitted, received, at = rt.stop_ping(t)
-            rt.verdict_changes(t, transmitted, received, at, t.delays)
+            transmitted, received, at = netlab.stop_ping(t)
+            netlab.verdict_changes(t, transmitted, received, at, t.delays)
         except Fail as e:
             failures.append(str(e))
     if failures:
@@ -264,21 +264,21 @@ def stop_all(terms):
 def scenario_haproxy(env):
     terms = []
     for i in range(SESSIONS):
-        t = rt.open_session(env, f"telnet{i + 1}")
-        rt.start_ping(t, f"e2e005{i + 1:02d}")
+        t = netlab.open_session(env, f"telnet{i + 1}")
+        netlab.start_ping(t, f"e2e005{i + 1:02d}")
         t.delays = []
         terms.append(t)
     held = map_sessions(env, terms)
-    time.sleep(rt.PING_BEFORE_S)
+    time.sleep(netlab.PING_BEFORE_S)
     for old, new in zip(ADDRESSES, ADDRESSES[1:]):
         change(env, terms, old, new)
-        time.sleep(rt.PING_BETWEEN_S)
+        time.sleep(netlab.PING_BETWEEN_S)
     check_routing(env, held)
     stop_all(terms)
 
     # An instance dies and comes back with its state directory: its sessions end at once.
     for t in terms:
-        rt.start_ping(t, f"e2e006{int(t.name[6:]):02d}")
+        netlab.start_ping(t, f"e2e006{int(t.name[6:]):02d}")
         t.delays = []
     victims = [t for t in terms if t.instance == 1]
     others = [t for t in terms if t.instance != 1]
@@ -320,16 +320,12 @@ ALL = ["haproxy"]
 
 
 def preflight(args):
-    return rt.common_preflight(args, "network namespaces, inetd on port 23", ["haproxy"], "haproxy")
+    return netlab.common_preflight(args, "network namespaces, inetd on port 23", ["haproxy"], "haproxy")
 
 
 def main():
-    ap = rt.argument_parser(__doc__, ALL)
-    args = ap.parse_args()
-    names = rt.scenario_names(ap, args, ALL)
-    return rt.run_all("haproxy_e2e", preflight(args), names,
-                      lambda i, name: rt.run_env(args, name, HaEnv(args, i), SCENARIOS[name],
-                                                 SCENARIO_BUDGET_S))
+    return netlab.main("haproxy_e2e", __doc__, ALL, preflight, lambda args, i, name: netlab.run_env(
+        args, name, HaEnv(args, i), SCENARIOS[name], SCENARIO_BUDGET_S))
 
 
 if __name__ == "__main__":

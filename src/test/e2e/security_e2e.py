@@ -4,7 +4,7 @@ client's network, on the path between the proxies, or anywhere that reaches spro
 can do. Run the way the user runs it, with default settings (every frame after the opening
 handshake is encrypted and authenticated; there is no option for it).
 
-Reuses roam_e2e.py (imported as a module): its two namespaces joined by a veth pair, inetd +
+Built on the netlab library (tools/netlab): its two namespaces joined by a veth pair, inetd +
 telnetd, the packaged bin/sproxy and bin/cproxy (state directory in the temp dir, so sproxy's
 host key and cproxy's known servers land there), telnet on a pty running
 `ping -i 0.2 127.0.0.1`, the address changes and the gapless icmp_seq verdict. It adds a
@@ -134,9 +134,9 @@ import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.dont_write_bytecode = True          # no __pycache__ in the source tree
-sys.path.insert(0, HERE)
-import roam_e2e as rt                   # noqa: E402  (after the path is set)
-from roam_e2e import Fail, log, run, wait_until   # noqa: E402
+sys.path.insert(0, os.path.join(HERE, "../../../tools"))
+import netlab                           # noqa: E402  (after the path is set)
+from netlab import Fail, log, run, wait_until     # noqa: E402
 
 LINK_PORT = 6200
 DISSECTOR = os.path.normpath(os.path.join(HERE, "..", "..", "..", "contrib", "wireshark", "roamproxy.lua"))
@@ -220,8 +220,8 @@ PING_OUTPUT_RES = [re.compile(x) for x in (
 
 # ---------------------------------------------------------------- the three hosts
 
-class SecEnv(rt.Env):
-    """roam_e2e's two hosts with default proxies, and a third host, the attacker, on its own
+class SecEnv(netlab.Env):
+    """netlab's two hosts with default proxies, and a third host, the attacker, on its own
     veth pair to the server namespace. onpath: the attacker can also be put on the path (an
     nftables DNAT in the server namespace, forwarding there, a route back in the attacker's)."""
 
@@ -236,7 +236,7 @@ class SecEnv(rt.Env):
         return ["ip", "netns", "exec", self.atk, *argv]
 
     def start(self):
-        # As rt.Env.start, with the attacker's host (and the on-path table, which must exist
+        # As netlab.Env.start, with the attacker's host (and the on-path table, which must exist
         # before the first link so that conntrack sees that link from its SYN) before the proxies.
         self.start_network()
         self.start_attacker_host()
@@ -246,7 +246,7 @@ class SecEnv(rt.Env):
         self.start_proxies()
 
     def start_proxies(self):
-        """As rt.Env.start_proxies, with self.sproxy_opts and self.cproxy_opts, and with psk a
+        """As netlab.Env.start_proxies, with self.sproxy_opts and self.cproxy_opts, and with psk a
         pre-shared key on both: `sproxy --new-secret` writes it (mode 0600, owned by us) into
         the temp dir and both proxies get `--secret-file` with it."""
         dist = self.args.dist
@@ -341,7 +341,7 @@ class SecEnv(rt.Env):
         if not m:
             raise Fail("sproxy's log names no status socket")
         with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as s:
-            s.settimeout(rt.LOG_WAIT_S)
+            s.settimeout(netlab.LOG_WAIT_S)
             s.connect(m.group(1))
             s.sendall(b"json\n")
             data = b""
@@ -812,27 +812,27 @@ def type_marker(t, marker):
     start = t.mark()
     t.send(f"echo {marker}\r")
     m = t.expect(re.escape(marker) + r"\r?\n", 5, start=start, what=f"echo of {marker}")
-    t.expect(rt.PROMPT_RE, 5, start=m.end(), what="prompt after echo")
+    t.expect(netlab.PROMPT_RE, 5, start=m.end(), what="prompt after echo")
     log(f"{t.name}: typed `echo {marker}` (stands in for a password)")
 
 
 def ping_across_address_change(env, t):
     """roam_e2e's roam scenario up to the resume (no speed limit). Returns the resume delay."""
-    rt.start_ping(t, "e2e00501")
-    time.sleep(rt.PING_BEFORE_S)
-    t_del, t_add, offs = rt.change_address(env, [t])
-    delay, seq = rt.wait_resumed(t, offs[t.name], t_add)
+    netlab.start_ping(t, "e2e00501")
+    time.sleep(netlab.PING_BEFORE_S)
+    t_del, t_add, offs = netlab.change_address(env, [t])
+    delay, seq = netlab.wait_resumed(t, offs[t.name], t_add)
     log(f"{t.name}: ping output resumed {delay:.2f} s after the new address (icmp_seq={seq} "
-        f"first); link now from {rt.link_sources(env)}")
-    rt.check_quiet_during_outage(t, t_del, t_add)
-    time.sleep(rt.PING_AFTER_S)
+        f"first); link now from {netlab.link_sources(env)}")
+    netlab.check_quiet_during_outage(t, t_del, t_add)
+    time.sleep(netlab.PING_AFTER_S)
     return delay
 
 
 def finish_ping(t, delay):
     """Stop ping; every icmp_seq exactly once, in order. No wall-clock limit on the resume."""
-    transmitted, received, at = rt.stop_ping(t)
-    rt.verdict_within(t, transmitted, received, at, delay, math.inf)
+    transmitted, received, at = netlab.stop_ping(t)
+    netlab.verdict_within(t, transmitted, received, at, delay, math.inf)
     return transmitted
 
 
@@ -845,7 +845,7 @@ def log_lines(text, pattern):
     return [line for line in text.splitlines() if rx.search(line)]
 
 
-def wait_log_lines(env, name, pattern, start=0, want=1, timeout=rt.LOG_WAIT_S):
+def wait_log_lines(env, name, pattern, start=0, want=1, timeout=netlab.LOG_WAIT_S):
     """The lines of a daemon's log (from offset `start`) that match `pattern`, once at least
     `want` of them are there (bounded poll); fewer if the bound passes."""
     found = []
@@ -919,7 +919,8 @@ def check_trust_on_first_use(env, welcomes, problems):
             recorded = [line.split() for line in f if line.strip() and not line.startswith("#")]
     log(f"host key in the WELCOMEs {sorted(keys)}; sproxy logged {logged}; cproxy recorded "
         f"{recorded} in {a.group(1) if a else '(no file named in its log)'}")
-    if len(keys) != 1 or [logged] != list(keys) or recorded != [[f"{rt.SERVER_ADDR}:{LINK_PORT}", logged]]:
+    if len(keys) != 1 or [logged] != list(keys) or \
+            recorded != [[f"{netlab.SERVER_ADDR}:{LINK_PORT}", logged]]:
         problems.append(f"trust on first use: the WELCOMEs carry host keys {sorted(keys)}, sproxy "
                         f"logged {logged}, cproxy recorded {recorded}")
 
@@ -963,9 +964,9 @@ def check_replay_answer(r, want_status, welcomes_seen):
 
 
 def scenario_capture(env):
-    link = Capture(env, "tcpdump-link", rt.IFACE, LINK_PORT)
+    link = Capture(env, "tcpdump-link", netlab.IFACE, LINK_PORT)
     local = Capture(env, "tcpdump-loopback", "lo", LOCAL_PORT)
-    t = rt.open_session(env, "telnet")
+    t = netlab.open_session(env, "telnet")
     marker = f"PASSWORD-{secrets.token_hex(6)}"
     type_marker(t, marker)
     delay = ping_across_address_change(env, t)
@@ -981,7 +982,7 @@ def scenario_capture(env):
             f"[{frame_names(parse_frames(s2c)[0][:4])} ...]")
 
     # Nothing of the session in clear on the link; all of it on loopback (the control).
-    needles = [marker.encode(), b"icmp_seq", rt.PROMPT.strip().encode()]
+    needles = [marker.encode(), b"icmp_seq", netlab.PROMPT.strip().encode()]
     control = find_plaintext(local.path, l_conns, needles)
     for n in needles:
         log(f"control (loopback, plain by design): {n.decode()!r} found: "
@@ -1027,8 +1028,9 @@ def scenario_capture(env):
     before = env.server_links()
     log(f"sproxy's established link connections before the replays: {sorted(before) or 'none'}")
     live = [c for c in conns if f"{c.client[0]}:{c.client[1]}" in before]
-    if len(before) != 1 or len(live) != 1 or live[0] is first or live[0].client[0] != rt.CLIENT_NEW_ADDR:
-        raise Fail(f"the live link {sorted(before)} is not one resume from {rt.CLIENT_NEW_ADDR} in "
+    if len(before) != 1 or len(live) != 1 or live[0] is first or \
+            live[0].client[0] != netlab.CLIENT_NEW_ADDR:
+        raise Fail(f"the live link {sorted(before)} is not one resume from {netlab.CLIENT_NEW_ADDR} in "
                    f"the capture: {[c.describe() for c in conns]}")
     resume = live[0]
     rc2s, _ = parse_frames(resume.stream("c2s"))
@@ -1449,7 +1451,7 @@ def tamper_round(env, relay, kinds, problems):
         f"({relay.conns().get(back['conn'])}), DATA flowing")
     if any(k in DETECTED_KINDS for k in kinds):
         try:
-            wait_until(lambda: warn_lines(env, marks), rt.LOG_WAIT_S, "a WARN line")
+            wait_until(lambda: warn_lines(env, marks), netlab.LOG_WAIT_S, "a WARN line")
         except Fail:
             pass
         warns = warn_lines(env, marks)
@@ -1496,11 +1498,11 @@ def check_tampers_on_the_wire(cap_conns, relay, tampered, problems):
 
 
 def scenario_onpath(env):
-    cap = Capture(env, "tcpdump-link", rt.IFACE, LINK_PORT)
+    cap = Capture(env, "tcpdump-link", netlab.IFACE, LINK_PORT)
     relay = RelayControl(env)
-    t = rt.open_session(env, "telnet")
-    rt.start_ping(t, "e2e00801")
-    time.sleep(rt.PING_BETWEEN_S)
+    t = netlab.open_session(env, "telnet")
+    netlab.start_ping(t, "e2e00801")
+    time.sleep(netlab.PING_BETWEEN_S)
     sessions = [x["session"] for x in env.sproxy_sessions()]
     direct = env.server_links()
     log(f"sproxy's link before the attacker: {sorted(direct)}")
@@ -1508,7 +1510,7 @@ def scenario_onpath(env):
 
     # The attacker comes: new connections from the client go through the relay.
     env.divert_to_attacker()
-    via = rt.change_and_resume(env, t, "onpath", 1, 2, rt.Change(rt.v4(0), rt.v4(1), 0))
+    via = netlab.change_and_resume(env, t, "onpath", 1, 2, netlab.Change(netlab.v4(0), netlab.v4(1), 0))
     delays.append(via.delay)
     first = relay.wait(lambda e: e["event"] == "flowing", "DATA through the relay")
     links = env.server_links()
@@ -1528,14 +1530,14 @@ def scenario_onpath(env):
     if diverted == 0:
         raise Fail("the DNAT rule diverted no packet: the relay never was on the path")
     seen = len(relay.conns())
-    gone = rt.change_and_resume(env, t, "onpath", 2, 2, rt.Change(rt.v4(1), rt.v4(2), 0))
+    gone = netlab.change_and_resume(env, t, "onpath", 2, 2, netlab.Change(netlab.v4(1), netlab.v4(2), 0))
     delays.append(gone.delay)
-    wait_until(lambda: env.server_links() and all(x.startswith(rt.v4(2) + ":")
+    wait_until(lambda: env.server_links() and all(x.startswith(netlab.v4(2) + ":")
                                                   for x in env.server_links()),
-               rt.LOG_WAIT_S, f"sproxy's only link to come from {rt.v4(2)}")
+               netlab.LOG_WAIT_S, f"sproxy's only link to come from {netlab.v4(2)}")
     log(f"sproxy's links after the attacker went: {sorted(env.server_links())}")
-    time.sleep(rt.PING_AFTER_S)
-    transmitted, received, at = rt.stop_ping(t)
+    time.sleep(netlab.PING_AFTER_S)
+    transmitted, received, at = netlab.stop_ping(t)
     if len(relay.conns()) != seen:
         problems.append(f"the relay took {len(relay.conns()) - seen} connection(s) after the DNAT "
                         "rule was flushed")
@@ -1562,7 +1564,7 @@ def scenario_onpath(env):
     if altered:
         problems.append(altered)
     try:
-        rt.verdict_changes(t, transmitted, received, at, delays)
+        netlab.verdict_changes(t, transmitted, received, at, delays)
     except Fail as e:
         problems.append(str(e))
     if problems:
@@ -1826,7 +1828,7 @@ def log_resume_steps(env):
     """Where the resume's time went, from the daemons' own log lines: cproxy saw the new
     address, sproxy took the resume, cproxy resumed."""
     cp, sp = env.daemon_log("cproxy"), env.daemon_log("sproxy")
-    seen = log_lines(cp, rf"address {re.escape(rt.CLIENT_NEW_ADDR)} appeared")
+    seen = log_lines(cp, rf"address {re.escape(netlab.CLIENT_NEW_ADDR)} appeared")
     back = log_lines(sp, r"cproxy is back from ")
     resumed = log_lines(cp, r"resumed over link ")
     if not (seen and back and resumed):
@@ -1836,7 +1838,7 @@ def log_resume_steps(env):
                                             ("cproxy resumed", resumed[0]))]
     if t0 is None or any(v is None for _, v in steps):
         return
-    log("resume steps after cproxy saw " + rt.CLIENT_NEW_ADDR + ": "
+    log("resume steps after cproxy saw " + netlab.CLIENT_NEW_ADDR + ": "
         + ", ".join(f"{x} +{(v - t0) * 1000:.0f} ms" for x, v in steps))
 
 
@@ -1849,27 +1851,27 @@ def scenario_flood(env):
     time.sleep(FLOOD_WARMUP_S)
     log(f"attacker after {FLOOD_WARMUP_S:g} s: {describe_flood({k: flood.last(k) for k in flood.kinds})}; "
         f"sproxy's kernel holds {atk_connections(env)} established connection(s) from {ATTACKER_ADDR}")
-    t = rt.open_session(env, "telnet")
-    rt.start_ping(t, "e2e00901" if not psk else "e2e00902")
-    time.sleep(rt.PING_BEFORE_S)
-    t_del, t_add, offs = rt.change_address(env, [t])
-    delay, seq = rt.wait_resumed(t, offs[t.name], t_add)
+    t = netlab.open_session(env, "telnet")
+    netlab.start_ping(t, "e2e00901" if not psk else "e2e00902")
+    time.sleep(netlab.PING_BEFORE_S)
+    t_del, t_add, offs = netlab.change_address(env, [t])
+    delay, seq = netlab.wait_resumed(t, offs[t.name], t_add)
     held = atk_connections(env)
-    local, peer = rt.resumed_link(env, 0)
+    local, peer = netlab.resumed_link(env, 0)
     log(f"{t.name}: ping output resumed {delay:.2f} s after the new address (icmp_seq={seq} first) "
         f"over {local} -> {peer}, under the flood; sproxy's kernel holds {held} established "
         f"connection(s) from {ATTACKER_ADDR}")
-    rt.check_quiet_during_outage(t, t_del, t_add)
+    netlab.check_quiet_during_outage(t, t_del, t_add)
     log_resume_steps(env)
-    time.sleep(rt.PING_AFTER_S)
-    transmitted, received, at = rt.stop_ping(t)
+    time.sleep(netlab.PING_AFTER_S)
+    transmitted, received, at = netlab.stop_ping(t)
     try:
-        rt.verdict_changes(t, transmitted, received, at, [delay])
+        netlab.verdict_changes(t, transmitted, received, at, [delay])
     except Fail as e:
         problems.append(str(e))
     # A new session while the flood goes on: login to the shell prompt.
     started = time.monotonic()
-    t2 = rt.open_session(env, "telnet-new", prompt_timeout=FLOOD_LOGIN_S)
+    t2 = netlab.open_session(env, "telnet-new", prompt_timeout=FLOOD_LOGIN_S)
     login_s = time.monotonic() - started
     start = t2.mark()
     t2.send("echo FLOOD-$((6*7))-LOGIN\r")
@@ -1940,30 +1942,30 @@ ALL = ["capture", "onpath", "flood", "flood-psk"]
 
 
 def preflight(args):
-    return rt.common_preflight(args, "network namespaces, inetd on port 23, tcpdump, nft",
+    return netlab.common_preflight(args, "network namespaces, inetd on port 23, tcpdump, nft",
                                ["tcpdump", "nft", "sysctl"], "tcpdump nftables procps")
 
 
 def remove_stale_attacker_namespaces():
-    """Attacker namespaces left by an earlier run that was SIGKILLed (roam_e2e removes the
-    server and client ones)."""
+    """Attacker namespaces left by an earlier run that was SIGKILLed (netlab.run_all removes
+    the server and client ones)."""
     out = run(["ip", "netns", "list"], check=False)
     for line in out.splitlines():
         name = line.split()[0] if line.split() else ""
-        m = re.fullmatch(rf"{rt.NS_PREFIX}-(\d+)-\d+-{ATK_SUFFIX}", name)
+        m = re.fullmatch(rf"{netlab.NS_PREFIX}-(\d+)-\d+-{ATK_SUFFIX}", name)
         if not m or int(m.group(1)) == os.getpid() or os.path.exists(f"/proc/{m.group(1)}"):
             continue
         log(f"removing stale namespace {name} from an earlier run")
-        rt.kill_namespace_processes(name)
+        netlab.kill_namespace_processes(name)
         run(["ip", "netns", "del", name], check=False)
 
 
 def run_scenario(args, index, name):
-    """As roam_e2e.run_scenario, with the three-host environment."""
+    """As roam_e2e.py's run_scenario, with the three-host environment."""
     fn, onpath, psk = SCENARIOS[name]
     if index == 0:
         remove_stale_attacker_namespaces()
-    return rt.run_env(args, name, SecEnv(args, index, onpath, psk), fn, SCENARIO_BUDGET_S)
+    return netlab.run_env(args, name, SecEnv(args, index, onpath, psk), fn, SCENARIO_BUDGET_S)
 
 
 def main():
@@ -1973,10 +1975,7 @@ def main():
         return relay_main(sys.argv[2:])
     if len(sys.argv) > 1 and sys.argv[1] == "--flood":
         return flood_main(sys.argv[2:])
-    ap = rt.argument_parser(__doc__, ALL)
-    args = ap.parse_args()
-    names = rt.scenario_names(ap, args, ALL)
-    return rt.run_all("security_e2e", preflight(args), names, lambda i, name: run_scenario(args, i, name))
+    return netlab.main("security_e2e", __doc__, ALL, preflight, run_scenario)
 
 
 if __name__ == "__main__":

@@ -2,7 +2,7 @@
 """End-to-end test of several services through one cproxy/sproxy pair, and of --status
 (issue 14), run the way the user runs it.
 
-Reuses roam_e2e.py (imported as a module, unchanged): its two namespaces joined by a veth
+Built on the netlab library (tools/netlab): its two namespaces joined by a veth
 pair, inetd + telnetd, telnet on a pty, the address change (`ip addr del` 192.0.2.2, 5 s
 without an address, `ip addr add` 192.0.2.3) and the gapless icmp_seq verdict. It adds a
 real OpenSSH sshd in the server namespace and runs the proxies with a second service:
@@ -71,9 +71,9 @@ import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.dont_write_bytecode = True          # no __pycache__ in the source tree
-sys.path.insert(0, HERE)
-import roam_e2e as rt                   # noqa: E402  (after the path is set)
-from roam_e2e import Fail, log, run, wait_until   # noqa: E402
+sys.path.insert(0, os.path.join(HERE, "../../../tools"))
+import netlab                           # noqa: E402  (after the path is set)
+from netlab import Fail, log, run, wait_until     # noqa: E402
 
 LINK_PORT = 6200
 TELNET_LOCAL_PORT = 5200
@@ -93,8 +93,8 @@ def sshd_path():
 
 # ---------------------------------------------------------------- the two hosts
 
-class SvcEnv(rt.Env):
-    """roam_e2e's two hosts, plus sshd in the server namespace, sproxy with
+class SvcEnv(netlab.Env):
+    """netlab's two hosts, plus sshd in the server namespace, sproxy with
     --service ssh=127.0.0.1:22 and cproxy with --forward 5222=ssh; one XDG_RUNTIME_DIR per
     host, shared by its daemon and its --status commands."""
 
@@ -118,7 +118,7 @@ class SvcEnv(rt.Env):
                 "-o", "LogLevel=ERROR", "-o", "ConnectTimeout=15"]
 
     def start_proxies(self):
-        """Called by rt.Env.start() after inetd: sshd first, then the two proxies."""
+        """Called by netlab.Env.start() after inetd: sshd first, then the two proxies."""
         self.start_sshd()
         dist = self.args.dist
         for daemon, d in self.run_dirs.items():
@@ -233,13 +233,13 @@ def start_ssh_ping(env, name, marker):
     remote ping gets a pty too, so its lines come at once and Ctrl-C reaches it."""
     argv = env.in_cli("ssh", "-tt", *env.ssh_options(), "-p", str(SSH_LOCAL_PORT), "root@127.0.0.1",
                       "ping", "-i", "0.2", "-p", marker, "127.0.0.1")
-    t = rt.Term(name, argv, env.tmp)
+    t = netlab.Term(name, argv, env.tmp)
     env.terms.append(t)
     t.marker = marker
     t.ping_start = 0
     t.expect(r"icmp_seq=1 ", SSH_FIRST_PING_S, what="first ping line through ssh")
-    t.ping_pid = rt.find_ping(marker)
-    t.ping_id = rt.proc_identity(t.ping_pid) if t.ping_pid else None
+    t.ping_pid = netlab.find_ping(marker)
+    t.ping_id = netlab.proc_identity(t.ping_pid) if t.ping_pid else None
     log(f"{name}: `ssh -p {SSH_LOCAL_PORT} root@127.0.0.1 ping -i 0.2 -p {marker} 127.0.0.1` "
         f"running (server-side pid {t.ping_pid})")
     return t
@@ -249,7 +249,7 @@ def stop_ssh_ping(t):
     """Ctrl-C to the remote ping; its statistics, then ssh ends with it."""
     start = t.mark()
     t.send("\x03")
-    m = t.expect(rt.STATS_RE, 10, start=start, what="ping statistics after Ctrl-C")
+    m = t.expect(netlab.STATS_RE, 10, start=start, what="ping statistics after Ctrl-C")
     try:
         t.proc.wait(timeout=10)
     except subprocess.TimeoutExpired:
@@ -312,7 +312,7 @@ def check_sessions(daemon, doc, resumes, link_from=None):
         if link_from is not None:
             end = s.get("link_local") if daemon == "cproxy" else s.get("link_peer")
             try:
-                host = str(rt.endpoint_ip(str(end)))
+                host = str(netlab.endpoint_ip(str(end)))
             except Fail as e:
                 host = f"? ({e})"
             if host != link_from:
@@ -356,32 +356,32 @@ def check_status_text(env):
 # ---------------------------------------------------------------- the scenario
 
 def scenario_services(env):
-    telnet = rt.open_session(env, "telnet")
-    rt.start_ping(telnet, "e2e01401")
+    telnet = netlab.open_session(env, "telnet")
+    netlab.start_ping(telnet, "e2e01401")
     ssh = start_ssh_ping(env, "ssh", "e2e01402")
     terms = [telnet, ssh]
     check_status(env, resumes=0)        # the control: before the change, nothing has resumed
-    time.sleep(rt.PING_BEFORE_S)
-    t_del, t_add, offs = rt.change_address(env, terms)
+    time.sleep(netlab.PING_BEFORE_S)
+    t_del, t_add, offs = netlab.change_address(env, terms)
     delays = {}
     for t in terms:
-        delays[t.name], seq = rt.wait_resumed(t, offs[t.name], t_add)
+        delays[t.name], seq = netlab.wait_resumed(t, offs[t.name], t_add)
         log(f"{t.name}: ping output resumed {delays[t.name]:.2f} s after the new address "
             f"(icmp_seq={seq} first)")
-    log(f"links now from {rt.link_sources(env)}")
+    log(f"links now from {netlab.link_sources(env)}")
     for t in terms:
-        rt.check_quiet_during_outage(t, t_del, t_add)
-    time.sleep(rt.PING_AFTER_S)
+        netlab.check_quiet_during_outage(t, t_del, t_add)
+    time.sleep(netlab.PING_AFTER_S)
     failures = []
     try:                                # while both sessions are still there
-        check_status(env, resumes=1, link_from=rt.CLIENT_NEW_ADDR)
+        check_status(env, resumes=1, link_from=netlab.CLIENT_NEW_ADDR)
         check_status_text(env)
     except Fail as e:
         failures.append(str(e))
-    for t, stop in ((telnet, rt.stop_ping), (ssh, stop_ssh_ping)):
+    for t, stop in ((telnet, netlab.stop_ping), (ssh, stop_ssh_ping)):
         try:
             transmitted, received, at = stop(t)
-            rt.verdict_changes(t, transmitted, received, at, [delays[t.name]])
+            netlab.verdict_changes(t, transmitted, received, at, [delays[t.name]])
         except Fail as e:
             failures.append(str(e))
     if failures:
@@ -414,10 +414,10 @@ def sighup(env, daemon):
 
 
 def scenario_reload(env):
-    telnet = rt.open_session(env, "telnet")
-    rt.start_ping(telnet, "e2e01403")
+    telnet = netlab.open_session(env, "telnet")
+    netlab.start_ping(telnet, "e2e01403")
     pids = {d: env.daemons[d][0].pid for d in ("sproxy", "cproxy")}
-    time.sleep(rt.PING_BEFORE_S)
+    time.sleep(netlab.PING_BEFORE_S)
 
     with open(env.conf["sproxy"], "a") as f:
         f.write(f"service = {SERVICE}=127.0.0.1:{SSH_PORT}\n")
@@ -431,20 +431,20 @@ def scenario_reload(env):
         raise Fail(f"cproxy's reload line does not name the log level it read: {line}")
 
     ssh = start_ssh_ping(env, "ssh", "e2e01404")   # the service the reload added
-    time.sleep(rt.PING_AFTER_S)
+    time.sleep(netlab.PING_AFTER_S)
     for daemon in ("sproxy", "cproxy"):             # once more, with both sessions running
         sighup(env, daemon)
-    time.sleep(rt.PING_AFTER_S)
+    time.sleep(netlab.PING_AFTER_S)
 
     failures = []
     try:
         check_status(env, resumes=0)
     except Fail as e:
         failures.append(str(e))
-    for t, stop in ((telnet, rt.stop_ping), (ssh, stop_ssh_ping)):
+    for t, stop in ((telnet, netlab.stop_ping), (ssh, stop_ssh_ping)):
         try:
             transmitted, received, at = stop(t)
-            rt.verdict_changes(t, transmitted, received, at, [])
+            netlab.verdict_changes(t, transmitted, received, at, [])
         except Fail as e:
             failures.append(str(e))
     for daemon, pid in pids.items():
@@ -464,7 +464,7 @@ ALL = ["services", "reload"]
 # ---------------------------------------------------------------- main
 
 def preflight(args):
-    problems = rt.common_preflight(args, "network namespaces, inetd on port 23, sshd on port 22",
+    problems = netlab.common_preflight(args, "network namespaces, inetd on port 23, sshd on port 22",
                                    ["ssh", "ssh-keygen"], "openssh-server openssh-client")
     if not sshd_path():
         problems.append("missing sshd (Debian: apt-get install -y openssh-server)")
@@ -472,15 +472,12 @@ def preflight(args):
 
 
 def run_scenario(args, index, name):
-    """As roam_e2e.run_scenario, with sshd and the two services."""
-    return rt.run_env(args, name, SvcEnv(args, index, from_config_files=(name == "reload")),
+    """As roam_e2e.py's run_scenario, with sshd and the two services."""
+    return netlab.run_env(args, name, SvcEnv(args, index, from_config_files=(name == "reload")),
                       SCENARIOS[name], SCENARIO_BUDGET_S)
 
 def main():
-    ap = rt.argument_parser(__doc__, ALL)
-    args = ap.parse_args()
-    names = rt.scenario_names(ap, args, ALL)
-    return rt.run_all("services_e2e", preflight(args), names, lambda i, name: run_scenario(args, i, name))
+    return netlab.main("services_e2e", __doc__, ALL, preflight, run_scenario)
 
 
 if __name__ == "__main__":

@@ -4,7 +4,7 @@ roaming every minute and strangers hammering sproxy's port, every byte accounted
 daemons' memory, threads and file descriptors sampled every minute. Its crowd scenario (a
 thousand sessions resuming at once) also runs in `mvn verify`, by CrowdIT.
 
-Reuses security_e2e.py (and through it roam_e2e.py): the server, client and attacker
+Reuses security_e2e.py (and through it tools/netlab): the server, client and attacker
 namespaces, the packaged bin/sproxy and bin/cproxy, and its flood. It adds an echo service:
 
     server namespace    192.0.2.1/24, 198.51.100.1/24   echo server on 127.0.0.1:7007 (Python),
@@ -73,10 +73,10 @@ import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.dont_write_bytecode = True          # no __pycache__ in the source tree
-sys.path.insert(0, HERE)
-import roam_e2e as rt                   # noqa: E402  (after the path is set)
+sys.path[:0] = [HERE, os.path.join(HERE, "../../../tools")]
+import netlab                           # noqa: E402  (after the path is set)
 import security_e2e as sec              # noqa: E402
-from roam_e2e import Fail, log, run, wait_until   # noqa: E402
+from netlab import Fail, log, run, wait_until     # noqa: E402
 
 ECHO_PORT = 7007                        # the echo server, server namespace's loopback
 FORWARD_PORT = 5300                     # cproxy --forward 5300=echo
@@ -551,11 +551,11 @@ def scenario_soak(env):
     take(0, None)
     t0 = time.monotonic()
     for minute in range(1, args.minutes + 1):
-        old, new = rt.v4((minute - 1) % 2), rt.v4(minute % 2)
-        env.client_ip("addr", "del", *rt.ip_args(old))
+        old, new = netlab.v4((minute - 1) % 2), netlab.v4(minute % 2)
+        env.client_ip("addr", "del", *netlab.ip_args(old))
         time.sleep(args.outage)
         t_add = time.monotonic()
-        env.client_ip("addr", "add", *rt.ip_args(new))
+        env.client_ip("addr", "add", *netlab.ip_args(new))
         load.tell(f"mark {t_add}")
         try:
             ev = load.wait_event(lambda x: x.get("event") == "all_back" and x["mark"] == t_add,
@@ -689,23 +689,23 @@ def scenario_crowd(env):
     log(f"all {n} sessions echoing; {args.changes} address changes follow, {args.outage:g} s "
         f"without an address each")
     # Both addresses share one /24: without this, removing the first would take the second too.
-    for conf in ("all", rt.IFACE):
+    for conf in ("all", netlab.IFACE):
         run(env.in_cli("sysctl", "-qw", f"net.ipv4.conf.{conf}.promote_secondaries=1"))
     rows, problems = [], []
     for k in range(1, args.changes + 1):
         time.sleep(SETTLE_S)
-        old, new = rt.v4((k - 1) % 2), rt.v4(k % 2)
+        old, new = netlab.v4((k - 1) % 2), netlab.v4(k % 2)
         seen = len(resumed_times(env.daemon_log("cproxy")))
         cpu0 = {d: cpu_s(p) for d, p in pids.items()}
         steal0 = stolen_s()
         if args.outage:
-            env.client_ip("addr", "del", *rt.ip_args(old))
+            env.client_ip("addr", "del", *netlab.ip_args(old))
             time.sleep(args.outage)
-            env.client_ip("addr", "add", *rt.ip_args(new))
+            env.client_ip("addr", "add", *netlab.ip_args(new))
         else:
             # A handover: the new network's address comes up, the old one goes away.
-            env.client_ip("addr", "add", *rt.ip_args(new))
-            env.client_ip("addr", "del", *rt.ip_args(old))
+            env.client_ip("addr", "add", *netlab.ip_args(new))
+            env.client_ip("addr", "del", *netlab.ip_args(old))
         t0, wall0 = time.monotonic(), time.time()
         load.tell(f"mark {t0} probe")
         ev = load.wait_event(lambda x: x.get("event") == "all_back" and x["mark"] == t0,
@@ -766,7 +766,7 @@ def scenario_crowd(env):
 # ---------------------------------------------------------------- main
 
 def preflight(args):
-    return rt.common_preflight(args, "network namespaces, inetd on port 23", ["sysctl"], "procps")
+    return netlab.common_preflight(args, "network namespaces, inetd on port 23", ["sysctl"], "procps")
 
 
 def main():
@@ -774,22 +774,23 @@ def main():
         return echo_main(sys.argv[2:])
     if len(sys.argv) > 1 and sys.argv[1] == "--load":
         return load_main(sys.argv[2:])
-    ap = rt.argument_parser(__doc__, ["soak", "crowd"])
+    ap = netlab.argument_parser(__doc__, ["soak", "crowd"])
     ap.set_defaults(log_level="INFO")
     ap.add_argument("--minutes", type=int, default=60, help="minutes of roaming (default %(default)s)")
     ap.add_argument("--sessions", type=int, default=1000, help="sessions (default %(default)s)")
     ap.add_argument("--rate", type=float, default=64,
                     help="bytes per second each session sends, on average (default %(default)s)")
     ap.add_argument("--outage", type=float,
-                    help=f"seconds without an address at each change (default: soak {rt.OUTAGE_S:g}, "
+                    help="seconds without an address at each change "
+                         f"(default: soak {netlab.OUTAGE_S:g}, "
                          "crowd 0, a handover)")
     ap.add_argument("--seed", type=int, help="seed of the byte streams (default: random, printed)")
     ap.add_argument("--changes", type=int, default=5, help="crowd: address changes (default %(default)s)")
     ap.add_argument("--flood", action="store_true", help="crowd: a stranger floods sproxy meanwhile")
     args = ap.parse_args()
-    names = rt.scenario_names(ap, args, ["soak", "crowd"])
+    names = netlab.scenario_names(ap, args, ["soak", "crowd"])
     if args.outage is None:
-        args.outage = 0.0 if names == ["crowd"] else rt.OUTAGE_S
+        args.outage = 0.0 if names == ["crowd"] else netlab.OUTAGE_S
     if args.minutes < 1 or not 1 <= args.sessions <= 10000 or args.rate <= 0 or \
             not 0 <= args.outage <= 50:
         ap.error("--minutes >= 1, --sessions 1..10000, --rate > 0, --outage 0..50")
@@ -799,8 +800,8 @@ def main():
         if i == 0:
             sec.remove_stale_attacker_namespaces()
         fn = scenario_crowd if name == "crowd" else scenario_soak
-        return rt.run_env(args, name, SoakEnv(args, i), fn, budget)
-    return rt.run_all("soak_e2e", preflight(args), names, one)
+        return netlab.run_env(args, name, SoakEnv(args, i), fn, budget)
+    return netlab.run_all("soak_e2e", preflight(args), names, one)
 
 
 if __name__ == "__main__":
