@@ -63,7 +63,6 @@ public final class ClientProxy implements AutoCloseable, Measured {
     static final int MAX_DIALS = 32;
 
     private final ClientConfig config;
-    private final AddressWatch.Source addresses;
     private final Map<Session, Dialer> sessions = new ConcurrentHashMap<>();
     /** Counts for {@code --metrics}; the live figures are read from {@link #sessions} when scraped. */
     private final Metrics metrics = new Metrics("cproxy", Handshake.Status.refusalNames(),
@@ -82,10 +81,8 @@ public final class ClientProxy implements AutoCloseable, Measured {
     /** Every listening socket with the service its connections are for ("": the default). */
     private final Map<ServerSocket, String> listeners = new ConcurrentHashMap<>();
     private ServerSocket listener;
-    /** Guarded by {@code this}: the address watch while sessions exist, else {@code null}. */
-    private AddressWatch watch;
-    /** Guarded by {@code this}: the host's addresses could not be read; not tried again. */
-    private boolean watchFailed;
+    /** The address watch, run while sessions exist; it tells every session's {@link Dialer} of a change. */
+    private final AddressWatchOnDemand watch;
     private ServerTrust trust;
     private StatusServer status;
     /** Where every session's buffers count: {@code --memory}. */
@@ -98,7 +95,8 @@ public final class ClientProxy implements AutoCloseable, Measured {
     /** With the host's addresses read from {@code addresses} (tests fake them). */
     ClientProxy(ClientConfig config, AddressWatch.Source addresses) {
         this.config = config;
-        this.addresses = addresses;
+        this.watch = new AddressWatchOnDemand(addresses, config.addressWatch(), () -> !closed && !sessions.isEmpty(),
+                c -> sessions.values().forEach(d -> d.hostAddressesChanged(c)));
         this.places = new Semaphore(config.maxSessions());
         this.budget = new MemoryBudget(config.link().memoryBytes());
     }
@@ -183,48 +181,9 @@ public final class ClientProxy implements AutoCloseable, Measured {
                 .map(e -> e.getKey().getLocalPort()).orElseThrow();
     }
 
-    /** Runs the address watch while sessions exist and stops it when the last one ends. */
-    private synchronized void watchWhileSessions() {
-        if (!config.addressWatch()) {
-            return;
-        }
-        if (closed || sessions.isEmpty()) {
-            if (watch != null) {
-                watch.close();
-                watch = null;
-            }
-            return;
-        }
-        if (watch != null || watchFailed) {
-            return;
-        }
-        AddressWatch w = new AddressWatch(addresses, this::addressesChanged);
-        try {
-            w.start();
-            watch = w;
-        } catch (IOException | RuntimeException e) {
-            watchFailed = true;
-            log.warn("cannot read this host's addresses ({}); cproxy notices address changes only through "
-                    + "missed heartbeats", e.toString());
-        }
-    }
-
     /** Whether the address watch is running now. */
-    synchronized boolean watchingAddresses() {
-        return watch != null && watch.watching();
-    }
-
-    /** On the watch's thread: log once for the host, then let every session react. */
-    private void addressesChanged(AddressWatch.Change c) {
-        for (InetAddress a : c.gone()) {
-            log.info("address {} removed from this host", Sockets.text(a));
-        }
-        for (InetAddress a : c.added()) {
-            log.info("address {} appeared on this host", Sockets.text(a));
-        }
-        for (Dialer d : sessions.values()) {
-            d.hostAddressesChanged(c);
-        }
+    boolean watchingAddresses() {
+        return watch.watching();
     }
 
     /** The bound port (useful when configured as 0). */
@@ -275,7 +234,7 @@ public final class ClientProxy implements AutoCloseable, Measured {
             relay = new Session("session #" + n, "cproxy-session-" + n, app, config.link(), dialer, true, s -> {
                 sessions.remove(s);
                 places.release(); // once: a session closes once
-                watchWhileSessions();
+                watch.update();
             }, metrics, budget, 0);
         } catch (RuntimeException | Error e) {
             places.release(); // no session holds it
@@ -284,7 +243,7 @@ public final class ClientProxy implements AutoCloseable, Measured {
         // From here on the session's close gives the place back, whatever fails.
         try {
             sessions.put(relay, dialer);
-            watchWhileSessions();
+            watch.update();
             log.info("{}: local connection from {}{}", relay.name(), Sockets.describe(app.getRemoteSocketAddress()),
                     service.isEmpty() ? "" : " for service " + service);
             relay.start();
@@ -325,7 +284,7 @@ public final class ClientProxy implements AutoCloseable, Measured {
         if (status != null) {
             status.close();
         }
-        watchWhileSessions(); // closed: stops it
+        watch.update(); // closed: stops it
         keyShares.close();
         SessionStop.closeAll(List.copyOf(sessions.keySet()), "cproxy is shutting down", SessionStop.BUDGET_MILLIS);
         poolRoom.forEach(ElasticPool.Reservation::close); // after closeAll: the last flush needs its threads
