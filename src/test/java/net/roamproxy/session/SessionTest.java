@@ -136,6 +136,19 @@ class SessionTest {
         return session;
     }
 
+    /**
+     * Starts the session on a new peer's link and waits for the link's reader to block, not just
+     * for the link: only then has the session read the clock to place its first heartbeat, which
+     * a test's first advance of the clock must pass.
+     */
+    private Peer startAndAwaitReader() throws Exception {
+        Peer peer = new Peer();
+        start();
+        Await.until(WAIT, "the link's reader waits for frames",
+                () -> provider.asked.get() == 1 && peer.sessionEnd.readerWaiting());
+        return peer;
+    }
+
     @AfterEach
     void closeSession() {
         if (session != null) {
@@ -150,12 +163,7 @@ class SessionTest {
 
     @Test
     void heartbeatsAndLinkLossFollowTheInjectedClockNotTheWallClock() throws Exception {
-        Peer peer = new Peer();
-        start();
-        // Waiting for the link's reader to block, not just for the link: only then has the session
-        // read the clock to place its first heartbeat, which the first advance must pass.
-        Await.until(WAIT, "the link's reader waits for frames",
-                () -> provider.asked.get() == 1 && peer.sessionEnd.readerWaiting());
+        Peer peer = startAndAwaitReader();
 
         advance(INTERVAL, peer);
         assertEquals(FrameType.HEARTBEAT, peer.reader.next().type(), "a heartbeat one interval later");
@@ -173,10 +181,7 @@ class SessionTest {
 
     @Test
     void aPeerHeartbeatArrivingWhenOursIsDueSoonIsAnsweredAtOnce() throws Exception {
-        Peer peer = new Peer();
-        start();
-        Await.until(WAIT, "the link's reader waits for frames",
-                () -> provider.asked.get() == 1 && peer.sessionEnd.readerWaiting());
+        Peer peer = startAndAwaitReader();
 
         // Short of our heartbeat's due time, so only the peer's frame can make the session send one.
         now.addAndGet(INTERVAL / 2);
