@@ -1,8 +1,6 @@
 package net.roamproxy.client;
 
 import java.io.IOException;
-import java.net.Inet4Address;
-import java.net.InetAddress;
 import java.net.ServerSocket;
 import java.net.Socket;
 import java.util.ArrayList;
@@ -49,9 +47,6 @@ import net.roamproxy.wire.KeyShareStock;
 public final class ClientProxy implements AutoCloseable, Measured {
     private static final Logger log = LogManager.getLogger(ClientProxy.class);
 
-    /** ::1 */
-    private static final byte[] IPV6_LOOPBACK = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1};
-
     /**
      * Dials (connect and handshake) at once, for all sessions: half the share of its handshake
      * places sproxy gives one source (a quarter of its --max-handshakes, 64 by default), so that
@@ -78,9 +73,8 @@ public final class ClientProxy implements AutoCloseable, Measured {
     /** Room in the shared pools for this proxy's sessions, while it runs. */
     private final List<ElasticPool.Reservation> poolRoom = new CopyOnWriteArrayList<>();
     private volatile boolean closed;
-    /** Every listening socket with the service its connections are for ("": the default). */
-    private final Map<ServerSocket, String> listeners = new ConcurrentHashMap<>();
-    private ServerSocket listener;
+    /** The main port, every forward, and their IPv6 loopback twins. */
+    private final LocalListeners listeners = new LocalListeners();
     /** The address watch, run while sessions exist; it tells every session's {@link Dialer} of a change. */
     private final AddressWatchOnDemand watch;
     private ServerTrust trust;
@@ -105,28 +99,16 @@ public final class ClientProxy implements AutoCloseable, Measured {
     public void start() throws IOException {
         trust = new ServerTrust(config.serverHost(), config.serverPort(), config.trust().pinnedFingerprint(),
                 config.trust().knownServers());
-        try {
-            listener = Sockets.listen(config.listenAddress(), config.listenPort(), 128);
-            listeners.put(listener, "");
-            alsoOnIpv6Loopback(listener, "");
-            for (ClientConfig.Forward f : config.forwards()) {
-                ServerSocket ss = Sockets.listen(f.address(), f.port(), 128);
-                listeners.put(ss, f.service());
-                alsoOnIpv6Loopback(ss, f.service());
-            }
-        } catch (IOException e) {
-            listeners.keySet().forEach(Sockets::closeQuietly);
-            throw e;
-        }
+        listeners.open(config);
         poolRoom.add(IoPool.reserve(config.maxSessions()));
         poolRoom.add(ConnectRace.reserveThreads(config.maxSessions()));
         keyShares.start("cproxy-key-shares");
-        status = StatusServer.startOrWarn("cproxy", RuntimeDir.socketToBind("cproxy", listener.getLocalPort()),
+        status = StatusServer.startOrWarn("cproxy", RuntimeDir.socketToBind("cproxy", listeners.port()),
                 this::statusRows, budget);
         if (!config.addressWatch()) {
             log.info("address watch off: cproxy notices address changes only through missed heartbeats");
         }
-        for (Map.Entry<ServerSocket, String> l : listeners.entrySet()) {
+        for (Map.Entry<ServerSocket, String> l : listeners.all().entrySet()) {
             ServerSocket ss = l.getKey();
             String service = l.getValue();
             new Thread(() -> acceptLoop(ss, service), "cproxy-accept" + (service.isEmpty() ? "" : "-" + service))
@@ -138,27 +120,6 @@ public final class ClientProxy implements AutoCloseable, Measured {
                             ? "; its host key is pinned to " + config.trust().pinnedFingerprint()
                             : config.trust().knownServers() == null ? "" : "; host keys trusted on first use are kept in "
                             + config.trust().knownServers());
-        }
-    }
-
-    /**
-     * A listener on IPv4's loopback also listens on IPv6's, at the same port: `telnet localhost
-     * 5200` may try ::1 first. Both are this host only. A host without IPv6 keeps IPv4 alone.
-     */
-    private void alsoOnIpv6Loopback(ServerSocket ss, String service) {
-        if (!(ss.getInetAddress() instanceof Inet4Address) || !ss.getInetAddress().isLoopbackAddress()) {
-            return;
-        }
-        try {
-            listeners.put(Sockets.listen(InetAddress.getByAddress(IPV6_LOOPBACK), ss.getLocalPort(), 128), service);
-        } catch (IOException e) {
-            if (String.valueOf(e.getMessage()).contains("in use")) {
-                log.warn("listening on 127.0.0.1:{} only: {}; `telnet localhost` may reach that other program",
-                        ss.getLocalPort(), e.getMessage());
-            } else {
-                log.debug("no IPv6 loopback here ({}): listening on 127.0.0.1:{} only", e.getMessage(),
-                        ss.getLocalPort());
-            }
         }
     }
 
@@ -177,8 +138,7 @@ public final class ClientProxy implements AutoCloseable, Measured {
         if (service.isEmpty()) {
             return port();
         }
-        return listeners.entrySet().stream().filter(e -> e.getValue().equals(service)).findFirst()
-                .map(e -> e.getKey().getLocalPort()).orElseThrow();
+        return listeners.port(service);
     }
 
     /** Whether the address watch is running now. */
@@ -188,7 +148,7 @@ public final class ClientProxy implements AutoCloseable, Measured {
 
     /** The bound port (useful when configured as 0). */
     public int port() {
-        return listener.getLocalPort();
+        return listeners.port();
     }
 
     /**
@@ -280,7 +240,7 @@ public final class ClientProxy implements AutoCloseable, Measured {
             return;
         }
         closed = true;
-        listeners.keySet().forEach(Sockets::closeQuietly);
+        listeners.close();
         if (status != null) {
             status.close();
         }
