@@ -149,6 +149,14 @@ class SessionTest {
         return peer;
     }
 
+    /** Starts the session on a new peer's link and waits until the session has taken it up. */
+    private Peer startAndAwaitLink() throws Exception {
+        Peer peer = new Peer();
+        start();
+        Await.until(WAIT, "the link is attached", () -> session.currentLink() != null);
+        return peer;
+    }
+
     @AfterEach
     void closeSession() {
         if (session != null) {
@@ -306,9 +314,7 @@ class SessionTest {
 
     @Test
     void aLinkWokenFromOutsideIsClosedByTheSessionThatOwnsItAndReplaced() throws Exception {
-        Peer peer = new Peer();
-        start();
-        Await.until(WAIT, "the link is attached", () -> session.currentLink() != null);
+        Peer peer = startAndAwaitLink();
         Link link = session.currentLink();
 
         link.abort(LinkLoss.ADDRESS_REMOVED, "local address 192.0.2.2 removed"); // the address watch's thread
@@ -320,9 +326,7 @@ class SessionTest {
 
     @Test
     void thePeersAbortResetsTheApplicationConnection() throws Exception {
-        Peer peer = new Peer();
-        start();
-        Await.until(WAIT, "the link is attached", () -> session.currentLink() != null);
+        Peer peer = startAndAwaitLink();
 
         peer.send(Frame.control(FrameType.ABORT, 0, 0));
 
