@@ -1,8 +1,6 @@
 package net.roamproxy.client;
 
 import java.io.IOException;
-import java.net.Inet4Address;
-import java.net.InetAddress;
 import java.net.ServerSocket;
 import java.net.Socket;
 import java.util.ArrayList;
@@ -49,9 +47,6 @@ import net.roamproxy.wire.KeyShareStock;
 public final class ClientProxy implements AutoCloseable, Measured {
     private static final Logger log = LogManager.getLogger(ClientProxy.class);
 
-    /** ::1 */
-    private static final byte[] IPV6_LOOPBACK = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1};
-
     /**
      * Dials (connect and handshake) at once, for all sessions: half the share of its handshake
      * places sproxy gives one source (a quarter of its --max-handshakes, 64 by default), so that
@@ -63,7 +58,6 @@ public final class ClientProxy implements AutoCloseable, Measured {
     static final int MAX_DIALS = 32;
 
     private final ClientConfig config;
-    private final AddressWatch.Source addresses;
     private final Map<Session, Dialer> sessions = new ConcurrentHashMap<>();
     /** Counts for {@code --metrics}; the live figures are read from {@link #sessions} when scraped. */
     private final Metrics metrics = new Metrics("cproxy", Handshake.Status.refusalNames(),
@@ -79,13 +73,10 @@ public final class ClientProxy implements AutoCloseable, Measured {
     /** Room in the shared pools for this proxy's sessions, while it runs. */
     private final List<ElasticPool.Reservation> poolRoom = new CopyOnWriteArrayList<>();
     private volatile boolean closed;
-    /** Every listening socket with the service its connections are for ("": the default). */
-    private final Map<ServerSocket, String> listeners = new ConcurrentHashMap<>();
-    private ServerSocket listener;
-    /** Guarded by {@code this}: the address watch while sessions exist, else {@code null}. */
-    private AddressWatch watch;
-    /** Guarded by {@code this}: the host's addresses could not be read; not tried again. */
-    private boolean watchFailed;
+    /** The main port, every forward, and their IPv6 loopback twins. */
+    private final LocalListeners listeners = new LocalListeners();
+    /** The address watch, run while sessions exist; it tells every session's {@link Dialer} of a change. */
+    private final AddressWatchOnDemand watch;
     private ServerTrust trust;
     private StatusServer status;
     /** Where every session's buffers count: {@code --memory}. */
@@ -98,7 +89,8 @@ public final class ClientProxy implements AutoCloseable, Measured {
     /** With the host's addresses read from {@code addresses} (tests fake them). */
     ClientProxy(ClientConfig config, AddressWatch.Source addresses) {
         this.config = config;
-        this.addresses = addresses;
+        this.watch = new AddressWatchOnDemand(addresses, config.addressWatch(), () -> !closed && !sessions.isEmpty(),
+                c -> sessions.values().forEach(d -> d.hostAddressesChanged(c)));
         this.places = new Semaphore(config.maxSessions());
         this.budget = new MemoryBudget(config.link().memoryBytes());
     }
@@ -107,28 +99,16 @@ public final class ClientProxy implements AutoCloseable, Measured {
     public void start() throws IOException {
         trust = new ServerTrust(config.serverHost(), config.serverPort(), config.trust().pinnedFingerprint(),
                 config.trust().knownServers());
-        try {
-            listener = Sockets.listen(config.listenAddress(), config.listenPort(), 128);
-            listeners.put(listener, "");
-            alsoOnIpv6Loopback(listener, "");
-            for (ClientConfig.Forward f : config.forwards()) {
-                ServerSocket ss = Sockets.listen(f.address(), f.port(), 128);
-                listeners.put(ss, f.service());
-                alsoOnIpv6Loopback(ss, f.service());
-            }
-        } catch (IOException e) {
-            listeners.keySet().forEach(Sockets::closeQuietly);
-            throw e;
-        }
+        listeners.open(config);
         poolRoom.add(IoPool.reserve(config.maxSessions()));
         poolRoom.add(ConnectRace.reserveThreads(config.maxSessions()));
         keyShares.start("cproxy-key-shares");
-        status = StatusServer.startOrWarn("cproxy", RuntimeDir.socketToBind("cproxy", listener.getLocalPort()),
+        status = StatusServer.startOrWarn("cproxy", RuntimeDir.socketToBind("cproxy", listeners.port()),
                 this::statusRows, budget);
         if (!config.addressWatch()) {
             log.info("address watch off: cproxy notices address changes only through missed heartbeats");
         }
-        for (Map.Entry<ServerSocket, String> l : listeners.entrySet()) {
+        for (Map.Entry<ServerSocket, String> l : listeners.all().entrySet()) {
             ServerSocket ss = l.getKey();
             String service = l.getValue();
             new Thread(() -> acceptLoop(ss, service), "cproxy-accept" + (service.isEmpty() ? "" : "-" + service))
@@ -140,27 +120,6 @@ public final class ClientProxy implements AutoCloseable, Measured {
                             ? "; its host key is pinned to " + config.trust().pinnedFingerprint()
                             : config.trust().knownServers() == null ? "" : "; host keys trusted on first use are kept in "
                             + config.trust().knownServers());
-        }
-    }
-
-    /**
-     * A listener on IPv4's loopback also listens on IPv6's, at the same port: `telnet localhost
-     * 5200` may try ::1 first. Both are this host only. A host without IPv6 keeps IPv4 alone.
-     */
-    private void alsoOnIpv6Loopback(ServerSocket ss, String service) {
-        if (!(ss.getInetAddress() instanceof Inet4Address) || !ss.getInetAddress().isLoopbackAddress()) {
-            return;
-        }
-        try {
-            listeners.put(Sockets.listen(InetAddress.getByAddress(IPV6_LOOPBACK), ss.getLocalPort(), 128), service);
-        } catch (IOException e) {
-            if (String.valueOf(e.getMessage()).contains("in use")) {
-                log.warn("listening on 127.0.0.1:{} only: {}; `telnet localhost` may reach that other program",
-                        ss.getLocalPort(), e.getMessage());
-            } else {
-                log.debug("no IPv6 loopback here ({}): listening on 127.0.0.1:{} only", e.getMessage(),
-                        ss.getLocalPort());
-            }
         }
     }
 
@@ -179,57 +138,17 @@ public final class ClientProxy implements AutoCloseable, Measured {
         if (service.isEmpty()) {
             return port();
         }
-        return listeners.entrySet().stream().filter(e -> e.getValue().equals(service)).findFirst()
-                .map(e -> e.getKey().getLocalPort()).orElseThrow();
-    }
-
-    /** Runs the address watch while sessions exist and stops it when the last one ends. */
-    private synchronized void watchWhileSessions() {
-        if (!config.addressWatch()) {
-            return;
-        }
-        if (closed || sessions.isEmpty()) {
-            if (watch != null) {
-                watch.close();
-                watch = null;
-            }
-            return;
-        }
-        if (watch != null || watchFailed) {
-            return;
-        }
-        AddressWatch w = new AddressWatch(addresses, this::addressesChanged);
-        try {
-            w.start();
-            watch = w;
-        } catch (IOException | RuntimeException e) {
-            watchFailed = true;
-            log.warn("cannot read this host's addresses ({}); cproxy notices address changes only through "
-                    + "missed heartbeats", e.toString());
-        }
+        return listeners.port(service);
     }
 
     /** Whether the address watch is running now. */
-    synchronized boolean watchingAddresses() {
-        return watch != null && watch.watching();
-    }
-
-    /** On the watch's thread: log once for the host, then let every session react. */
-    private void addressesChanged(AddressWatch.Change c) {
-        for (InetAddress a : c.gone()) {
-            log.info("address {} removed from this host", Sockets.text(a));
-        }
-        for (InetAddress a : c.added()) {
-            log.info("address {} appeared on this host", Sockets.text(a));
-        }
-        for (Dialer d : sessions.values()) {
-            d.hostAddressesChanged(c);
-        }
+    boolean watchingAddresses() {
+        return watch.watching();
     }
 
     /** The bound port (useful when configured as 0). */
     public int port() {
-        return listener.getLocalPort();
+        return listeners.port();
     }
 
     /**
@@ -275,7 +194,7 @@ public final class ClientProxy implements AutoCloseable, Measured {
             relay = new Session("session #" + n, "cproxy-session-" + n, app, config.link(), dialer, true, s -> {
                 sessions.remove(s);
                 places.release(); // once: a session closes once
-                watchWhileSessions();
+                watch.update();
             }, metrics, budget, 0);
         } catch (RuntimeException | Error e) {
             places.release(); // no session holds it
@@ -284,7 +203,7 @@ public final class ClientProxy implements AutoCloseable, Measured {
         // From here on the session's close gives the place back, whatever fails.
         try {
             sessions.put(relay, dialer);
-            watchWhileSessions();
+            watch.update();
             log.info("{}: local connection from {}{}", relay.name(), Sockets.describe(app.getRemoteSocketAddress()),
                     service.isEmpty() ? "" : " for service " + service);
             relay.start();
@@ -321,11 +240,11 @@ public final class ClientProxy implements AutoCloseable, Measured {
             return;
         }
         closed = true;
-        listeners.keySet().forEach(Sockets::closeQuietly);
+        listeners.close();
         if (status != null) {
             status.close();
         }
-        watchWhileSessions(); // closed: stops it
+        watch.update(); // closed: stops it
         keyShares.close();
         SessionStop.closeAll(List.copyOf(sessions.keySet()), "cproxy is shutting down", SessionStop.BUDGET_MILLIS);
         poolRoom.forEach(ElasticPool.Reservation::close); // after closeAll: the last flush needs its threads

@@ -1,17 +1,10 @@
 package net.roamproxy.client;
 
 import java.io.IOException;
-import java.net.Inet6Address;
 import java.net.InetAddress;
-import java.net.InetSocketAddress;
 import java.net.NoRouteToHostException;
 import java.net.Socket;
 import java.net.SocketException;
-import java.util.ArrayDeque;
-import java.util.ArrayList;
-import java.util.Arrays;
-import java.util.Deque;
-import java.util.List;
 import java.util.concurrent.Semaphore;
 import java.util.concurrent.TimeUnit;
 
@@ -37,11 +30,11 @@ import net.roamproxy.wire.KeyShareStock;
  * succeeds, the session is refused for good, or the detach timeout passes.
  *
  * <p>Every dial resolves the server name afresh and races its addresses, IPv4 and IPv6, the
- * one that worked last first ({@link ConnectRace}). When every address fails at once ("network
- * is unreachable": the host has no usable address), it waits {@value #FIRST_RETRY_MS} ms,
- * doubling up to at most {@value #MAX_RETRY_MS} ms, before the next dial; the address watch
- * ({@link #hostAddressesChanged}) cuts that wait short and abandons pending connects, so the
- * dial that succeeds starts as soon as the host has a new address.
+ * one that worked last first ({@link ServerAddresses}, {@link ConnectRace}). When every address
+ * fails at once ("network is unreachable": the host has no usable address), it waits
+ * {@value #FIRST_RETRY_MS} ms, doubling up to at most {@value #MAX_RETRY_MS} ms, before the next
+ * dial; the address watch ({@link #hostAddressesChanged}) cuts that wait short and abandons
+ * pending connects, so the dial that succeeds starts as soon as the host has a new address.
  *
  * <p>Threading: {@link #next} runs on the session's worker thread; {@link #hostAddressesChanged}
  * on the address watch's thread and {@link #close()} on any thread.
@@ -53,18 +46,13 @@ final class Dialer implements LinkProvider {
     /** How often a long outage is reported at INFO. */
     private static final long REPORT_EVERY_NANOS = TimeUnit.SECONDS.toNanos(10);
 
-    /** Resolves a host name; the JDK's in cproxy, a fake in tests. */
-    @FunctionalInterface
-    interface Resolver {
-        InetAddress[] resolve(String host) throws IOException;
-    }
-
     private final ClientConfig config;
     private final ClientHandshake handshake;
     private final ConnectRace race;
     /** The daemon's dial places, shared by its sessions ({@link ClientProxy#MAX_DIALS}). */
     private final Semaphore dialing;
-    private final Resolver resolver;
+    /** sproxy's addresses for each dial, the one that worked last first. */
+    private final ServerAddresses addresses;
     private final String service;
     /** cproxy's counters: every refusal from sproxy that checks out is counted by its status. */
     private final Metrics metrics;
@@ -74,8 +62,6 @@ final class Dialer implements LinkProvider {
     private volatile Link current;
     /** The connection in its handshake, closed by {@link #close()}; once handed over, the session closes it. */
     private volatile Socket handshaking;
-    /** Worker only: the server address of the last link that worked, tried first. */
-    private InetAddress lastGood;
     private volatile boolean closed;
     /** The address watch dropped the last link and said so; the worker need not say it again. */
     private volatile boolean watchSaidWhy;
@@ -89,14 +75,14 @@ final class Dialer implements LinkProvider {
         this(config, trust, service, metrics, InetAddress::getAllByName, new ConnectRace(), dialing, keyShares);
     }
 
-    Dialer(ClientConfig config, ServerTrust trust, String service, Metrics metrics, Resolver resolver,
-           ConnectRace race, Semaphore dialing, KeyShareStock keyShares) {
+    Dialer(ClientConfig config, ServerTrust trust, String service, Metrics metrics,
+           ServerAddresses.Resolver resolver, ConnectRace race, Semaphore dialing, KeyShareStock keyShares) {
         this.config = config;
         this.dialing = dialing;
         this.service = service;
         this.metrics = metrics;
         this.handshake = new ClientHandshake(config, trust, service, keyShares);
-        this.resolver = resolver;
+        this.addresses = new ServerAddresses(resolver, config.serverHost(), config.serverPort());
         this.race = race;
     }
 
@@ -195,7 +181,7 @@ final class Dialer implements LinkProvider {
     private Attachment dialPaced(SessionView relay, FailedAnswers failed) throws IOException, InterruptedException {
         LinkSettings s = config.link();
         int attemptMillis = (int) s.deadAfter().toMillis();
-        Socket socket = race.race(targets(), attemptMillis, s.heartbeatInterval().toMillis(), attemptMillis, dialing);
+        Socket socket = race.race(addresses.targets(), attemptMillis, s.heartbeatInterval().toMillis(), attemptMillis, dialing);
         handshaking = socket;
         boolean handedOver = false;
         try {
@@ -215,7 +201,7 @@ final class Dialer implements LinkProvider {
                 }
                 throw e;
             }
-            lastGood = socket.getInetAddress();
+            addresses.worked(socket.getInetAddress());
             handedOver = true;
             return a;
         } finally {
@@ -236,45 +222,6 @@ final class Dialer implements LinkProvider {
             }
         }
         return false;
-    }
-
-    /** sproxy's addresses as of now, in the order to try them. */
-    private List<InetSocketAddress> targets() throws IOException {
-        List<InetSocketAddress> t = new ArrayList<>();
-        for (InetAddress a : order(resolver.resolve(config.serverHost()), lastGood)) {
-            t.add(new InetSocketAddress(a, config.serverPort()));
-        }
-        return t;
-    }
-
-    /**
-     * The order to try {@code resolved} in: {@code preferred} first if it is among them, then
-     * alternating between the address families, starting with the other family (RFC 8305,
-     * section 4), each family in the resolver's order.
-     */
-    static List<InetAddress> order(InetAddress[] resolved, InetAddress preferred) {
-        Deque<InetAddress> rest = new ArrayDeque<>(Arrays.asList(resolved));
-        List<InetAddress> out = new ArrayList<>(resolved.length);
-        if (preferred != null && rest.remove(preferred)) {
-            out.add(preferred);
-        } else if (!rest.isEmpty()) {
-            out.add(rest.removeFirst());
-        }
-        Deque<InetAddress> v6 = new ArrayDeque<>();
-        Deque<InetAddress> v4 = new ArrayDeque<>();
-        for (InetAddress a : rest) {
-            (a instanceof Inet6Address ? v6 : v4).add(a);
-        }
-        boolean six = !out.isEmpty() && !(out.get(0) instanceof Inet6Address);
-        while (!v6.isEmpty() || !v4.isEmpty()) {
-            Deque<InetAddress> from = six ? v6 : v4;
-            if (from.isEmpty()) {
-                from = six ? v4 : v6;
-            }
-            out.add(from.removeFirst());
-            six = !six;
-        }
-        return out;
     }
 
     /**

@@ -16,26 +16,23 @@ import net.roamproxy.session.Attachment;
 import net.roamproxy.session.Link;
 import net.roamproxy.trust.ServerKeys;
 import net.roamproxy.wire.Frame;
-import net.roamproxy.wire.FrameProtection;
 import net.roamproxy.wire.FrameType;
 import net.roamproxy.wire.FrameWriter;
 import net.roamproxy.wire.Handshake.Status;
 import net.roamproxy.wire.Handshake;
 import net.roamproxy.wire.Hello;
 import net.roamproxy.wire.KeySchedule;
-import net.roamproxy.wire.KeyShare;
 import net.roamproxy.wire.KeyShareStock;
-import net.roamproxy.wire.ProtocolException;
 import net.roamproxy.wire.Transcript;
 import net.roamproxy.wire.UnsupportedVersionException;
-import net.roamproxy.wire.Welcome;
 import net.roamproxy.wire.Wire;
 
 /**
  * sproxy's side of one connection's handshake, run on its own short-lived thread
- * ({@link Handshake} draws the exchange). A new session: HELLO NEW, our WELCOME signed by the
- * host key, cproxy's sealed PROOF; only then the service connection, our sealed TOKEN, and the
- * session, so a replayed HELLO NEW gets a WELCOME and nothing more. A resume: HELLO RESUME, our
+ * ({@link Handshake} draws the exchange; {@link KeyExchange} sends the WELCOME and checks the
+ * PROOF). A new session: HELLO NEW, our WELCOME signed by the host key, cproxy's sealed PROOF;
+ * only then the service connection, our sealed TOKEN, and the session, so a replayed HELLO NEW
+ * gets a WELCOME and nothing more. A resume: HELLO RESUME, our
  * WELCOME with the session secret's MAC, cproxy's sealed PROOF; only then the hand-off of the
  * link to the session, which nothing before it touches. A resume whose PROOF fails is closed;
  * a new session whose PROOF fails gets a signed AUTH_FAILED, as every refusal of a new session
@@ -78,7 +75,8 @@ final class ServerHandshake {
      * places still taken here, however late this thread runs again on a busy CPU.
      */
     private final Runnable releasePlace;
-    private final KeyShareStock keyShares;
+    /** Our WELCOME and cproxy's PROOF. */
+    private final KeyExchange exchange;
 
     ServerHandshake(ServerConfig config, SessionTable sessions, Link link, InetAddress source,
                     HandshakeDeadline deadline, TargetConnector connector, Metrics metrics, DropLog drops,
@@ -93,10 +91,10 @@ final class ServerHandshake {
         this.metrics = metrics;
         this.drops = drops;
         this.releasePlace = releasePlace;
-        this.keyShares = keyShares;
         this.writer = new FrameWriter<>(link, link.peer());
         this.refusals = new ServerRefusals(keys, link, writer, transcript, metrics);
         this.timeout = (int) config.link().handshakeTimeout().toMillis();
+        this.exchange = new KeyExchange(keys, config.presharedKey(), keyShares, link, writer, transcript, timeout);
     }
 
     /**
@@ -165,19 +163,9 @@ final class ServerHandshake {
             refusals.signed(Status.UNKNOWN_SERVICE);
             return;
         }
-        KeyShare own = keyShares.take();
-        byte[] shared = own.agree(hello.keyShare());
         long id = sessions.newId();
-        Welcome unsigned = new Welcome(Status.NEW_SESSION, id, Handshake.randomBytes(Handshake.NONCE_SIZE),
-                own.publicKey(), offered, keys.hostKey().publicKey(),
-                new byte[Handshake.SIGNATURE_SIZE]);
-        byte[] draft = FrameWriter.encode(FrameType.WELCOME, 0, 0, unsigned.encode());
-        byte[] signature = keys.hostKey().sign(KeySchedule.welcomeSigned(
-                transcript.hashWith(draft, Handshake.SIGNATURE_SIZE)));
-        byte[] th = transcript.add(writer.welcome(0, 0, unsigned.withAuth(signature))).hash();
-        byte[] secret = KeySchedule.sessionSecret(shared, config.presharedKey(), th);
-        protect(KeySchedule.linkKeys(secret, shared, th));
-        if (!proofChecksOut(secret, th)) {
+        byte[] secret = exchange.welcomeNew(hello, id, offered);
+        if (!exchange.proofChecksOut(secret)) {
             drops.report(source, Level.WARN, () -> "refused new session from " + link.peer() + ": its proof of the "
                     + "session's keys failed (a cproxy with " + (config.presharedKey() == null
                     ? "a --secret-file this sproxy does not have" : "another --secret-file or none")
@@ -262,16 +250,8 @@ final class ServerHandshake {
             refusals.unknownSession(hello.sessionId());
             return;
         }
-        KeyShare own = keyShares.take();
-        byte[] linkShared = own.agree(hello.keyShare());
-        long delivered = s.session().delivered();
-        Welcome unproven = new Welcome(Status.RESUMED, hello.sessionId(), Handshake.randomBytes(Handshake.NONCE_SIZE),
-                own.publicKey(), s.session().window(), new byte[0], new byte[Handshake.MAC_SIZE]);
-        byte[] draft = FrameWriter.encode(FrameType.WELCOME, 0, delivered, unproven.encode());
-        byte[] mac = KeySchedule.serverProof(s.secret(), transcript.hashWith(draft, Handshake.MAC_SIZE));
-        byte[] th = transcript.add(writer.welcome(0, delivered, unproven.withAuth(mac))).hash();
-        protect(KeySchedule.linkKeys(s.secret(), linkShared, th));
-        if (!proofChecksOut(s.secret(), th)) {
+        exchange.welcomeResume(hello, s);
+        if (!exchange.proofChecksOut(s.secret())) {
             drops.report(source, Level.WARN, () -> s.session().name() + ": refused resume from " + link.peer()
                     + ": its proof of the session secret failed (a replayed or forged resume); the session and its "
                     + "link are untouched");
@@ -282,30 +262,6 @@ final class ServerHandshake {
         log.info("{}: cproxy is back from {}", s.session().name(), link.peer());
         releasePlace.run();
         s.links().offer(new Attachment(link, peerAck, hello.window()));
-    }
-
-    /** Reads cproxy's PROOF: whether it opened under the link's key and carries the right MAC. */
-    private boolean proofChecksOut(byte[] secret, byte[] th) throws IOException {
-        link.keepNextWire();
-        Frame proof;
-        try {
-            proof = link.read(timeout);
-        } catch (ProtocolException e) {
-            if (link.lastWire() == null) {
-                throw e; // not a sealed frame at all
-            }
-            transcript.add(link.lastWire());
-            return false;
-        }
-        if (proof.type() != FrameType.PROOF) {
-            throw new ProtocolException("expected a PROOF, got " + proof.type());
-        }
-        transcript.add(link.lastWire());
-        return KeySchedule.same(proof.payload(), KeySchedule.clientProof(secret, th));
-    }
-
-    private void protect(KeySchedule.LinkKeys k) {
-        link.protect(FrameProtection.sealer(k.s2cKey(), k.s2cIv()), FrameProtection.opener(k.c2sKey(), k.c2sIv()));
     }
 
     private void claim() throws IOException {

@@ -104,7 +104,7 @@ final class ApplicationReader implements Runnable {
         } catch (IOException e) {
             if (!s.isClosed()) {
                 log.info("{}: application connection failed: {}; aborting the session", s.name(), e.getMessage());
-                s.perform(Event.APP_RESET, "application connection failed: " + e.getMessage());
+                s.transitions.perform(Event.APP_RESET, "application connection failed: " + e.getMessage());
             }
             return;
         } catch (RuntimeException | Error e) {
@@ -114,7 +114,7 @@ final class ApplicationReader implements Runnable {
         if (!s.isClosed()) {
             log.info("{}: application ended its stream after {} bytes; telling the peer, the other direction "
                     + "stays open", s.name(), s.out.end());
-            s.perform(Event.APP_EOF, null, s.out::finish);
+            s.transitions.perform(Event.APP_EOF, null, s.out::finish);
         }
     }
 }

@@ -61,7 +61,7 @@ final class ApplicationWriter {
                     if (!s.isClosed()) {
                         log.info("{}: writing to the application failed: {}; aborting the session", s.name(),
                                 e.getMessage());
-                        s.perform(Event.APP_RESET, "writing to the application failed: " + e.getMessage());
+                        s.transitions.perform(Event.APP_RESET, "writing to the application failed: " + e.getMessage());
                     }
                     return;
                 }
@@ -79,7 +79,7 @@ final class ApplicationWriter {
                 }
                 log.info("{}: everything the peer sent ({} bytes) reached the application; its writing side is shut",
                         s.name(), s.in.received());
-                s.perform(Event.PEER_END_DELIVERED, null, s.in::endDelivered);
+                s.transitions.perform(Event.PEER_END_DELIVERED, null, s.in::endDelivered);
             }
             String reason = closeWhenDrained;
             if (reason != null && s.in.queued() == 0) {

@@ -36,7 +36,7 @@ final class FrameHandler {
         }
         s.out.ack(f.ack());
         if (s.out.endAcked()) {
-            s.perform(Event.END_ACKED, null);
+            s.transitions.perform(Event.END_ACKED, null);
         }
         if (s.out.sendable() > 0) {
             s.sender.request(); // the ack opened the peer's window
@@ -61,13 +61,13 @@ final class FrameHandler {
                     log.info("{}: the peer's application ended its stream after {} bytes; our application's writing "
                             + "side is shut once they are delivered, the other direction stays open",
                             s.name(), f.seq());
-                    s.perform(actions, null);
+                    s.transitions.perform(actions, null);
                 }
             }
-            case ABORT -> s.perform(Event.PEER_ABORT, "the peer's application reset its connection after it received "
-                    + f.ack() + " bytes; resetting ours");
-            case STOPPING -> s.perform(Event.PEER_STOPPING, "the peer proxy is stopping (it had received " + f.ack()
-                    + " bytes); resetting our application connection after delivering what arrived");
+            case ABORT -> s.transitions.perform(Event.PEER_ABORT, "the peer's application reset its connection after it "
+                    + "received " + f.ack() + " bytes; resetting ours");
+            case STOPPING -> s.transitions.perform(Event.PEER_STOPPING, "the peer proxy is stopping (it had received "
+                    + f.ack() + " bytes); resetting our application connection after delivering what arrived");
             case HEARTBEAT, ACK -> {
                 // the ack above is all they carry
             }

@@ -2,7 +2,6 @@ package net.roamproxy.session;
 
 import java.io.IOException;
 import java.net.Socket;
-import java.util.Set;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.Executor;
 import java.util.concurrent.TimeUnit;
@@ -17,8 +16,6 @@ import org.apache.logging.log4j.Logger;
 import net.roamproxy.metrics.Metrics;
 import net.roamproxy.net.Sockets;
 import net.roamproxy.net.Threads;
-import net.roamproxy.session.SessionState.Action;
-import net.roamproxy.session.SessionState.Event;
 import net.roamproxy.stream.MemoryBudget;
 import net.roamproxy.stream.ReceiveQueue;
 import net.roamproxy.stream.ReplayBuffer;
@@ -30,7 +27,7 @@ import net.roamproxy.wire.FrameWriter;
  *
  * <p><b>States.</b> The session's state lives in one {@link SessionState}: each direction goes
  * OPEN → FINISHING → FINISHED (or ABORTED), and the link CONNECTING → UP → DETACHED → UP ...
- * The events and what they trigger:
+ * The events and what they trigger ({@link Transitions} carries it out):
  * <ul>
  *   <li>Our application shuts down its writing side: an END follows its last byte (out
  *       FINISHING). The peer acknowledges it like a byte once its application's writing side
@@ -80,6 +77,8 @@ public final class Session implements SessionView {
     /** Held by whoever writes the link; taken by the link reader to swap links safely. */
     final ReentrantLock sendLock = new ReentrantLock();
     final LinkSender sender;
+    /** Feeds the state machine and carries out what it asks for. */
+    final Transitions transitions;
     final ApplicationWriter appWriter;
     final LinkHistory history;
     /** The daemon's counters, shared by all its sessions. */
@@ -143,6 +142,7 @@ public final class Session implements SessionView {
         this.state = new SessionState(resumesAfterEnd);
         this.sender = new LinkSender(this, executor);
         this.appWriter = new ApplicationWriter(this, executor);
+        this.transitions = new Transitions(this);
         this.history = new LinkHistory(clock.getAsLong());
     }
 
@@ -173,45 +173,6 @@ public final class Session implements SessionView {
 
     private Thread thread(String role, Runnable body) {
         return Threads.start(threadPrefix + "-" + role, body);
-    }
-
-    /** Carries out what the state machine asked for; {@code why} explains a close. */
-    void perform(Set<Action> actions, String why) {
-        for (Action a : actions) {
-            // A switch expression, so that the compiler insists on a case for every action.
-            Runnable step = switch (a) {
-                case SEND_END, SEND_ABORT, SEND_ACK, FINISH_LINK -> sender::request;
-                case DELIVER -> appWriter::request;
-                case CLOSE_CLEAN -> () -> closeWith("both directions ended, everything delivered and acknowledged", true);
-                case RESET_APP_AND_CLOSE -> () -> closeWith(why, false);
-                case DRAIN_THEN_CLOSE -> () -> appWriter.closeWhenDrained(why);
-                // Only SessionStop.closeAll raises STOP, and carries this out itself: every session's flush
-                // shares one time budget there.
-                case FLUSH_THEN_STOPPING -> () -> {
-                    throw new IllegalStateException("FLUSH_THEN_STOPPING outside closeAll");
-                };
-            };
-            step.run();
-        }
-    }
-
-    void perform(Event e, String why) {
-        perform(state.on(e), why);
-    }
-
-    /**
-     * Applies the stream bookkeeping that goes with {@code e} and the transition as one step,
-     * under the state's monitor, then carries out the actions. Without this, another thread
-     * could act on the bookkeeping before the transition: send an END, and see its ack, while
-     * the state still says OPEN, and so lose the END_ACKED.
-     */
-    void perform(Event e, String why, Runnable bookkeeping) {
-        Set<Action> actions;
-        synchronized (state) {
-            bookkeeping.run();
-            actions = state.on(e);
-        }
-        perform(actions, why);
     }
 
     /** Ends the session for good, resetting the application connection: idempotent, any thread. */
@@ -256,27 +217,6 @@ public final class Session implements SessionView {
 
     public boolean awaitClosed(long timeout, TimeUnit unit) throws InterruptedException {
         return finished.await(timeout, unit);
-    }
-
-    /**
-     * The last step of a stop: STOPPING on the link if it is up and free within
-     * {@code lockMillis}, then close.
-     */
-    void sendStoppingAndClose(String reason, long lockMillis) {
-        boolean told = false;
-        try {
-            if (sendLock.tryLock(lockMillis, TimeUnit.MILLISECONDS)) {
-                try {
-                    told = sender.sendStopping();
-                } finally {
-                    sendLock.unlock();
-                }
-            }
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-        }
-        closeWith(reason + (told ? "; told the peer after " + out.acked() + " of " + out.end()
-                + " bytes were acknowledged" : "; the peer could not be told (no usable link)"), false);
     }
 
     public boolean isClosed() {

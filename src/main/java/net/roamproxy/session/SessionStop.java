@@ -42,7 +42,7 @@ public final class SessionStop {
             long lockDeadline = start + TimeUnit.MILLISECONDS.toNanos(millis * 3 / 4);
             for (Session s : sessions) {
                 long left = TimeUnit.NANOSECONDS.toMillis(lockDeadline - System.nanoTime());
-                s.sendStoppingAndClose(reason, Math.max(0, Math.min(100, left)));
+                sendStoppingAndClose(s, reason, Math.max(0, Math.min(100, left)));
             }
             for (Session s : sessions) {
                 s.awaitClosed(Math.max(0, deadline - System.nanoTime()), TimeUnit.NANOSECONDS);
@@ -51,5 +51,26 @@ public final class SessionStop {
             Thread.currentThread().interrupt();
             sessions.forEach(s -> s.close(reason));
         }
+    }
+
+    /**
+     * The last step of a stop: STOPPING on {@code s}'s link if it is up and free within
+     * {@code lockMillis}, then close.
+     */
+    private static void sendStoppingAndClose(Session s, String reason, long lockMillis) {
+        boolean told = false;
+        try {
+            if (s.sendLock.tryLock(lockMillis, TimeUnit.MILLISECONDS)) {
+                try {
+                    told = s.sender.sendStopping();
+                } finally {
+                    s.sendLock.unlock();
+                }
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+        s.closeWith(reason + (told ? "; told the peer after " + s.out.acked() + " of " + s.out.end()
+                + " bytes were acknowledged" : "; the peer could not be told (no usable link)"), false);
     }
 }

@@ -70,7 +70,7 @@ final class SessionWorker implements Runnable {
                     detach(a.link(), eof);
                     a.settled().run();
                 }
-                s.perform(eof ? Event.LINK_EOF : Event.LINK_LOST, null);
+                s.transitions.perform(eof ? Event.LINK_EOF : Event.LINK_LOST, null);
             }
         } catch (InterruptedException e) {
             s.close("shutting down");
@@ -108,9 +108,9 @@ final class SessionWorker implements Runnable {
         } finally {
             s.sendLock.unlock();
         }
-        s.perform(Event.LINK_UP, null);
+        s.transitions.perform(Event.LINK_UP, null);
         if (s.out.endAcked()) {
-            s.perform(Event.END_ACKED, null);
+            s.transitions.perform(Event.END_ACKED, null);
         }
         if (resumed && s.provider.peerAwaitsFirstFrame()) {
             // Said at once, so the peer learns the link is taken up without waiting for data or

@@ -2,13 +2,12 @@ package net.roamproxy.net;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
-import java.util.ArrayList;
-import java.util.List;
-import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.atomic.AtomicInteger;
 
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
+
+import net.roamproxy.testkit.Crowd;
 
 /** A place given back from a hand-off and again from a {@code finally} is given back once. */
 @Timeout(10)
@@ -17,25 +16,10 @@ class OnceTest {
     void runsOnceHoweverManyThreadsCallIt() throws InterruptedException {
         AtomicInteger runs = new AtomicInteger();
         Runnable once = Once.of(runs::incrementAndGet);
-        CountDownLatch go = new CountDownLatch(1);
-        List<Thread> callers = new ArrayList<>();
-        for (int i = 0; i < 8; i++) {
-            Thread t = new Thread(() -> {
-                try {
-                    go.await();
-                } catch (InterruptedException e) {
-                    return;
-                }
-                once.run();
-                once.run();
-            });
-            t.start();
-            callers.add(t);
-        }
-        go.countDown();
-        for (Thread t : callers) {
-            t.join();
-        }
+        Crowd.run(8, () -> {
+            once.run();
+            once.run();
+        });
         assertEquals(1, runs.get());
     }
 }

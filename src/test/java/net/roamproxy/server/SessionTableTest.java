@@ -5,9 +5,6 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.net.InetAddress;
-import java.util.ArrayList;
-import java.util.List;
-import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.atomic.AtomicInteger;
 
 import org.junit.jupiter.api.Test;
@@ -15,6 +12,7 @@ import org.junit.jupiter.api.Timeout;
 
 import net.roamproxy.metrics.Metrics;
 import net.roamproxy.stream.MemoryBudget;
+import net.roamproxy.testkit.Crowd;
 import net.roamproxy.wire.Handshake;
 
 /** sproxy's session limit, claimed before a new session connects to its target. */
@@ -88,28 +86,13 @@ class SessionTableTest {
     void concurrentClaimsNeverExceedTheLimit() throws Exception {
         SessionTable t = new SessionTable(Metrics.unshared("sproxy"));
         AtomicInteger granted = new AtomicInteger();
-        CountDownLatch go = new CountDownLatch(1);
-        List<Thread> threads = new ArrayList<>();
-        for (int i = 0; i < 16; i++) {
-            Thread th = new Thread(() -> {
-                try {
-                    go.await();
-                } catch (InterruptedException e) {
-                    return;
+        Crowd.run(16, () -> {
+            for (int k = 0; k < 1000; k++) {
+                if (t.reserve(5, A, 0)) {
+                    granted.incrementAndGet();
                 }
-                for (int k = 0; k < 1000; k++) {
-                    if (t.reserve(5, A, 0)) {
-                        granted.incrementAndGet();
-                    }
-                }
-            });
-            threads.add(th);
-            th.start();
-        }
-        go.countDown();
-        for (Thread th : threads) {
-            th.join();
-        }
+            }
+        });
         assertEquals(5, granted.get());
     }
 }

@@ -136,6 +136,27 @@ class SessionTest {
         return session;
     }
 
+    /**
+     * Starts the session on a new peer's link and waits for the link's reader to block, not just
+     * for the link: only then has the session read the clock to place its first heartbeat, which
+     * a test's first advance of the clock must pass.
+     */
+    private Peer startAndAwaitReader() throws Exception {
+        Peer peer = new Peer();
+        start();
+        Await.until(WAIT, "the link's reader waits for frames",
+                () -> provider.asked.get() == 1 && peer.sessionEnd.readerWaiting());
+        return peer;
+    }
+
+    /** Starts the session on a new peer's link and waits until the session has taken it up. */
+    private Peer startAndAwaitLink() throws Exception {
+        Peer peer = new Peer();
+        start();
+        Await.until(WAIT, "the link is attached", () -> session.currentLink() != null);
+        return peer;
+    }
+
     @AfterEach
     void closeSession() {
         if (session != null) {
@@ -150,12 +171,7 @@ class SessionTest {
 
     @Test
     void heartbeatsAndLinkLossFollowTheInjectedClockNotTheWallClock() throws Exception {
-        Peer peer = new Peer();
-        start();
-        // Waiting for the link's reader to block, not just for the link: only then has the session
-        // read the clock to place its first heartbeat, which the first advance must pass.
-        Await.until(WAIT, "the link's reader waits for frames",
-                () -> provider.asked.get() == 1 && peer.sessionEnd.readerWaiting());
+        Peer peer = startAndAwaitReader();
 
         advance(INTERVAL, peer);
         assertEquals(FrameType.HEARTBEAT, peer.reader.next().type(), "a heartbeat one interval later");
@@ -173,10 +189,7 @@ class SessionTest {
 
     @Test
     void aPeerHeartbeatArrivingWhenOursIsDueSoonIsAnsweredAtOnce() throws Exception {
-        Peer peer = new Peer();
-        start();
-        Await.until(WAIT, "the link's reader waits for frames",
-                () -> provider.asked.get() == 1 && peer.sessionEnd.readerWaiting());
+        Peer peer = startAndAwaitReader();
 
         // Short of our heartbeat's due time, so only the peer's frame can make the session send one.
         now.addAndGet(INTERVAL / 2);
@@ -301,9 +314,7 @@ class SessionTest {
 
     @Test
     void aLinkWokenFromOutsideIsClosedByTheSessionThatOwnsItAndReplaced() throws Exception {
-        Peer peer = new Peer();
-        start();
-        Await.until(WAIT, "the link is attached", () -> session.currentLink() != null);
+        Peer peer = startAndAwaitLink();
         Link link = session.currentLink();
 
         link.abort(LinkLoss.ADDRESS_REMOVED, "local address 192.0.2.2 removed"); // the address watch's thread
@@ -315,9 +326,7 @@ class SessionTest {
 
     @Test
     void thePeersAbortResetsTheApplicationConnection() throws Exception {
-        Peer peer = new Peer();
-        start();
-        Await.until(WAIT, "the link is attached", () -> session.currentLink() != null);
+        Peer peer = startAndAwaitLink();
 
         peer.send(Frame.control(FrameType.ABORT, 0, 0));
 

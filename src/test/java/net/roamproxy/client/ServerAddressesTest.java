@@ -3,14 +3,16 @@ package net.roamproxy.client;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
 import java.net.InetAddress;
+import java.net.InetSocketAddress;
 import java.net.UnknownHostException;
 import java.util.Arrays;
 import java.util.List;
+import java.util.concurrent.atomic.AtomicReference;
 
 import org.junit.jupiter.api.Test;
 
 /** The order in which a dial tries sproxy's addresses (RFC 8305, section 4, plus "what worked last"). */
-class DialerOrderTest {
+class ServerAddressesTest {
     private static final InetAddress A4 = ip("192.0.2.1");
     private static final InetAddress B4 = ip("198.51.100.1");
     private static final InetAddress A6 = ip("2001:db8::1");
@@ -25,7 +27,7 @@ class DialerOrderTest {
     }
 
     private static List<InetAddress> order(InetAddress preferred, InetAddress... resolved) {
-        return Dialer.order(resolved, preferred);
+        return ServerAddresses.order(resolved, preferred);
     }
 
     @Test
@@ -48,5 +50,23 @@ class DialerOrderTest {
     void oneFamilyOnlyKeepsTheResolversOrder() {
         assertEquals(List.of(A4, B4), order(null, A4, B4));
         assertEquals(Arrays.asList(A4), order(A4, A4));
+    }
+
+    @Test
+    void everyDialResolvesAfreshAndTriesTheAddressThatWorkedLastFirstAtTheServersPort() throws Exception {
+        AtomicReference<InetAddress[]> resolved = new AtomicReference<>(new InetAddress[] {A4, B4, A6});
+        ServerAddresses addresses = new ServerAddresses(host -> {
+            assertEquals("sproxy.example", host);
+            return resolved.get();
+        }, "sproxy.example", 6200);
+        assertEquals(List.of(at(A4), at(A6), at(B4)), addresses.targets());
+        addresses.worked(A6);
+        assertEquals(List.of(at(A6), at(A4), at(B4)), addresses.targets());
+        resolved.set(new InetAddress[] {B6, B4});
+        assertEquals(List.of(at(B6), at(B4)), addresses.targets());
+    }
+
+    private static InetSocketAddress at(InetAddress a) {
+        return new InetSocketAddress(a, 6200);
     }
 }
