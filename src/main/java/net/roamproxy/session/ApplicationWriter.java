@@ -11,6 +11,7 @@ import net.roamproxy.net.SerialJob;
 import net.roamproxy.session.SessionState.Event;
 import net.roamproxy.stream.ReceiveQueue;
 import net.roamproxy.stream.SessionClosedException;
+import net.roamproxy.wire.Wire;
 
 /**
  * A session's deliver job: receive queue to application. A stalled application blocks only
@@ -55,6 +56,9 @@ final class ApplicationWriter {
         try {
             int n;
             while ((n = s.in.peek(queued)) > 0) {
+                // At most a frame's worth per write, so that acks go out while a large queue is
+                // still being written, as they did when each write was one frame-sized buffer.
+                n = Math.min(n, Wire.MAX_DATA);
                 try {
                     appOut.write(queued.array(), queued.offset(), n);
                 } catch (IOException e) {
