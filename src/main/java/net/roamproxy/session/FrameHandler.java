@@ -34,8 +34,7 @@ final class FrameHandler {
             // In clear, so anyone on the path may have written it: nothing of it may count, its ack least of all.
             throw new ProtocolException("a clear " + f.type() + " on an established link");
         }
-        s.out.ack(f.ack());
-        if (s.out.endAcked()) {
+        if (s.out.ack(f.ack())) {
             s.transitions.perform(Event.END_ACKED, null);
         }
         if (s.out.sendable() > 0) {

@@ -23,7 +23,7 @@ import net.roamproxy.wire.Wire;
  * sealed on the way out ({@link #sendSealed}) and opened on the way in, each direction with its
  * own key and frame count.
  *
- * <p>Threading: one thread reads ({@link #read}); writers serialise on the session's send lock
+ * <p>Threading: one thread reads ({@link #read}); writers serialise on the lock of the session's {@link LinkSlot}
  * (before the hand-off to a session, the handshake's thread alone reads and writes);
  * {@link #close} may be called from any thread and is the way to unblock a stuck write.
  */

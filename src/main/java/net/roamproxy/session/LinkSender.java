@@ -2,7 +2,6 @@ package net.roamproxy.session;
 
 import java.io.IOException;
 import java.util.concurrent.Executor;
-import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 
 import org.apache.logging.log4j.LogManager;
@@ -20,7 +19,7 @@ import net.roamproxy.wire.Wire;
  *
  * <p>Threading: runs as a {@link SerialJob} on the shared executor, and inline on the
  * application reader's thread when the link is free ({@link #sendNow}). Every write happens
- * under the session's send lock, taken and released in the same method. If a write is stuck,
+ * under the lock of the session's {@link LinkSlot}, taken and released in the same method. If a write is stuck,
  * the link reader still sees the peer go silent and closes the link, which unblocks it.
  */
 final class LinkSender {
@@ -59,7 +58,7 @@ final class LinkSender {
      */
     void heartbeatFromReader() {
         heartbeatRequested.set(true);
-        if (!s.sendLock.tryLock()) {
+        if (!s.slot.tryLock()) {
             job.request();
             return;
         }
@@ -73,7 +72,7 @@ final class LinkSender {
                 o = sendOwed(NO_DATA);
             }
         } finally {
-            s.sendLock.unlock();
+            s.slot.unlock();
         }
         if (o == null) {
             job.request();
@@ -86,11 +85,11 @@ final class LinkSender {
         byte[] frame = IoPool.FRAME.get();
         Outcome o;
         do {
-            s.sendLock.lock();
+            s.slot.lock();
             try {
                 o = sendOwed(frame);
             } finally {
-                s.sendLock.unlock();
+                s.slot.unlock();
             }
             after(o);
         } while (o == Outcome.WORKED);
@@ -101,7 +100,7 @@ final class LinkSender {
      * writing the link. Otherwise the writer may already be past its data, so the job picks it up.
      */
     void sendNow(byte[] frame) {
-        if (!s.sendLock.tryLock()) {
+        if (!s.slot.tryLock()) {
             job.request();
             return;
         }
@@ -109,7 +108,7 @@ final class LinkSender {
         try {
             o = sendOwed(frame);
         } finally {
-            s.sendLock.unlock();
+            s.slot.unlock();
         }
         after(o);
     }
@@ -119,11 +118,11 @@ final class LinkSender {
      * (the ack of the peer's END) with our FIN behind it, on the link reader's thread, rather
      * than leave it to the send job the close would overtake. Otherwise the close resets the
      * link, the reset can discard that last ack, and the peer, its END unacknowledged, redials a
-     * session that no longer exists. Waits at most {@code millis} for the send lock.
+     * session that no longer exists. Waits at most {@code millis} for the slot's lock.
      */
     void finishBeforeClose(long millis) {
         try {
-            if (!s.sendLock.tryLock(millis, TimeUnit.MILLISECONDS)) {
+            if (!s.slot.tryLock(millis)) {
                 return;
             }
         } catch (InterruptedException e) {
@@ -133,7 +132,7 @@ final class LinkSender {
         try {
             sendOwed(IoPool.FRAME.get());
         } finally {
-            s.sendLock.unlock();
+            s.slot.unlock();
         }
     }
 
@@ -143,9 +142,9 @@ final class LinkSender {
         }
     }
 
-    /** One pass over what is owed; the caller holds the send lock. */
+    /** One pass over what is owed; the caller holds the slot's lock. */
     private Outcome sendOwed(byte[] frame) {
-        FrameWriter<Link> w = s.writer;
+        FrameWriter<Link> w = s.slot.writer();
         if (w == null || w.link().sendingFinished()) {
             return Outcome.IDLE;
         }
@@ -192,12 +191,12 @@ final class LinkSender {
     }
 
     /**
-     * STOPPING on the current link; then our side of the link ends. The caller holds the send lock.
+     * STOPPING on the current link; then our side of the link ends. The caller holds the slot's lock.
      *
      * @return whether it went out
      */
     boolean sendStopping() {
-        FrameWriter<Link> w = s.writer;
+        FrameWriter<Link> w = s.slot.writer();
         if (w == null || w.link().sendingFinished() || s.isClosed()) {
             return false;
         }

@@ -25,7 +25,7 @@ public final class LiveSessions {
         long receive = 0;
         for (Session s : sessions) {
             count++;
-            links += s.link != null ? 1 : 0;
+            links += s.state.link() == SessionState.Link.UP ? 1 : 0;
             replay += s.out.allocated();
             receive += s.in.allocated();
         }

@@ -6,7 +6,6 @@ import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.Executor;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
-import java.util.concurrent.locks.ReentrantLock;
 import java.util.function.Consumer;
 import java.util.function.LongSupplier;
 
@@ -19,7 +18,6 @@ import net.roamproxy.net.Threads;
 import net.roamproxy.stream.MemoryBudget;
 import net.roamproxy.stream.ReceiveQueue;
 import net.roamproxy.stream.ReplayBuffer;
-import net.roamproxy.wire.FrameWriter;
 
 /**
  * One session: carries an application connection over a succession of links, each direction
@@ -51,12 +49,25 @@ import net.roamproxy.wire.FrameWriter;
  * <p><b>Threads.</b> Two of its own and two jobs on a shared executor, so that no blocking
  * call can stop another duty: the link reader ({@link SessionWorker}, writes no more than a
  * heartbeat that cannot block), the application reader ({@link ApplicationReader}), the send
- * job ({@link LinkSender}) and the deliver job ({@link ApplicationWriter}). Every link write happens under {@link #sendLock},
- * taken and released within one method. Stream bookkeeping that changes what may be sent or
- * acknowledged (our END queued, the peer's END received or delivered) happens together with its
- * transition under the {@link SessionState}'s monitor, which is never held while calling out.
- * Each socket has one owner: the application socket and every attached link belong to this
- * session, which alone closes them.
+ * job ({@link LinkSender}) and the deliver job ({@link ApplicationWriter}).
+ *
+ * <p><b>Who owns what.</b>
+ * <ul>
+ *   <li>The link reader alone attaches and detaches links ({@link LinkSlot}); every link write
+ *       happens under the slot's lock, taken and released within one method.</li>
+ *   <li>The {@link SessionState} is the one record of where each direction and the link stand.
+ *       A transition and the stream bookkeeping that goes with it (our END queued, the peer's
+ *       END received or delivered) happen as one step under the state's monitor
+ *       ({@link Transitions}); the actions it returns are carried out after the monitor is
+ *       released, by asking a job to run, never by blocking in it.</li>
+ *   <li>Each buffer guards itself: the replay buffer is filled by the application reader and
+ *       drained by whoever holds the slot's lock; the receive queue is filled by the link reader
+ *       and drained by the deliver job.</li>
+ *   <li>Each socket has one owner: the application socket and every attached link belong to
+ *       this session, which alone closes them.</li>
+ * </ul>
+ * The lock order is the slot's lock, then the state's monitor, then a buffer's monitor
+ * ({@link LinkSlot}).
  *
  * <p>The clock and executor are injectable; everything public is thread-safe.
  */
@@ -74,8 +85,8 @@ public final class Session implements SessionView {
     /** Where the buffers count, or {@code null}; also the application reader's bulk frame. */
     final MemoryBudget budget;
     final SessionState state;
-    /** Held by whoever writes the link; taken by the link reader to swap links safely. */
-    final ReentrantLock sendLock = new ReentrantLock();
+    /** The current link and its writer, and the lock every link write takes. */
+    final LinkSlot slot = new LinkSlot();
     final LinkSender sender;
     /** Feeds the state machine and carries out what it asks for. */
     final Transitions transitions;
@@ -90,11 +101,7 @@ public final class Session implements SessionView {
     private volatile String name;
     private volatile String closeReason;
     /** Whether any frame ever came from the peer after its first handshake. */
-    volatile boolean heardFromPeer;
-    /** Guarded by sendLock: the current link's writer, {@code null} while detached. */
-    FrameWriter<Link> writer;
-    /** The link in use, for readers outside the lock. */
-    volatile Link link;
+    private volatile boolean heardFromPeer;
     private Thread worker;
 
     /**
@@ -197,7 +204,7 @@ public final class Session implements SessionView {
         log.info("{}: closed: {}", name, reason);
         out.close();
         in.close();
-        Link l = link;
+        Link l = slot.link();
         if (l != null && !l.sendingFinished()) {
             l.close();
         }
@@ -239,12 +246,17 @@ public final class Session implements SessionView {
 
     /** The link in use, or {@code null} while detached. */
     public Link currentLink() {
-        return link;
+        return slot.link();
     }
 
     @Override
     public long delivered() {
         return in.delivered();
+    }
+
+    /** A frame came from the peer: the link reader says so for each one. */
+    void heard() {
+        heardFromPeer = true;
     }
 
     @Override

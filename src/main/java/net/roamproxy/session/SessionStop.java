@@ -23,7 +23,7 @@ public final class SessionStop {
     /**
      * Stops every session in {@code sessions} (SIGTERM), within {@code millis} in all: each
      * flushes what its peer acknowledges in the first half of the budget, then sends STOPPING
-     * (waiting for its send lock within the third quarter), then closes; then waits for them.
+     * (waiting for its link's lock within the third quarter), then closes; then waits for them.
      */
     public static void closeAll(Collection<Session> sessions, String reason, long millis) {
         long start = System.nanoTime();
@@ -60,11 +60,11 @@ public final class SessionStop {
     private static void sendStoppingAndClose(Session s, String reason, long lockMillis) {
         boolean told = false;
         try {
-            if (s.sendLock.tryLock(lockMillis, TimeUnit.MILLISECONDS)) {
+            if (s.slot.tryLock(lockMillis)) {
                 try {
                     told = s.sender.sendStopping();
                 } finally {
-                    s.sendLock.unlock();
+                    s.slot.unlock();
                 }
             }
         } catch (InterruptedException e) {

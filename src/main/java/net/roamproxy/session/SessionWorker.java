@@ -3,15 +3,17 @@ package net.roamproxy.session;
 import java.io.EOFException;
 import java.io.IOException;
 import java.net.SocketTimeoutException;
+import java.util.Set;
 import java.util.concurrent.TimeUnit;
 
 import org.apache.logging.log4j.LogManager;
 import org.apache.logging.log4j.Logger;
 
 import net.roamproxy.metrics.LinkLoss;
+import net.roamproxy.session.SessionState.Action;
 import net.roamproxy.session.SessionState.Event;
+import net.roamproxy.stream.ReplayBuffer;
 import net.roamproxy.wire.FrameType;
-import net.roamproxy.wire.FrameWriter;
 import net.roamproxy.wire.ProtocolException;
 import net.roamproxy.wire.Wire;
 
@@ -61,16 +63,17 @@ final class SessionWorker implements Runnable {
                     s.rename(a.sessionName());
                 }
                 boolean eof = false;
+                Set<Action> afterLink;
                 try {
                     if (attach(a)) {
                         eof = runLink(a.link(), a.settled());
                     }
                 } finally {
                     // Also when attach refuses the link: the session owns it from the hand-off on.
-                    detach(a.link(), eof);
+                    afterLink = detach(a.link(), eof);
                     a.settled().run();
                 }
-                s.transitions.perform(eof ? Event.LINK_EOF : Event.LINK_LOST, null);
+                s.transitions.perform(afterLink, null);
             }
         } catch (InterruptedException e) {
             s.close("shutting down");
@@ -85,14 +88,17 @@ final class SessionWorker implements Runnable {
     private boolean attach(Attachment a) throws ProtocolException {
         Link l = a.link();
         boolean resumed;
-        s.sendLock.lock();
+        ReplayBuffer.Rewound rewound;
+        Set<Action> up;
+        s.slot.lock();
         try {
             if (s.isClosed()) {
                 return false;
             }
-            long resend = s.out.rewind(a.peerAck(), a.peerWindow());
-            s.writer = new FrameWriter<>(l, s.name());
-            s.link = l;
+            rewound = s.out.rewind(a.peerAck(), a.peerWindow());
+            // The link and the state's word for it change together, under the slot's lock.
+            s.slot.attach(l, s.name());
+            up = s.state.on(Event.LINK_UP);
             s.history.attached(s.clock.getAsLong());
             resumed = everAttached;
             if (!everAttached) {
@@ -103,13 +109,13 @@ final class SessionWorker implements Runnable {
                 s.metrics.resumed(away);
                 log.info("{}: resumed over link {} -> {} after {} ms away; resending {} bytes the peer missed, "
                                 + "asking it to resend from offset {} ({})", s.name(), l.local(), l.peer(),
-                        away / 1_000_000, resend, s.in.delivered(), s.state);
+                        away / 1_000_000, rewound.resend(), s.in.delivered(), s.state);
             }
         } finally {
-            s.sendLock.unlock();
+            s.slot.unlock();
         }
-        s.transitions.perform(Event.LINK_UP, null);
-        if (s.out.endAcked()) {
+        s.transitions.perform(up, null);
+        if (rewound.endAcked()) {
             s.transitions.perform(Event.END_ACKED, null);
         }
         if (resumed && s.provider.peerAwaitsFirstFrame()) {
@@ -209,7 +215,7 @@ final class SessionWorker implements Runnable {
                 heartbeat(live, at);
             }
             s.history.frame(at);
-            s.heardFromPeer = true;
+            s.heard();
             if (lingering) {
                 continue; // the session is over: frames are read only so that closing sends no reset
             }
@@ -260,23 +266,24 @@ final class SessionWorker implements Runnable {
     /**
      * Closes the link and waits for its writer to let go of it, so the next attach starts
      * clean. A link we ended in order and the peer ended too closes without a reset.
+     *
+     * @return what the state machine asks for now that the link is gone (LINK_EOF or LINK_LOST)
      */
-    private void detach(Link l, boolean eof) {
+    private Set<Action> detach(Link l, boolean eof) {
         if (eof && l.sendingFinished()) {
             l.closeGracefully();
         } else {
             l.close(); // also unblocks a writer stuck on a dead link
         }
-        s.sendLock.lock();
+        s.slot.lock();
         try {
-            if (s.link == l) {
-                s.link = null;
-                s.writer = null;
+            if (s.slot.detach(l)) {
                 detachedAt = s.clock.getAsLong();
                 s.history.detached(detachedAt);
             }
+            return s.state.on(eof ? Event.LINK_EOF : Event.LINK_LOST);
         } finally {
-            s.sendLock.unlock();
+            s.slot.unlock();
         }
     }
 }

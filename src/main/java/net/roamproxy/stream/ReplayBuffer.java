@@ -131,14 +131,18 @@ public final class ReplayBuffer {
     /**
      * The peer has delivered everything before {@code offset}: drop it from the buffer.
      *
+     * @return true if this ack is the first to acknowledge our END: this direction is over,
+     *         and the caller raises that event (exactly once, whichever thread acks)
      * @throws ProtocolException if the peer acknowledges bytes that were never sent
      */
-    public synchronized void ack(long offset) throws ProtocolException {
+    public synchronized boolean ack(long offset) throws ProtocolException {
         long max = highWater + (endEverSent ? 1 : 0);
         if (offset > max) {
             throw new ProtocolException("ack " + offset + " is beyond the " + max + " bytes sent");
         }
+        boolean endAckedNow = false;
         if (endEverSent && offset == finalLength + 1) {
+            endAckedNow = !endAcked;
             endAcked = true;
             offset = finalLength;
         }
@@ -150,27 +154,37 @@ public final class ReplayBuffer {
             sendCursor = Math.max(sendCursor, acked);
             notifyAll();
         }
+        return endAckedNow;
+    }
+
+    /**
+     * What a {@link #rewind} found.
+     *
+     * @param resend   the bytes that will be resent or sent
+     * @param endAcked whether the peer's ack acknowledged our END, for the first time
+     */
+    public record Rewound(long resend, boolean endAcked) {
     }
 
     /**
      * A new link starts: the peer has delivered {@code peerAck} bytes and can queue
      * {@code peerWindow} more. Everything after {@code peerAck} will be sent again.
      *
-     * @return the number of bytes that will be resent or sent
+     * @return how many bytes will be resent or sent, and whether the peer's ack acknowledged our END
      * @throws ProtocolException if {@code peerAck} is outside what is buffered
      */
-    public synchronized long rewind(long peerAck, int peerWindow) throws ProtocolException {
+    public synchronized Rewound rewind(long peerAck, int peerWindow) throws ProtocolException {
         long max = end() + (endEverSent ? 1 : 0);
         if (peerAck < acked || peerAck > max) {
             throw new ProtocolException("peer resumes at offset " + peerAck + " but only " + acked + ".." + max
                     + " can be replayed");
         }
-        ack(peerAck);
+        boolean endAckedNow = ack(peerAck);
         sendCursor = acked;
         limit = Math.min(ring.capacity(), peerWindow);
         endSentOnLink = false;
         notifyAll();
-        return end() - acked;
+        return new Rewound(end() - acked, endAckedNow);
     }
 
     public synchronized long sendCursor() {

@@ -104,6 +104,11 @@ class SessionTest {
 
         /** A link whose key, at the session's end, may seal only {@code maxFrames} frames. */
         Peer(long maxFrames) throws IOException {
+            this(maxFrames, 0);
+        }
+
+        /** A link whose handshake said the peer has received {@code peerAck} of our stream. */
+        Peer(long maxFrames, long peerAck) throws IOException {
             MemorySocket[] pair = MemorySocket.pair();
             sessionEnd = pair[0];
             socket = pair[1];
@@ -112,7 +117,7 @@ class SessionTest {
             reader.protect(TestKeys.serverOpener());
             Link link = new Link(sessionEnd);
             TestKeys.asClient(link, maxFrames);
-            provider.links.add(new Attachment(link, 0, 1 << 16));
+            provider.links.add(new Attachment(link, peerAck, 1 << 16));
         }
 
         void send(Frame f) throws IOException {
@@ -336,5 +341,66 @@ class SessionTest {
         app[1].setSoTimeout((int) WAIT_MS);
         SocketException e = assertThrows(SocketException.class, () -> app[1].getInputStream().read());
         assertTrue(e.getMessage().contains("reset"), e.getMessage());
+    }
+
+    @Test
+    void anEndWhoseAckCameOnlyInTheResumeFinishesOurDirectionAndIsNotSentAgain() throws Exception {
+        Peer first = new Peer();
+        start();
+        app[1].shutdownOutput();
+        assertEquals(FrameType.END, first.next().type(), "our direction ends");
+        assertEquals(SessionState.Stream.FINISHING, session.state.out());
+
+        // The peer got the END, but the frame that acknowledged it was lost with the link.
+        session.currentLink().abort(LinkLoss.RESET, "test");
+        Await.until(WAIT, "another link is requested", () -> provider.asked.get() == 2);
+        Peer second = new Peer(FrameProtection.MAX_FRAMES, 1);
+        Await.until(WAIT, "the resume's ack finishes our direction",
+                () -> session.state.out() == SessionState.Stream.FINISHED);
+        second.send(Frame.control(FrameType.HEARTBEAT, 0, 1)); // the same ack again, on the new link
+        assertFalse(session.isClosed(), "the other direction is still open");
+        second.send(Frame.control(FrameType.END, 0, 1)); // and once more with the peer's END
+
+        Frame f = second.next();
+        assertEquals(FrameType.ACK, f.type(), "the first frame other than a heartbeat acks the peer's END: "
+                + "ours is not sent again");
+        assertEquals(1, f.ack());
+        assertEquals(SessionState.Stream.FINISHED, session.state.out());
+        assertThrows(java.io.EOFException.class, second.reader::next, "both directions are over: our FIN");
+    }
+
+    @Test
+    void aCloseFromAnotherThreadWakesAWorkerWaitingForALink() throws Exception {
+        start();
+        Await.until(WAIT, "the worker waits for a link", () -> provider.asked.get() == 1);
+        Thread worker = thread("test-session-link");
+
+        Thread closer = new Thread(() -> session.close("closed from elsewhere"));
+        closer.start();
+        closer.join(WAIT_MS);
+
+        worker.join(WAIT_MS);
+        assertFalse(worker.isAlive(), "the worker woke and ended");
+        assertEquals(1, provider.asked.get(), "without asking for another link");
+    }
+
+    @Test
+    void aCloseFromAnotherThreadWakesAWorkerReadingItsLink() throws Exception {
+        Peer peer = startAndAwaitReader();
+        Thread worker = thread("test-session-link");
+
+        Thread closer = new Thread(() -> session.close("closed from elsewhere"));
+        closer.start();
+        closer.join(WAIT_MS);
+
+        worker.join(WAIT_MS);
+        assertFalse(worker.isAlive(), "the worker woke from its read and ended");
+        assertTrue(peer.sessionEnd.wasReset(), "the link was closed, not left open");
+        assertEquals(1, provider.asked.get(), "and no other link was asked for");
+    }
+
+    private static Thread thread(String name) {
+        return Thread.getAllStackTraces().keySet().stream().filter(t -> t.getName().equals(name)).findFirst()
+                .orElseThrow(() -> new AssertionError("no thread " + name));
     }
 }

@@ -9,6 +9,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.io.ByteArrayOutputStream;
 import java.util.Arrays;
+import java.util.concurrent.CyclicBarrier;
+import java.util.concurrent.atomic.AtomicInteger;
 
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
@@ -111,7 +113,7 @@ class ReplayBufferTest {
         drain(out, 100);
         out.ack(30);
 
-        long resend = out.rewind(60, 256);
+        long resend = out.rewind(60, 256).resend();
 
         assertEquals(40, resend);
         assertEquals(60, out.acked());
@@ -129,7 +131,7 @@ class ReplayBufferTest {
         out.ack(20);
         drain(out, 20);
 
-        assertEquals(30, out.rewind(20, 256));
+        assertEquals(30, out.rewind(20, 256).resend());
 
         assertArrayEquals(Arrays.copyOfRange(data, 20, 50), drainAll(out));
     }
@@ -143,7 +145,7 @@ class ReplayBufferTest {
         out.rewind(40, 256);
         drain(out, 10);
 
-        long resend = out.rewind(90, 256);
+        long resend = out.rewind(90, 256).resend();
 
         assertEquals(10, resend);
         assertEquals(90, out.acked());
@@ -405,7 +407,7 @@ class ReplayBufferTest {
         out.shrinkIfIdle();
 
         assertEquals(small, out.allocated(), "idle again: back to the initial size");
-        assertEquals(typed.length, out.rewind(bulk.length, 1 << 20), "a new link resends the unacknowledged bytes");
+        assertEquals(typed.length, out.rewind(bulk.length, 1 << 20).resend(), "a new link resends the unacknowledged bytes");
         assertArrayEquals(typed, drainAll(out));
     }
 
@@ -419,9 +421,9 @@ class ReplayBufferTest {
         drain(out, 10);
         assertTrue(out.takeEndDue());
 
-        out.ack(10);
-        assertFalse(out.endAcked(), "the bytes arrived, the END not yet");
-        out.ack(11);
+        assertFalse(out.ack(10), "the bytes arrived, the END not yet");
+        assertFalse(out.endAcked());
+        assertTrue(out.ack(11), "this ack is the END's");
 
         assertTrue(out.endAcked());
         assertTrue(out.allAcked());
@@ -436,7 +438,7 @@ class ReplayBufferTest {
         drain(out, 10);
         assertTrue(out.takeEndDue());
 
-        out.rewind(10, 64); // the peer has the bytes but not the END
+        assertFalse(out.rewind(10, 64).endAcked()); // the peer has the bytes but not the END
 
         assertTrue(out.takeEndDue(), "replayed");
         assertFalse(out.endAcked());
@@ -450,10 +452,62 @@ class ReplayBufferTest {
         drain(out, 10);
         out.takeEndDue();
 
-        assertEquals(0, out.rewind(11, 64), "nothing to resend");
+        ReplayBuffer.Rewound r = out.rewind(11, 64);
 
+        assertEquals(0, r.resend(), "nothing to resend");
+        assertTrue(r.endAcked(), "the resume's ack is the END's");
         assertTrue(out.endAcked());
         assertFalse(out.takeEndDue());
+    }
+
+    /**
+     * The END's ack may reach us twice: in a frame on the old link and again in the next link's
+     * handshake, or in frames on both links. Whichever comes first finishes the direction; the
+     * rest must say nothing, or the session would hear that our direction ended twice.
+     */
+    @Test
+    void theEndIsReportedAcknowledgedOnceHoweverOftenItsAckArrives() throws Exception {
+        ReplayBuffer out = new ReplayBuffer(64);
+        out.append(stream(10), 0, 10);
+        out.finish();
+        drain(out, 10);
+        out.takeEndDue();
+
+        assertTrue(out.ack(11), "the first ack of the END says so");
+        assertFalse(out.ack(11), "the same ack again, a frame later");
+        assertFalse(out.rewind(11, 64).endAcked(), "and in the next link's handshake");
+        assertFalse(out.ack(11));
+        assertTrue(out.endAcked());
+    }
+
+    @Test
+    void acksFromTwoThreadsAtOnceReportTheEndOnce() throws Exception {
+        for (int round = 0; round < 200; round++) {
+            ReplayBuffer out = new ReplayBuffer(64);
+            out.append(stream(10), 0, 10);
+            out.finish();
+            drain(out, 10);
+            out.takeEndDue();
+            AtomicInteger reported = new AtomicInteger();
+            CyclicBarrier start = new CyclicBarrier(2);
+            Runnable acker = () -> {
+                try {
+                    start.await();
+                    if (out.ack(11)) {
+                        reported.incrementAndGet();
+                    }
+                } catch (Exception e) {
+                    throw new AssertionError(e);
+                }
+            };
+            Thread a = new Thread(acker);
+            Thread b = new Thread(acker);
+            a.start();
+            b.start();
+            a.join();
+            b.join();
+            assertEquals(1, reported.get(), "round " + round);
+        }
     }
 
     @Test
