@@ -5,7 +5,6 @@ import java.net.Socket;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.Executor;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.function.Consumer;
 import java.util.function.LongSupplier;
 
@@ -96,7 +95,6 @@ public final class Session implements SessionView {
     final Metrics metrics;
     private final String threadPrefix;
     private final Consumer<Session> onClosed;
-    private final AtomicBoolean closed = new AtomicBoolean();
     private final CountDownLatch finished = new CountDownLatch(1);
     private volatile String name;
     private volatile String closeReason;
@@ -196,10 +194,9 @@ public final class Session implements SessionView {
      * @return whether this call closed it (false: it was closed already)
      */
     boolean closeWith(String reason, boolean clean) {
-        if (!closed.compareAndSet(false, true)) {
+        if (!state.close()) {
             return false;
         }
-        state.close();
         closeReason = reason;
         log.info("{}: closed: {}", name, reason);
         out.close();
@@ -227,7 +224,7 @@ public final class Session implements SessionView {
     }
 
     public boolean isClosed() {
-        return closed.get();
+        return state.closed();
     }
 
     public String closeReason() {

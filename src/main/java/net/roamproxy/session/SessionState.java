@@ -191,9 +191,18 @@ public final class SessionState {
         }
     }
 
-    /** The session is over: every later event is ignored. */
-    public synchronized void close() {
+    /**
+     * The session is over: every later event is ignored.
+     *
+     * @return whether this call closed it (false: it was closed already), so that exactly one
+     *         caller goes on to close the session's sockets
+     */
+    public synchronized boolean close() {
+        if (closed) {
+            return false;
+        }
         closed = true;
+        return true;
     }
 
     public synchronized boolean closed() {

@@ -25,6 +25,7 @@ import static net.roamproxy.session.SessionState.Stream.FINISHED;
 import static net.roamproxy.session.SessionState.Stream.FINISHING;
 import static net.roamproxy.session.SessionState.Stream.OPEN;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.util.EnumSet;
@@ -144,10 +145,11 @@ class SessionStateTest {
     @EnumSource(Event.class)
     void aClosedSessionIgnoresEveryEvent(Event e) {
         SessionState s = Given.BOTH_OPEN.apply(true);
-        s.close();
+        assertTrue(s.close(), "the first close closes it");
 
         assertEquals(Set.of(), s.on(e));
         assertTrue(s.closed());
+        assertFalse(s.close(), "a second close does nothing");
     }
 
     @Test

@@ -68,9 +68,12 @@ class SessionTest {
     private static final class Provider implements LinkProvider {
         final BlockingQueue<Attachment> links = new LinkedBlockingQueue<>();
         final AtomicInteger asked = new AtomicInteger();
+        /** The session's link reader: the thread that asks. */
+        volatile Thread asker;
 
         @Override
         public Attachment next(SessionView s) throws InterruptedException {
+            asker = Thread.currentThread();
             asked.incrementAndGet();
             return links.take();
         }
@@ -373,7 +376,7 @@ class SessionTest {
     void aCloseFromAnotherThreadWakesAWorkerWaitingForALink() throws Exception {
         start();
         Await.until(WAIT, "the worker waits for a link", () -> provider.asked.get() == 1);
-        Thread worker = thread("test-session-link");
+        Thread worker = provider.asker;
 
         Thread closer = new Thread(() -> session.close("closed from elsewhere"));
         closer.start();
@@ -387,7 +390,7 @@ class SessionTest {
     @Test
     void aCloseFromAnotherThreadWakesAWorkerReadingItsLink() throws Exception {
         Peer peer = startAndAwaitReader();
-        Thread worker = thread("test-session-link");
+        Thread worker = provider.asker;
 
         Thread closer = new Thread(() -> session.close("closed from elsewhere"));
         closer.start();
@@ -397,10 +400,5 @@ class SessionTest {
         assertFalse(worker.isAlive(), "the worker woke from its read and ended");
         assertTrue(peer.sessionEnd.wasReset(), "the link was closed, not left open");
         assertEquals(1, provider.asked.get(), "and no other link was asked for");
-    }
-
-    private static Thread thread(String name) {
-        return Thread.getAllStackTraces().keySet().stream().filter(t -> t.getName().equals(name)).findFirst()
-                .orElseThrow(() -> new AssertionError("no thread " + name));
     }
 }
