@@ -8,6 +8,7 @@ import java.net.UnknownHostException;
 import java.util.List;
 import java.util.Set;
 import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicReference;
 
 import org.apache.commons.cli.CommandLine;
@@ -169,15 +170,16 @@ abstract class Launcher<C> {
         CountDownLatch stop = new CountDownLatch(1);
         AtomicReference<String> signal = new AtomicReference<>();
         AtomicReference<AutoCloseable> running = new AtomicReference<>();
+        // A SIGHUP while the proxy starts is kept for when it runs: each side marks its part, then
+        // looks at the other's, so one of them sees both and the reload happens exactly once.
+        AtomicBoolean reloadAsked = new AtomicBoolean();
         if (block) {
             List<String> handled = StopSignals.install(name -> {
                 signal.compareAndSet(null, name);
                 stop.countDown();
             }, () -> {
-                AutoCloseable p = running.get();
-                if (p != null) {
-                    new Thread(() -> reload(args, p), command + "-reload").start();
-                }
+                reloadAsked.set(true);
+                reloadIfAsked(args, running.get(), reloadAsked);
             });
             if (handled.isEmpty()) {
                 log.debug("no signal handlers; SIGTERM ends {} through its shutdown hook", command);
@@ -196,6 +198,7 @@ abstract class Launcher<C> {
             return failureStatus(e);
         }
         running.set(proxy);
+        reloadIfAsked(args, proxy, reloadAsked);
         log.info("{} {} on Java {}; each session's threads are {} threads", command, version(), Runtime.version(),
                 Threads.virtual() ? "virtual" : "platform");
         if (block) {
@@ -217,6 +220,13 @@ abstract class Launcher<C> {
     /** Where {@code --metrics} serves, as the last {@link #configure} found; {@code null}: off. */
     InetSocketAddress metricsAddress() {
         return metricsAt;
+    }
+
+    /** Reloads {@code proxy} on its own thread if a SIGHUP asked for it and nobody took it yet. */
+    private void reloadIfAsked(String[] args, AutoCloseable proxy, AtomicBoolean asked) {
+        if (proxy != null && asked.getAndSet(false)) {
+            new Thread(() -> reload(args, proxy), command + "-reload").start();
+        }
     }
 
     /**
