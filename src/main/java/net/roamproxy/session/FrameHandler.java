@@ -42,7 +42,9 @@ final class FrameHandler {
         }
         switch (f.type()) {
             case DATA -> {
-                if (s.in.accept(f.seq(), l.payloadArray(), l.payloadOffset(), f.length()) > 0) {
+                int queued = l.payloadOpenedToTarget() ? s.in.commit(f.seq(), f.length())
+                        : s.in.accept(f.seq(), l.payloadArray(), l.payloadOffset(), f.length());
+                if (queued > 0) {
                     s.appWriter.request();
                 }
             }

@@ -97,6 +97,16 @@ public final class Link implements FrameSink {
         return reader.nextInPlace();
     }
 
+    /** See {@link FrameReader#openDataInto}. */
+    public void openDataInto(FrameReader.DataTarget target) {
+        reader.openDataInto(target);
+    }
+
+    /** See {@link FrameReader#openedToTarget()}. */
+    public boolean payloadOpenedToTarget() {
+        return reader.openedToTarget();
+    }
+
     public byte[] payloadArray() {
         return reader.payloadArray();
     }

@@ -34,12 +34,14 @@ final class SessionWorker implements Runnable {
 
     private final Session s;
     private final LinkEnds ends;
+    private final OpenIntoQueue intoQueue;
     private boolean everAttached;
     private long detachedAt;
 
     SessionWorker(Session s) {
         this.s = s;
         this.ends = new LinkEnds(s);
+        this.intoQueue = new OpenIntoQueue(s.in);
         this.detachedAt = s.clock.getAsLong();
     }
 
@@ -96,6 +98,7 @@ final class SessionWorker implements Runnable {
                 return false;
             }
             rewound = s.out.rewind(a.peerAck(), a.peerWindow());
+            l.openDataInto(intoQueue);
             // The link and the state's word for it change together, under the slot's lock.
             s.slot.attach(l, s.name());
             up = s.state.on(Event.LINK_UP);

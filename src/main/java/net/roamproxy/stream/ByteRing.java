@@ -120,6 +120,37 @@ final class ByteRing {
         written = true;
     }
 
+    /**
+     * Where the next {@code len} bytes go if they lie in one piece in the array, which is grown
+     * for them first as {@link #write} grows it; they become part of the ring only with
+     * {@link #wrote}. The caller has checked {@code 0 < len <= free()}.
+     *
+     * @return their index in {@link #array()}, or -1 if they would wrap around its end
+     */
+    int reserve(int len) {
+        if (len <= 0 || len > free()) {
+            throw new IllegalStateException("cannot reserve " + len + " of " + free());
+        }
+        if (size + len > buf.length) {
+            grow(size + len, true);
+        }
+        int tail = head + size;
+        if (tail >= buf.length) {
+            return len <= head - (tail - buf.length) ? tail - buf.length : -1; // free space: [tail, head)
+        }
+        return len <= buf.length - tail ? tail : -1;
+    }
+
+    /** The {@code len} bytes put where {@link #reserve} said are now the ring's newest. */
+    void wrote(int len) {
+        if (len > free()) {
+            throw new IllegalStateException("ring overflow: " + len + " > " + free());
+        }
+        size += len;
+        peak = Math.max(peak, size);
+        written = true;
+    }
+
     /** Copies {@code len} bytes starting {@code from} bytes after the head, without removing them. */
     void copy(int from, byte[] dst, int dstOff, int len) {
         if (from < 0 || len < 0 || from + len > size) {

@@ -93,6 +93,49 @@ public final class ReceiveQueue {
     }
 
     /**
+     * Room for a DATA frame's {@code len} bytes at stream offset {@code seq} to be opened
+     * straight into the queue, so that the cipher's output is their only copy: given only when
+     * they are exactly the next bytes expected, fit the window, and lie in one piece in the
+     * queue's array. {@code place} is set to it. Until {@link #commit} the bytes are not part of
+     * the queue; the link reader, the only caller, commits them once they are authentic, or
+     * leaves them to be overwritten. Otherwise the frame is opened where it is and
+     * {@link #accept}ed, which copies it.
+     *
+     * @return whether {@code place} was set
+     */
+    public synchronized boolean reserve(long seq, int len, Segment place) {
+        if (closed || peerFinished || seq != received || len <= 0 || len > ring.free()) {
+            return false;
+        }
+        int at = ring.reserve(len);
+        if (at < 0) {
+            return false;
+        }
+        place.array = ring.array();
+        place.offset = at;
+        return true;
+    }
+
+    /**
+     * The {@code len} bytes {@link #reserve}d for stream offset {@code seq} are in place and
+     * authentic: they are queued.
+     *
+     * @return the number of new bytes queued, {@code len}
+     * @throws ProtocolException if the peer's stream has ended meanwhile
+     */
+    public synchronized int commit(long seq, int len) throws ProtocolException {
+        if (seq != received) {
+            throw new IllegalStateException("commit at " + seq + " but " + received + " received");
+        }
+        if (peerFinished) {
+            throw new ProtocolException("DATA at offset " + seq + " after the peer's END");
+        }
+        ring.wrote(len);
+        received += len;
+        return len;
+    }
+
+    /**
      * The peer's stream ended at {@code finalLength} (an END, perhaps replayed).
      *
      * @return true the first time, false for a replay of an END already received

@@ -145,13 +145,23 @@ public final class FrameProtection {
          *                           than it may (the byte limit is the sender's to keep)
          */
         public void open(byte[] buf, int off, Wire.Header h) throws ProtocolException {
+            open(buf, off, h, buf, off + Wire.HEADER_SIZE);
+        }
+
+        /**
+         * Like {@link #open(byte[], int, Wire.Header)}, but the plaintext goes to
+         * {@code dst[dstOff, dstOff + h.length() - TAG_SIZE)}. If the tag does not check out,
+         * whatever was written there must not be used: the caller keeps {@code dst} in a place
+         * nothing reads until the frame has opened.
+         */
+        public void open(byte[] buf, int off, Wire.Header h, byte[] dst, int dstOff) throws ProtocolException {
             if (frames >= maxFrames) {
                 throw new ProtocolException(h.type() + " beyond the key's usage limit of " + maxFrames + " frames");
             }
             try {
                 cipher.init(Cipher.DECRYPT_MODE, key, nextNonce());
                 cipher.updateAAD(buf, off, Wire.HEADER_SIZE);
-                cipher.doFinal(buf, off + Wire.HEADER_SIZE, h.length(), buf, off + Wire.HEADER_SIZE);
+                cipher.doFinal(buf, off + Wire.HEADER_SIZE, h.length(), dst, dstOff);
                 frames++;
             } catch (AEADBadTagException e) {
                 throw new ProtocolException(h.type() + " frame " + frames + " failed authentication: altered, "

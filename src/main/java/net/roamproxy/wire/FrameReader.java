@@ -36,6 +36,28 @@ public final class FrameReader {
     /** What the next frame must be, checked from its header before its payload is read; or {@code null}. */
     private FrameType expectedType;
     private int expectedMaxLength;
+    /** Where DATA frames may be opened to; {@code null}: always in place. */
+    private DataTarget dataTarget;
+    /** Whether the last frame's payload was opened into {@link #dataTarget}, not in place. */
+    private boolean openedToTarget;
+
+    /**
+     * Where the plaintext of a sealed DATA frame may go instead of staying in the reader's
+     * buffer, so that opening it is its only copy on the way to the receive queue.
+     */
+    public interface DataTarget {
+        /**
+         * Offers the plaintext of a DATA frame, {@code len} bytes at stream offset {@code seq},
+         * before it is known to be authentic.
+         *
+         * @return whether it may be opened to {@link #array()} at {@link #offset()}
+         */
+        boolean reserve(long seq, int len);
+
+        byte[] array();
+
+        int offset();
+    }
 
     public FrameReader(InputStream in) {
         this.in = in;
@@ -63,6 +85,19 @@ public final class FrameReader {
     public void expectNext(FrameType type, int maxLength) {
         expectedType = type;
         expectedMaxLength = maxLength;
+    }
+
+    /** From now on, DATA frames are opened into {@code target} whenever it takes them. */
+    public void openDataInto(DataTarget target) {
+        this.dataTarget = target;
+    }
+
+    /**
+     * Whether the payload of the last {@link #nextInPlace()} frame was opened into the
+     * {@link DataTarget}, which it accepted; otherwise it is in {@link #payloadArray()}.
+     */
+    public boolean openedToTarget() {
+        return openedToTarget;
     }
 
     /** From now on, sealed frames are opened with {@code peer}. */
@@ -104,6 +139,7 @@ public final class FrameReader {
             throw new ProtocolException("sealed " + h.type() + " before the link has keys");
         }
         fill(Wire.HEADER_SIZE + h.length());
+        openedToTarget = false;
         int frameAt = start;
         payloadAt = start + Wire.HEADER_SIZE;
         start = payloadAt + h.length();
@@ -114,8 +150,14 @@ public final class FrameReader {
             keepWire = false;
             wire = Arrays.copyOfRange(buf, frameAt, start);
         }
-        opener.open(buf, frameAt, h);
-        return new Wire.Header(h.type(), h.length() - Wire.TAG_SIZE, h.seq(), h.ack());
+        int plain = h.length() - Wire.TAG_SIZE;
+        if (dataTarget != null && h.type() == FrameType.DATA && plain > 0 && dataTarget.reserve(h.seq(), plain)) {
+            opener.open(buf, frameAt, h, dataTarget.array(), dataTarget.offset());
+            openedToTarget = true;
+        } else {
+            opener.open(buf, frameAt, h);
+        }
+        return new Wire.Header(h.type(), plain, h.seq(), h.ack());
     }
 
     /** The array holding the payload of the last {@link #nextInPlace()} frame. */

@@ -375,4 +375,80 @@ class ReceiveQueueTest {
         assertEquals(0, in.accept(0, "ab".getBytes(US_ASCII)), "replayed bytes before it are dropped");
         assertThrows(ProtocolException.class, () -> in.accept(2, "c".getBytes(US_ASCII)), "no data after the end");
     }
+
+    // ------------------------------------------------------------------ opening straight into the queue
+
+    /** What the link reader does: reserve, write where told (the cipher's output), commit. */
+    private static int openInto(ReceiveQueue in, long seq, byte[] plain) throws ProtocolException {
+        ReceiveQueue.Segment place = new ReceiveQueue.Segment();
+        if (!in.reserve(seq, plain.length, place)) {
+            return -1;
+        }
+        System.arraycopy(plain, 0, place.array(), place.offset(), plain.length);
+        return in.commit(seq, plain.length);
+    }
+
+    @Test
+    void bytesOpenedIntoTheQueueAreDeliveredLikeAcceptedOnes() throws Exception {
+        ReceiveQueue in = new ReceiveQueue(64);
+        in.accept(0, ascii("ab"));
+
+        assertEquals(3, openInto(in, 2, ascii("cde")));
+        assertEquals(1, in.accept(5, ascii("f")));
+
+        assertEquals(6, in.received());
+        assertEquals("abcdef", takeQueued(in));
+    }
+
+    @Test
+    void onlyTheNextBytesExpectedThatFitTheWindowAreOfferedRoom() throws Exception {
+        ReceiveQueue in = new ReceiveQueue(8);
+        in.accept(0, ascii("abcd"));
+        ReceiveQueue.Segment place = new ReceiveQueue.Segment();
+
+        assertFalse(in.reserve(2, 4, place), "a replay overlapping what arrived: accept trims it");
+        assertFalse(in.reserve(5, 1, place), "a gap: accept refuses it");
+        assertFalse(in.reserve(4, 5, place), "more than the window left: accept refuses it");
+        assertTrue(in.reserve(4, 4, place));
+        in.peerFinished(4);
+        assertFalse(in.reserve(4, 1, place), "nothing after the peer's END");
+    }
+
+    @Test
+    void aReservationNeverCommittedLeavesTheQueueAsItWas() throws Exception {
+        ReceiveQueue in = new ReceiveQueue(16);
+        in.accept(0, ascii("ab"));
+        ReceiveQueue.Segment place = new ReceiveQueue.Segment();
+        assertTrue(in.reserve(2, 3, place));
+        System.arraycopy(ascii("XYZ"), 0, place.array(), place.offset(), 3); // a frame that then failed to open
+
+        assertEquals(2, in.received());
+        assertEquals(2, in.queued());
+        assertEquals(3, in.accept(2, ascii("cde")), "the same offset is taken by the next frame");
+        assertEquals("abcde", takeQueued(in));
+    }
+
+    @Test
+    void bytesThatWouldWrapAroundTheArrayAreNotOfferedRoom() throws Exception {
+        ReceiveQueue in = new ReceiveQueue(16);
+        assertEquals(12, openInto(in, 0, ascii("abcdefghijkl")));
+        byte[] some = new byte[10];
+        assertEquals(10, poll(in, some)); // free space now: 4 at the end of the array, 10 at its start
+
+        assertEquals(-1, openInto(in, 12, ascii("mnopqr")), "6 bytes would wrap");
+        assertEquals(6, in.accept(12, ascii("mnopqr")), "so they are copied, in two pieces");
+        assertEquals(2, openInto(in, 18, ascii("st")), "room in one piece, after the wrap");
+        assertEquals("klmnopqrst", takeQueued(in));
+    }
+
+    @Test
+    void aCommitAfterThePeersEndIsAProtocolError() throws Exception {
+        ReceiveQueue in = new ReceiveQueue(16);
+        ReceiveQueue.Segment place = new ReceiveQueue.Segment();
+        assertTrue(in.reserve(0, 2, place));
+        in.peerFinished(0);
+
+        assertThrows(ProtocolException.class, () -> in.commit(0, 2));
+        assertEquals(0, in.received());
+    }
 }

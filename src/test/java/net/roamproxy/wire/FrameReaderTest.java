@@ -3,6 +3,7 @@ package net.roamproxy.wire;
 import static net.roamproxy.wire.Sealing.data;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -240,5 +241,75 @@ class FrameReaderTest {
         assertEquals(FrameReader.INITIAL_SIZE, reader.allocated(), "idle between frames: shrunk");
         assertThrows(SocketTimeoutException.class, reader::next);
         assertEquals(Wire.MAX_DATA, reader.next().seq(), "a partial frame survives the timeout");
+    }
+
+    /** A target that takes what fits in its array from {@link #at}, and counts what it was offered. */
+    private static final class Target implements FrameReader.DataTarget {
+        final byte[] array = new byte[Wire.MAX_DATA + 100];
+        final int at = 7;
+        final List<Long> offered = new ArrayList<>();
+        boolean taking = true;
+
+        @Override
+        public boolean reserve(long seq, int len) {
+            offered.add(seq);
+            return taking && at + len <= array.length;
+        }
+
+        @Override
+        public byte[] array() {
+            return array;
+        }
+
+        @Override
+        public int offset() {
+            return at;
+        }
+    }
+
+    @Test
+    void dataFramesAreOpenedIntoATargetThatTakesThemAndOtherFramesInPlace() throws IOException {
+        Frame big = data(0, Wire.MAX_DATA, 8);
+        Frame heartbeat = Frame.control(FrameType.HEARTBEAT, 5, 9);
+        FrameReader reader = keyed(new ScriptedInputStream().bytes(wire(List.of(big, heartbeat))));
+        Target target = new Target();
+        reader.openDataInto(target);
+
+        Wire.Header h = reader.nextInPlace();
+
+        assertEquals(new Wire.Header(FrameType.DATA, Wire.MAX_DATA, 0, 0), h, "the header as in place");
+        assertTrue(reader.openedToTarget());
+        assertArrayEquals(big.payload(), Arrays.copyOfRange(target.array, target.at, target.at + Wire.MAX_DATA),
+                "the plaintext where the target said");
+        assertEquals(FrameType.HEARTBEAT, reader.nextInPlace().type());
+        assertFalse(reader.openedToTarget(), "only DATA goes to the target");
+        assertEquals(List.of(0L), target.offered);
+    }
+
+    @Test
+    void aDataFrameTheTargetRefusesIsOpenedInPlace() throws IOException {
+        Frame small = data(40, 10, 3);
+        FrameReader reader = keyed(new ScriptedInputStream().bytes(wire(List.of(small))));
+        Target target = new Target();
+        target.taking = false;
+        reader.openDataInto(target);
+
+        Wire.Header h = reader.nextInPlace();
+
+        assertFalse(reader.openedToTarget());
+        assertEquals(List.of(40L), target.offered, "offered with its offset");
+        assertArrayEquals(small.payload(), inPlacePayload(reader, h));
+    }
+
+    @Test
+    void aForgedDataFrameOpenedTowardsATargetFailsAsInPlace() {
+        byte[] sealed = wire(List.of(data(0, 100, 4)));
+        sealed[Wire.HEADER_SIZE + 50] ^= 1; // one bit of the ciphertext
+        FrameReader reader = keyed(new ScriptedInputStream().bytes(sealed));
+        reader.openDataInto(new Target());
+
+        ProtocolException e = assertThrows(ProtocolException.class, reader::nextInPlace);
+        assertTrue(e.getMessage().contains("failed authentication"), e.getMessage());
+        assertFalse(reader.openedToTarget(), "nothing of it counts as opened");
     }
 }
