@@ -23,9 +23,10 @@ import net.roamproxy.wire.Wire;
  * sealed on the way out ({@link #sendSealed}) and opened on the way in, each direction with its
  * own key and frame count.
  *
- * <p>Threading: one thread reads ({@link #read}); writers serialise on the lock of the session's {@link LinkSlot}
- * (before the hand-off to a session, the handshake's thread alone reads and writes);
- * {@link #close} may be called from any thread and is the way to unblock a stuck write.
+ * <p>Threading: one thread reads ({@link #read}); writers serialise on the lock of the
+ * session's {@link LinkSlot} (before the hand-off to a session, the handshake's thread alone
+ * reads and writes); {@link #close} may be called from any thread and is the way to unblock a
+ * stuck write.
  */
 public final class Link implements FrameSink {
     private final Socket socket;

@@ -19,8 +19,9 @@ import net.roamproxy.wire.Wire;
  *
  * <p>Threading: runs as a {@link SerialJob} on the shared executor, and inline on the
  * application reader's thread when the link is free ({@link #sendNow}). Every write happens
- * under the lock of the session's {@link LinkSlot}, taken and released in the same method. If a write is stuck,
- * the link reader still sees the peer go silent and closes the link, which unblocks it.
+ * under the lock of the session's {@link LinkSlot}, taken and released in the same method. If a
+ * write is stuck, the link reader still sees the peer go silent and closes the link, which
+ * unblocks it.
  */
 final class LinkSender {
     private static final Logger log = LogManager.getLogger(LinkSender.class);

@@ -31,7 +31,8 @@ public record SessionStatus(String name, String application, String state, long 
         Link l = s.currentLink();
         long frame = s.history.lastFrameAt();
         return new SessionStatus(s.name(), Sockets.describe(s.app.getRemoteSocketAddress()),
-                s.state.link() == SessionState.Link.UP ? "linked" : detachedWord, (now - s.history.changedAt()) / 1_000_000,
+                s.state.link() == SessionState.Link.UP ? "linked" : detachedWord,
+                (now - s.history.changedAt()) / 1_000_000,
                 l == null ? null : l.local(), l == null ? null : l.peer(), l == null ? -1 : l.ageMillis(),
                 l == null || frame < 0 ? -1 : (now - frame) / 1_000_000, s.history.resumes(), s.out.end(),
                 s.in.received(), s.out.end() - s.out.acked(), s.settings.bufferBytes(), s.history.lastLoss());
