@@ -47,7 +47,9 @@ import java.util.Set;
  * event is ignored.
  *
  * <p>Thread-safe: events come from the link reader, the application reader and writer, and
- * shutdown.
+ * shutdown. The link reader applies the link's events under the lock of the session's
+ * {@link LinkSlot}, in one step with the change of link they describe; {@code --status} and
+ * the metrics read the link's state here.
  */
 public final class SessionState {
 
