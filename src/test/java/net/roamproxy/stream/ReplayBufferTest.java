@@ -322,11 +322,7 @@ class ReplayBufferTest {
 
     @Test
     void rewindMakesTheEndDueAgainOnceAfterTheReplay() throws Exception {
-        ReplayBuffer out = new ReplayBuffer(64);
-        out.append(stream(10), 0, 10);
-        out.finish();
-        drain(out, 10);
-        assertTrue(out.takeEndDue());
+        ReplayBuffer out = tenBytesAndTheirEndSent();
 
         out.rewind(4, 64);
 
@@ -413,13 +409,19 @@ class ReplayBufferTest {
 
     // ------------------------------------------------------------------ END in the sequence space
 
-    @Test
-    void theEndTakesOneSequenceNumberAndIsAcknowledgedAtFinalLengthPlusOne() throws Exception {
+    /** A buffer whose application gave 10 bytes and ended its stream: the bytes sent, then the END. */
+    private static ReplayBuffer tenBytesAndTheirEndSent() throws Exception {
         ReplayBuffer out = new ReplayBuffer(64);
         out.append(stream(10), 0, 10);
         out.finish();
         drain(out, 10);
-        assertTrue(out.takeEndDue());
+        assertTrue(out.takeEndDue(), "the END is due once the bytes before it are sent");
+        return out;
+    }
+
+    @Test
+    void theEndTakesOneSequenceNumberAndIsAcknowledgedAtFinalLengthPlusOne() throws Exception {
+        ReplayBuffer out = tenBytesAndTheirEndSent();
 
         assertFalse(out.ack(10), "the bytes arrived, the END not yet");
         assertFalse(out.endAcked());
@@ -432,11 +434,7 @@ class ReplayBufferTest {
 
     @Test
     void anUnacknowledgedEndIsReplayedOnTheNextLink() throws Exception {
-        ReplayBuffer out = new ReplayBuffer(64);
-        out.append(stream(10), 0, 10);
-        out.finish();
-        drain(out, 10);
-        assertTrue(out.takeEndDue());
+        ReplayBuffer out = tenBytesAndTheirEndSent();
 
         assertFalse(out.rewind(10, 64).endAcked()); // the peer has the bytes but not the END
 
@@ -446,11 +444,7 @@ class ReplayBufferTest {
 
     @Test
     void aResumeAckingTheEndFinishesTheDirection() throws Exception {
-        ReplayBuffer out = new ReplayBuffer(64);
-        out.append(stream(10), 0, 10);
-        out.finish();
-        drain(out, 10);
-        out.takeEndDue();
+        ReplayBuffer out = tenBytesAndTheirEndSent();
 
         ReplayBuffer.Rewound r = out.rewind(11, 64);
 
@@ -467,11 +461,7 @@ class ReplayBufferTest {
      */
     @Test
     void theEndIsReportedAcknowledgedOnceHoweverOftenItsAckArrives() throws Exception {
-        ReplayBuffer out = new ReplayBuffer(64);
-        out.append(stream(10), 0, 10);
-        out.finish();
-        drain(out, 10);
-        out.takeEndDue();
+        ReplayBuffer out = tenBytesAndTheirEndSent();
 
         assertTrue(out.ack(11), "the first ack of the END says so");
         assertFalse(out.ack(11), "the same ack again, a frame later");
@@ -483,11 +473,7 @@ class ReplayBufferTest {
     @Test
     void acksFromTwoThreadsAtOnceReportTheEndOnce() throws Exception {
         for (int round = 0; round < 200; round++) {
-            ReplayBuffer out = new ReplayBuffer(64);
-            out.append(stream(10), 0, 10);
-            out.finish();
-            drain(out, 10);
-            out.takeEndDue();
+            ReplayBuffer out = tenBytesAndTheirEndSent();
             AtomicInteger reported = new AtomicInteger();
             CyclicBarrier start = new CyclicBarrier(2);
             Runnable acker = () -> {
