@@ -8,15 +8,17 @@ import org.apache.logging.log4j.Logger;
 
 /**
  * Writes frames to one link, one method per frame type, as OkHttp's {@code Http2Writer} does:
- * the only place where frames are built, the handshake's and the session's. The handshake's
- * clear frames are returned as sent, for the transcript; every other frame is sealed under
- * the link's keys ({@link FrameSink#sendSealed}). Control frames reuse one buffer, and DATA is
- * framed and sealed in place in the caller's buffer, so nothing is allocated per frame. A
- * frame we cannot encode is our bug ({@link IllegalArgumentException}). Every frame is logged
- * at TRACE as {@code >> TYPE seq= ack= len=}, with the length in clear.
+ * the only place where frames of this protocol are built, the handshake's and the session's
+ * (sproxy's answer to a cproxy of version 1 or 2 is in that version's format, and built where
+ * it is sent, {@code server.LegacyRefusal}). The handshake's clear frames are returned as
+ * sent, for the transcript; every other frame is sealed under the link's keys
+ * ({@link FrameSink#sendSealed}). Control frames reuse one buffer, and DATA is framed and
+ * sealed in place in the caller's buffer, so nothing is allocated per frame. A frame we cannot
+ * encode is our bug ({@link IllegalArgumentException}). Every frame is logged at TRACE as
+ * {@code >> TYPE seq= ack= len=}, with the length in clear.
  *
  * <p>Threading: not thread-safe; used by the handshake's thread, then only by a thread holding
- * the session's send lock.
+ * the lock of the session's link.
  */
 public final class FrameWriter<S extends FrameSink> {
     private static final Logger log = LogManager.getLogger(FrameWriter.class);
