@@ -378,11 +378,7 @@ class SessionTest {
         Await.until(WAIT, "the worker waits for a link", () -> provider.asked.get() == 1);
         Thread worker = provider.asker;
 
-        Thread closer = new Thread(() -> session.close("closed from elsewhere"));
-        closer.start();
-        closer.join(WAIT_MS);
-
-        worker.join(WAIT_MS);
+        closeFromAnotherThreadThenAwait(worker);
         assertFalse(worker.isAlive(), "the worker woke and ended");
         assertEquals(1, provider.asked.get(), "without asking for another link");
     }
@@ -392,13 +388,17 @@ class SessionTest {
         Peer peer = startAndAwaitReader();
         Thread worker = provider.asker;
 
-        Thread closer = new Thread(() -> session.close("closed from elsewhere"));
-        closer.start();
-        closer.join(WAIT_MS);
-
-        worker.join(WAIT_MS);
+        closeFromAnotherThreadThenAwait(worker);
         assertFalse(worker.isAlive(), "the worker woke from its read and ended");
         assertTrue(peer.sessionEnd.wasReset(), "the link was closed, not left open");
         assertEquals(1, provider.asked.get(), "and no other link was asked for");
+    }
+
+    /** Closes the session from a thread of its own, then gives {@code worker} time to end. */
+    private void closeFromAnotherThreadThenAwait(Thread worker) throws InterruptedException {
+        Thread closer = new Thread(() -> session.close("closed from elsewhere"));
+        closer.start();
+        closer.join(WAIT_MS);
+        worker.join(WAIT_MS);
     }
 }
